@@ -1,0 +1,25 @@
+// `roomctl check`: validate a profile and print the effective configuration as YAML.
+#include <iostream>
+
+#include "cmd/commands.hpp"
+#include "server/config/profile.hpp"
+#include "server/config/serve_options.hpp"
+#include "server/util/exit_codes.hpp"
+
+extern char** environ;
+
+namespace roomctl::cmd {
+
+int run_check(const ProfileArgs& args, const std::string& kind) {
+  try {
+    auto settings = config::load_profile(config::serve_schema(), args.profile, args.sets, environ);
+    config::serve_options(settings);  // the same conversion serve does
+    std::cout << settings.to_yaml();
+    return exit_code::ok;
+  } catch (const config::ConfigError& e) {
+    std::cerr << "roomctl check: " << e.what() << "\n";
+    return exit_code::usage;
+  }
+}
+
+}  // namespace roomctl::cmd

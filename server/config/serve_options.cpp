@@ -1,0 +1,106 @@
+// The serve profile's schema (every key, default, bound) and its conversion to ServeOptions.
+// profiles/serve/default.yaml documents the same keys for operators; `roomctl check` prints them.
+#include "server/config/serve_options.hpp"
+
+#include <thread>
+
+#include "server/config/schema.hpp"
+#include "server/config/settings.hpp"
+
+namespace roomctl::config {
+namespace {
+constexpr double kDay = 86'400'000;
+
+Schema build_schema() {
+  Schema s;
+  s.add({"server.listen", Type::address, "0.0.0.0:8080", "public WebSocket listener"})
+      .add({"server.threads", Type::integer, "0", "I/O threads; 0 = one per core", 0, 256})
+      .add({"server.handshake_timeout", Type::duration, "10s", "HTTP/WebSocket handshake deadline", 100, kDay})
+      .add({"server.idle_timeout", Type::duration, "60s", "drop a peer silent this long (WS pings at half)", 1000, kDay})
+      .add({"server.app_ping_interval", Type::duration, "30s", "interval of ORIG's {\"type\":\"ping\"}", 100, kDay})
+      .add({"server.reconnect_grace", Type::duration, "15s", "seats kept this long after a disconnect", 0, kDay})
+      .add({"server.shutdown_deadline", Type::duration, "10s", "SIGTERM: exit within this", 100, 600'000})
+      .add({"admin.listen", Type::address, "127.0.0.1:9100", "admin listener (/healthz /readyz /metrics /admin)"})
+      .add({"admin.token", Type::string, "", "bearer token for /admin; empty = loopback only"})
+      .add({"limits.max_connections", Type::integer, "10000", "open WebSocket connections", 1, 10'000'000})
+      .add({"limits.max_message_bytes", Type::bytes, "64KiB", "largest inbound frame/message", 256, 64 << 20})
+      .add({"limits.messages_per_second", Type::number, "30", "per-connection token refill rate", 0.1, 1e6})
+      .add({"limits.message_burst", Type::integer, "60", "per-connection token bucket size", 1, 1'000'000})
+      .add({"limits.send_queue_max_messages", Type::integer, "4096", "pending outbound frames before slow-consumer close", 1, 10'000'000})
+      .add({"limits.send_queue_max_bytes", Type::bytes, "8MiB", "pending outbound bytes before slow-consumer close", 1024, 1LL << 32})
+      .add({"limits.max_rooms", Type::integer, "20000", "rooms on this node", 1, 10'000'000})
+      .add({"limits.max_players_per_room", Type::integer, "20", "players per room (game caps apply too)", 2, 1000})
+      .add({"limits.memory_high_watermark_bytes", Type::bytes, "0", "RSS above which no room is created; 0 = off", 0, 1e15})
+      .add({"limits.max_chat_length", Type::integer, "1000", "characters of one chat message", 1, 10'000})
+      .add({"limits.max_name_length", Type::integer, "32", "characters of a player name", 1, 1000})
+      .add({"limits.max_id_length", Type::integer, "128", "bytes of a userId or roomId", 8, 4096})
+      .add({"rooms.idle_timeout", Type::duration, "30m", "remove a room without activity this long", 1000, 30 * kDay})
+      .add({"rooms.finished_ttl", Type::duration, "10m", "remove a finished game not restarted within this", 1000, 30 * kDay})
+      .add({"rooms.sweep_interval", Type::duration, "1s", "sweeper tick", 10, 60'000})
+      .add({"games.time_scale", Type::number, "1.0", "multiplies every game timer (tests use 0.05)", 0.001, 100})
+      .add({"games.spy.word_pairs_file", Type::string, "", "civilian,spy pairs, one per line; empty = built in"})
+      .add({"games.spy.max_rounds", Type::integer, "10", "spy wins after this many rounds; 0 = unlimited", 0, 1000})
+      .add({"presence.flush_interval", Type::duration, "100ms", "presence changes are coalesced this long", 0, 10'000})
+      .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000, 365 * kDay})
+      .add({"store.url", Type::string, "memory://", "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
+      .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots", 1, 60'000})
+      .add({"log.level", Type::string, "info", "debug, info, warn or error", -1e300, 1e300,
+            {"debug", "info", "warn", "error"}});
+  return s;
+}
+}  // namespace
+
+const Schema& serve_schema() {
+  static const Schema schema = build_schema();
+  return schema;
+}
+
+Endpoint parse_endpoint(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  Endpoint e;
+  e.host = host_port.substr(0, colon);
+  if (e.host.size() >= 2 && e.host.front() == '[' && e.host.back() == ']')
+    e.host = e.host.substr(1, e.host.size() - 2);
+  e.port = static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1)));
+  return e;
+}
+
+ServeOptions serve_options(const Settings& s) {
+  ServeOptions o;
+  o.listen = parse_endpoint(s.string("server.listen"));
+  o.admin_listen = parse_endpoint(s.string("admin.listen"));
+  o.admin_token = s.string("admin.token");
+  o.threads = static_cast<int>(s.integer("server.threads"));
+  if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  o.handshake_timeout_ms = s.millis("server.handshake_timeout");
+  o.idle_timeout_ms = s.millis("server.idle_timeout");
+  o.app_ping_interval_ms = s.millis("server.app_ping_interval");
+  o.reconnect_grace_ms = s.millis("server.reconnect_grace");
+  o.shutdown_deadline_ms = s.millis("server.shutdown_deadline");
+  o.limits.max_connections = s.integer("limits.max_connections");
+  o.limits.max_message_bytes = s.integer("limits.max_message_bytes");
+  o.limits.messages_per_second = s.number("limits.messages_per_second");
+  o.limits.message_burst = s.integer("limits.message_burst");
+  o.limits.send_queue_max_messages = s.integer("limits.send_queue_max_messages");
+  o.limits.send_queue_max_bytes = s.integer("limits.send_queue_max_bytes");
+  o.limits.max_rooms = s.integer("limits.max_rooms");
+  o.limits.max_players_per_room = s.integer("limits.max_players_per_room");
+  o.limits.memory_high_watermark_bytes = s.integer("limits.memory_high_watermark_bytes");
+  o.limits.max_chat_length = s.integer("limits.max_chat_length");
+  o.limits.max_name_length = s.integer("limits.max_name_length");
+  o.limits.max_id_length = s.integer("limits.max_id_length");
+  o.room_idle_timeout_ms = s.millis("rooms.idle_timeout");
+  o.room_finished_ttl_ms = s.millis("rooms.finished_ttl");
+  o.sweep_interval_ms = s.millis("rooms.sweep_interval");
+  o.time_scale = s.number("games.time_scale");
+  o.spy_word_pairs_file = s.string("games.spy.word_pairs_file");
+  o.spy_max_rounds = s.integer("games.spy.max_rounds");
+  o.presence_flush_interval_ms = s.millis("presence.flush_interval");
+  o.dm_ttl_ms = s.millis("dm.ttl");
+  o.store_url = s.string("store.url");
+  o.store_flush_interval_ms = s.millis("store.flush_interval");
+  o.log_level = s.string("log.level");
+  return o;
+}
+
+}  // namespace roomctl::config

@@ -1,0 +1,61 @@
+// The typed configuration of `roomctl serve`, built once from a validated profile.
+// Everything below the config layer takes these structs, never the raw Settings.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace roomctl::config {
+
+class Schema;
+class Settings;
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct Limits {
+  std::int64_t max_connections;
+  std::int64_t max_message_bytes;
+  double messages_per_second;
+  std::int64_t message_burst;
+  std::int64_t send_queue_max_messages;
+  std::int64_t send_queue_max_bytes;
+  std::int64_t max_rooms;
+  std::int64_t max_players_per_room;
+  std::int64_t memory_high_watermark_bytes;
+  std::int64_t max_chat_length;
+  std::int64_t max_name_length;
+  std::int64_t max_id_length;
+};
+
+struct ServeOptions {
+  Endpoint listen;
+  Endpoint admin_listen;
+  std::string admin_token;
+  int threads;
+  std::int64_t handshake_timeout_ms;
+  std::int64_t idle_timeout_ms;   // WebSocket-level: pings at half of it, closes after it
+  std::int64_t app_ping_interval_ms;
+  std::int64_t reconnect_grace_ms;
+  std::int64_t shutdown_deadline_ms;
+  Limits limits;
+  std::int64_t room_idle_timeout_ms;
+  std::int64_t room_finished_ttl_ms;
+  std::int64_t sweep_interval_ms;
+  double time_scale;
+  std::string spy_word_pairs_file;
+  std::int64_t spy_max_rounds;
+  std::int64_t presence_flush_interval_ms;
+  std::int64_t dm_ttl_ms;
+  std::string store_url;
+  std::int64_t store_flush_interval_ms;
+  std::string log_level;
+};
+
+const Schema& serve_schema();
+ServeOptions serve_options(const Settings& settings);
+Endpoint parse_endpoint(const std::string& host_port);
+
+}  // namespace roomctl::config

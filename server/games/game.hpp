@@ -1,0 +1,77 @@
+// The contract between a pure game state machine and the room actor that runs it.
+// A game never reads a clock, never touches a socket and never sleeps: the actor feeds it events
+// with the current time and carries out the effects it returns.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/protocol/frame.hpp"
+#include "server/util/clock.hpp"
+
+namespace roomctl::games {
+
+enum class UserStatus { idle, in_room, in_game };
+std::string_view status_name(UserStatus s);  // Idle, InRoom, InGame (ORIG's wire names)
+
+struct Event {
+  enum class Kind { message, connected, disconnected, leave, timer };
+  Kind kind = Kind::message;
+  std::string user;
+  std::string type;                            // message type
+  const boost::json::object* body = nullptr;   // message body
+  Frame raw;                                   // the message as received (relays forward it)
+  std::uint64_t timer_gen = 0;                 // the gen the timer was armed with
+};
+
+struct Outbound {
+  enum class To { one, all, all_but };
+  To to;
+  std::string user;  // the one, or the excluded one
+  Frame frame;
+};
+
+struct Effects {
+  std::vector<Outbound> out;
+  std::vector<std::pair<std::string, UserStatus>> statuses;  // presence changes
+  std::vector<std::string> joined;    // new members (the actor records room membership)
+  std::vector<std::string> left;      // members gone for good
+  std::vector<std::string> kicked;    // connections the actor should close (vote kick)
+  bool changed = false;               // state changed: persist the snapshot
+  bool game_started = false;
+  std::string game_finished_outcome;  // non-empty when a game ended (metric label)
+
+  void to_one(const std::string& user, Frame f) { out.push_back({Outbound::To::one, user, std::move(f)}); }
+  void to_all(Frame f) { out.push_back({Outbound::To::all, {}, std::move(f)}); }
+  void to_all_but(const std::string& user, Frame f) {
+    out.push_back({Outbound::To::all_but, user, std::move(f)});
+  }
+};
+
+// What the registry and the sweeper may know of a room without entering its executor.
+struct Summary {
+  std::string phase;
+  int players = 0;            // seated members (spectators included)
+  bool joinable = false;      // not started and not full: quick join candidate
+  bool running = false;
+  bool empty = false;         // nobody left: remove the room
+};
+
+class Game {
+ public:
+  virtual ~Game() = default;
+  virtual void step(const Event& event, Millis now, Effects& fx) = 0;
+  // The next timer deadline and the gen to fire it with; nullopt when no timer is armed.
+  virtual std::optional<std::pair<Millis, std::uint64_t>> timer() const = 0;
+  virtual Summary summary() const = 0;
+  virtual const std::vector<std::string>& members() const = 0;
+  virtual bool is_member(const std::string& user) const = 0;
+  virtual boost::json::object snapshot() const = 0;
+  virtual std::string_view game_name() const = 0;
+};
+
+}  // namespace roomctl::games

@@ -1,0 +1,52 @@
+// Every metric `roomctl serve` exports, created once and passed down by reference.
+// Names are roomctl_*, base units, counters end in _total (docs/operations.md lists them).
+#pragma once
+
+#include "server/metrics/registry.hpp"
+
+namespace roomctl::metrics {
+
+struct ServerMetrics {
+  explicit ServerMetrics(Registry& r);
+
+  Registry& registry;
+  Gauge& ready;
+  Gauge& draining;
+  Gauge& connections;
+  Counter& connections_opened;
+  Family<Counter>& connections_closed;  // reason
+  Gauge& users_online;
+  Family<Gauge>& rooms;                 // game, phase
+  Gauge& players;
+  Family<Counter>& games_started;       // game
+  Family<Counter>& games_finished;      // game, outcome
+  Family<Counter>& messages_in;         // family
+  Counter& messages_out;
+  Counter& bytes_in;
+  Counter& bytes_out;
+  Counter& fanout_deliveries;
+  Histogram& message_handling;
+  Gauge& send_queue_bytes;
+  Counter& slow_consumer_closes;
+  Family<Counter>& refusals;            // limit
+  Family<Counter>& client_errors;       // code
+  Family<Counter>& rooms_removed;       // reason
+  Histogram& sweeper_duration;
+  Histogram& store_flush;
+  Gauge& store_queue_depth;
+  Family<Counter>& store_failures;      // op
+  Counter& store_retries;
+  Gauge& store_up;
+  Gauge& dm_queued;
+  Counter& dm_sent_online;
+  Counter& dm_queued_total;
+  Counter& dm_delivered;
+  Counter& presence_frames;
+  Histogram& event_loop_lag;
+  Gauge& process_rss;
+  Counter& process_cpu;
+  Gauge& process_fds;
+  Gauge& process_start;
+};
+
+}  // namespace roomctl::metrics

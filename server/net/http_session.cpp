@@ -1,0 +1,90 @@
+// HTTP handling for both listeners.
+#include "server/net/http_session.hpp"
+
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <chrono>
+
+#include "server/metrics/server_metrics.hpp"
+#include "server/net/admin_api.hpp"
+#include "server/net/ws_session.hpp"
+
+namespace roomctl::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& ctx, Role role)
+    : stream_(std::move(socket)), ctx_(ctx), role_(role) {}
+
+void HttpSession::start() { do_read(); }
+
+void HttpSession::do_read() {
+  req_ = {};
+  stream_.expires_after(std::chrono::milliseconds(ctx_.options.handshake_timeout_ms));
+  http::async_read(stream_, buffer_, req_,
+                   beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    if (ec == beast::error::timeout) ctx_.metrics.refusals.with({"handshake_timeout"}).inc();
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    return;
+  }
+  if (role_ == Role::public_port) {
+    if (beast::websocket::is_upgrade(req_)) {
+      if (ctx_.draining.load()) {
+        http::response<http::string_body> res{http::status::service_unavailable, req_.version()};
+        res.set(http::field::content_type, "application/json");
+        res.body() = R"({"type":"error","code":"shutting_down","message":"server is shutting down"})";
+        res.keep_alive(false);
+        return respond(std::move(res));
+      }
+      std::make_shared<WsSession>(std::move(stream_), ctx_)->start(std::move(req_));
+      return;
+    }
+    http::response<http::string_body> res{http::status::ok, req_.version()};
+    res.set(http::field::content_type, "application/json");
+    if (req_.method() == http::verb::get && req_.target() == "/") {
+      res.body() = R"("hello from word spy websocket server")";
+    } else {
+      res.result(http::status::not_found);
+      res.body() = R"({"error":"not found"})";
+    }
+    res.keep_alive(req_.keep_alive());
+    return respond(std::move(res));
+  }
+
+  AdminRequest ar;
+  ar.method = std::string(req_.method_string());
+  ar.target = std::string(req_.target());
+  ar.authorization = std::string(req_[http::field::authorization]);
+  beast::error_code ep_ec;
+  auto remote = stream_.socket().remote_endpoint(ep_ec);
+  ar.from_loopback = !ep_ec && remote.address().is_loopback();
+  AdminResponse r = ctx_.admin.handle(ar);
+  http::response<http::string_body> res{static_cast<http::status>(r.status), req_.version()};
+  res.set(http::field::content_type, r.content_type);
+  res.body() = req_.method() == http::verb::head ? std::string() : std::move(r.body);
+  res.keep_alive(req_.keep_alive());
+  respond(std::move(res));
+}
+
+void HttpSession::respond(http::response<http::string_body> res) {
+  res.set(http::field::server, "roomctl");
+  res.prepare_payload();
+  auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
+  http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (!sp->keep_alive()) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    self->do_read();
+  });
+}
+
+}  // namespace roomctl::net

@@ -1,0 +1,194 @@
+// Server wiring and lifecycle.
+//  start: bind both listeners (port 0 = any; the log line `server_listening` says which),
+//         start the ticks, run io_context on N threads.
+//  stop:  readyz 503 at once, stop accepting, close every connection with 1012 after its pending
+//         frames, flush the store, exit 0 once all connections are gone or the deadline passes.
+#include "server/net/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "server/metrics/registry.hpp"
+#include "server/metrics/server_metrics.hpp"
+#include "server/net/admin_api.hpp"
+#include "server/net/listener.hpp"
+#include "server/protocol/replies.hpp"
+#include "server/runtime/dispatcher.hpp"
+#include "server/runtime/presence.hpp"
+#include "server/runtime/room_service.hpp"
+#include "server/runtime/user_directory.hpp"
+#include "server/store/memory_dm_store.hpp"
+#include "server/util/clock.hpp"
+#include "server/util/log.hpp"
+
+namespace roomctl::net {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+class Server::Impl {
+ public:
+  explicit Impl(config::ServeOptions o)
+      : options(std::move(o)),
+        ioc(options.threads),
+        metrics(registry),
+        presence(directory, metrics, options.presence_flush_interval_ms == 0),
+        dms(make_dm_store(options.store_url)),
+        rooms(ioc, options, directory, presence, metrics),
+        dispatcher({options.dm_ttl_ms, static_cast<std::size_t>(options.limits.max_id_length)},
+                   directory, presence, *dms, rooms, metrics),
+        admin(registry, [this] { return not_ready_reason(); }),
+        ctx{options, metrics, dispatcher, admin},
+        signals(ioc, SIGINT, SIGTERM),
+        ping_timer(ioc),
+        presence_timer(ioc),
+        sweep_timer(ioc),
+        shutdown_timer(ioc) {}
+
+  static std::unique_ptr<store::DmStore> make_dm_store(const std::string& url) {
+    if (url.rfind("memory://", 0) == 0) return std::make_unique<store::MemoryDmStore>();
+    throw std::runtime_error("store.url \"" + url + "\": unsupported store (use memory://)");
+  }
+
+  std::string not_ready_reason() {
+    if (ctx.draining.load()) return "draining";
+    return "";
+  }
+
+  int run() {
+    public_listener = std::make_shared<Listener>(ioc, options.listen, ctx, HttpSession::Role::public_port);
+    admin_listener = std::make_shared<Listener>(ioc, options.admin_listen, ctx, HttpSession::Role::admin_port);
+    public_listener->start();
+    admin_listener->start();
+    auto pub = public_listener->local_endpoint();
+    auto adm = admin_listener->local_endpoint();
+    log::info("server_listening",
+              {{"public", pub.address().to_string() + ":" + std::to_string(pub.port())},
+               {"admin", adm.address().to_string() + ":" + std::to_string(adm.port())},
+               {"threads", std::to_string(options.threads)},
+               {"store", options.store_url}});
+    metrics.ready.set(1);
+    metrics.store_up.set(1);
+
+    signals.async_wait([this](boost::system::error_code ec, int sig) {
+      if (!ec) begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+    schedule_ping();
+    schedule_presence();
+    schedule_sweep();
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options.threads; ++i) threads.emplace_back([this] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads) t.join();
+    log::info("server_stopped", {{"exit_code", std::to_string(exit_code)}});
+    return exit_code;
+  }
+
+  void schedule_ping() {
+    ping_timer.expires_after(std::chrono::milliseconds(options.app_ping_interval_ms));
+    ping_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec || ctx.draining) return;
+      auto ping = protocol::ping_frame();
+      ctx.for_each_connection([&](runtime::Outbox& c) { c.send(ping); });
+      schedule_ping();
+    });
+  }
+
+  void schedule_presence() {
+    if (options.presence_flush_interval_ms == 0) return;
+    presence_timer.expires_after(std::chrono::milliseconds(options.presence_flush_interval_ms));
+    presence_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      presence.flush();
+      schedule_presence();
+    });
+  }
+
+  // One sweeper tick, like Redis's serverCron: grace expiry, room expiry, DM purge, gauges, and
+  // the event-loop lag (how late this timer ran compared to its deadline).
+  void schedule_sweep() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.sweep_interval_ms);
+    sweep_timer.expires_at(deadline);
+    sweep_timer.async_wait([this, deadline](boost::system::error_code ec) {
+      if (ec) return;
+      auto started = std::chrono::steady_clock::now();
+      metrics.event_loop_lag.observe(std::chrono::duration<double>(started - deadline).count());
+      Millis now = wall_now_ms();
+      for (auto& e : directory.expire(now, options.reconnect_grace_ms)) {
+        if (!e.rooms.empty()) rooms.grace_expired(e.user, e.rooms);
+      }
+      rooms.sweep(now);
+      if (++sweeps % 60 == 0) dms->purge_expired(now);
+      metrics.users_online.set(static_cast<double>(directory.online_count()));
+      metrics.dm_queued.set(static_cast<double>(dms->size()));
+      metrics.sweeper_duration.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      schedule_sweep();
+    });
+  }
+
+  void begin_shutdown(const char* why) {
+    if (ctx.draining.exchange(true)) return;
+    log::info("shutdown_started", {{"signal", why}, {"connections", std::to_string(ctx.open_connections.load())}});
+    metrics.ready.set(0);
+    metrics.draining.set(1);
+    public_listener->stop();
+    ping_timer.cancel();
+    presence.flush();
+    ctx.for_each_connection([](runtime::Outbox& c) {
+      c.close(runtime::close_code::service_restart, "server restarting");
+    });
+    shutdown_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.shutdown_deadline_ms);
+    signals.async_wait([this](boost::system::error_code ec, int) {
+      if (!ec) finish_shutdown("second signal");
+    });
+    wait_for_connections();
+  }
+
+  void wait_for_connections() {
+    if (ctx.open_connections.load() == 0) return finish_shutdown("all connections closed");
+    if (std::chrono::steady_clock::now() >= shutdown_deadline) return finish_shutdown("deadline");
+    shutdown_timer.expires_after(20ms);
+    shutdown_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) wait_for_connections();
+    });
+  }
+
+  void finish_shutdown(const char* why) {
+    log::info("shutdown_flush", {{"reason", why}, {"connections", std::to_string(ctx.open_connections.load())}});
+    admin_listener->stop();
+    sweep_timer.cancel();
+    presence_timer.cancel();
+    signals.cancel();
+    ioc.stop();
+  }
+
+  config::ServeOptions options;
+  asio::io_context ioc;
+  metrics::Registry registry;
+  metrics::ServerMetrics metrics;
+  runtime::UserDirectory directory;
+  runtime::Presence presence;
+  std::unique_ptr<store::DmStore> dms;
+  runtime::RoomService rooms;
+  runtime::Dispatcher dispatcher;
+  AdminApi admin;
+  ServerContext ctx;
+  asio::signal_set signals;
+  asio::steady_timer ping_timer, presence_timer, sweep_timer, shutdown_timer;
+  std::chrono::steady_clock::time_point shutdown_deadline;
+  std::shared_ptr<Listener> public_listener, admin_listener;
+  std::uint64_t sweeps = 0;
+  int exit_code = 0;
+};
+
+Server::Server(config::ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Server::~Server() = default;
+int Server::run() { return impl_->run(); }
+
+}  // namespace roomctl::net

@@ -1,0 +1,265 @@
+// WebSocket connection: limits, validation, bounded send queue and orderly close.
+#include "server/net/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+
+#include "server/metrics/server_metrics.hpp"
+#include "server/protocol/envelope.hpp"
+#include "server/runtime/dispatcher.hpp"
+#include "server/util/clock.hpp"
+#include "server/util/log.hpp"
+
+namespace roomctl::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+
+WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx)
+    : ws_(std::move(stream)),
+      ctx_(ctx),
+      id_(ctx.next_connection_id.fetch_add(1)),
+      tokens_(static_cast<double>(ctx.options.limits.message_burst)),
+      last_refill_ms_(mono_now_ms()) {}
+
+WsSession::~WsSession() = default;
+
+void WsSession::start(beast::http::request<beast::http::string_body> upgrade) {
+  const auto& o = ctx_.options;
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+  websocket::stream_base::timeout t;
+  t.handshake_timeout = std::chrono::milliseconds(o.handshake_timeout_ms);
+  t.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
+  t.keep_alive_pings = true;  // ping at idle/2, drop the peer if nothing came back by idle
+  ws_.set_option(t);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "roomctl"); }));
+  ws_.read_message_max(static_cast<std::size_t>(o.limits.max_message_bytes));
+  ws_.auto_fragment(false);
+  ws_.async_accept(upgrade, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+}
+
+void WsSession::on_accept(beast::error_code ec) {
+  if (ec) {
+    ctx_.metrics.connections_closed.with({"handshake_failed"}).inc();
+    return;
+  }
+  accepted_ = true;
+  auto& m = ctx_.metrics;
+  if (ctx_.open_connections.load() >= ctx_.options.limits.max_connections) {
+    m.refusals.with({"max_connections"}).inc();
+    closed_reason_ = "max_connections";
+    start_close(runtime::close_code::try_again_later, "server is at its connection limit", true);
+    return;
+  }
+  if (ctx_.draining.load()) {
+    closed_reason_ = "shutdown";
+    start_close(runtime::close_code::service_restart, "server is shutting down", true);
+    return;
+  }
+  ++ctx_.open_connections;
+  m.connections.add(1);
+  m.connections_opened.inc();
+  client_.outbox = shared_from_this();
+  {
+    std::lock_guard lock(ctx_.connections_mutex);
+    ctx_.connections[id_] = weak_from_this();
+  }
+  do_read();
+}
+
+void WsSession::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+}
+
+void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) {
+      ctx_.metrics.refusals.with({"message_size"}).inc();
+      closed_reason_ = "message_too_big";
+    } else if (ec == beast::error::timeout) {
+      closed_reason_ = "timeout";
+    }
+    finish(closed_reason_);
+    return;
+  }
+  if (!ws_.got_text()) {
+    buffer_.consume(buffer_.size());
+    ctx_.metrics.refusals.with({"binary_frame"}).inc();
+    ctx_.dispatcher.reply_error(client_, "binary_frame", "only text frames carrying JSON are accepted");
+    closed_reason_ = "binary_frame";
+    // Posted, so that the error queued just above is written before the close frame.
+    close(runtime::close_code::unsupported_data, "binary frames are not supported");
+    return;
+  }
+  auto data = buffer_.cdata();
+  handle_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+  buffer_.consume(buffer_.size());
+  if (!closing_) do_read();
+}
+
+bool WsSession::take_token() {
+  auto now = mono_now_ms();
+  const auto& l = ctx_.options.limits;
+  tokens_ = std::min<double>(static_cast<double>(l.message_burst),
+                             tokens_ + static_cast<double>(now - last_refill_ms_) * l.messages_per_second / 1000.0);
+  last_refill_ms_ = now;
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+void WsSession::handle_text(std::string_view text) {
+  auto& m = ctx_.metrics;
+  m.bytes_in.inc(static_cast<double>(text.size()));
+  if (!take_token()) {
+    m.refusals.with({"message_rate"}).inc();
+    // A client that keeps flooding after being told is abusive: close it instead of answering.
+    if (++refusals_in_row_ > ctx_.options.limits.message_burst) {
+      closed_reason_ = "rate_limit_abuse";
+      start_close(runtime::close_code::policy_violation, "message rate limit exceeded", false);
+      return;
+    }
+    if (refusals_in_row_ == 1)
+      ctx_.dispatcher.reply_error(client_, "rate_limited", "too many messages; slow down");
+    return;
+  }
+  refusals_in_row_ = 0;
+
+  auto started = std::chrono::steady_clock::now();
+  protocol::EnvelopeLimits limits{static_cast<std::size_t>(ctx_.options.limits.max_id_length)};
+  auto parsed = protocol::parse_envelope(text, limits);
+  if (!parsed.ok) {
+    ctx_.dispatcher.reply_error(client_, parsed.error_code, parsed.error_message);
+  } else {
+    ctx_.dispatcher.handle(client_, parsed.envelope, make_frame(std::string(text)));
+  }
+  m.message_handling.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void WsSession::send(Frame frame) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
+    self->enqueue({std::move(f), nullptr});
+  });
+}
+
+void WsSession::send_then(Frame frame, std::function<void(bool)> done) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frame), d = std::move(done)]() mutable {
+    self->enqueue({std::move(f), std::move(d)});
+  });
+}
+
+void WsSession::close(std::uint16_t code, std::string reason) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
+    if (code == runtime::close_code::service_restart) self->closed_reason_ = "shutdown";
+    else if (code == runtime::close_code::replaced) self->closed_reason_ = "replaced";
+    else if (code == runtime::close_code::kicked) self->closed_reason_ = "kicked";
+    self->start_close(code, std::move(r), false);
+  });
+}
+
+void WsSession::enqueue(Pending item) {
+  if (closing_ || closed_ || !accepted_) {
+    if (item.done) item.done(false);
+    return;
+  }
+  const auto& l = ctx_.options.limits;
+  std::size_t size = item.frame->size();
+  if (static_cast<std::int64_t>(queue_.size()) >= l.send_queue_max_messages ||
+      static_cast<std::int64_t>(queued_bytes_ + size) > l.send_queue_max_bytes) {
+    ctx_.metrics.slow_consumer_closes.inc();
+    ctx_.metrics.refusals.with({"send_queue"}).inc();
+    log::warn("slow_consumer_closed", {{"conn", std::to_string(id_)}, {"user", client_.user},
+                                       {"queued", std::to_string(queue_.size())}});
+    closed_reason_ = "slow_consumer";
+    if (item.done) item.done(false);
+    start_close(runtime::close_code::slow_consumer, "send queue overflow: reading too slowly", true);
+    return;
+  }
+  queued_bytes_ += size;
+  ctx_.metrics.send_queue_bytes.add(static_cast<double>(size));
+  queue_.push_back(std::move(item));
+  if (!writing_) do_write();
+}
+
+void WsSession::do_write() {
+  writing_ = true;
+  ws_.text(true);
+  const auto& f = *queue_.front().frame;
+  ws_.async_write(asio::buffer(f.data(), f.size()),
+                  beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+}
+
+void WsSession::on_write(beast::error_code ec, std::size_t bytes) {
+  writing_ = false;
+  if (ec) {
+    finish("write_error");
+    return;
+  }
+  Pending done = std::move(queue_.front());
+  queue_.pop_front();
+  queued_bytes_ -= done.frame->size();
+  ctx_.metrics.send_queue_bytes.add(-static_cast<double>(done.frame->size()));
+  ctx_.metrics.messages_out.inc();
+  ctx_.metrics.bytes_out.inc(static_cast<double>(bytes));
+  if (done.done) done.done(true);
+  if (!queue_.empty()) do_write();
+  else if (closing_) do_close();
+}
+
+void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pending) {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  if (drop_pending) {
+    // Keep only the frame being written: a write in flight cannot be abandoned.
+    while (queue_.size() > (writing_ ? 1u : 0u)) {
+      auto& back = queue_.back();
+      queued_bytes_ -= back.frame->size();
+      ctx_.metrics.send_queue_bytes.add(-static_cast<double>(back.frame->size()));
+      if (back.done) back.done(false);
+      queue_.pop_back();
+    }
+  }
+  if (!writing_) do_close();
+}
+
+void WsSession::do_close() {
+  websocket::close_reason cr;
+  cr.code = close_code_;
+  cr.reason = close_reason_.substr(0, 120);
+  ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {
+    self->finish(self->closed_reason_);
+  });
+}
+
+void WsSession::finish(const char* reason) {
+  if (closed_) return;
+  closed_ = true;
+  closing_ = true;
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+  for (auto& p : queue_) {
+    queued_bytes_ -= p.frame->size();
+    ctx_.metrics.send_queue_bytes.add(-static_cast<double>(p.frame->size()));
+    if (p.done) p.done(false);
+  }
+  queue_.clear();
+  if (!client_.outbox) return;  // never admitted
+  ctx_.metrics.connections_closed.with({reason}).inc();
+  ctx_.metrics.connections.add(-1);
+  --ctx_.open_connections;
+  {
+    std::lock_guard lock(ctx_.connections_mutex);
+    ctx_.connections.erase(id_);
+  }
+  ctx_.dispatcher.on_close(client_);
+  client_.outbox.reset();  // drops the self-reference; handlers in flight keep us alive
+}
+
+}  // namespace roomctl::net

@@ -1,0 +1,111 @@
+// Envelope validation. ORIG crashes on invalid JSON and trusts every field; roomctl checks the
+// envelope's shape once here so that handlers deal with typed, bounded values only.
+#include "server/protocol/envelope.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace roomctl::protocol {
+namespace {
+
+bool family_from(std::string_view s, Family& f) {
+  if (s == "SpyGame") f = Family::spy;
+  else if (s == "SkribbleGame") f = Family::skribble;
+  else if (s == "AppChatMessaging") f = Family::dm;
+  else if (s == "App") f = Family::app;
+  else if (s == "Friend") f = Family::friends;
+  else return false;
+  return true;
+}
+
+ParseResult fail(std::string code, std::string message) {
+  ParseResult r;
+  r.error_code = std::move(code);
+  r.error_message = std::move(message);
+  return r;
+}
+
+// userId and roomId: ORIG clients send strings; numbers are accepted and normalised to text.
+bool id_field(const boost::json::object& o, std::string_view key, std::string& out,
+              std::size_t max_len, ParseResult& err) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return true;
+  const auto& v = it->value();
+  if (v.is_string()) out.assign(v.get_string().data(), v.get_string().size());
+  else if (v.is_int64()) out = std::to_string(v.get_int64());
+  else if (v.is_uint64()) out = std::to_string(v.get_uint64());
+  else {
+    err = fail("bad_field", std::string(key) + " must be a string");
+    return false;
+  }
+  if (out.size() > max_len) {
+    err = fail("bad_field", std::string(key) + " is longer than " + std::to_string(max_len) + " bytes");
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
+ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec) return fail("bad_json", "message is not valid JSON: " + ec.message());
+  if (!v.is_object()) return fail("not_object", "message must be a JSON object");
+
+  ParseResult r;
+  r.envelope.body = std::move(v.get_object());
+  auto& o = r.envelope.body;
+
+  auto type = o.find("type");
+  if (type == o.end()) return fail("missing_type", "message has no \"type\"");
+  if (!type->value().is_string()) return fail("bad_type", "\"type\" must be a string");
+  r.envelope.type = std::string(type->value().get_string());
+  if (r.envelope.type.empty() || r.envelope.type.size() > 64)
+    return fail("bad_type", "\"type\" must be 1 to 64 characters");
+
+  auto from = o.find("EventFrom");
+  if (from != o.end()) {
+    if (!from->value().is_string()) return fail("bad_field", "\"EventFrom\" must be a string");
+    if (!family_from(from->value().get_string(), r.envelope.family))
+      return fail("unknown_event_from",
+                  "unknown EventFrom \"" + std::string(from->value().get_string().subview(0, 32)) + "\"");
+  }
+
+  ParseResult err;
+  if (!id_field(o, "userId", r.envelope.user_id, limits.max_id_length, err)) return err;
+  if (!id_field(o, "roomId", r.envelope.room_id, limits.max_id_length, err)) return err;
+  r.ok = true;
+  return r;
+}
+
+std::string_view family_name(Family f) {
+  switch (f) {
+    case Family::spy: return "spy";
+    case Family::skribble: return "skribble";
+    case Family::dm: return "dm";
+    case Family::app: return "app";
+    case Family::friends: return "friend";
+    case Family::none: return "none";
+  }
+  return "none";
+}
+
+bool get_string(const boost::json::object& o, std::string_view key, std::string& out) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return true;
+  if (!it->value().is_string()) return false;
+  out.assign(it->value().get_string().data(), it->value().get_string().size());
+  return true;
+}
+
+bool get_int(const boost::json::object& o, std::string_view key, std::int64_t& out) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return true;
+  if (it->value().is_int64()) out = it->value().get_int64();
+  else if (it->value().is_uint64()) out = static_cast<std::int64_t>(it->value().get_uint64());
+  else if (it->value().is_double() && it->value().get_double() == static_cast<std::int64_t>(it->value().get_double()))
+    out = static_cast<std::int64_t>(it->value().get_double());
+  else return false;
+  return true;
+}
+
+}  // namespace roomctl::protocol

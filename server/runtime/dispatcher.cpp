@@ -1,0 +1,182 @@
+// Message routing and the app-level features of ORIG (PROTOCOL.md: identity, direct messages,
+// friends and invites). Game messages go to the RoomService.
+#include "server/runtime/dispatcher.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "server/metrics/server_metrics.hpp"
+#include "server/protocol/replies.hpp"
+#include "server/runtime/presence.hpp"
+#include "server/runtime/room_service.hpp"
+#include "server/runtime/user_directory.hpp"
+#include "server/store/dm_store.hpp"
+#include "server/util/log.hpp"
+
+namespace roomctl::runtime {
+
+using protocol::Family;
+
+Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
+                       store::DmStore& dms, RoomService& rooms, metrics::ServerMetrics& metrics)
+    : options_(options),
+      directory_(directory),
+      presence_(presence),
+      dms_(dms),
+      rooms_(rooms),
+      metrics_(metrics) {}
+
+void Dispatcher::reply_error(Client& client, std::string_view code, std::string_view message) {
+  metrics_.client_errors.with({std::string(code)}).inc();
+  client.outbox->send(make_frame(protocol::error_json(code, message)));
+}
+
+bool Dispatcher::require_user(Client& client) {
+  if (!client.user.empty()) return true;
+  reply_error(client, "not_identified", "send a userId first: this connection has no user yet");
+  return false;
+}
+
+// ORIG binds a connection to the first userId it sees; a later message with another userId is
+// refused (FIX user_mismatch). The same userId on a new socket takes the user over.
+bool Dispatcher::bind_identity(Client& client, const std::string& claimed) {
+  if (claimed.empty()) return true;
+  if (!client.user.empty()) {
+    if (claimed == client.user) return true;
+    reply_error(client, "user_mismatch",
+                "this connection belongs to another user; open a new connection to switch users");
+    return false;
+  }
+  auto r = directory_.bind(claimed, client.outbox);
+  client.user = claimed;
+  if (r.replaced) {
+    r.replaced->close(close_code::replaced, "replaced by a newer connection of the same user");
+  }
+  presence_.bound(claimed, r.replaced != nullptr);
+  if (!r.rooms.empty()) rooms_.reconnected(claimed, r.rooms);
+  if (r.reconnect) log::debug("user_reconnected", {{"user", claimed}});
+  return true;
+}
+
+void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
+  metrics_.messages_in.with({std::string(protocol::family_name(env.family))}).inc();
+
+  // Which field names the speaker: ORIG's Friend messages carry it in their own fields.
+  std::string claimed = env.user_id;
+  if (env.family == Family::friends && claimed.empty()) {
+    std::string field = env.type == "accept" ? "reciverUserId" : "senderUserId";
+    if (!protocol::get_string(env.body, field, claimed)) {
+      reply_error(client, "bad_field", field + " must be a string");
+      return;
+    }
+  }
+  if (claimed.size() > options_.max_id_length) {
+    reply_error(client, "bad_field", "user id is too long");
+    return;
+  }
+  if (!bind_identity(client, claimed)) return;
+
+  switch (env.family) {
+    case Family::dm: return handle_dm(client, env, raw);
+    case Family::app: return handle_app(client, env);
+    case Family::friends: return handle_friend(client, env);
+    case Family::spy:
+    case Family::skribble:
+      if (env.type == "invite_friend") return handle_invite(client, env, raw);
+      return rooms_.handle(client, env, raw);
+    case Family::none:
+      if (env.type == "pong" || env.type == "ping") return;  // app-level keepalive replies
+      reply_error(client, "missing_event_from", "message has no \"EventFrom\"");
+      return;
+  }
+}
+
+void Dispatcher::handle_dm(Client& client, protocol::Envelope& env, const Frame& raw) {
+  if (!require_user(client)) return;
+  std::string receiver;
+  for (const char* field : {"receiverID", "receiverId", "reciverUserId"}) {
+    if (!protocol::get_string(env.body, field, receiver)) {
+      reply_error(client, "bad_field", std::string(field) + " must be a string");
+      return;
+    }
+    if (!receiver.empty()) break;
+  }
+  if (receiver.empty() || receiver.size() > options_.max_id_length) {
+    reply_error(client, "bad_field", "receiverID is required");
+    return;
+  }
+  if (directory_.send(receiver, raw)) {  // forwarded verbatim, as ORIG does
+    metrics_.dm_sent_online.inc();
+    return;
+  }
+  env.body["type"] = "queued_message";
+  dms_.push(receiver, boost::json::serialize(env.body), wall_now_ms(), options_.dm_ttl_ms);
+  metrics_.dm_queued_total.inc();
+}
+
+void Dispatcher::handle_app(Client& client, protocol::Envelope& env) {
+  if (env.type != "app_opened") {
+    reply_error(client, "unknown_type", "unknown App message type \"" + env.type + "\"");
+    return;
+  }
+  if (!require_user(client)) return;
+  auto queued = dms_.pending(client.user, wall_now_ms());
+  if (queued.empty()) return;
+  // Delete only after the last frame reached the socket: a connection that dies mid-delivery
+  // gets the whole queue again next time (at-least-once; clients may see a duplicate).
+  for (std::size_t i = 0; i + 1 < queued.size(); ++i) client.outbox->send(make_frame(queued[i].payload));
+  auto last_seq = queued.back().seq;
+  auto count = queued.size();
+  client.outbox->send_then(make_frame(queued.back().payload),
+                           [this, user = client.user, last_seq, count](bool written) {
+                             if (!written) return;
+                             dms_.ack(user, last_seq);
+                             metrics_.dm_delivered.inc(static_cast<double>(count));
+                           });
+}
+
+void Dispatcher::handle_friend(Client& client, protocol::Envelope& env) {
+  std::string sender, receiver, name;
+  if (!protocol::get_string(env.body, "senderUserId", sender) ||
+      !protocol::get_string(env.body, "reciverUserId", receiver) ||
+      !protocol::get_string(env.body, "receiverUserId", receiver) ||
+      !protocol::get_string(env.body, "senderName", name)) {
+    reply_error(client, "bad_field", "friend fields must be strings");
+    return;
+  }
+  if (env.type == "request") {
+    if (receiver.empty()) return reply_error(client, "bad_field", "receiverUserId is required");
+    boost::json::object o{{"type", "friend_request"},
+                          {"senderUserId", sender},
+                          {"reciverUserId", receiver},
+                          {"senderName", name}};
+    directory_.send(receiver, make_frame(boost::json::serialize(o)));  // dropped if offline (ORIG)
+  } else if (env.type == "accept") {
+    if (sender.empty()) return reply_error(client, "bad_field", "senderUserId is required");
+    boost::json::object o{{"type", "friend_accept"}, {"reciverUserId", receiver}, {"senderUserId", sender}};
+    directory_.send(sender, make_frame(boost::json::serialize(o)));
+  } else {
+    reply_error(client, "unknown_type", "unknown Friend message type \"" + env.type + "\"");
+  }
+}
+
+void Dispatcher::handle_invite(Client& client, protocol::Envelope& env, const Frame& raw) {
+  if (!require_user(client)) return;
+  std::string friend_id;
+  if (!protocol::get_string(env.body, "FriendUserId", friend_id) || friend_id.empty()) {
+    reply_error(client, "bad_field", "FriendUserId must be a non-empty string");
+    return;
+  }
+  if (!directory_.send(friend_id, raw)) {
+    client.outbox->send(make_frame(R"({"type":"friend_not_found"})"));
+  }
+}
+
+void Dispatcher::on_close(Client& client) {
+  if (client.user.empty()) return;
+  std::vector<std::string> rooms;
+  if (!directory_.unbind(client.user, client.outbox->id(), wall_now_ms(), rooms)) return;
+  presence_.went_offline(client.user);
+  if (!rooms.empty()) rooms_.disconnected(client.user, rooms);
+}
+
+}  // namespace roomctl::runtime

@@ -1,0 +1,56 @@
+// Routes one validated inbound message: identity binding and the user_mismatch FIX, then
+// app features (direct messages, app_opened, friends, invites) here, game messages to rooms.
+// Runs on the sending connection's executor; shared state is reached through thread-safe services.
+#pragma once
+
+#include <string>
+
+#include "server/protocol/envelope.hpp"
+#include "server/runtime/client.hpp"
+#include "server/util/clock.hpp"
+
+namespace roomctl::metrics {
+struct ServerMetrics;
+}
+namespace roomctl::store {
+class DmStore;
+}
+
+namespace roomctl::runtime {
+
+class UserDirectory;
+class Presence;
+class RoomService;
+
+struct DispatcherOptions {
+  Millis dm_ttl_ms;
+  std::size_t max_id_length;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
+             store::DmStore& dms, RoomService& rooms, metrics::ServerMetrics& metrics);
+
+  void handle(Client& client, protocol::Envelope& env, const Frame& raw);
+  void on_close(Client& client);
+  // Sends {"type":"error",...} and counts it.
+  void reply_error(Client& client, std::string_view code, std::string_view message);
+
+ private:
+  bool bind_identity(Client& client, const std::string& claimed);
+  void handle_dm(Client& client, protocol::Envelope& env, const Frame& raw);
+  void handle_app(Client& client, protocol::Envelope& env);
+  void handle_friend(Client& client, protocol::Envelope& env);
+  void handle_invite(Client& client, protocol::Envelope& env, const Frame& raw);
+  bool require_user(Client& client);
+
+  DispatcherOptions options_;
+  UserDirectory& directory_;
+  Presence& presence_;
+  store::DmStore& dms_;
+  RoomService& rooms_;
+  metrics::ServerMetrics& metrics_;
+};
+
+}  // namespace roomctl::runtime

@@ -1,0 +1,38 @@
+// How the runtime reaches a client connection without knowing sockets or Asio.
+// Every method is thread-safe: implementations post onto the connection's own executor.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "server/protocol/frame.hpp"
+
+namespace roomctl::runtime {
+
+// WebSocket close codes roomctl uses (docs/protocol.md).
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t unsupported_data = 1003;  // binary frame
+inline constexpr std::uint16_t policy_violation = 1008;  // abuse: rate limit exceeded repeatedly
+inline constexpr std::uint16_t too_big = 1009;           // frame over limits.max_message_bytes
+inline constexpr std::uint16_t try_again_later = 1013;   // max connections reached
+inline constexpr std::uint16_t service_restart = 1012;   // shutdown
+inline constexpr std::uint16_t replaced = 4001;          // same userId connected elsewhere
+inline constexpr std::uint16_t slow_consumer = 4002;     // send queue overflow
+inline constexpr std::uint16_t kicked = 4003;            // removed by an operator or a vote
+}  // namespace close_code
+
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  virtual void send(Frame frame) = 0;
+  // Calls done(true) on the connection's executor once the frame was written to the socket,
+  // done(false) if the connection closed first. Used for at-least-once DM delivery.
+  virtual void send_then(Frame frame, std::function<void(bool written)> done) = 0;
+  virtual void close(std::uint16_t code, std::string reason) = 0;
+  virtual std::uint64_t id() const = 0;
+};
+
+}  // namespace roomctl::runtime

@@ -1,0 +1,112 @@
+// Presence coalescing; see the header for what clients see.
+#include "server/runtime/presence.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <unordered_set>
+
+#include "server/metrics/server_metrics.hpp"
+
+namespace roomctl::runtime {
+namespace {
+boost::json::object user_entry(const std::string& user, UserStatus s) {
+  return {{"userId", user}, {"status", games::status_name(s)}};
+}
+}  // namespace
+
+Presence::Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate)
+    : directory_(directory), metrics_(metrics), immediate_(immediate) {}
+
+Presence::Pending& Presence::pending(const std::string& user, bool was_online) {
+  return pending_.try_emplace(user, Pending{was_online, false, false}).first->second;
+}
+
+void Presence::bound(const std::string& user, bool was_online) {
+  {
+    std::lock_guard lock(mutex_);
+    pending(user, was_online).bound = true;
+  }
+  after_event();
+}
+
+void Presence::status_changed(const std::string& user) {
+  {
+    std::lock_guard lock(mutex_);
+    pending(user, true).status = true;
+  }
+  after_event();
+}
+
+void Presence::went_offline(const std::string& user) {
+  {
+    std::lock_guard lock(mutex_);
+    pending(user, true);
+  }
+  after_event();
+}
+
+void Presence::after_event() {
+  if (immediate_) flush();
+}
+
+void Presence::flush() {
+  std::unordered_map<std::string, Pending> batch;
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.empty()) return;
+    batch.swap(pending_);
+  }
+
+  // Decide from the directory's current truth, not from the event sequence.
+  boost::json::array arrived;
+  std::unordered_set<std::string> newcomers;
+  std::vector<std::pair<std::string, Frame>> changes;  // (subject, frame), not sent to the subject
+  for (const auto& [user, p] : batch) {
+    bool online = directory_.online(user);
+    UserStatus status = directory_.status(user);
+    if (online && p.bound) {
+      arrived.push_back(user_entry(user, status));
+      newcomers.insert(user);
+    } else if (!online && p.was_online) {
+      changes.emplace_back(user, make_frame(boost::json::serialize(
+                                     boost::json::object{{"type", "user_offline"}, {"userId", user}})));
+    } else if (online && p.status) {
+      changes.emplace_back(user, make_frame(boost::json::serialize(boost::json::object{
+                                     {"type", "user_status_change"},
+                                     {"userId", user},
+                                     {"status", games::status_name(status)}})));
+    }
+  }
+
+  Frame arrived_frame, full_list;
+  if (!newcomers.empty()) {
+    arrived_frame = make_frame(boost::json::serialize(
+        boost::json::object{{"type", "users_online"}, {"users", std::move(arrived)}}));
+    boost::json::array all;
+    directory_.for_each_online([&](const std::string& u, UserStatus s, Outbox&) {
+      all.push_back(user_entry(u, s));
+    });
+    full_list = make_frame(
+        boost::json::serialize(boost::json::object{{"type", "users_online"}, {"users", std::move(all)}}));
+  }
+
+  double frames = 0;
+  directory_.for_each_online([&](const std::string& u, UserStatus, Outbox& out) {
+    bool is_new = newcomers.count(u) != 0;
+    if (is_new) {
+      out.send(full_list);
+      ++frames;
+    } else if (arrived_frame) {
+      out.send(arrived_frame);
+      ++frames;
+    }
+    for (const auto& [subject, frame] : changes) {
+      if (subject == u) continue;
+      out.send(frame);
+      ++frames;
+    }
+  });
+  metrics_.presence_frames.inc(frames);
+}
+
+}  // namespace roomctl::runtime

@@ -1,0 +1,49 @@
+// Presence fan-out (users_online, user_status_change, user_offline) with coalescing.
+// ORIG sends every change to every user at once: O(N) frames per change, O(N^2) when N users
+// arrive. Here changes are collected for presence.flush_interval and then, per flush:
+//   - every user that came online (or reconnected) is announced in ONE users_online frame,
+//   - every newcomer gets ONE full users_online list (built once, shared by all newcomers),
+//   - a user's status changes collapse to its latest (one user_status_change),
+//   - a user that went offline and did not come back gets one user_offline.
+// Each frame is serialised once and shared, so a flush costs O(online users x distinct frames)
+// queue operations. A flush interval of 0 sends every change immediately (ORIG's behaviour).
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "server/runtime/user_directory.hpp"
+
+namespace roomctl::metrics {
+struct ServerMetrics;
+}
+
+namespace roomctl::runtime {
+
+class Presence {
+ public:
+  Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate);
+
+  void bound(const std::string& user, bool was_online);  // first bind or reconnect
+  void status_changed(const std::string& user);
+  void went_offline(const std::string& user);
+  void flush();
+
+ private:
+  struct Pending {
+    bool was_online = false;  // as others last saw it
+    bool bound = false;
+    bool status = false;
+  };
+  Pending& pending(const std::string& user, bool was_online);
+  void after_event();
+
+  UserDirectory& directory_;
+  metrics::ServerMetrics& metrics_;
+  bool immediate_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Pending> pending_;
+};
+
+}  // namespace roomctl::runtime

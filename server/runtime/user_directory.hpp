@@ -1,0 +1,72 @@
+// Who is connected where: userId -> current connection, presence status and seated rooms.
+// O(1) lookups under one mutex; disconnected users are kept for the reconnect grace in a
+// deadline-ordered set, so expiring them never scans the whole directory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "server/games/game.hpp"
+#include "server/runtime/outbox.hpp"
+
+namespace roomctl::runtime {
+
+using games::UserStatus;
+
+class UserDirectory {
+ public:
+  struct BindResult {
+    bool reconnect = false;             // the user was known (in grace, or a takeover)
+    std::shared_ptr<Outbox> replaced;   // the previous connection, to be closed
+    UserStatus status = UserStatus::idle;
+    std::vector<std::string> rooms;     // rooms whose seats the user takes back
+  };
+  struct Expired {
+    std::string user;
+    std::vector<std::string> rooms;
+  };
+
+  BindResult bind(const std::string& user, std::shared_ptr<Outbox> conn);
+  // Marks the user offline if `conn_id` is still its connection. Returns false if it was not
+  // (the user already moved to a newer socket), in which case nothing changes.
+  bool unbind(const std::string& user, std::uint64_t conn_id, Millis now, std::vector<std::string>& rooms);
+  // Users offline since before `now - grace` are forgotten; their rooms must run the leave logic.
+  std::vector<Expired> expire(Millis now, Millis grace);
+
+  bool send(const std::string& user, const Frame& frame);
+  std::shared_ptr<Outbox> connection(const std::string& user);
+  bool online(const std::string& user);
+  bool known(const std::string& user);
+  // Returns true if the status changed.
+  bool set_status(const std::string& user, UserStatus status);
+  UserStatus status(const std::string& user);
+  void add_room(const std::string& user, const std::string& room);
+  void remove_room(const std::string& user, const std::string& room);
+  std::vector<std::string> rooms(const std::string& user);
+
+  // Calls fn for every online user under the lock: fn must only queue (Outbox::send posts).
+  void for_each_online(const std::function<void(const std::string&, UserStatus, Outbox&)>& fn);
+  std::size_t online_count();
+  std::size_t known_count();
+
+ private:
+  struct User {
+    std::shared_ptr<Outbox> conn;  // null while disconnected
+    UserStatus status = UserStatus::idle;
+    std::unordered_set<std::string> rooms;
+    Millis offline_since = 0;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, User> users_;
+  std::set<std::pair<Millis, std::string>> offline_;  // (offline_since, user)
+  std::size_t online_ = 0;
+};
+
+}  // namespace roomctl::runtime
