@@ -1,0 +1,84 @@
+// Drives a pure Game with a fake clock: resolves broadcasts to per-user inboxes and fires the
+// armed timer when the clock passes its deadline, exactly as the room actor would.
+#pragma once
+
+#include <boost/json.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/games/game.hpp"
+
+namespace roomctl::test {
+
+class GameDriver {
+ public:
+  explicit GameDriver(games::Game& g, Millis start = 1'000'000) : game(g), now(start) {}
+
+  games::Effects send(const std::string& user, const std::string& type, boost::json::object body = {}) {
+    body["type"] = type;
+    games::Event e;
+    e.kind = games::Event::Kind::message;
+    e.user = user;
+    e.type = type;
+    e.body = &body;
+    e.raw = make_frame(boost::json::serialize(body));
+    return apply(e);
+  }
+  games::Effects event(games::Event::Kind kind, const std::string& user) {
+    games::Event e;
+    e.kind = kind;
+    e.user = user;
+    return apply(e);
+  }
+  // Advances the clock, firing every timer that falls due on the way.
+  void advance(Millis ms) {
+    Millis until = now + ms;
+    while (auto t = game.timer()) {
+      if (t->first > until) break;
+      now = std::max(now, t->first);
+      games::Event e;
+      e.kind = games::Event::Kind::timer;
+      e.timer_gen = t->second;
+      apply(e);
+    }
+    now = until;
+  }
+  // Messages of a type received by a user, oldest first, as JSON objects.
+  std::vector<boost::json::object> got(const std::string& user, const std::string& type) const {
+    std::vector<boost::json::object> out;
+    auto it = inbox.find(user);
+    if (it == inbox.end()) return out;
+    for (const auto& m : it->second) {
+      auto o = boost::json::parse(m).as_object();
+      if (o.at("type").as_string() == type) out.push_back(o);
+    }
+    return out;
+  }
+  bool any(const std::string& user, const std::string& type) const { return !got(user, type).empty(); }
+  void clear() { inbox.clear(); }
+
+  games::Game& game;
+  Millis now;
+  std::map<std::string, std::vector<std::string>> inbox;
+  std::vector<games::Effects> history;
+
+ private:
+  games::Effects apply(const games::Event& e) {
+    games::Effects fx;
+    game.step(e, now, fx);
+    const auto& members = game.members();  // broadcasts reach the members after the step
+    for (const auto& o : fx.out) {
+      if (o.to == games::Outbound::To::one) inbox[o.user].push_back(*o.frame);
+      else
+        for (const auto& m : members)
+          if (o.to == games::Outbound::To::all || m != o.user) inbox[m].push_back(*o.frame);
+    }
+    history.push_back(fx);
+    return fx;
+  }
+};
+
+inline std::string s(const boost::json::value& v) { return std::string(v.as_string()); }
+
+}  // namespace roomctl::test
