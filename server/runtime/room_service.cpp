@@ -1,27 +1,217 @@
-// Temporary: rooms arrive with the rooms runtime; until then every room is unknown.
+// Rooms runtime: room creation (limits, duplicate ids, generated ids), quick join through the
+// joinable index, routing to room actors, presence-driven events, and the sweeper's room work.
 #include "server/runtime/room_service.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <random>
+#include <unistd.h>
+
+#include "server/config/serve_options.hpp"
+#include "server/games/spy/spy_game.hpp"
+#include "server/metrics/server_metrics.hpp"
 #include "server/runtime/outbox.hpp"
+#include "server/runtime/presence.hpp"
+#include "server/runtime/room.hpp"
+#include "server/runtime/room_registry.hpp"
+#include "server/runtime/user_directory.hpp"
+#include "server/util/log.hpp"
 
 namespace roomctl::runtime {
 
-class RoomService::Impl {};
+namespace json = boost::json;
+using protocol::Family;
 
-RoomService::RoomService(boost::asio::io_context&, const config::ServeOptions&, UserDirectory&,
-                         Presence&, metrics::ServerMetrics&)
-    : impl_(std::make_unique<Impl>()) {}
+namespace {
+Frame msg(const json::object& o) { return make_frame(json::serialize(o)); }
+
+std::int64_t read_rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  long total = 0, rss = 0;
+  in >> total >> rss;
+  return static_cast<std::int64_t>(rss) * sysconf(_SC_PAGESIZE);
+}
+}  // namespace
+
+class RoomService::Impl {
+ public:
+  Impl(boost::asio::io_context& ioc, const config::ServeOptions& o, UserDirectory& d, Presence& p,
+       metrics::ServerMetrics& m)
+      : ioc(ioc), options(o), directory(d), metrics(m), deps{d, p, m, registry, nullptr, nullptr} {
+    if (!o.spy_word_pairs_file.empty()) spy_pairs = games::spy::load_word_pairs(o.spy_word_pairs_file);
+    else spy_pairs = games::spy::builtin_word_pairs();
+    deps.on_removed = [this](const std::string& id, const std::string& reason) {
+      log::debug("room_removed", {{"room", id}, {"reason", reason}});
+    };
+  }
+
+  std::uint64_t seed() { return (static_cast<std::uint64_t>(random()) << 32) ^ random(); }
+
+  std::string generate_id() {
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string id;
+    do {
+      id.clear();
+      for (int i = 0; i < 12; ++i) id += alphabet[random() % 36];
+    } while (registry.find(id));
+    return id;
+  }
+
+  // Limits on room creation; on refusal the reply is sent and false returned.
+  bool may_create(Client& c, const std::string& reply_type, const std::string& room_id) {
+    const char* limit = nullptr;
+    std::string text;
+    if (static_cast<std::int64_t>(registry.size()) >= options.limits.max_rooms) {
+      limit = "max_rooms";
+      text = "The server has too many rooms; try again later";
+    } else if (over_watermark.load()) {
+      limit = "memory_watermark";
+      text = "The server is low on memory; try again later";
+    }
+    if (!limit) return true;
+    metrics.refusals.with({limit}).inc();
+    c.outbox->send(msg({{"type", reply_type}, {"status", false}, {"message", text}, {"roomId", room_id}, {"code", limit}}));
+    return false;
+  }
+
+  void create_spy(Client& c, protocol::Envelope& env) {
+    std::string mode = "word_spy";
+    if (!protocol::get_string(env.body, "gameMode", mode) || (mode != "word_spy" && mode != "wordless_spy")) {
+      c.outbox->send(msg({{"type", "create_room_response"}, {"status", false},
+                          {"message", "gameMode must be word_spy or wordless_spy"}, {"roomId", env.room_id}}));
+      return;
+    }
+    std::string id = env.room_id.empty() ? generate_id() : env.room_id;
+    if (!may_create(c, "create_room_response", id)) return;
+    games::spy::Rules rules;
+    rules.mode = mode;
+    rules.max_players = std::min<int>(6, static_cast<int>(options.limits.max_players_per_room));
+    rules.max_rounds = static_cast<int>(options.spy_max_rounds);
+    rules.time_scale = options.time_scale;
+    rules.max_chat_length = static_cast<int>(options.limits.max_chat_length);
+    rules.max_name_length = static_cast<int>(options.limits.max_name_length);
+    auto game = std::make_unique<games::spy::SpyGame>(id, rules, spy_pairs, seed());
+    auto room = std::make_shared<Room>(ioc, id, "spy/" + mode, std::move(game), deps, wall_now_ms());
+    if (!registry.insert(id, room)) {  // FIX: ORIG silently replaces the existing room
+      c.outbox->send(msg({{"type", "create_room_response"}, {"status", false},
+                          {"message", "A room with this id already exists"}, {"roomId", id}}));
+      return;
+    }
+    env.type = "CREATE_ROOM";
+    post_message(*room, c.user, env);
+  }
+
+  void quick_join(Client& c, const std::string& index_key, const char* mode) {
+    auto id = registry.pick_joinable(index_key);
+    if (!id) {
+      c.outbox->send(msg({{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
+      return;
+    }
+    json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", *id}};
+    if (mode) o["gameMode"] = mode;
+    c.outbox->send(msg(o));
+  }
+
+  void post_message(Room& room, const std::string& user, protocol::Envelope& env) {
+    games::Event e;
+    e.kind = games::Event::Kind::message;
+    e.user = user;
+    e.type = env.type;
+    room.post(std::move(e), std::move(env.body));
+  }
+
+  void handle_spy(Client& c, protocol::Envelope& env) {
+    if (env.type == "CREATE_ROOM") return create_spy(c, env);
+    if (env.type == "QUICK_JOIN_WORD_SPY") return quick_join(c, "spy/word_spy", "word_spy");
+    if (env.type == "QUICK_JOIN_WORDLESS_SPY") return quick_join(c, "spy/wordless_spy", "wordless_spy");
+    auto room = env.room_id.empty() ? nullptr : registry.find(env.room_id);
+    if (!room || room->info().game != "spy") {
+      if (env.type == "join_room")
+        c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
+                            {"message", "Room not found"}, {"roomId", env.room_id}}));
+      c.outbox->send(msg({{"type", "spy_room_not_found"}, {"roomId", env.room_id}}));
+      return;
+    }
+    post_message(*room, c.user, env);
+  }
+
+  void handle_skribble(Client& c, protocol::Envelope& env) {
+    c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
+                        {"message", "Room not found"}, {"roomId", env.room_id}}));
+  }
+
+  void post_to_rooms(const std::string& user, const std::vector<std::string>& rooms, games::Event::Kind kind) {
+    for (const auto& id : rooms) {
+      if (auto room = registry.find(id)) {
+        games::Event e;
+        e.kind = kind;
+        e.user = user;
+        room->post(std::move(e));
+      }
+    }
+  }
+
+  void sweep(Millis now) {
+    if (options.limits.memory_high_watermark_bytes > 0)
+      over_watermark = read_rss_bytes() > options.limits.memory_high_watermark_bytes;
+    std::map<std::pair<std::string, std::string>, int> by_phase;
+    double players = 0;
+    for (auto& room : registry.all()) {
+      auto info = room->info();
+      if (info.removed) continue;
+      by_phase[{info.game, info.summary.phase}]++;
+      players += info.summary.players;
+      if (now - info.last_activity > options.room_idle_timeout_ms) room->close("idle");
+      else if (info.finished_at != 0 && !info.summary.running && now - info.finished_at > options.room_finished_ttl_ms)
+        room->close("finished");
+    }
+    for (auto& key : seen_phases) metrics.rooms.with({key.first, key.second}).set(0);
+    for (auto& [key, n] : by_phase) {
+      seen_phases.insert(key);
+      metrics.rooms.with({key.first, key.second}).set(n);
+    }
+    metrics.players.set(players);
+  }
+
+  boost::asio::io_context& ioc;
+  const config::ServeOptions& options;
+  UserDirectory& directory;
+  metrics::ServerMetrics& metrics;
+  RoomRegistry registry;
+  RoomDeps deps;
+  std::vector<games::spy::WordPair> spy_pairs;
+  std::atomic<bool> over_watermark{false};
+  std::set<std::pair<std::string, std::string>> seen_phases;
+  std::mt19937_64 random{std::random_device{}()};
+};
+
+RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
+                         UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics)
+    : impl_(std::make_unique<Impl>(ioc, options, directory, presence, metrics)) {}
 RoomService::~RoomService() = default;
 
 void RoomService::handle(Client& client, protocol::Envelope& env, const Frame&) {
-  if (env.family == protocol::Family::spy)
-    client.outbox->send(make_frame(R"({"type":"spy_room_not_found"})"));
-  else
-    client.outbox->send(make_frame(R"({"type":"join_room_response","status":false,"message":"Room not found"})"));
+  if (client.user.empty()) {
+    impl_->metrics.client_errors.with({"not_identified"}).inc();
+    client.outbox->send(msg({{"type", "error"}, {"code", "not_identified"},
+                             {"message", "game messages need a userId"}}));
+    return;
+  }
+  if (env.family == Family::spy) impl_->handle_spy(client, env);
+  else impl_->handle_skribble(client, env);
 }
-void RoomService::disconnected(const std::string&, const std::vector<std::string>&) {}
-void RoomService::reconnected(const std::string&, const std::vector<std::string>&) {}
-void RoomService::grace_expired(const std::string&, const std::vector<std::string>&) {}
-void RoomService::sweep(Millis) {}
-std::size_t RoomService::room_count() const { return 0; }
+
+void RoomService::disconnected(const std::string& user, const std::vector<std::string>& rooms) {
+  impl_->post_to_rooms(user, rooms, games::Event::Kind::disconnected);
+}
+void RoomService::reconnected(const std::string& user, const std::vector<std::string>& rooms) {
+  impl_->post_to_rooms(user, rooms, games::Event::Kind::connected);
+}
+void RoomService::grace_expired(const std::string& user, const std::vector<std::string>& rooms) {
+  impl_->post_to_rooms(user, rooms, games::Event::Kind::leave);
+}
+void RoomService::sweep(Millis now) { impl_->sweep(now); }
+std::size_t RoomService::room_count() const { return impl_->registry.size(); }
 
 }  // namespace roomctl::runtime

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <map>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "loadgen/ws_client.hpp"
@@ -37,5 +40,66 @@ inline std::unique_ptr<loadgen::WsClient> connect_user(std::uint16_t port, const
   c->recv_until(of_type("users_online"));
   return c;
 }
+
+}  // namespace roomctl::test
+
+namespace roomctl::test {
+
+// A scripted player: keeps every message it received, and hands them out per type in order,
+// so waiting for one type never loses messages of another.
+class Player {
+ public:
+  Player(std::uint16_t port, std::string user) : user(std::move(user)), ws(connect_client(port)) {}
+
+  void send(boost::json::object o) {
+    if (!o.contains("userId")) o["userId"] = user;
+    ws->send(boost::json::serialize(o));
+  }
+  void spy(const std::string& type, boost::json::object o = {}) {
+    o["EventFrom"] = "SpyGame";
+    o["type"] = type;
+    send(std::move(o));
+  }
+  void skribble(const std::string& type, boost::json::object o = {}) {
+    o["EventFrom"] = "SkribbleGame";
+    o["type"] = type;
+    send(std::move(o));
+  }
+  // The next unconsumed message of `type`, waiting up to `timeout`.
+  std::optional<boost::json::object> next(const std::string& type,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      auto& cursor = cursors[type];
+      for (; cursor < all.size(); ++cursor) {
+        if (str(all[cursor], "type") == type) return all[cursor++];
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      auto m = ws->recv(left);
+      if (!m) return std::nullopt;
+      auto v = boost::json::parse(*m);
+      if (v.is_object()) all.push_back(v.as_object());
+    }
+  }
+  // Drains what has arrived so far without waiting long.
+  void pump(std::chrono::milliseconds wait = std::chrono::milliseconds(50)) {
+    while (auto m = ws->recv(wait)) {
+      auto v = boost::json::parse(*m);
+      if (v.is_object()) all.push_back(v.as_object());
+    }
+  }
+  bool received(const std::string& type) {
+    pump(std::chrono::milliseconds(0));
+    for (const auto& o : all)
+      if (str(o, "type") == type) return true;
+    return false;
+  }
+
+  std::string user;
+  std::unique_ptr<loadgen::WsClient> ws;
+  std::vector<boost::json::object> all;
+  std::map<std::string, std::size_t> cursors;
+};
 
 }  // namespace roomctl::test

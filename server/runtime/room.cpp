@@ -1,0 +1,164 @@
+// Room actor: strand, timer, effect application.
+#include "server/runtime/room.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "server/metrics/server_metrics.hpp"
+#include "server/runtime/presence.hpp"
+#include "server/runtime/room_registry.hpp"
+#include "server/runtime/user_directory.hpp"
+
+namespace roomctl::runtime {
+
+namespace asio = boost::asio;
+
+struct Room::Exec {
+  explicit Exec(asio::io_context& ioc) : strand(asio::make_strand(ioc)), timer(strand) {}
+  asio::strand<asio::io_context::executor_type> strand;
+  asio::system_timer timer;
+};
+
+Room::Room(asio::io_context& ioc, std::string id, std::string index_key,
+           std::unique_ptr<games::Game> game, RoomDeps& deps, Millis now)
+    : exec_(std::make_unique<Exec>(ioc)),
+      id_(std::move(id)),
+      index_key_(std::move(index_key)),
+      game_(std::move(game)),
+      deps_(deps) {
+  info_.game = std::string(game_->game_name());
+  info_.summary = game_->summary();
+  info_.created_at = now;
+  info_.last_activity = now;
+}
+
+Room::~Room() = default;
+
+void Room::post(games::Event event, boost::json::object body) {
+  asio::post(exec_->strand, [self = shared_from_this(), e = std::move(event), b = std::move(body)]() mutable {
+    if (self->removed_) return;
+    bool activity = e.kind == games::Event::Kind::message;
+    if (activity) e.body = &b;
+    self->run(e, activity);
+  });
+}
+
+void Room::start() {
+  asio::post(exec_->strand, [self = shared_from_this()] {
+    for (const auto& m : self->game_->members()) self->deps_.directory.add_room(m, self->id_);
+    self->rearm();
+  });
+}
+
+void Room::run(games::Event& event, bool activity) {
+  Millis now = wall_now_ms();
+  games::Effects fx;
+  game_->step(event, now, fx);
+  if (activity) {
+    std::lock_guard lock(info_mutex_);
+    info_.last_activity = now;
+  }
+  apply(fx, now);
+}
+
+void Room::deliver(const games::Outbound& out) {
+  using To = games::Outbound::To;
+  if (out.to == To::one) {
+    deps_.directory.send(out.user, out.frame);
+    return;
+  }
+  double n = 0;
+  for (const auto& m : game_->members()) {
+    if (out.to == To::all_but && m == out.user) continue;
+    if (deps_.directory.send(m, out.frame)) ++n;  // the same buffer for everyone
+  }
+  deps_.metrics.fanout_deliveries.inc(n);
+}
+
+void Room::apply(games::Effects& fx, Millis now) {
+  for (const auto& u : fx.joined) deps_.directory.add_room(u, id_);
+  for (const auto& out : fx.out) deliver(out);
+  for (const auto& u : fx.left) deps_.directory.remove_room(u, id_);
+  for (const auto& [u, status] : fx.statuses)
+    if (deps_.directory.set_status(u, status) && deps_.directory.online(u)) deps_.presence.status_changed(u);
+  for (const auto& u : fx.kicked)
+    if (auto c = deps_.directory.connection(u)) c->close(close_code::kicked, "removed from the room");
+  std::string game(game_->game_name());
+  if (fx.game_started) deps_.metrics.games_started.with({game}).inc();
+  if (!fx.game_finished_outcome.empty())
+    deps_.metrics.games_finished.with({game, fx.game_finished_outcome}).inc();
+
+  games::Summary sum = game_->summary();
+  {
+    std::lock_guard lock(info_mutex_);
+    if (!fx.game_finished_outcome.empty()) info_.finished_at = now;
+    if (sum.running) info_.finished_at = 0;
+    info_.summary = sum;
+  }
+  deps_.registry.set_joinable(id_, index_key_, sum.joinable);
+  if (fx.changed && deps_.on_changed) deps_.on_changed(id_, *game_);
+  if (sum.empty) return remove("empty");
+  rearm();
+}
+
+void Room::rearm() {
+  auto t = game_->timer();
+  if (t == armed_) return;
+  armed_ = t;
+  exec_->timer.cancel();
+  if (!t) return;
+  exec_->timer.expires_at(std::chrono::system_clock::time_point(std::chrono::milliseconds(t->first)));
+  exec_->timer.async_wait([self = shared_from_this(), gen = t->second, deadline = t->first](
+                              boost::system::error_code ec) {
+    if (ec || self->removed_) return;
+    self->on_timer(gen, deadline);
+  });
+}
+
+void Room::on_timer(std::uint64_t gen, Millis deadline) {
+  armed_.reset();
+  Millis now = wall_now_ms();
+  deps_.metrics.event_loop_lag.observe(static_cast<double>(std::max<Millis>(0, now - deadline)) / 1000.0);
+  games::Event e;
+  e.kind = games::Event::Kind::timer;
+  e.timer_gen = gen;
+  run(e, false);
+}
+
+void Room::close(std::string reason) {
+  asio::post(exec_->strand, [self = shared_from_this(), reason = std::move(reason)] {
+    if (self->removed_) return;
+    auto frame = make_frame(boost::json::serialize(
+        boost::json::object{{"type", "room_closed"}, {"roomId", self->id_}, {"reason", reason}}));
+    for (const auto& m : self->game_->members()) {
+      self->deps_.directory.send(m, frame);
+      self->deps_.directory.remove_room(m, self->id_);
+      if (self->deps_.directory.set_status(m, games::UserStatus::idle) && self->deps_.directory.online(m))
+        self->deps_.presence.status_changed(m);
+    }
+    self->remove(reason);
+  });
+}
+
+void Room::remove(const std::string& reason) {
+  if (removed_) return;
+  removed_ = true;
+  exec_->timer.cancel();
+  {
+    std::lock_guard lock(info_mutex_);
+    info_.removed = true;
+  }
+  deps_.registry.remove(id_);
+  deps_.metrics.rooms_removed.with({reason}).inc();
+  if (deps_.on_removed) deps_.on_removed(id_, reason);
+}
+
+Room::Info Room::info() const {
+  std::lock_guard lock(info_mutex_);
+  return info_;
+}
+
+}  // namespace roomctl::runtime

@@ -1,0 +1,83 @@
+// A room is an actor: one strand runs all of its game steps, so the game state needs no lock.
+// It reaches members only through the user directory (never sockets), applies the effects the
+// pure game returns, and keeps one timer armed at the game's absolute deadline.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "server/games/game.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace roomctl::metrics {
+struct ServerMetrics;
+}
+
+namespace roomctl::runtime {
+
+class UserDirectory;
+class Presence;
+class RoomRegistry;
+
+struct RoomDeps {
+  UserDirectory& directory;
+  Presence& presence;
+  metrics::ServerMetrics& metrics;
+  RoomRegistry& registry;
+  // Called on the room's strand after a step that changed the state (write-behind persistence).
+  std::function<void(const std::string& room_id, const games::Game& game)> on_changed;
+  // Called once when the room is removed, with the reason.
+  std::function<void(const std::string& room_id, const std::string& reason)> on_removed;
+};
+
+class Room : public std::enable_shared_from_this<Room> {
+ public:
+  struct Info {
+    std::string game;
+    games::Summary summary;
+    Millis created_at = 0;
+    Millis last_activity = 0;
+    Millis finished_at = 0;  // when the last game ended and none restarted since; 0 = not finished
+    bool removed = false;
+  };
+
+  Room(boost::asio::io_context& ioc, std::string id, std::string index_key,
+       std::unique_ptr<games::Game> game, RoomDeps& deps, Millis now);
+  ~Room();
+
+  const std::string& id() const { return id_; }
+  // Thread-safe: the event runs later on the room's strand. `body` is owned by the event.
+  void post(games::Event event, boost::json::object body = {});
+  // Thread-safe: tells the members (room_closed), lets them go and removes the room.
+  void close(std::string reason);
+  // Resumes the game's timer (after a restore).
+  void start();
+  Info info() const;
+
+ private:
+  void run(games::Event& event, bool activity);
+  void apply(games::Effects& fx, Millis now);
+  void deliver(const games::Outbound& out);
+  void rearm();
+  void on_timer(std::uint64_t gen, Millis deadline);
+  void remove(const std::string& reason);
+
+  struct Exec;
+  std::unique_ptr<Exec> exec_;
+  std::string id_;
+  std::string index_key_;
+  std::unique_ptr<games::Game> game_;
+  RoomDeps& deps_;
+  std::optional<std::pair<Millis, std::uint64_t>> armed_;
+  bool removed_ = false;
+
+  mutable std::mutex info_mutex_;
+  Info info_;
+};
+
+}  // namespace roomctl::runtime
