@@ -40,6 +40,13 @@ Schema build_schema() {
       .add({"games.time_scale", Type::number, "1.0", "multiplies every game timer (tests use 0.05)", 0.001, 100})
       .add({"games.spy.word_pairs_file", Type::string, "", "civilian,spy pairs, one per line; empty = built in"})
       .add({"games.spy.max_rounds", Type::integer, "10", "spy wins after this many rounds; 0 = unlimited", 0, 1000})
+      .add({"games.skribble.words_easy_file", Type::string, "", "easy words, one per line; empty = built in"})
+      .add({"games.skribble.words_medium_file", Type::string, "", "medium words, one per line; empty = built in"})
+      .add({"games.skribble.words_hard_file", Type::string, "", "hard words, one per line; empty = built in"})
+      .add({"games.skribble.stroke_log_max_events", Type::integer, "20000", "drawing events kept per turn for late joiners", 0, 10'000'000})
+      .add({"games.skribble.stroke_log_max_bytes", Type::bytes, "2MiB", "drawing bytes kept per turn for late joiners", 0, 1LL << 30})
+      .add({"games.skribble.draw_messages_per_second", Type::number, "60", "drawing messages per second from the drawer", 1, 100000})
+      .add({"games.skribble.draw_burst", Type::integer, "120", "drawing message burst from the drawer", 1, 1000000})
       .add({"presence.flush_interval", Type::duration, "100ms", "presence changes are coalesced this long", 0, 10'000})
       .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000, 365 * kDay})
       .add({"store.url", Type::string, "memory://", "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
@@ -95,6 +102,13 @@ ServeOptions serve_options(const Settings& s) {
   o.time_scale = s.number("games.time_scale");
   o.spy_word_pairs_file = s.string("games.spy.word_pairs_file");
   o.spy_max_rounds = s.integer("games.spy.max_rounds");
+  o.skribble_words_files[0] = s.string("games.skribble.words_easy_file");
+  o.skribble_words_files[1] = s.string("games.skribble.words_medium_file");
+  o.skribble_words_files[2] = s.string("games.skribble.words_hard_file");
+  o.stroke_log_max_events = s.integer("games.skribble.stroke_log_max_events");
+  o.stroke_log_max_bytes = s.integer("games.skribble.stroke_log_max_bytes");
+  o.draw_messages_per_second = s.number("games.skribble.draw_messages_per_second");
+  o.draw_burst = s.integer("games.skribble.draw_burst");
   o.presence_flush_interval_ms = s.millis("presence.flush_interval");
   o.dm_ttl_ms = s.millis("dm.ttl");
   o.store_url = s.string("store.url");

@@ -47,6 +47,11 @@ struct ServeOptions {
   double time_scale;
   std::string spy_word_pairs_file;
   std::int64_t spy_max_rounds;
+  std::string skribble_words_files[3];  // easy, medium, hard
+  std::int64_t stroke_log_max_events;
+  std::int64_t stroke_log_max_bytes;
+  double draw_messages_per_second;
+  std::int64_t draw_burst;
   std::int64_t presence_flush_interval_ms;
   std::int64_t dm_ttl_ms;
   std::string store_url;

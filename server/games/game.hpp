@@ -41,6 +41,7 @@ struct Effects {
   std::vector<std::string> joined;    // new members (the actor records room membership)
   std::vector<std::string> left;      // members gone for good
   std::vector<std::string> kicked;    // connections the actor should close (vote kick)
+  std::vector<std::string> refusals;  // limits that bit (metric roomctl_refusals_total{limit})
   bool changed = false;               // state changed: persist the snapshot
   bool game_started = false;
   std::string game_finished_outcome;  // non-empty when a game ended (metric label)

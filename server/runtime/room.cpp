@@ -86,6 +86,7 @@ void Room::apply(games::Effects& fx, Millis now) {
     if (deps_.directory.set_status(u, status) && deps_.directory.online(u)) deps_.presence.status_changed(u);
   for (const auto& u : fx.kicked)
     if (auto c = deps_.directory.connection(u)) c->close(close_code::kicked, "removed from the room");
+  for (const auto& limit : fx.refusals) deps_.metrics.refusals.with({limit}).inc();
   std::string game(game_->game_name());
   if (fx.game_started) deps_.metrics.games_started.with({game}).inc();
   if (!fx.game_finished_outcome.empty())

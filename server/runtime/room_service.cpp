@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "server/config/serve_options.hpp"
+#include "server/games/skribble/skribble_game.hpp"
 #include "server/games/spy/spy_game.hpp"
 #include "server/metrics/server_metrics.hpp"
 #include "server/runtime/outbox.hpp"
@@ -41,6 +42,10 @@ class RoomService::Impl {
       : ioc(ioc), options(o), directory(d), metrics(m), deps{d, p, m, registry, nullptr, nullptr} {
     if (!o.spy_word_pairs_file.empty()) spy_pairs = games::spy::load_word_pairs(o.spy_word_pairs_file);
     else spy_pairs = games::spy::builtin_word_pairs();
+    skribble_words = games::skribble::builtin_word_lists();
+    std::vector<std::string>* lists[3] = {&skribble_words.easy, &skribble_words.medium, &skribble_words.hard};
+    for (int i = 0; i < 3; ++i)
+      if (!o.skribble_words_files[i].empty()) *lists[i] = games::skribble::load_words(o.skribble_words_files[i]);
     deps.on_removed = [this](const std::string& id, const std::string& reason) {
       log::debug("room_removed", {{"room", id}, {"reason", reason}});
     };
@@ -136,9 +141,41 @@ class RoomService::Impl {
     post_message(*room, c.user, env);
   }
 
-  void handle_skribble(Client& c, protocol::Envelope& env) {
-    c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
-                        {"message", "Room not found"}, {"roomId", env.room_id}}));
+  void create_skribble(Client& c, protocol::Envelope& env) {
+    std::string id = env.room_id.empty() ? generate_id() : env.room_id;
+    if (!may_create(c, "create_room_response", id)) return;
+    games::skribble::Rules rules;
+    rules.time_scale = options.time_scale;
+    rules.max_players_cap = static_cast<int>(options.limits.max_players_per_room);
+    rules.stroke_log_max_events = static_cast<std::size_t>(options.stroke_log_max_events);
+    rules.stroke_log_max_bytes = static_cast<std::size_t>(options.stroke_log_max_bytes);
+    rules.draw_messages_per_second = options.draw_messages_per_second;
+    rules.draw_burst = static_cast<int>(options.draw_burst);
+    auto game = std::make_unique<games::skribble::SkribbleGame>(id, rules, skribble_words, seed());
+    auto room = std::make_shared<Room>(ioc, id, "skribble", std::move(game), deps, wall_now_ms());
+    if (!registry.insert(id, room)) {
+      c.outbox->send(msg({{"type", "create_room_response"}, {"status", false},
+                          {"message", "A room with this id already exists"}, {"roomId", id}}));
+      return;
+    }
+    post_message(*room, c.user, env);
+  }
+
+  void handle_skribble(Client& c, protocol::Envelope& env, const Frame& raw) {
+    if (env.type == "CREATE_SKRIBBLE_ROOM") return create_skribble(c, env);
+    if (env.type == "QUICK_JOIN_SKRIBBLE_ROOM") return quick_join(c, "skribble", nullptr);
+    auto room = env.room_id.empty() ? nullptr : registry.find(env.room_id);
+    if (!room || room->info().game != "skribble") {
+      c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
+                          {"message", "Room not found"}, {"roomId", env.room_id}}));
+      return;
+    }
+    games::Event e;
+    e.kind = games::Event::Kind::message;
+    e.user = c.user;
+    e.type = env.type;
+    e.raw = raw;  // drawing messages are relayed byte for byte
+    room->post(std::move(e), std::move(env.body));
   }
 
   void post_to_rooms(const std::string& user, const std::vector<std::string>& rooms, games::Event::Kind kind) {
@@ -181,6 +218,7 @@ class RoomService::Impl {
   RoomRegistry registry;
   RoomDeps deps;
   std::vector<games::spy::WordPair> spy_pairs;
+  games::skribble::WordLists skribble_words;
   std::atomic<bool> over_watermark{false};
   std::set<std::pair<std::string, std::string>> seen_phases;
   std::mt19937_64 random{std::random_device{}()};
@@ -191,7 +229,7 @@ RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOption
     : impl_(std::make_unique<Impl>(ioc, options, directory, presence, metrics)) {}
 RoomService::~RoomService() = default;
 
-void RoomService::handle(Client& client, protocol::Envelope& env, const Frame&) {
+void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
   if (client.user.empty()) {
     impl_->metrics.client_errors.with({"not_identified"}).inc();
     client.outbox->send(msg({{"type", "error"}, {"code", "not_identified"},
@@ -199,7 +237,7 @@ void RoomService::handle(Client& client, protocol::Envelope& env, const Frame&) 
     return;
   }
   if (env.family == Family::spy) impl_->handle_spy(client, env);
-  else impl_->handle_skribble(client, env);
+  else impl_->handle_skribble(client, env, raw);
 }
 
 void RoomService::disconnected(const std::string& user, const std::vector<std::string>& rooms) {

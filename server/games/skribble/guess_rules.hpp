@@ -1,0 +1,24 @@
+// Pure helpers of the skribble rules: text normalisation, the close-guess test, the guesser
+// score table and the hint schedule (GAME-RULES.md §1.5-§1.6).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace roomctl::games::skribble {
+
+// Trim, collapse inner whitespace to one space, fold ASCII case.
+std::string normalise(std::string_view text);
+// Damerau-Levenshtein (optimal string alignment) distance is exactly 1: one insert, delete,
+// substitution or adjacent swap.
+bool is_close_guess(std::string_view guess, std::string_view word);
+// 200 x f, f from elapsed/drawtime: <0.2 -> 1.0, <0.4 -> 0.8, <0.6 -> 0.6, <0.8 -> 0.4, else 0.2.
+int guess_points(int elapsed_s, int drawtime_s);
+// Letters that a hint may reveal (not spaces or '-').
+int letter_count(std::string_view word);
+// How many hints a word gets: min(requested, letters - 1), never negative.
+int hint_count(int requested, std::string_view word);
+// Second of the turn at which hint k (1-based) of n is revealed: floor(k * drawtime / (n + 1)).
+int hint_second(int k, int n, int drawtime_s);
+
+}  // namespace roomctl::games::skribble

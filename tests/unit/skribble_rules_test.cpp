@@ -1,0 +1,68 @@
+// Skribble pure helpers: normalisation, close guesses, the scoring table, the hint schedule and
+// the stroke log.
+#include <catch2/catch.hpp>
+
+#include "server/games/skribble/guess_rules.hpp"
+#include "server/games/skribble/stroke_log.hpp"
+
+using namespace roomctl::games::skribble;
+
+TEST_CASE("skribble: normalise trims, collapses spaces and folds case", "[skribble]") {
+  CHECK(normalise("  Ice   CREAM ") == "ice cream");
+  CHECK(normalise("\tA\nB") == "a b");
+  CHECK(normalise("   ").empty());
+}
+
+TEST_CASE("skribble: close guess is Damerau distance exactly 1", "[skribble]") {
+  CHECK(is_close_guess("appl", "apple"));    // delete
+  CHECK(is_close_guess("applle", "apple"));  // insert
+  CHECK(is_close_guess("apble", "apple"));   // substitute
+  CHECK(is_close_guess("aplpe", "apple"));   // adjacent swap
+  CHECK_FALSE(is_close_guess("apple", "apple"));
+  CHECK_FALSE(is_close_guess("ap", "apple"));
+  CHECK_FALSE(is_close_guess("elppa", "apple"));
+}
+
+TEST_CASE("skribble: guesser points by fifth of the draw time", "[skribble]") {
+  CHECK(guess_points(0, 80) == 200);
+  CHECK(guess_points(15, 80) == 200);
+  CHECK(guess_points(16, 80) == 160);
+  CHECK(guess_points(31, 80) == 160);
+  CHECK(guess_points(32, 80) == 120);
+  CHECK(guess_points(48, 80) == 80);
+  CHECK(guess_points(64, 80) == 40);
+  CHECK(guess_points(80, 80) == 40);
+}
+
+TEST_CASE("skribble: hints never reveal every letter and follow the schedule", "[skribble]") {
+  CHECK(hint_count(1, "cat") == 1);
+  CHECK(hint_count(5, "cat") == 2);
+  CHECK(hint_count(3, "a") == 0);
+  CHECK(hint_count(5, "ice cream") == 5);
+  CHECK(letter_count("ice-cream x") == 9);
+  CHECK(hint_second(1, 1, 80) == 40);  // ORIG: one hint at drawtime/2
+  CHECK(hint_second(1, 3, 80) == 20);
+  CHECK(hint_second(3, 3, 80) == 60);
+}
+
+TEST_CASE("stroke log: groups, undo, clear, bounds and raw replay", "[skribble]") {
+  StrokeLog log(5, 1000);
+  CHECK(log.apply("START_SKRIBBLE_DRAWING", R"({"a":1})", 0) == StrokeLog::Result::logged);
+  log.apply("SKRIBBLE_DRAW", R"({"a":2})", 500);  // inside START..STOP: same group
+  log.apply("STOP_SKRIBBLE_DRAWING", R"({"a":3})", 600);
+  log.apply("SKRIBBLE_POINT", R"({"b":1})", 2000);  // a new group (time gap)
+  log.apply("SKRIBBLE_POINT", R"({"b":2})", 2100);  // within 150 ms: same group
+  CHECK(log.size() == 5);
+  CHECK(log.apply("SKRIBBLE_POINT", R"({"c":1})", 9000) == StrokeLog::Result::full);
+  log.apply("SKRIBBLE_UNDO", "{}", 9100);
+  CHECK(log.size() == 3);
+  CHECK(log.json_array() == R"([{"a":1},{"a":2},{"a":3}])");
+  log.apply("SKRIBBLE_UNDO", "{}", 9200);
+  CHECK(log.empty());
+  log.apply("SKRIBBLE_POINT", R"({"d":1})", 9300);
+  log.apply("SKRIBBLE_CLEAR", "{}", 9400);
+  CHECK(log.empty());
+  StrokeLog bytes(100, 20);
+  CHECK(bytes.apply("SKRIBBLE_POINT", std::string(15, 'x'), 0) == StrokeLog::Result::logged);
+  CHECK(bytes.apply("SKRIBBLE_POINT", std::string(15, 'x'), 1) == StrokeLog::Result::full);
+}
