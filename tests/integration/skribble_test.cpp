@@ -1,0 +1,199 @@
+// Skribble rooms end to end against the real binary: a complete 3-round game whose score card
+// is checked against the rules, late joiners and the stroke log, drawer-only drawing, the drawer
+// leaving mid-turn.
+#include <catch2/catch.hpp>
+#include <map>
+#include <thread>
+
+#include "server/games/skribble/guess_rules.hpp"
+#include "tests/integration/server_process.hpp"
+#include "tests/integration/test_support.hpp"
+
+using namespace roomctl::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+const std::vector<std::string> kFast = {"games.time_scale=0.05", "rooms.sweep_interval=50ms"};
+
+std::vector<std::unique_ptr<Player>> make_room(std::uint16_t port, const std::string& room, int n) {
+  std::vector<std::unique_ptr<Player>> ps;
+  for (int i = 0; i < n; ++i) ps.push_back(std::make_unique<Player>(port, room + "-p" + std::to_string(i)));
+  ps[0]->skribble("CREATE_SKRIBBLE_ROOM", {{"roomId", room}, {"PlayerName", "P0"}});
+  REQUIRE(ps[0]->next("create_room_response")->at("status") == true);
+  for (int i = 1; i < n; ++i) {
+    ps[i]->skribble("JOIN_SKRIBBLE_ROOM", {{"roomId", room}, {"name", "P" + std::to_string(i)}});
+    REQUIRE(ps[i]->next("join_room_response")->at("status") == true);
+  }
+  return ps;
+}
+
+Player& by_id(std::vector<std::unique_ptr<Player>>& ps, const std::string& id) {
+  for (auto& p : ps)
+    if (p->user == id) return *p;
+  throw std::runtime_error("unknown player " + id);
+}
+
+// Waits on p for a SECOND_TIMER with time >= t; returns the time seen.
+std::int64_t wait_tick(Player& p, std::int64_t t) {
+  while (auto m = p.next("SECOND_TIMER", 10s)) {
+    if (m->at("time").as_int64() >= t) return m->at("time").as_int64();
+  }
+  FAIL("no SECOND_TIMER reached " << t);
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card follows the rules",
+          "[skribble][e2e]") {
+  ServerProcess server(kFast);
+  auto ps = make_room(server.port(), "sk1", 4);
+  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS", {{"roomId", "sk1"}, {"settings", {{"rounds", 3}, {"drawtime", 15}, {"hints", 1}}}});
+  REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));  // relayed to the others
+  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "sk1"}});
+
+  std::map<std::string, std::int64_t> expected;
+  std::vector<std::string> drawers;
+  for (int turn = 0; turn < 12; ++turn) {
+    auto rn = ps[0]->next("ROUND_NUMBER");
+    REQUIRE(rn);
+    std::string drawer = str(*rn, "currentUser");
+    drawers.push_back(drawer);
+    CHECK(rn->at("currentRoundNo").as_int64() == turn / 4 + 1);
+    for (auto& p : ps) {
+      p->skip_all("SECOND_TIMER");
+      p->skip_all("WORD_MATCHED");
+    }
+    auto word = by_id(ps, drawer).next("WORD");
+    REQUIRE(word);
+    std::string w = str(*word, "word");
+    // The non-drawers in join order after the drawer: the first guesses at once (200), the second
+    // at 7 s (120), the third never. A guess can land one tick later: still the same fifth.
+    std::vector<std::string> guessers;
+    int d = 0;
+    for (int i = 0; i < 4; ++i)
+      if (ps[i]->user == drawer) d = i;
+    for (int k = 1; k < 4; ++k) guessers.push_back(ps[(d + k) % 4]->user);
+    auto words_seen = [&](const std::string& id) {
+      auto& p = by_id(ps, id);
+      p.pump(std::chrono::milliseconds(0));
+      return std::count_if(p.all.begin(), p.all.end(), [](auto& o) { return str(o, "type") == "WORD"; });
+    };
+    for (auto& g : guessers)  // only drawers ever got WORD
+      CHECK(words_seen(g) == std::count(drawers.begin(), drawers.end(), g));
+
+    std::int64_t t1 = wait_tick(by_id(ps, guessers[0]), 1);
+    by_id(ps, guessers[0]).skribble("SKRIBBLE_MESSAGE", {{"roomId", "sk1"}, {"message", w}});
+    std::int64_t t2 = wait_tick(by_id(ps, guessers[1]), 7);
+    by_id(ps, guessers[1]).skribble("SKRIBBLE_MESSAGE", {{"roomId", "sk1"}, {"message", w}});
+    CHECK(t1 <= 2);
+    CHECK(t2 <= 8);
+
+    auto end = ps[0]->next("ROUND_END");
+    REQUIRE(end);
+    CHECK(str(*end, "word") == w);
+    CHECK(str(*end, "reason") == "time");
+    auto score = end->at("roundScore").as_object();
+    CHECK(score.at(guessers[0]).as_int64() == 200);
+    CHECK(score.at(guessers[1]).as_int64() == 120);
+    CHECK(score.at(guessers[2]).as_int64() == 0);
+    CHECK(score.at(drawer).as_int64() == (200 + 120) / 2);  // drawer: average over the guessers
+    for (auto& [id, v] : score) expected[std::string(id)] += v.as_int64();
+    // The guess announcement carries the word only for who knows it.
+    auto matched = by_id(ps, guessers[2]).next("WORD_MATCHED");
+    REQUIRE(matched);
+    CHECK_FALSE(matched->contains("word"));
+  }
+  CHECK(drawers == std::vector<std::string>{"sk1-p0", "sk1-p1", "sk1-p2", "sk1-p3", "sk1-p0", "sk1-p1",
+                                            "sk1-p2", "sk1-p3", "sk1-p0", "sk1-p1", "sk1-p2", "sk1-p3"});
+  auto over = ps[2]->next("GAME_OVER");
+  REQUIRE(over);
+  auto card = over->at("ScoreCard").as_array();
+  REQUIRE(card.size() == 4);
+  for (std::size_t i = 0; i < card.size(); ++i) {
+    auto& e = card[i].as_object();
+    CHECK(e.at("score").as_int64() == expected[str(e, "userId")]);
+    if (i > 0) CHECK(card[i - 1].at("score").as_int64() >= e.at("score").as_int64());
+  }
+  CHECK(server.metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") == 1);
+}
+
+TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to a late joiner",
+          "[skribble]") {
+  ServerProcess server(kFast);
+  auto ps = make_room(server.port(), "sk2", 2);
+  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "sk2"}});
+  REQUIRE(ps[1]->next("SECOND_TIMER"));  // DRAWING started
+  // A non-drawer's drawing is refused.
+  ps[1]->skribble("SKRIBBLE_DRAW", {{"roomId", "sk2"}, {"x", 1}});
+  auto err = ps[1]->next("error");
+  REQUIRE(err);
+  CHECK(str(*err, "code") == "not_drawer");
+
+  std::vector<std::string> sent;
+  for (int i = 0; i < 3; ++i) {
+    std::string raw = R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_DRAW","roomId":"sk2","userId":"sk2-p0","x": )" +
+                      std::to_string(i) + R"(,"y":2.50,"color":"#ff0000"})";
+    sent.push_back(raw);
+    ps[0]->ws->send(raw);
+  }
+  // The other player receives exactly the drawer's bytes.
+  std::vector<std::string> got;
+  while (got.size() < 3) {
+    auto m = ps[1]->ws->recv(5s);
+    REQUIRE(m);
+    if (m->find("SKRIBBLE_DRAW") != std::string::npos) got.push_back(*m);
+  }
+  CHECK(got == sent);
+
+  auto late = std::make_unique<roomctl::loadgen::WsClient>();
+  late->connect("127.0.0.1", server.port());
+  late->send(R"({"EventFrom":"SkribbleGame","type":"JOIN_SKRIBBLE_ROOM","roomId":"sk2","userId":"late","name":"L"})");
+  auto snap = late->recv_until(of_type("ROOM_STATE"));
+  REQUIRE(snap);
+  std::string expected_log = "\"strokes\":[" + sent[0] + "," + sent[1] + "," + sent[2] + "]";
+  CHECK(snap->find(expected_log) != std::string::npos);
+  CHECK(server.metric(R"(roomctl_refusals_total{limit="not_drawer"})") == 1);
+}
+
+TEST_CASE("skribble: the drawer leaving mid-turn ends the turn and the next player draws", "[skribble]") {
+  ServerProcess server(kFast);
+  auto ps = make_room(server.port(), "sk3", 3);
+  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "sk3"}});
+  REQUIRE(ps[1]->next("SECOND_TIMER"));
+  ps[0]->skribble("LEAVE_SKRIBBLE_ROOM", {{"roomId", "sk3"}});
+  auto left = ps[1]->next("PLAYER_LEFT");
+  REQUIRE(left);
+  CHECK(str(*left, "userId") == "sk3-p0");
+  auto end = ps[1]->next("ROUND_END");
+  REQUIRE(end);
+  CHECK(str(*end, "reason") == "drawer_left");
+  auto role = ps[1]->next("PLAYER_ROLE");  // host migration to the earliest joiner
+  REQUIRE(role);
+  CHECK(role->at("host") == true);
+  auto next = ps[2]->next("ROUND_NUMBER");
+  REQUIRE(next);
+  next = ps[2]->next("ROUND_NUMBER");
+  REQUIRE(next);
+  CHECK(str(*next, "currentUser") == "sk3-p1");
+}
+
+TEST_CASE("skribble: quick join offers open rooms; unknown rooms are refused", "[skribble]") {
+  ServerProcess server(kFast);
+  Player a(server.port(), "a");
+  a.skribble("QUICK_JOIN_SKRIBBLE_ROOM");
+  CHECK(a.next("quick_join_response")->at("status") == false);
+  a.skribble("CREATE_SKRIBBLE_ROOM", {{"roomId", "open"}, {"PlayerName", "A"}});
+  REQUIRE(a.next("create_room_response"));
+  Player b(server.port(), "b");
+  b.skribble("QUICK_JOIN_SKRIBBLE_ROOM");
+  auto r = b.next("quick_join_response");
+  REQUIRE(r);
+  CHECK(r->at("status") == true);
+  CHECK(str(*r, "roomId") == "open");
+  b.skribble("JOIN_SKRIBBLE_ROOM", {{"roomId", "missing"}, {"name", "B"}});
+  auto nf = b.next("join_room_response");
+  REQUIRE(nf);
+  CHECK(nf->at("status") == false);
+  CHECK(str(*nf, "message") == "Room not found");
+}
