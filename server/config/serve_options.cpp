@@ -49,7 +49,7 @@ Schema build_schema() {
       .add({"games.skribble.draw_burst", Type::integer, "120", "drawing message burst from the drawer", 1, 1000000})
       .add({"presence.flush_interval", Type::duration, "100ms", "presence changes are coalesced this long", 0, 10'000})
       .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000, 365 * kDay})
-      .add({"store.url", Type::string, "memory://", "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
+      .add({"store.url", Type::string, "sqlite://roomctl.db", "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
       .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots", 1, 60'000})
       .add({"log.level", Type::string, "info", "debug, info, warn or error", -1e300, 1e300,
             {"debug", "info", "warn", "error"}});

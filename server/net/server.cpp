@@ -21,7 +21,8 @@
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/user_directory.hpp"
-#include "server/store/memory_dm_store.hpp"
+#include "server/runtime/persistence.hpp"
+#include "server/store/state_store.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
 
@@ -37,10 +38,11 @@ class Server::Impl {
         ioc(options.threads),
         metrics(registry),
         presence(directory, metrics, options.presence_flush_interval_ms == 0),
-        dms(make_dm_store(options.store_url)),
-        rooms(ioc, options, directory, presence, metrics),
+        store(store::open_store(options.store_url)),
+        persistence(*store, metrics),
+        rooms(ioc, options, directory, presence, metrics, &persistence),
         dispatcher({options.dm_ttl_ms, static_cast<std::size_t>(options.limits.max_id_length)},
-                   directory, presence, *dms, rooms, metrics),
+                   directory, presence, *store, rooms, metrics),
         admin(registry, [this] { return not_ready_reason(); }),
         ctx{options, metrics, dispatcher, admin},
         signals(ioc, SIGINT, SIGTERM),
@@ -49,17 +51,20 @@ class Server::Impl {
         sweep_timer(ioc),
         shutdown_timer(ioc) {}
 
-  static std::unique_ptr<store::DmStore> make_dm_store(const std::string& url) {
-    if (url.rfind("memory://", 0) == 0) return std::make_unique<store::MemoryDmStore>();
-    throw std::runtime_error("store.url \"" + url + "\": unsupported store (use memory://)");
-  }
-
   std::string not_ready_reason() {
     if (ctx.draining.load()) return "draining";
+    if (!persistence.healthy() || !store->healthy()) return "state store unreachable (" + store->describe() + ")";
     return "";
   }
 
   int run() {
+    auto restore_started = std::chrono::steady_clock::now();
+    std::size_t restored = rooms.restore(*store);
+    log::info("rooms_restored",
+              {{"rooms", std::to_string(restored)},
+               {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - restore_started)
+                                         .count())}});
     public_listener = std::make_shared<Listener>(ioc, options.listen, ctx, HttpSession::Role::public_port);
     admin_listener = std::make_shared<Listener>(ioc, options.admin_listen, ctx, HttpSession::Role::admin_port);
     public_listener->start();
@@ -123,9 +128,14 @@ class Server::Impl {
         if (!e.rooms.empty()) rooms.grace_expired(e.user, e.rooms);
       }
       rooms.sweep(now);
-      if (++sweeps % 60 == 0) dms->purge_expired(now);
+      try {
+        if (++sweeps % 60 == 0) store->purge_expired(now);
+        if (sweeps % 10 == 1) metrics.dm_queued.set(static_cast<double>(store->size()));
+      } catch (const std::exception&) {
+        metrics.store_failures.with({"dm_purge"}).inc();
+      }
       metrics.users_online.set(static_cast<double>(directory.online_count()));
-      metrics.dm_queued.set(static_cast<double>(dms->size()));
+      metrics.store_up.set(persistence.healthy() ? 1 : 0);
       metrics.sweeper_duration.observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       schedule_sweep();
@@ -159,13 +169,24 @@ class Server::Impl {
     });
   }
 
+  // Every room hands over its latest snapshot, then the writer drains to the store.
   void finish_shutdown(const char* why) {
+    if (finishing) return;
+    finishing = true;
     log::info("shutdown_flush", {{"reason", why}, {"connections", std::to_string(ctx.open_connections.load())}});
-    admin_listener->stop();
     sweep_timer.cancel();
     presence_timer.cancel();
     signals.cancel();
-    ioc.stop();
+    rooms.flush_all([this] {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_deadline - std::chrono::steady_clock::now());
+      bool drained = persistence.drain(std::max(left, std::chrono::milliseconds(500)));
+      if (!drained) {
+        log::error("store_not_drained", {{"store", store->describe()}});
+        exit_code = 1;
+      }
+      admin_listener->stop();
+      ioc.stop();
+    });
   }
 
   config::ServeOptions options;
@@ -174,7 +195,8 @@ class Server::Impl {
   metrics::ServerMetrics metrics;
   runtime::UserDirectory directory;
   runtime::Presence presence;
-  std::unique_ptr<store::DmStore> dms;
+  std::unique_ptr<store::StateStore> store;
+  runtime::Persistence persistence;
   runtime::RoomService rooms;
   runtime::Dispatcher dispatcher;
   AdminApi admin;
@@ -185,6 +207,7 @@ class Server::Impl {
   std::shared_ptr<Listener> public_listener, admin_listener;
   std::uint64_t sweeps = 0;
   int exit_code = 0;
+  bool finishing = false;
 };
 
 Server::Server(config::ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -109,7 +109,14 @@ void Dispatcher::handle_dm(Client& client, protocol::Envelope& env, const Frame&
     return;
   }
   env.body["type"] = "queued_message";
-  dms_.push(receiver, boost::json::serialize(env.body), wall_now_ms(), options_.dm_ttl_ms);
+  try {
+    dms_.push(receiver, boost::json::serialize(env.body), wall_now_ms(), options_.dm_ttl_ms);
+  } catch (const std::exception& e) {
+    // Durable before handled: when the store cannot take it, the sender is told, nothing is faked.
+    metrics_.store_failures.with({"dm_push"}).inc();
+    reply_error(client, "store_unavailable", "the message could not be queued; try again");
+    return;
+  }
   metrics_.dm_queued_total.inc();
 }
 
@@ -119,7 +126,14 @@ void Dispatcher::handle_app(Client& client, protocol::Envelope& env) {
     return;
   }
   if (!require_user(client)) return;
-  auto queued = dms_.pending(client.user, wall_now_ms());
+  std::vector<store::QueuedMessage> queued;
+  try {
+    queued = dms_.pending(client.user, wall_now_ms());
+  } catch (const std::exception&) {
+    metrics_.store_failures.with({"dm_read"}).inc();
+    reply_error(client, "store_unavailable", "queued messages cannot be read right now; try again");
+    return;
+  }
   if (queued.empty()) return;
   // Delete only after the last frame reached the socket: a connection that dies mid-delivery
   // gets the whole queue again next time (at-least-once; clients may see a duplicate).
@@ -129,7 +143,12 @@ void Dispatcher::handle_app(Client& client, protocol::Envelope& env) {
   client.outbox->send_then(make_frame(queued.back().payload),
                            [this, user = client.user, last_seq, count](bool written) {
                              if (!written) return;
-                             dms_.ack(user, last_seq);
+                             try {
+                               dms_.ack(user, last_seq);
+                             } catch (const std::exception&) {  // delivered again next time
+                               metrics_.store_failures.with({"dm_ack"}).inc();
+                               return;
+                             }
                              metrics_.dm_delivered.inc(static_cast<double>(count));
                            });
 }

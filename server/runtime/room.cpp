@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -17,9 +18,10 @@ namespace roomctl::runtime {
 namespace asio = boost::asio;
 
 struct Room::Exec {
-  explicit Exec(asio::io_context& ioc) : strand(asio::make_strand(ioc)), timer(strand) {}
+  explicit Exec(asio::io_context& ioc) : strand(asio::make_strand(ioc)), timer(strand), flush_timer(strand) {}
   asio::strand<asio::io_context::executor_type> strand;
   asio::system_timer timer;
+  asio::steady_timer flush_timer;
 };
 
 Room::Room(asio::io_context& ioc, std::string id, std::string index_key,
@@ -48,9 +50,43 @@ void Room::post(games::Event event, boost::json::object body) {
 
 void Room::start() {
   asio::post(exec_->strand, [self = shared_from_this()] {
-    for (const auto& m : self->game_->members()) self->deps_.directory.add_room(m, self->id_);
+    self->publish(self->game_->summary(), false, wall_now_ms());
     self->rearm();
   });
+}
+
+void Room::flush(std::function<void()> done) {
+  asio::post(exec_->strand, [self = shared_from_this(), done = std::move(done)] {
+    if (self->dirty_) self->save_now();
+    done();
+  });
+}
+
+void Room::mark_dirty() {
+  if (dirty_ || !deps_.save) return;
+  dirty_ = true;
+  exec_->flush_timer.expires_after(std::chrono::milliseconds(deps_.flush_interval_ms));
+  exec_->flush_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->save_now();
+  });
+}
+
+// Serialises on the room's strand, so the snapshot is always a consistent state.
+void Room::save_now() {
+  if (!dirty_ || removed_) return;
+  dirty_ = false;
+  exec_->flush_timer.cancel();
+  deps_.save(id_, std::string(game_->game_name()), boost::json::serialize(game_->snapshot()));
+}
+
+void Room::publish(const games::Summary& sum, bool finished, Millis now) {
+  {
+    std::lock_guard lock(info_mutex_);
+    if (finished) info_.finished_at = now;
+    if (sum.running) info_.finished_at = 0;
+    info_.summary = sum;
+  }
+  deps_.registry.set_joinable(id_, index_key_, sum.joinable);
 }
 
 void Room::run(games::Event& event, bool activity) {
@@ -93,15 +129,9 @@ void Room::apply(games::Effects& fx, Millis now) {
     deps_.metrics.games_finished.with({game, fx.game_finished_outcome}).inc();
 
   games::Summary sum = game_->summary();
-  {
-    std::lock_guard lock(info_mutex_);
-    if (!fx.game_finished_outcome.empty()) info_.finished_at = now;
-    if (sum.running) info_.finished_at = 0;
-    info_.summary = sum;
-  }
-  deps_.registry.set_joinable(id_, index_key_, sum.joinable);
-  if (fx.changed && deps_.on_changed) deps_.on_changed(id_, *game_);
+  publish(sum, !fx.game_finished_outcome.empty(), now);
   if (sum.empty) return remove("empty");
+  if (fx.changed) mark_dirty();
   rearm();
 }
 
@@ -148,6 +178,7 @@ void Room::remove(const std::string& reason) {
   if (removed_) return;
   removed_ = true;
   exec_->timer.cancel();
+  exec_->flush_timer.cancel();
   {
     std::lock_guard lock(info_mutex_);
     info_.removed = true;

@@ -29,8 +29,9 @@ struct RoomDeps {
   Presence& presence;
   metrics::ServerMetrics& metrics;
   RoomRegistry& registry;
-  // Called on the room's strand after a step that changed the state (write-behind persistence).
-  std::function<void(const std::string& room_id, const games::Game& game)> on_changed;
+  // Write-behind persistence: a changed room hands over its snapshot at most once per interval.
+  Millis flush_interval_ms = 50;
+  std::function<void(const std::string& room_id, std::string game, std::string snapshot)> save;
   // Called once when the room is removed, with the reason.
   std::function<void(const std::string& room_id, const std::string& reason)> on_removed;
 };
@@ -55,8 +56,10 @@ class Room : public std::enable_shared_from_this<Room> {
   void post(games::Event event, boost::json::object body = {});
   // Thread-safe: tells the members (room_closed), lets them go and removes the room.
   void close(std::string reason);
-  // Resumes the game's timer (after a restore).
+  // Resumes the game's timer and publishes its summary (after a restore).
   void start();
+  // Thread-safe: writes the snapshot now if it changed since the last write (shutdown).
+  void flush(std::function<void()> done);
   Info info() const;
 
  private:
@@ -66,6 +69,9 @@ class Room : public std::enable_shared_from_this<Room> {
   void rearm();
   void on_timer(std::uint64_t gen, Millis deadline);
   void remove(const std::string& reason);
+  void mark_dirty();
+  void save_now();
+  void publish(const games::Summary& sum, bool finished, Millis now);
 
   struct Exec;
   std::unique_ptr<Exec> exec_;
@@ -75,6 +81,7 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomDeps& deps_;
   std::optional<std::pair<Millis, std::uint64_t>> armed_;
   bool removed_ = false;
+  bool dirty_ = false;
 
   mutable std::mutex info_mutex_;
   Info info_;

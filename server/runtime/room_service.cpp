@@ -3,6 +3,7 @@
 #include "server/runtime/room_service.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
 #include <random>
@@ -13,6 +14,8 @@
 #include "server/games/spy/spy_game.hpp"
 #include "server/metrics/server_metrics.hpp"
 #include "server/runtime/outbox.hpp"
+#include "server/runtime/persistence.hpp"
+#include "server/store/state_store.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room.hpp"
 #include "server/runtime/room_registry.hpp"
@@ -38,16 +41,22 @@ std::int64_t read_rss_bytes() {
 class RoomService::Impl {
  public:
   Impl(boost::asio::io_context& ioc, const config::ServeOptions& o, UserDirectory& d, Presence& p,
-       metrics::ServerMetrics& m)
-      : ioc(ioc), options(o), directory(d), metrics(m), deps{d, p, m, registry, nullptr, nullptr} {
+       metrics::ServerMetrics& m, Persistence* persistence)
+      : ioc(ioc), options(o), directory(d), metrics(m), deps{d, p, m, registry, o.store_flush_interval_ms, nullptr, nullptr} {
+    if (persistence) {
+      deps.save = [persistence](const std::string& id, std::string game, std::string snapshot) {
+        persistence->save({id, std::move(game), std::move(snapshot)});
+      };
+    }
     if (!o.spy_word_pairs_file.empty()) spy_pairs = games::spy::load_word_pairs(o.spy_word_pairs_file);
     else spy_pairs = games::spy::builtin_word_pairs();
     skribble_words = games::skribble::builtin_word_lists();
     std::vector<std::string>* lists[3] = {&skribble_words.easy, &skribble_words.medium, &skribble_words.hard};
     for (int i = 0; i < 3; ++i)
       if (!o.skribble_words_files[i].empty()) *lists[i] = games::skribble::load_words(o.skribble_words_files[i]);
-    deps.on_removed = [this](const std::string& id, const std::string& reason) {
+    deps.on_removed = [persistence](const std::string& id, const std::string& reason) {
       log::debug("room_removed", {{"room", id}, {"reason", reason}});
+      if (persistence) persistence->erase(id);  // removed rooms leave the store too
     };
   }
 
@@ -211,6 +220,46 @@ class RoomService::Impl {
     metrics.players.set(players);
   }
 
+  std::size_t restore(store::StateStore& store) {
+    Millis now = wall_now_ms();
+    std::size_t restored = 0;
+    for (auto& stored : store.load_rooms()) {
+      try {
+        auto snapshot = json::parse(stored.snapshot).as_object();
+        std::unique_ptr<games::Game> game;
+        std::string key;
+        if (stored.game == "spy") {
+          auto state = games::spy::state_from_json(snapshot);
+          key = "spy/" + state.rules.mode;
+          game = std::make_unique<games::spy::SpyGame>(std::move(state), spy_pairs);
+        } else if (stored.game == "skribble") {
+          key = "skribble";
+          game = std::make_unique<games::skribble::SkribbleGame>(games::skribble::state_from_json(snapshot),
+                                                                 skribble_words);
+        } else {
+          throw std::runtime_error("unknown game \"" + stored.game + "\"");
+        }
+        auto status = game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
+        auto members = game->members();
+        auto room = std::make_shared<Room>(ioc, stored.id, key, std::move(game), deps, now);
+        if (!registry.insert(stored.id, room)) continue;
+        for (const auto& m : members) {
+          directory.restore_offline(m, stored.id, status, now);
+          games::Event e;
+          e.kind = games::Event::Kind::disconnected;
+          e.user = m;
+          room->post(std::move(e));
+        }
+        room->start();
+        ++restored;
+      } catch (const std::exception& e) {
+        metrics.store_failures.with({"restore"}).inc();
+        log::warn("room_restore_failed", {{"room", stored.id}, {"error", e.what()}});
+      }
+    }
+    return restored;
+  }
+
   boost::asio::io_context& ioc;
   const config::ServeOptions& options;
   UserDirectory& directory;
@@ -225,8 +274,9 @@ class RoomService::Impl {
 };
 
 RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
-                         UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics)
-    : impl_(std::make_unique<Impl>(ioc, options, directory, presence, metrics)) {}
+                         UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics,
+                         Persistence* persistence)
+    : impl_(std::make_unique<Impl>(ioc, options, directory, presence, metrics, persistence)) {}
 RoomService::~RoomService() = default;
 
 void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
@@ -251,5 +301,17 @@ void RoomService::grace_expired(const std::string& user, const std::vector<std::
 }
 void RoomService::sweep(Millis now) { impl_->sweep(now); }
 std::size_t RoomService::room_count() const { return impl_->registry.size(); }
+std::size_t RoomService::restore(store::StateStore& store) { return impl_->restore(store); }
+
+void RoomService::flush_all(std::function<void()> done) {
+  auto rooms = impl_->registry.all();
+  if (rooms.empty()) return done();
+  auto left = std::make_shared<std::atomic<std::size_t>>(rooms.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& r : rooms)
+    r->flush([left, shared_done] {
+      if (left->fetch_sub(1) == 1) (*shared_done)();
+    });
+}
 
 }  // namespace roomctl::runtime

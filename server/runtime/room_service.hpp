@@ -2,6 +2,7 @@
 // tells rooms about disconnects, reconnects and expired graces, and runs the sweeper's room work.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,16 +20,21 @@ struct ServeOptions;
 namespace roomctl::metrics {
 struct ServerMetrics;
 }
+namespace roomctl::store {
+class StateStore;
+}
 
 namespace roomctl::runtime {
 
 class UserDirectory;
 class Presence;
+class Persistence;
 
 class RoomService {
  public:
   RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
-              UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics);
+              UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics,
+              Persistence* persistence = nullptr);
   ~RoomService();
 
   void handle(Client& client, protocol::Envelope& env, const Frame& raw);
@@ -38,6 +44,11 @@ class RoomService {
   // Sweeper work: idle and finished-room expiry, gauges. Called on the sweeper tick.
   void sweep(Millis now);
   std::size_t room_count() const;
+  // Recreates every stored room with its game; members start disconnected within their grace.
+  // Returns how many rooms were restored.
+  std::size_t restore(store::StateStore& store);
+  // Asks every room to hand over its snapshot if it changed; `done` runs once all have.
+  void flush_all(std::function<void()> done);
 
   class Impl;
 

@@ -49,6 +49,19 @@ std::vector<UserDirectory::Expired> UserDirectory::expire(Millis now, Millis gra
   return out;
 }
 
+void UserDirectory::restore_offline(const std::string& user, const std::string& room, UserStatus status,
+                                    Millis now) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = users_.try_emplace(user);
+  User& u = it->second;
+  if (inserted) {
+    u.offline_since = now;
+    offline_.insert({now, user});
+  }
+  u.rooms.insert(room);
+  if (static_cast<int>(status) > static_cast<int>(u.status)) u.status = status;
+}
+
 bool UserDirectory::send(const std::string& user, const Frame& frame) {
   std::shared_ptr<Outbox> conn = connection(user);
   if (!conn) return false;

@@ -40,6 +40,9 @@ class UserDirectory {
   // Users offline since before `now - grace` are forgotten; their rooms must run the leave logic.
   std::vector<Expired> expire(Millis now, Millis grace);
 
+  // After a restart: a seated member starts disconnected, within its reconnect grace from `now`.
+  void restore_offline(const std::string& user, const std::string& room, UserStatus status, Millis now);
+
   bool send(const std::string& user, const Frame& frame);
   std::shared_ptr<Outbox> connection(const std::string& user);
   bool online(const std::string& user);

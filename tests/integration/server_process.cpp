@@ -52,7 +52,12 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string profile
   if (!profile.empty()) args.insert(args.end(), {"--profile", profile});
   for (const char* s : {"server.listen=127.0.0.1:0", "admin.listen=127.0.0.1:0", "server.threads=2"})
     args.insert(args.end(), {"--set", s});
-  for (auto& e : extra) args.insert(args.end(), {"--set", e});
+  bool has_store = false;
+  for (auto& e : extra) {
+    args.insert(args.end(), {"--set", e});
+    has_store = has_store || e.rfind("store.url=", 0) == 0;
+  }
+  if (!has_store) args.insert(args.end(), {"--set", "store.url=memory://"});
 
   pid_ = fork();
   if (pid_ == 0) {
