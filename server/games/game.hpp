@@ -19,7 +19,9 @@ enum class UserStatus { idle, in_room, in_game };
 std::string_view status_name(UserStatus s);  // Idle, InRoom, InGame (ORIG's wire names)
 
 struct Event {
-  enum class Kind { message, connected, disconnected, leave, timer };
+  // restored: the room was just loaded after a restart; every member is disconnected at once
+  // (no per-member game logic runs, unlike a string of `disconnected` events).
+  enum class Kind { message, connected, disconnected, leave, timer, restored };
   Kind kind = Kind::message;
   std::string user;
   std::string type;                            // message type

@@ -150,6 +150,7 @@ class Server::Impl {
     public_listener->stop();
     ping_timer.cancel();
     presence.flush();
+    dispatcher.set_draining();
     ctx.for_each_connection([](runtime::Outbox& c) {
       c.close(runtime::close_code::service_restart, "server restarting");
     });

@@ -194,6 +194,7 @@ void Dispatcher::on_close(Client& client) {
   if (client.user.empty()) return;
   std::vector<std::string> rooms;
   if (!directory_.unbind(client.user, client.outbox->id(), wall_now_ms(), rooms)) return;
+  if (draining_) return;
   presence_.went_offline(client.user);
   if (!rooms.empty()) rooms_.disconnected(client.user, rooms);
 }

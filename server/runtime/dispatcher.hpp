@@ -3,6 +3,7 @@
 // Runs on the sending connection's executor; shared state is reached through thread-safe services.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "server/protocol/envelope.hpp"
@@ -34,6 +35,9 @@ class Dispatcher {
 
   void handle(Client& client, protocol::Envelope& env, const Frame& raw);
   void on_close(Client& client);
+  // While the server drains for a restart, closing sockets are not player disconnects: the rooms
+  // keep their state as it was (the restarted server starts every member disconnected anyway).
+  void set_draining() { draining_ = true; }
   // Sends {"type":"error",...} and counts it.
   void reply_error(Client& client, std::string_view code, std::string_view message);
 
@@ -51,6 +55,7 @@ class Dispatcher {
   store::DmStore& dms_;
   RoomService& rooms_;
   metrics::ServerMetrics& metrics_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace roomctl::runtime

@@ -243,13 +243,10 @@ class RoomService::Impl {
         auto members = game->members();
         auto room = std::make_shared<Room>(ioc, stored.id, key, std::move(game), deps, now);
         if (!registry.insert(stored.id, room)) continue;
-        for (const auto& m : members) {
-          directory.restore_offline(m, stored.id, status, now);
-          games::Event e;
-          e.kind = games::Event::Kind::disconnected;
-          e.user = m;
-          room->post(std::move(e));
-        }
+        for (const auto& m : members) directory.restore_offline(m, stored.id, status, now);
+        games::Event e;
+        e.kind = games::Event::Kind::restored;
+        room->post(std::move(e));
         room->start();
         ++restored;
       } catch (const std::exception& e) {

@@ -87,6 +87,10 @@ void SkribbleGame::step(const Event& e, Millis now, Effects& fx) {
     case Event::Kind::disconnected: return disconnected(e.user, now, fx);
     case Event::Kind::connected: return reconnect(e.user, fx);
     case Event::Kind::leave: return leave(e.user, now, fx);
+    case Event::Kind::restored:
+      for (auto& p : s_.players) p.connected = false;
+      if (s_.phase == Phase::drawing) s_.drawer_gone_since = now;
+      return;
   }
 }
 

@@ -88,6 +88,9 @@ void SpyGame::step(const Event& e, Millis now, Effects& fx) {
       return;
     case Event::Kind::connected: return reconnect(e.user, fx);
     case Event::Kind::leave: return leave(e.user, now, fx);
+    case Event::Kind::restored:
+      for (auto& p : s_.players) p.connected = false;
+      return;
   }
 }
 
