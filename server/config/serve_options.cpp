@@ -2,6 +2,9 @@
 // profiles/serve/default.yaml documents the same keys for operators; `roomctl check` prints them.
 #include "server/config/serve_options.hpp"
 
+#include <unistd.h>
+
+#include <fstream>
 #include <thread>
 
 #include "server/config/schema.hpp"
@@ -22,6 +25,9 @@ Schema build_schema() {
       .add({"server.shutdown_deadline", Type::duration, "10s", "SIGTERM: exit within this", 100, 600'000})
       .add({"admin.listen", Type::address, "127.0.0.1:9100", "admin listener (/healthz /readyz /metrics /admin)"})
       .add({"admin.token", Type::string, "", "bearer token for /admin; empty = loopback only"})
+      .add({"admin.token_file", Type::string, "", "file holding the bearer token (instead of admin.token)"})
+      .add({"admin.allow_reveal", Type::boolean, "false", "the token may see secret words (?reveal=true)"})
+      .add({"server.node_id", Type::string, "", "this node's name in admin answers; empty = host name"})
       .add({"limits.max_connections", Type::integer, "10000", "open WebSocket connections", 1, 10'000'000})
       .add({"limits.max_message_bytes", Type::bytes, "64KiB", "largest inbound frame/message", 256, 64 << 20})
       .add({"limits.messages_per_second", Type::number, "30", "per-connection token refill rate", 0.1, 1e6})
@@ -77,6 +83,19 @@ ServeOptions serve_options(const Settings& s) {
   o.listen = parse_endpoint(s.string("server.listen"));
   o.admin_listen = parse_endpoint(s.string("admin.listen"));
   o.admin_token = s.string("admin.token");
+  if (o.admin_token.empty() && !s.string("admin.token_file").empty()) {
+    std::ifstream in(s.string("admin.token_file"));
+    if (!in) throw ConfigError("admin.token_file: cannot read " + s.string("admin.token_file"));
+    std::getline(in, o.admin_token);
+    while (!o.admin_token.empty() && std::isspace(static_cast<unsigned char>(o.admin_token.back()))) o.admin_token.pop_back();
+  }
+  o.admin_allow_reveal = s.boolean("admin.allow_reveal");
+  o.node_id = s.string("server.node_id");
+  if (o.node_id.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    o.node_id = host;
+  }
   o.threads = static_cast<int>(s.integer("server.threads"));
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   o.handshake_timeout_ms = s.millis("server.handshake_timeout");

@@ -34,6 +34,8 @@ struct ServeOptions {
   Endpoint listen;
   Endpoint admin_listen;
   std::string admin_token;
+  bool admin_allow_reveal;
+  std::string node_id;
   int threads;
   std::int64_t handshake_timeout_ms;
   std::int64_t idle_timeout_ms;   // WebSocket-level: pings at half of it, closes after it

@@ -74,6 +74,9 @@ class Game {
   virtual const std::vector<std::string>& members() const = 0;
   virtual bool is_member(const std::string& user) const = 0;
   virtual boost::json::object snapshot() const = 0;
+  // What an operator sees (roomctl inspect): phase, round, members, scores, settings, remaining
+  // time. Secrets (words, the spy) only when `reveal` is true.
+  virtual boost::json::object inspect(Millis now, bool reveal) const = 0;
   virtual std::string_view game_name() const = 0;
 };
 

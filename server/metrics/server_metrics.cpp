@@ -1,46 +1,13 @@
 // Definitions of the server's metrics and the process collector (RSS, CPU, fds from /proc).
 #include "server/metrics/server_metrics.hpp"
 
-#include <dirent.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-#include <string>
-
 #include "server/util/clock.hpp"
+#include "server/util/process_stats.hpp"
 
 namespace roomctl::metrics {
 namespace {
 const std::vector<double> kLatency = exponential_buckets(0.00005, 2, 16);  // 50us .. ~1.6s
 
-double read_rss_bytes() {
-  std::ifstream in("/proc/self/statm");
-  long pages_total = 0, pages_rss = 0;
-  in >> pages_total >> pages_rss;
-  return static_cast<double>(pages_rss) * static_cast<double>(sysconf(_SC_PAGESIZE));
-}
-
-double read_cpu_seconds() {
-  std::ifstream in("/proc/self/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), {});
-  auto close = all.rfind(')');
-  if (close == std::string::npos) return 0;
-  // Fields after the command: state(3) ... utime(14) stime(15).
-  unsigned long utime = 0, stime = 0;
-  std::sscanf(all.c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-              &utime, &stime);
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double count_fds() {
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return 0;
-  int n = 0;
-  while (readdir(d)) ++n;
-  closedir(d);
-  return n - 3;  // ".", ".." and the directory's own fd
-}
 }  // namespace
 
 ServerMetrics::ServerMetrics(Registry& r)
@@ -85,9 +52,9 @@ ServerMetrics::ServerMetrics(Registry& r)
   r.gauge("roomctl_build_info", "Build information", {"version"}).with({ROOMCTL_VERSION}).set(1);
   process_start.set(static_cast<double>(wall_now_ms()) / 1000.0);
   r.on_collect([this] {
-    process_rss.set(read_rss_bytes());
-    process_cpu.mirror(read_cpu_seconds());
-    process_fds.set(count_fds());
+    process_rss.set(static_cast<double>(process_rss_bytes()));
+    process_cpu.mirror(process_cpu_seconds());
+    process_fds.set(process_open_fds());
   });
 }
 

@@ -1,24 +1,144 @@
-// Health, readiness and metrics routes.
+// Admin routes: health, metrics, and the JSON admin API used by `roomctl inspect`.
 #include "server/net/admin_api.hpp"
 
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include "server/config/value.hpp"
 #include "server/metrics/registry.hpp"
+#include "server/runtime/room_service.hpp"
+#include "server/runtime/user_directory.hpp"
+#include "server/store/dm_store.hpp"
 
 namespace roomctl::net {
 
-AdminApi::AdminApi(metrics::Registry& registry, std::function<std::string()> not_ready_reason)
-    : registry_(registry), not_ready_reason_(std::move(not_ready_reason)) {}
+namespace json = boost::json;
 
-AdminResponse AdminApi::handle(const AdminRequest& req) {
-  std::string path = req.target.substr(0, req.target.find('?'));
-  if (req.method != "GET" && req.method != "HEAD") return {405, "text/plain; charset=utf-8", "method not allowed\n"};
-  if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
-  if (path == "/readyz") {
-    std::string reason = not_ready_reason_();
-    if (reason.empty()) return {200, "text/plain; charset=utf-8", "ready\n"};
-    return {503, "text/plain; charset=utf-8", "not ready: " + reason + "\n"};
+namespace {
+const char* kText = "text/plain; charset=utf-8";
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string error_body(const std::string& node, const std::string& error) {
+  return json::serialize(json::object{{"node", node}, {"error", error}});
+}
+}  // namespace
+
+AdminApi::AdminApi(AdminDeps deps) : deps_(std::move(deps)) {}
+
+AdminResponse AdminApi::json(int status, std::string body) const {
+  return {status, "application/json", std::move(body)};
+}
+
+bool AdminApi::authorized(const AdminRequest& req) const {
+  if (deps_.token.empty()) return req.from_loopback;
+  return constant_time_equal(req.authorization, "Bearer " + deps_.token);
+}
+
+void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)> respond) {
+  auto url = boost::urls::parse_origin_form(req.target);
+  if (!url) return respond({400, kText, "bad request target\n"});
+  std::vector<std::string> seg;
+  for (auto s : url->segments()) seg.emplace_back(s);
+  auto param = [&](const char* key) -> std::string {
+    auto it = url->params().find(key);
+    return it == url->params().end() ? "" : std::string((*it).value);
+  };
+  const std::string& node = deps_.node_id;
+  bool get = req.method == "GET" || req.method == "HEAD";
+  bool post = req.method == "POST";
+
+  if (seg.size() == 1 && get) {
+    if (seg[0] == "healthz") return respond({200, kText, "ok\n"});
+    if (seg[0] == "readyz") {
+      std::string reason = deps_.not_ready_reason();
+      if (reason.empty()) return respond({200, kText, "ready\n"});
+      return respond({503, kText, "not ready: " + reason + "\n"});
+    }
+    if (seg[0] == "metrics") return respond({200, "text/plain; version=0.0.4; charset=utf-8", deps_.registry.render()});
   }
-  if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()};
-  return {404, "text/plain; charset=utf-8", "not found\n"};
+  if (seg.empty() || seg[0] != "admin") return respond({404, kText, "not found\n"});
+  if (!authorized(req)) return respond(json(401, error_body(node, "unauthorized")));
+
+  Millis now = wall_now_ms();
+  if (get && seg.size() == 2 && seg[1] == "rooms") {
+    runtime::RoomQuery q;
+    q.game = param("game");
+    q.phase = param("phase");
+    q.sort = param("sort").empty() ? "id" : param("sort");
+    try {
+      if (!param("min_players").empty()) q.min_players = std::stoi(param("min_players"));
+      if (!param("limit").empty()) q.limit = std::min<std::size_t>(1000, std::stoul(param("limit")));
+      if (!param("cursor").empty()) q.cursor = std::stoul(param("cursor"));
+    } catch (const std::exception&) {
+      return respond(json(400, error_body(node, "min_players, limit and cursor must be numbers")));
+    }
+    if (!param("idle_over").empty()) {
+      config::Spec spec{"idle_over", config::Type::duration, "0s", "", 0};
+      config::Value v;
+      if (!config::parse_value(spec, param("idle_over"), v).empty())
+        return respond(json(400, error_body(node, "idle_over must be a duration like 30s")));
+      q.idle_over_ms = std::get<std::int64_t>(v);
+    }
+    if (q.sort != "id" && q.sort != "age" && q.sort != "idle" && q.sort != "players")
+      return respond(json(400, error_body(node, "sort must be id, age, idle or players")));
+    auto body = deps_.rooms.list_rooms(q, now);
+    body["node"] = node;
+    return respond(json(200, json::serialize(body)));
+  }
+  if (get && seg.size() == 3 && seg[1] == "rooms") {
+    bool reveal = param("reveal") == "true";
+    if (reveal && (deps_.token.empty() || !deps_.allow_reveal))
+      return respond(json(403, error_body(node, "reveal is not allowed for this token (admin.allow_reveal)")));
+    bool found = deps_.rooms.inspect_room(seg[2], reveal, [respond, node, this](json::object o) {
+      o["node"] = node;
+      respond(json(200, json::serialize(o)));
+    });
+    if (!found) return respond(json(404, error_body(node, "no room " + seg[2])));
+    return;
+  }
+  if (get && seg.size() == 3 && seg[1] == "users") {
+    const std::string& user = seg[2];
+    if (!deps_.directory.known(user)) return respond(json(404, error_body(node, "no user " + user)));
+    auto conn = deps_.directory.connection(user);
+    std::size_t queued = 0;
+    try {
+      queued = deps_.dms.pending(user, now).size();
+    } catch (const std::exception&) {
+    }
+    auto rooms = deps_.directory.rooms(user);
+    json::object o{{"node", node},
+                   {"userId", user},
+                   {"status", games::status_name(deps_.directory.status(user))},
+                   {"online", conn != nullptr},
+                   {"connectionId", conn ? json::value(conn->id()) : json::value(nullptr)},
+                   {"rooms", json::array(rooms.begin(), rooms.end())},
+                   {"queuedMessages", queued}};
+    return respond(json(200, json::serialize(o)));
+  }
+  if (get && seg.size() == 2 && seg[1] == "stats") {
+    auto o = json::parse(deps_.stats_json()).as_object();
+    o["node"] = node;
+    return respond(json(200, json::serialize(o)));
+  }
+  if (post && seg.size() == 4 && seg[1] == "rooms" && seg[3] == "close") {
+    if (!deps_.rooms.close_room(seg[2], "admin")) return respond(json(404, error_body(node, "no room " + seg[2])));
+    return respond(json(200, json::serialize(json::object{{"node", node}, {"closed", seg[2]}})));
+  }
+  if (post && seg.size() == 4 && seg[1] == "users" && seg[3] == "kick") {
+    if (!deps_.rooms.kick_user(seg[2])) return respond(json(404, error_body(node, "no user " + seg[2])));
+    return respond(json(200, json::serialize(json::object{{"node", node}, {"kicked", seg[2]}})));
+  }
+  if (post && seg.size() == 2 && (seg[1] == "drain" || seg[1] == "resume")) {
+    deps_.set_draining(seg[1] == "drain");
+    return respond(json(200, json::serialize(json::object{{"node", node}, {"draining", seg[1] == "drain"}})));
+  }
+  respond(json(404, error_body(node, "no such admin route")));
 }
 
 }  // namespace roomctl::net

@@ -1,5 +1,10 @@
-// The admin listener's routes: /healthz, /readyz, /metrics (and later /admin/*).
-// Transport-free: takes a parsed request, returns status, content type and body.
+// The admin listener's routes (transport-free: a parsed request in, a response out, possibly later).
+//   GET  /healthz /readyz /metrics                     no auth (probes and Prometheus)
+//   GET  /admin/rooms?game=&phase=&min_players=&idle_over=&sort=&limit=&cursor=
+//   GET  /admin/rooms/{id}[?reveal=true]   GET /admin/users/{id}   GET /admin/stats
+//   POST /admin/rooms/{id}/close   POST /admin/users/{id}/kick   POST /admin/drain   POST /admin/resume
+// /admin/* needs `Authorization: Bearer <admin.token>`; with no token configured it answers only
+// on loopback. Wrong or missing token: 401 and nothing else. Every JSON answer carries "node".
 #pragma once
 
 #include <functional>
@@ -7,6 +12,13 @@
 
 namespace roomctl::metrics {
 class Registry;
+}
+namespace roomctl::runtime {
+class RoomService;
+class UserDirectory;
+}  // namespace roomctl::runtime
+namespace roomctl::store {
+class DmStore;
 }
 
 namespace roomctl::net {
@@ -24,15 +36,30 @@ struct AdminResponse {
   std::string body;
 };
 
+struct AdminDeps {
+  metrics::Registry& registry;
+  runtime::RoomService& rooms;
+  runtime::UserDirectory& directory;
+  store::DmStore& dms;
+  std::string node_id;
+  std::string token;          // empty: loopback only
+  bool allow_reveal = false;  // ?reveal=true needs a token and this
+  std::function<std::string()> not_ready_reason;
+  std::function<void(bool)> set_draining;
+  std::function<std::string()> stats_json;  // node totals and limits, as a JSON object text
+};
+
 class AdminApi {
  public:
-  // ready_reason: empty when ready, else why not (draining, store down, ...).
-  AdminApi(metrics::Registry& registry, std::function<std::string()> not_ready_reason);
-  AdminResponse handle(const AdminRequest& req);
+  explicit AdminApi(AdminDeps deps);
+  // `respond` is called exactly once, possibly on another thread.
+  void handle(const AdminRequest& req, std::function<void(AdminResponse)> respond);
 
  private:
-  metrics::Registry& registry_;
-  std::function<std::string()> not_ready_reason_;
+  bool authorized(const AdminRequest& req) const;
+  AdminResponse json(int status, std::string body) const;
+
+  AdminDeps deps_;
 };
 
 }  // namespace roomctl::net

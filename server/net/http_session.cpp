@@ -1,6 +1,7 @@
 // HTTP handling for both listeners.
 #include "server/net/http_session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
@@ -64,12 +65,19 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   beast::error_code ep_ec;
   auto remote = stream_.socket().remote_endpoint(ep_ec);
   ar.from_loopback = !ep_ec && remote.address().is_loopback();
-  AdminResponse r = ctx_.admin.handle(ar);
-  http::response<http::string_body> res{static_cast<http::status>(r.status), req_.version()};
-  res.set(http::field::content_type, r.content_type);
-  res.body() = req_.method() == http::verb::head ? std::string() : std::move(r.body);
-  res.keep_alive(req_.keep_alive());
-  respond(std::move(res));
+  bool head = req_.method() == http::verb::head;
+  unsigned version = req_.version();
+  bool keep_alive = req_.keep_alive();
+  ctx_.admin.handle(ar, [self = shared_from_this(), head, version, keep_alive](AdminResponse r) {
+    // The answer may come from a room's strand: write it from this session's own executor.
+    boost::asio::post(self->stream_.get_executor(), [self, head, version, keep_alive, r = std::move(r)]() mutable {
+      http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+      res.set(http::field::content_type, r.content_type);
+      res.body() = head ? std::string() : std::move(r.body);
+      res.keep_alive(keep_alive);
+      self->respond(std::move(res));
+    });
+  });
 }
 
 void HttpSession::respond(http::response<http::string_body> res) {

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "server/store/state_store.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
+#include "server/util/process_stats.hpp"
 
 namespace roomctl::net {
 
@@ -43,7 +45,9 @@ class Server::Impl {
         rooms(ioc, options, directory, presence, metrics, &persistence),
         dispatcher({options.dm_ttl_ms, static_cast<std::size_t>(options.limits.max_id_length)},
                    directory, presence, *store, rooms, metrics),
-        admin(registry, [this] { return not_ready_reason(); }),
+        admin(AdminDeps{registry, rooms, directory, *store, options.node_id, options.admin_token,
+                        options.admin_allow_reveal, [this] { return not_ready_reason(); },
+                        [this](bool on) { set_admin_draining(on); }, [this] { return stats_json(); }}),
         ctx{options, metrics, dispatcher, admin},
         signals(ioc, SIGINT, SIGTERM),
         ping_timer(ioc),
@@ -51,8 +55,36 @@ class Server::Impl {
         sweep_timer(ioc),
         shutdown_timer(ioc) {}
 
+  void set_admin_draining(bool on) {
+    rooms.set_draining(on);
+    metrics.draining.set(on || ctx.draining ? 1 : 0);
+    metrics.ready.set(on || ctx.draining ? 0 : 1);
+    log::info(on ? "drain_started" : "drain_stopped");
+  }
+
+  std::string stats_json() {
+    namespace json = boost::json;
+    auto o = rooms.stats();
+    const auto& l = options.limits;
+    o["version"] = ROOMCTL_VERSION;
+    o["connections"] = ctx.open_connections.load();
+    o["usersOnline"] = directory.online_count();
+    o["usersKnown"] = directory.known_count();
+    o["store"] = store->describe();
+    o["storeHealthy"] = persistence.healthy();
+    o["ready"] = not_ready_reason().empty();
+    o["uptimeMs"] = wall_now_ms() - started_at;
+    o["rssBytes"] = process_rss_bytes();
+    o["limits"] = {{"maxConnections", l.max_connections}, {"maxRooms", l.max_rooms},
+                   {"maxPlayersPerRoom", l.max_players_per_room}, {"maxMessageBytes", l.max_message_bytes},
+                   {"messagesPerSecond", l.messages_per_second},
+                   {"memoryHighWatermarkBytes", l.memory_high_watermark_bytes}};
+    return json::serialize(o);
+  }
+
   std::string not_ready_reason() {
-    if (ctx.draining.load()) return "draining";
+    if (ctx.draining.load()) return "shutting down";
+    if (rooms.draining()) return "draining";
     if (!persistence.healthy() || !store->healthy()) return "state store unreachable (" + store->describe() + ")";
     return "";
   }
@@ -209,6 +241,7 @@ class Server::Impl {
   std::uint64_t sweeps = 0;
   int exit_code = 0;
   bool finishing = false;
+  Millis started_at = wall_now_ms();
 };
 
 Server::Server(config::ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

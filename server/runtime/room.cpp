@@ -94,6 +94,8 @@ void Room::run(games::Event& event, bool activity) {
   games::Effects fx;
   game_->step(event, now, fx);
   if (activity) {
+    ++messages_in_;
+    member_activity_[event.user] = now;
     std::lock_guard lock(info_mutex_);
     info_.last_activity = now;
   }
@@ -103,7 +105,7 @@ void Room::run(games::Event& event, bool activity) {
 void Room::deliver(const games::Outbound& out) {
   using To = games::Outbound::To;
   if (out.to == To::one) {
-    deps_.directory.send(out.user, out.frame);
+    if (deps_.directory.send(out.user, out.frame)) ++frames_out_;
     return;
   }
   double n = 0;
@@ -111,13 +113,17 @@ void Room::deliver(const games::Outbound& out) {
     if (out.to == To::all_but && m == out.user) continue;
     if (deps_.directory.send(m, out.frame)) ++n;  // the same buffer for everyone
   }
+  frames_out_ += static_cast<std::uint64_t>(n);
   deps_.metrics.fanout_deliveries.inc(n);
 }
 
 void Room::apply(games::Effects& fx, Millis now) {
   for (const auto& u : fx.joined) deps_.directory.add_room(u, id_);
   for (const auto& out : fx.out) deliver(out);
-  for (const auto& u : fx.left) deps_.directory.remove_room(u, id_);
+  for (const auto& u : fx.left) {
+    deps_.directory.remove_room(u, id_);
+    member_activity_.erase(u);
+  }
   for (const auto& [u, status] : fx.statuses)
     if (deps_.directory.set_status(u, status) && deps_.directory.online(u)) deps_.presence.status_changed(u);
   for (const auto& u : fx.kicked)
@@ -186,6 +192,32 @@ void Room::remove(const std::string& reason) {
   deps_.registry.remove(id_);
   deps_.metrics.rooms_removed.with({reason}).inc();
   if (deps_.on_removed) deps_.on_removed(id_, reason);
+}
+
+void Room::inspect(bool reveal, std::function<void(boost::json::object)> done) {
+  asio::post(exec_->strand, [self = shared_from_this(), reveal, done = std::move(done)] {
+    Millis now = wall_now_ms();
+    auto info = self->info();
+    boost::json::object o = self->game_->inspect(now, reveal);
+    if (auto it = o.find("members"); it != o.end()) {
+      for (auto& m : it->value().as_array()) {
+        auto& mo = m.as_object();
+        std::string user(mo.at("userId").as_string());
+        auto act = self->member_activity_.find(user);
+        mo["lastActivityMs"] = act == self->member_activity_.end() ? info.created_at : act->second;
+        mo["online"] = self->deps_.directory.online(user);
+      }
+    }
+    o["roomId"] = self->id_;
+    o["game"] = info.game;
+    o["createdAtMs"] = info.created_at;
+    o["ageMs"] = now - info.created_at;
+    o["idleMs"] = now - info.last_activity;
+    o["messagesIn"] = self->messages_in_;
+    o["framesOut"] = self->frames_out_;
+    o["removed"] = self->removed_;
+    done(std::move(o));
+  });
 }
 
 Room::Info Room::info() const {

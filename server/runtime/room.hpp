@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "server/games/game.hpp"
 
@@ -61,6 +62,10 @@ class Room : public std::enable_shared_from_this<Room> {
   // Thread-safe: writes the snapshot now if it changed since the last write (shutdown).
   void flush(std::function<void()> done);
   Info info() const;
+  const std::string& index_key() const { return index_key_; }
+  // Thread-safe: builds the operator's view on the room's strand and passes it to `done`
+  // (on that strand). Members carry their last activity; secrets only with `reveal`.
+  void inspect(bool reveal, std::function<void(boost::json::object)> done);
 
  private:
   void run(games::Event& event, bool activity);
@@ -82,6 +87,9 @@ class Room : public std::enable_shared_from_this<Room> {
   std::optional<std::pair<Millis, std::uint64_t>> armed_;
   bool removed_ = false;
   bool dirty_ = false;
+  std::unordered_map<std::string, Millis> member_activity_;  // strand-only
+  std::uint64_t messages_in_ = 0;                             // strand-only
+  std::uint64_t frames_out_ = 0;                              // strand-only
 
   mutable std::mutex info_mutex_;
   Info info_;

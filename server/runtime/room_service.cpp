@@ -21,6 +21,7 @@
 #include "server/runtime/room_registry.hpp"
 #include "server/runtime/user_directory.hpp"
 #include "server/util/log.hpp"
+#include "server/util/process_stats.hpp"
 
 namespace roomctl::runtime {
 
@@ -30,12 +31,6 @@ using protocol::Family;
 namespace {
 Frame msg(const json::object& o) { return make_frame(json::serialize(o)); }
 
-std::int64_t read_rss_bytes() {
-  std::ifstream in("/proc/self/statm");
-  long total = 0, rss = 0;
-  in >> total >> rss;
-  return static_cast<std::int64_t>(rss) * sysconf(_SC_PAGESIZE);
-}
 }  // namespace
 
 class RoomService::Impl {
@@ -76,7 +71,10 @@ class RoomService::Impl {
   bool may_create(Client& c, const std::string& reply_type, const std::string& room_id) {
     const char* limit = nullptr;
     std::string text;
-    if (static_cast<std::int64_t>(registry.size()) >= options.limits.max_rooms) {
+    if (draining.load()) {
+      limit = "draining";
+      text = "The server is draining; try another server";
+    } else if (static_cast<std::int64_t>(registry.size()) >= options.limits.max_rooms) {
       limit = "max_rooms";
       text = "The server has too many rooms; try again later";
     } else if (over_watermark.load()) {
@@ -117,7 +115,7 @@ class RoomService::Impl {
   }
 
   void quick_join(Client& c, const std::string& index_key, const char* mode) {
-    auto id = registry.pick_joinable(index_key);
+    auto id = draining.load() ? std::nullopt : registry.pick_joinable(index_key);
     if (!id) {
       c.outbox->send(msg({{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
       return;
@@ -125,6 +123,17 @@ class RoomService::Impl {
     json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", *id}};
     if (mode) o["gameMode"] = mode;
     c.outbox->send(msg(o));
+  }
+
+  // While draining, only members already seated may (re)join.
+  bool refuse_new_member(Client& c, const std::string& room_id) {
+    if (!draining.load()) return false;
+    auto rooms = directory.rooms(c.user);
+    if (std::find(rooms.begin(), rooms.end(), room_id) != rooms.end()) return false;
+    metrics.refusals.with({"draining"}).inc();
+    c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
+                        {"message", "The server is draining; try another server"}, {"roomId", room_id}}));
+    return true;
   }
 
   void post_message(Room& room, const std::string& user, protocol::Envelope& env) {
@@ -147,6 +156,7 @@ class RoomService::Impl {
       c.outbox->send(msg({{"type", "spy_room_not_found"}, {"roomId", env.room_id}}));
       return;
     }
+    if (env.type == "join_room" && refuse_new_member(c, env.room_id)) return;
     post_message(*room, c.user, env);
   }
 
@@ -179,6 +189,7 @@ class RoomService::Impl {
                           {"message", "Room not found"}, {"roomId", env.room_id}}));
       return;
     }
+    if (env.type == "JOIN_SKRIBBLE_ROOM" && refuse_new_member(c, env.room_id)) return;
     games::Event e;
     e.kind = games::Event::Kind::message;
     e.user = c.user;
@@ -200,7 +211,7 @@ class RoomService::Impl {
 
   void sweep(Millis now) {
     if (options.limits.memory_high_watermark_bytes > 0)
-      over_watermark = read_rss_bytes() > options.limits.memory_high_watermark_bytes;
+      over_watermark = process_rss_bytes() > options.limits.memory_high_watermark_bytes;
     std::map<std::pair<std::string, std::string>, int> by_phase;
     double players = 0;
     for (auto& room : registry.all()) {
@@ -266,6 +277,7 @@ class RoomService::Impl {
   std::vector<games::spy::WordPair> spy_pairs;
   games::skribble::WordLists skribble_words;
   std::atomic<bool> over_watermark{false};
+  std::atomic<bool> draining{false};
   std::set<std::pair<std::string, std::string>> seen_phases;
   std::mt19937_64 random{std::random_device{}()};
 };
@@ -309,6 +321,90 @@ void RoomService::flush_all(std::function<void()> done) {
     r->flush([left, shared_done] {
       if (left->fetch_sub(1) == 1) (*shared_done)();
     });
+}
+
+}  // namespace roomctl::runtime
+
+namespace roomctl::runtime {
+
+json::object RoomService::list_rooms(const RoomQuery& q, Millis now) const {
+  struct Row {
+    std::string id;
+    Room::Info info;
+  };
+  std::vector<Row> rows;
+  for (auto& room : impl_->registry.all()) {
+    auto info = room->info();
+    if (info.removed) continue;
+    if (!q.game.empty() && info.game != q.game) continue;
+    if (!q.phase.empty() && info.summary.phase != q.phase) continue;
+    if (info.summary.players < q.min_players) continue;
+    if (q.idle_over_ms >= 0 && now - info.last_activity <= q.idle_over_ms) continue;
+    rows.push_back({room->id(), std::move(info)});
+  }
+  auto key = [&](const Row& r) -> std::int64_t {
+    if (q.sort == "age") return -(now - r.info.created_at);
+    if (q.sort == "idle") return -(now - r.info.last_activity);
+    if (q.sort == "players") return -r.info.summary.players;
+    return 0;
+  };
+  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    auto ka = key(a), kb = key(b);
+    return ka != kb ? ka < kb : a.id < b.id;  // oldest/idlest/fullest first, then by id
+  });
+  json::array out;
+  std::size_t end = std::min(rows.size(), q.cursor + q.limit);
+  for (std::size_t i = q.cursor; i < end; ++i) {
+    const auto& r = rows[i];
+    out.push_back(json::object{{"roomId", r.id}, {"game", r.info.game}, {"phase", r.info.summary.phase},
+                               {"players", r.info.summary.players}, {"joinable", r.info.summary.joinable},
+                               {"running", r.info.summary.running}, {"ageMs", now - r.info.created_at},
+                               {"idleMs", now - r.info.last_activity}});
+  }
+  json::object result{{"rooms", std::move(out)}, {"total", rows.size()}};
+  result["nextCursor"] = end < rows.size() ? json::value(std::to_string(end)) : json::value(nullptr);
+  return result;
+}
+
+bool RoomService::inspect_room(const std::string& id, bool reveal, std::function<void(json::object)> done) {
+  auto room = impl_->registry.find(id);
+  if (!room) return false;
+  room->inspect(reveal, std::move(done));
+  return true;
+}
+
+bool RoomService::close_room(const std::string& id, const std::string& reason) {
+  auto room = impl_->registry.find(id);
+  if (!room) return false;
+  room->close(reason);
+  return true;
+}
+
+bool RoomService::kick_user(const std::string& user) {
+  auto& d = impl_->directory;
+  if (!d.known(user)) return false;
+  impl_->post_to_rooms(user, d.rooms(user), games::Event::Kind::leave);
+  if (auto c = d.connection(user)) c->close(close_code::kicked, "removed by an operator");
+  return true;
+}
+
+void RoomService::set_draining(bool on) { impl_->draining = on; }
+bool RoomService::draining() const { return impl_->draining.load(); }
+
+json::object RoomService::stats() const {
+  std::map<std::string, int> by_game;
+  std::int64_t players = 0, running = 0;
+  for (auto& room : impl_->registry.all()) {
+    auto info = room->info();
+    if (info.removed) continue;
+    by_game[info.game]++;
+    players += info.summary.players;
+    running += info.summary.running ? 1 : 0;
+  }
+  json::object games;
+  for (auto& [g, n] : by_game) games[g] = n;
+  return {{"rooms", impl_->registry.size()}, {"roomsByGame", std::move(games)}, {"runningGames", running},
+          {"players", players}, {"draining", impl_->draining.load()}};
 }
 
 }  // namespace roomctl::runtime

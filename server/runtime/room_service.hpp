@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "server/protocol/envelope.hpp"
 #include "server/runtime/client.hpp"
 #include "server/util/clock.hpp"
@@ -30,6 +32,16 @@ class UserDirectory;
 class Presence;
 class Persistence;
 
+// A filter for the admin room listing.
+struct RoomQuery {
+  std::string game, phase;
+  int min_players = 0;
+  Millis idle_over_ms = -1;
+  std::string sort = "id";  // id, age, idle, players
+  std::size_t limit = 100;
+  std::size_t cursor = 0;   // offset into the sorted result
+};
+
 class RoomService {
  public:
   RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
@@ -47,6 +59,19 @@ class RoomService {
   // Recreates every stored room with its game; members start disconnected within their grace.
   // Returns how many rooms were restored.
   std::size_t restore(store::StateStore& store);
+  // Admin: the rooms matching `q`, as {rooms:[...], total, nextCursor}.
+  boost::json::object list_rooms(const RoomQuery& q, Millis now) const;
+  // Admin: false when there is no such room; else `done` gets the room's view later.
+  bool inspect_room(const std::string& id, bool reveal, std::function<void(boost::json::object)> done);
+  bool close_room(const std::string& id, const std::string& reason);
+  // Admin: the user leaves every room at once and its connection is closed (4003).
+  bool kick_user(const std::string& user);
+  // Admin drain: no new rooms and no new members; running games go on.
+  void set_draining(bool on);
+  bool draining() const;
+  // Totals for /admin/stats: rooms by game, players.
+  boost::json::object stats() const;
+
   // Asks every room to hand over its snapshot if it changed; `done` runs once all have.
   void flush_all(std::function<void()> done);
 

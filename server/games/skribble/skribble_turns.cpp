@@ -343,3 +343,32 @@ void SkribbleGame::send_snapshot(const std::string& user, Effects& fx) const {
 }
 
 }  // namespace roomctl::games::skribble
+
+namespace roomctl::games::skribble {
+
+json::object SkribbleGame::inspect(Millis now, bool reveal) const {
+  json::array members;
+  for (const auto& p : s_.players)
+    members.push_back(json::object{{"userId", p.id}, {"name", p.name}, {"connected", p.connected},
+                                   {"score", p.score}, {"guessed", p.guessed}, {"host", p.id == s_.host},
+                                   {"drawer", is_drawer(p.id)}});
+  bool has_drawer = running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
+  json::object o{{"phase", phase_name(s_.phase)},
+                 {"round", s_.round},
+                 {"rounds", s_.settings.rounds},
+                 {"host", s_.host},
+                 {"drawer", has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},
+                 {"members", std::move(members)},
+                 {"remainingMs", s_.phase == Phase::drawing
+                                     ? static_cast<Millis>((s_.settings.drawtime - s_.elapsed) * 1000 * s_.rules.time_scale)
+                                     : (s_.deadline ? std::max<Millis>(0, s_.deadline - now) : 0)},
+                 {"mask", s_.phase == Phase::drawing ? mask() : ""},
+                 {"strokeLogEvents", s_.strokes.size()},
+                 {"strokeLogBytes", s_.strokes.bytes()},
+                 {"strokeLogFull", s_.stroke_log_full},
+                 {"settings", setting_json()}};
+  if (reveal) o["secrets"] = {{"word", s_.word}, {"choices", json::value_from(s_.choices)}};
+  return o;
+}
+
+}  // namespace roomctl::games::skribble

@@ -516,3 +516,32 @@ void SpyGame::broadcast_player_list(Effects& fx) const {
 }
 
 }  // namespace roomctl::games::spy
+
+namespace roomctl::games::spy {
+
+boost::json::object SpyGame::inspect(Millis now, bool reveal) const {
+  namespace json = boost::json;
+  json::array members;
+  for (const auto& p : s_.players)
+    members.push_back(json::object{{"userId", p.id}, {"name", p.name}, {"connected", p.connected},
+                                   {"ready", p.ready}, {"spectator", p.spectator},
+                                   {"alive", is_alive(p.id)}, {"host", p.id == s_.host}});
+  std::size_t votes = 0;
+  for (const auto& [t, voters] : s_.votes) votes += voters.size();
+  json::object o{{"phase", phase_name(s_.phase)},
+                 {"round", s_.round_no},
+                 {"host", s_.host},
+                 {"members", std::move(members)},
+                 {"remainingMs", s_.deadline ? std::max<Millis>(0, s_.deadline - now) : 0},
+                 {"votesCast", votes},
+                 {"chats", s_.chats.size()},
+                 {"gamesPlayed", s_.games_played},
+                 {"settings", {{"mode", s_.rules.mode}, {"maxPlayers", s_.rules.max_players},
+                               {"maxRounds", s_.rules.max_rounds}, {"timeScale", s_.rules.time_scale}}}};
+  if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
+    o["currentSpeaker"] = s_.speakers[static_cast<std::size_t>(s_.speaker_pos)];
+  if (reveal) o["secrets"] = {{"spy", s_.spy}, {"civilianWord", s_.civilian_word}, {"spyWord", s_.spy_word}};
+  return o;
+}
+
+}  // namespace roomctl::games::spy

@@ -31,6 +31,7 @@ class SpyGame : public Game {
   const std::vector<std::string>& members() const override { return member_ids_; }
   bool is_member(const std::string& user) const override { return find(user) != nullptr; }
   boost::json::object snapshot() const override { return to_json(s_); }
+  boost::json::object inspect(Millis now, bool reveal) const override;
   std::string_view game_name() const override { return "spy"; }
   const State& state() const { return s_; }
 
