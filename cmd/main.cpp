@@ -1,7 +1,10 @@
 // roomctl: one binary, several subcommands (serve, check, version). Parsing only; no logic.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+
 #include "cmd/commands.hpp"
+#include "loadgen/inspect_command.hpp"
 #include "server/util/exit_codes.hpp"
 
 int main(int argc, char** argv) {
@@ -23,6 +26,27 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  roomctl::loadgen::InspectArgs ins;
+  if (const char* t = std::getenv("ROOMCTL_ADMIN_TOKEN")) ins.token = t;
+  if (const char* s = std::getenv("ROOMCTL_INSPECT_SERVER")) ins.server = s;
+  auto* inspect = app.add_subcommand("inspect", "Inspect live rooms, users and the node (admin API)");
+  inspect->add_option("what", ins.what, "rooms | room ID | users ID | stats | close ROOM | kick USER | drain | resume")
+      ->required();
+  inspect->add_option("id", ins.id, "room or user id");
+  inspect->add_option("--server,-s", ins.server, "admin endpoint, default http://127.0.0.1:9100 (ROOMCTL_INSPECT_SERVER)");
+  inspect->add_option("--token,-t", ins.token, "bearer token (ROOMCTL_ADMIN_TOKEN)");
+  inspect->add_option("-o,--output", ins.output, "table, json or yaml")->check(CLI::IsMember({"table", "json", "yaml"}));
+  inspect->add_option("--watch,-w", ins.watch, "redraw every interval (default 2s)")->expected(0, 1)->default_str("2s");
+  inspect->add_option("--count", ins.count, "with --watch: stop after N redraws");
+  inspect->add_flag("--reveal", ins.reveal, "room: show secret words (token with admin.allow_reveal)");
+  inspect->add_option("--game", ins.game, "rooms: only this game (spy, skribble)");
+  inspect->add_option("--phase", ins.phase, "rooms: only this phase");
+  inspect->add_option("--min-players", ins.min_players, "rooms: at least this many players");
+  inspect->add_option("--idle-over", ins.idle_over, "rooms: idle longer than this (e.g. 5m)");
+  inspect->add_option("--sort", ins.sort, "rooms: id, age, idle or players");
+  inspect->add_option("--limit", ins.limit, "rooms: page size");
+  inspect->add_option("--cursor", ins.cursor, "rooms: next page cursor");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -32,5 +56,9 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return run_serve(serve_args);
   if (check->parsed()) return run_check(check_args, kind);
   if (version->parsed()) return run_version();
+  if (inspect->parsed()) {
+    if (inspect->count("--watch") && ins.watch.empty()) ins.watch = "2s";
+    return roomctl::loadgen::inspect(ins);
+  }
   return roomctl::exit_code::usage;
 }

@@ -1,0 +1,25 @@
+// `roomctl inspect`: asks a server's admin API and renders the answer; --watch redraws in place.
+#pragma once
+
+#include <string>
+
+namespace roomctl::loadgen {
+
+struct InspectArgs {
+  std::string what;  // rooms, room, users|user, stats, close, kick, drain, resume
+  std::string id;
+  std::string server = "http://127.0.0.1:9100";
+  std::string token;
+  std::string output = "table";  // table, json, yaml
+  std::string watch;             // empty = once; else an interval like 2s
+  int count = 0;                 // with --watch: stop after this many redraws (0 = until Ctrl-C)
+  bool reveal = false;
+  std::string game, phase, idle_over, sort, cursor;
+  int min_players = 0;
+  int limit = 0;
+};
+
+// Exit codes: 0 ok, 1 server unreachable or failing, 2 usage, 4 unauthorized, 5 not found.
+int inspect(const InspectArgs& args);
+
+}  // namespace roomctl::loadgen

@@ -1,0 +1,194 @@
+// Tables for the on-call engineer; JSON and YAML for scripts.
+#include "loadgen/inspect_view.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <sstream>
+
+namespace roomctl::loadgen {
+using Millis = std::int64_t;
+
+namespace json = boost::json;
+
+namespace {
+std::string s(const json::object& o, const char* k) {
+  auto it = o.find(k);
+  if (it == o.end() || it->value().is_null()) return "-";
+  if (it->value().is_string()) return std::string(it->value().get_string());
+  return json::serialize(it->value());
+}
+std::int64_t n(const json::object& o, const char* k) {
+  auto it = o.find(k);
+  if (it == o.end()) return 0;
+  if (it->value().is_int64()) return it->value().get_int64();
+  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().get_uint64());
+  if (it->value().is_double()) return static_cast<std::int64_t>(it->value().get_double());
+  return 0;
+}
+bool b(const json::object& o, const char* k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_bool() && it->value().get_bool();
+}
+
+// Fits text in a column: pads, or cuts with an ellipsis.
+std::string cell(std::string text, std::size_t width) {
+  if (text.size() > width) return text.substr(0, width - 1) + "~";
+  return text + std::string(width - text.size(), ' ');
+}
+
+struct Style {
+  bool color;
+  std::string bold(const std::string& t) const { return color ? "\033[1m" + t + "\033[0m" : t; }
+  std::string dim(const std::string& t) const { return color ? "\033[2m" + t + "\033[0m" : t; }
+  std::string green(const std::string& t) const { return color ? "\033[32m" + t + "\033[0m" : t; }
+  std::string red(const std::string& t) const { return color ? "\033[31m" + t + "\033[0m" : t; }
+};
+
+void yaml_emit(YAML::Emitter& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::object:
+      out << YAML::BeginMap;
+      for (const auto& [k, val] : v.get_object()) {
+        out << YAML::Key << std::string(k) << YAML::Value;
+        yaml_emit(out, val);
+      }
+      out << YAML::EndMap;
+      break;
+    case json::kind::array:
+      out << YAML::BeginSeq;
+      for (const auto& e : v.get_array()) yaml_emit(out, e);
+      out << YAML::EndSeq;
+      break;
+    case json::kind::string: out << std::string(v.get_string()); break;
+    case json::kind::bool_: out << v.get_bool(); break;
+    case json::kind::null: out << YAML::Null; break;
+    default: out << json::serialize(v); break;
+  }
+}
+
+std::string rooms_table(const json::object& o, const Style& st) {
+  std::ostringstream out;
+  out << st.bold(cell("ROOM", 22) + cell("GAME", 9) + cell("PHASE", 12) + cell("PLAYERS", 8) + cell("AGE", 9) + "IDLE") << "\n";
+  for (const auto& r : o.at("rooms").as_array()) {
+    const auto& ro = r.as_object();
+    std::string phase = cell(s(ro, "phase"), 12);
+    out << cell(s(ro, "roomId"), 22) << cell(s(ro, "game"), 9) << (b(ro, "running") ? st.green(phase) : phase)
+        << cell(std::to_string(n(ro, "players")), 8) << cell(human_duration(n(ro, "ageMs")), 9)
+        << human_duration(n(ro, "idleMs")) << "\n";
+  }
+  out << st.dim(std::to_string(o.at("rooms").as_array().size()) + " of " + s(o, "total") + " rooms on node " + s(o, "node"));
+  if (!o.at("nextCursor").is_null()) out << st.dim(", more with --cursor " + s(o, "nextCursor"));
+  out << "\n";
+  return out.str();
+}
+
+std::string room_table(const json::object& o, const Style& st) {
+  std::ostringstream out;
+  out << st.bold("Room " + s(o, "roomId")) << "  " << s(o, "game") << " on node " << s(o, "node") << "\n";
+  out << "  phase      " << s(o, "phase") << "   round " << s(o, "round");
+  if (o.contains("rounds")) out << "/" << s(o, "rounds");
+  out << "   time left " << human_duration(n(o, "remainingMs")) << "\n";
+  out << "  host       " << s(o, "host");
+  if (o.contains("drawer")) out << "   drawer " << s(o, "drawer");
+  if (o.contains("currentSpeaker")) out << "   speaker " << s(o, "currentSpeaker");
+  out << "\n";
+  out << "  age        " << human_duration(n(o, "ageMs")) << "   idle " << human_duration(n(o, "idleMs"))
+      << "   messages in " << n(o, "messagesIn") << " / frames out " << n(o, "framesOut") << "\n";
+  if (o.contains("strokeLogEvents"))
+    out << "  strokes    " << n(o, "strokeLogEvents") << " events, " << human_bytes(static_cast<double>(n(o, "strokeLogBytes")))
+        << (b(o, "strokeLogFull") ? st.red(" (log full)") : "") << "\n";
+  out << "  settings   " << json::serialize(o.at("settings")).substr(0, 66) << "\n";
+  if (auto it = o.find("secrets"); it != o.end()) out << "  " << st.red("secrets    " + json::serialize(it->value())) << "\n";
+  out << st.bold(cell("USER", 20) + cell("NAME", 14) + cell("ONLINE", 8) + cell("STATE", 18) + "LAST SEEN") << "\n";
+  Millis now = n(o, "createdAtMs") + n(o, "ageMs");
+  for (const auto& m : o.at("members").as_array()) {
+    const auto& mo = m.as_object();
+    std::string state;
+    if (mo.contains("score")) state = "score " + std::to_string(n(mo, "score")) + (b(mo, "guessed") ? " guessed" : "");
+    else state = b(mo, "spectator") ? "spectator" : (b(mo, "alive") ? "alive" : (b(mo, "ready") ? "ready" : "-"));
+    if (b(mo, "host")) state += " host";
+    std::string online = b(mo, "online") ? st.green(cell("yes", 8)) : st.red(cell("no", 8));
+    out << cell(s(mo, "userId"), 20) << cell(s(mo, "name"), 14) << online << cell(state, 18)
+        << human_duration(now - n(mo, "lastActivityMs")) << " ago\n";
+  }
+  return out.str();
+}
+
+std::string user_table(const json::object& o, const Style& st) {
+  std::ostringstream out;
+  out << st.bold("User " + s(o, "userId")) << " on node " << s(o, "node") << "\n"
+      << "  status      " << s(o, "status") << "\n"
+      << "  online      " << (b(o, "online") ? st.green("yes") + " (connection " + s(o, "connectionId") + ")" : st.red("no")) << "\n"
+      << "  rooms       ";
+  std::string rooms;
+  for (const auto& r : o.at("rooms").as_array()) rooms += (rooms.empty() ? "" : ", ") + std::string(r.as_string());
+  out << (rooms.empty() ? "-" : rooms) << "\n"
+      << "  queued DMs  " << n(o, "queuedMessages") << "\n";
+  return out.str();
+}
+
+std::string stats_table(const json::object& o, const Style& st) {
+  std::ostringstream out;
+  const auto& l = o.at("limits").as_object();
+  out << st.bold("Node " + s(o, "node")) << "  roomctl " << s(o, "version") << ", up " << human_duration(n(o, "uptimeMs"))
+      << ", " << (b(o, "ready") ? st.green("ready") : st.red("not ready")) << (b(o, "draining") ? st.red(" (draining)") : "")
+      << "\n"
+      << "  connections  " << n(o, "connections") << " / " << n(l, "maxConnections") << "\n"
+      << "  users        " << n(o, "usersOnline") << " online, " << n(o, "usersKnown") << " known\n"
+      << "  rooms        " << n(o, "rooms") << " / " << n(l, "maxRooms") << "  " << json::serialize(o.at("roomsByGame")) << "\n"
+      << "  games        " << n(o, "runningGames") << " running, " << n(o, "players") << " players seated\n"
+      << "  memory       " << human_bytes(static_cast<double>(n(o, "rssBytes")))
+      << (n(l, "memoryHighWatermarkBytes") ? " / watermark " + human_bytes(static_cast<double>(n(l, "memoryHighWatermarkBytes"))) : "")
+      << "\n"
+      << "  store        " << s(o, "store") << " " << (b(o, "storeHealthy") ? st.green("ok") : st.red("unreachable")) << "\n";
+  return out.str();
+}
+}  // namespace
+
+std::string human_duration(std::int64_t ms) {
+  if (ms < 0) ms = 0;
+  char buf[32];
+  if (ms < 1000) std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  else if (ms < 60'000) std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(ms / 1000));
+  else if (ms < 3'600'000) std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60'000), static_cast<long long>(ms / 1000 % 60));
+  else if (ms < 86'400'000) std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(ms / 3'600'000), static_cast<long long>(ms / 60'000 % 60));
+  else std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(ms / 86'400'000), static_cast<long long>(ms / 3'600'000 % 24));
+  return buf;
+}
+
+std::string human_bytes(double v) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) std::snprintf(buf, sizeof buf, "%.0f %s", v, units[u]);
+  else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+std::string to_yaml(const json::value& v) {
+  YAML::Emitter out;
+  yaml_emit(out, v);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string render(const std::string& kind, const json::value& answer, const ViewOptions& options) {
+  if (options.format == Format::json) return json::serialize(answer) + "\n";
+  if (options.format == Format::yaml) return to_yaml(answer);
+  Style st{options.color};
+  const auto& o = answer.as_object();
+  if (kind == "rooms") return rooms_table(o, st);
+  if (kind == "room") return room_table(o, st);
+  if (kind == "user") return user_table(o, st);
+  if (kind == "stats") return stats_table(o, st);
+  std::ostringstream out;  // actions: one line per field
+  for (const auto& [k, v] : o) out << std::string(k) << ": " << (v.is_string() ? std::string(v.get_string()) : json::serialize(v)) << "\n";
+  return out.str();
+}
+
+}  // namespace roomctl::loadgen

@@ -1,0 +1,25 @@
+// Rendering of admin API answers for `roomctl inspect`: 80-column tables with human units
+// (colour only on a TTY), or the answer itself as JSON (stable for scripts) or YAML.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <string>
+
+namespace roomctl::loadgen {
+
+enum class Format { table, json, yaml };
+
+struct ViewOptions {
+  Format format = Format::table;
+  bool color = false;
+};
+
+// kind: rooms, room, user, stats, or action (close/kick/drain results).
+std::string render(const std::string& kind, const boost::json::value& answer, const ViewOptions& options);
+
+std::string human_duration(std::int64_t ms);  // 850ms, 12s, 4m05s, 3h12m, 2d04h
+std::string human_bytes(double bytes);        // 512 B, 3.2 KB, 3.2 MB, 1.1 GB
+std::string to_yaml(const boost::json::value& v);
+
+}  // namespace roomctl::loadgen
