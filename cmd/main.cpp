@@ -5,6 +5,9 @@
 
 #include "cmd/commands.hpp"
 #include "loadgen/inspect_command.hpp"
+#include "loadgen/loadtest_command.hpp"
+
+extern char** environ;
 #include "server/util/exit_codes.hpp"
 
 int main(int argc, char** argv) {
@@ -22,9 +25,18 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Validate a profile and print the effective configuration");
   check->add_option("--profile,-p", check_args.profile, "Profile (YAML)")->check(CLI::ExistingFile);
   check->add_option("--set", check_args.sets, "Override a profile key: key=value (repeatable)");
-  check->add_option("--kind", kind, "Profile kind")->check(CLI::IsMember({"serve"}));
+  check->add_option("--kind", kind, "Profile kind: serve or loadtest")->check(CLI::IsMember({"serve", "loadtest"}));
 
   auto* version = app.add_subcommand("version", "Print the version");
+
+  roomctl::loadgen::LoadtestArgs lt;
+  auto* loadtest = app.add_subcommand("loadtest", "Flood a server with synthetic players that play both games");
+  loadtest->add_option("--profile,-p", lt.profile, "Load test profile (YAML)")->check(CLI::ExistingFile);
+  loadtest->add_option("--set", lt.sets, "Override a profile key: key=value (repeatable), e.g. target=ws://HOST:PORT/");
+  loadtest->add_option("--workers,-w", lt.workers, "worker processes (each holds up to ~19k connections)");
+  loadtest->add_option("--report", lt.report, "write the JSON report here");
+  loadtest->add_option("--worker", lt.worker)->group("");  // internal: this process is worker i/N
+  loadtest->add_option("--run-id", lt.run_id)->group("");
 
   roomctl::loadgen::InspectArgs ins;
   if (const char* t = std::getenv("ROOMCTL_ADMIN_TOKEN")) ins.token = t;
@@ -56,6 +68,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return run_serve(serve_args);
   if (check->parsed()) return run_check(check_args, kind);
   if (version->parsed()) return run_version();
+  if (loadtest->parsed()) return roomctl::loadgen::loadtest(lt, environ);
   if (inspect->parsed()) {
     if (inspect->count("--watch") && ins.watch.empty()) ins.watch = "2s";
     return roomctl::loadgen::inspect(ins);

@@ -32,9 +32,9 @@ bool b(const json::object& o, const char* k) {
   return it != o.end() && it->value().is_bool() && it->value().get_bool();
 }
 
-// Fits text in a column: pads, or cuts with an ellipsis.
+// Fits text in a column of `width` including one separating space: pads, or cuts with "~".
 std::string cell(std::string text, std::size_t width) {
-  if (text.size() > width) return text.substr(0, width - 1) + "~";
+  if (text.size() > width - 1) return text.substr(0, width - 2) + "~ ";
   return text + std::string(width - text.size(), ' ');
 }
 

@@ -225,7 +225,9 @@ void SkribbleGame::chat(const std::string& user, const json::object& body, Milli
   std::string text = normalise(raw);
   if (text.empty()) return;
   Player& p = *find(user);
-  std::erase_if(p.recent, [&](Millis t) { return now - t >= kChatWindowMs; });
+  // The window scales with the game clock, like every other timing of the game.
+  auto window = static_cast<Millis>(kChatWindowMs * s_.rules.time_scale);
+  std::erase_if(p.recent, [&](Millis t) { return now - t >= window; });
   if (static_cast<int>(p.recent.size()) >= kChatPerWindow) {
     fx.refusals.push_back("chat_rate");
     return fx.to_one(user, error_frame("rate_limited", "at most 5 messages per 3 seconds"));

@@ -354,7 +354,7 @@ json::object SkribbleGame::inspect(Millis now, bool reveal) const {
                                    {"drawer", is_drawer(p.id)}});
   bool has_drawer = running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
   json::object o{{"phase", phase_name(s_.phase)},
-                 {"round", s_.round},
+                 {"round", std::min(s_.round, s_.settings.rounds)},
                  {"rounds", s_.settings.rounds},
                  {"host", s_.host},
                  {"drawer", has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},

@@ -1,0 +1,137 @@
+// App bots.
+#include "loadgen/app_driver.hpp"
+
+#include <boost/json.hpp>
+
+namespace roomctl::loadgen {
+
+namespace json = boost::json;
+
+namespace {
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+AppDriver::AppDriver(DriverEnv env, std::string prefix, int users, std::uint64_t seed)
+    : env_(std::move(env)), prefix_(std::move(prefix)), rng_(seed), users_(users) {}
+
+std::size_t AppDriver::connections() const {
+  std::size_t n = 0;
+  for (const auto& b : bots_) n += b && b->is_open() ? 1 : 0;
+  return n;
+}
+
+void AppDriver::connect(const std::string& user, std::function<void(std::shared_ptr<BotConnection>)> ready) {
+  auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats, env_.target, env_.source_ip(), env_.options.connect_timeout_ms);
+  conn->connect([conn, user, ready](bool ok) {
+    if (!ok) return;
+    conn->send(json::serialize(json::object{{"EventFrom", "App"}, {"type", "app_opened"}, {"userId", user}}));
+    ready(conn);
+  });
+}
+
+void AppDriver::start() {
+  bots_.resize(static_cast<std::size_t>(users_));
+  for (int i = 0; i < users_; ++i) {
+    std::weak_ptr<AppDriver> weak = shared_from_this();
+    connect(prefix_ + "-app-" + std::to_string(i), [weak, i](std::shared_ptr<BotConnection> c) {
+      auto self = weak.lock();
+      if (!self) return;
+      c->on_message = [weak, i](std::string_view raw) {
+        if (auto s = weak.lock()) s->on_message(i, raw);
+      };
+      self->bots_[static_cast<std::size_t>(i)] = std::move(c);
+    });
+  }
+  timer_ = std::make_shared<boost::asio::steady_timer>(env_.ioc);
+  tick();
+}
+
+void AppDriver::tick() {
+  if (stopping_) return;
+  timer_->expires_after(std::chrono::milliseconds(env_.options.dm_interval_ms));
+  std::weak_ptr<AppDriver> weak = shared_from_this();
+  timer_->async_wait([weak](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->stopping_) return;
+    ++self->ticks_;
+    std::uniform_int_distribution<int> pick(0, self->users_ - 1);
+    for (int i = 0; i < self->users_; ++i) {
+      auto& b = self->bots_[static_cast<std::size_t>(i)];
+      if (!b || !b->is_open()) continue;
+      std::string me = self->prefix_ + "-app-" + std::to_string(i);
+      bool offline = (self->ticks_ + static_cast<std::uint64_t>(i)) % 4 == 0;
+      std::string to = offline ? self->prefix_ + "-offline-" + std::to_string(i % 3)
+                               : self->prefix_ + "-app-" + std::to_string(pick(self->rng_));
+      b->send(json::serialize(json::object{{"EventFrom", "AppChatMessaging"}, {"type", "chat"}, {"userId", me},
+                                           {"receiverID", to}, {"ts", now_us()}}));
+      self->env_.stats.inc(offline ? "dm_sent_offline" : "dm_sent");
+      if (offline) ++self->queued_sent_;
+      if ((self->ticks_ + static_cast<std::uint64_t>(i)) % 5 == 0) {
+        std::string friend_id = self->prefix_ + "-app-" + std::to_string(pick(self->rng_));
+        b->send(json::serialize(json::object{{"EventFrom", "Friend"}, {"type", "request"}, {"senderUserId", me},
+                                             {"receiverUserId", friend_id}, {"senderName", me}}));
+        self->env_.stats.inc("friend_requests_sent");
+      }
+    }
+    self->tick();
+  });
+}
+
+void AppDriver::on_message(int bot, std::string_view raw) {
+  boost::system::error_code ec;
+  auto v = json::parse(raw, ec);
+  if (ec || !v.is_object()) return;
+  const auto& o = v.as_object();
+  auto type = o.at("type").as_string();
+  if (type == "chat") {
+    if (auto t = o.find("ts"); t != o.end() && t->value().is_int64()) env_.stats.latency("dm_latency", now_us() - t->value().get_int64());
+    env_.stats.inc("dm_received");
+  } else if (type == "friend_request") {
+    env_.stats.inc("friend_requests_received");
+    bots_[static_cast<std::size_t>(bot)]->send(json::serialize(json::object{
+        {"EventFrom", "Friend"}, {"type", "accept"}, {"reciverUserId", o.at("reciverUserId")}, {"senderUserId", o.at("senderUserId")}}));
+  } else if (type == "friend_accept") {
+    env_.stats.inc("friend_accepts_received");
+  } else if (type == "error") {
+    env_.stats.error(o.contains("code") ? std::string(o.at("code").as_string()) : "error");
+  }
+}
+
+void AppDriver::finish(std::function<void()> done) {
+  stopping_ = true;
+  if (timer_) timer_->cancel();
+  for (auto& b : bots_)
+    if (b) b->close();
+  // Collect the offline queues: every message queued for an offline user must arrive.
+  auto self = shared_from_this();
+  int readers = std::min(users_, 3);
+  if (queued_sent_ == 0 || readers == 0) return done();
+  auto pending = std::make_shared<int>(readers);
+  // Give the server a moment to process the DMs still in flight on the closing connections.
+  auto settle = std::make_shared<boost::asio::steady_timer>(env_.ioc, std::chrono::milliseconds(300));
+  settle->async_wait([self, settle, pending, readers, done](boost::system::error_code) {
+  for (int k = 0; k < readers; ++k) {
+    self->connect(self->prefix_ + "-offline-" + std::to_string(k), [self, pending, done](std::shared_ptr<BotConnection> c) {
+      c->on_message = [self](std::string_view raw) {
+        if (raw.find("\"queued_message\"") != std::string_view::npos) {
+          ++self->queued_received_;
+          self->env_.stats.inc("dm_queued_received");
+        }
+      };
+      self->offline_readers_.push_back(c);
+      auto t = std::make_shared<boost::asio::steady_timer>(self->env_.ioc, std::chrono::seconds(1));
+      t->async_wait([self, t, c, pending, done](boost::system::error_code) {
+        c->close();
+        if (--*pending == 0) {
+          if (self->queued_received_ < self->queued_sent_) self->env_.stats.violation("queued_dm_lost");
+          done();
+        }
+      });
+    });
+  }
+  });
+}
+
+}  // namespace roomctl::loadgen
