@@ -25,6 +25,9 @@ struct ServerMetrics {
   Counter& bytes_in;
   Counter& bytes_out;
   Counter& fanout_deliveries;
+  Family<Counter>& frames_queued;       // family: spy, skribble, presence, dm, error
+  Family<Histogram>& game_duration;     // game
+  Gauge& memory_watermark;
   Histogram& message_handling;
   Gauge& send_queue_bytes;
   Counter& slow_consumer_closes;

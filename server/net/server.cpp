@@ -110,6 +110,7 @@ class Server::Impl {
                {"store", options.store_url}});
     metrics.ready.set(1);
     metrics.store_up.set(1);
+    metrics.memory_watermark.set(static_cast<double>(options.limits.memory_high_watermark_bytes));
 
     signals.async_wait([this](boost::system::error_code ec, int sig) {
       if (!ec) begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");

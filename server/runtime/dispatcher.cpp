@@ -27,6 +27,7 @@ Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Pres
 
 void Dispatcher::reply_error(Client& client, std::string_view code, std::string_view message) {
   metrics_.client_errors.with({std::string(code)}).inc();
+  metrics_.frames_queued.with({"error"}).inc();
   client.outbox->send(make_frame(protocol::error_json(code, message)));
 }
 
@@ -106,6 +107,7 @@ void Dispatcher::handle_dm(Client& client, protocol::Envelope& env, const Frame&
   }
   if (directory_.send(receiver, raw)) {  // forwarded verbatim, as ORIG does
     metrics_.dm_sent_online.inc();
+    metrics_.frames_queued.with({"dm"}).inc();
     return;
   }
   env.body["type"] = "queued_message";

@@ -107,6 +107,7 @@ void Presence::flush() {
     }
   });
   metrics_.presence_frames.inc(frames);
+  metrics_.frames_queued.with({"presence"}).inc(frames);
 }
 
 }  // namespace roomctl::runtime

@@ -32,6 +32,7 @@ Room::Room(asio::io_context& ioc, std::string id, std::string index_key,
       game_(std::move(game)),
       deps_(deps) {
   info_.game = std::string(game_->game_name());
+  frames_metric_ = &deps_.metrics.frames_queued.with({info_.game});
   info_.summary = game_->summary();
   info_.created_at = now;
   info_.last_activity = now;
@@ -105,7 +106,10 @@ void Room::run(games::Event& event, bool activity) {
 void Room::deliver(const games::Outbound& out) {
   using To = games::Outbound::To;
   if (out.to == To::one) {
-    if (deps_.directory.send(out.user, out.frame)) ++frames_out_;
+    if (deps_.directory.send(out.user, out.frame)) {
+      ++frames_out_;
+      frames_metric_->inc();
+    }
     return;
   }
   double n = 0;
@@ -114,6 +118,7 @@ void Room::deliver(const games::Outbound& out) {
     if (deps_.directory.send(m, out.frame)) ++n;  // the same buffer for everyone
   }
   frames_out_ += static_cast<std::uint64_t>(n);
+  frames_metric_->inc(n);
   deps_.metrics.fanout_deliveries.inc(n);
 }
 
@@ -130,9 +135,15 @@ void Room::apply(games::Effects& fx, Millis now) {
     if (auto c = deps_.directory.connection(u)) c->close(close_code::kicked, "removed from the room");
   for (const auto& limit : fx.refusals) deps_.metrics.refusals.with({limit}).inc();
   std::string game(game_->game_name());
-  if (fx.game_started) deps_.metrics.games_started.with({game}).inc();
-  if (!fx.game_finished_outcome.empty())
+  if (fx.game_started) {
+    deps_.metrics.games_started.with({game}).inc();
+    game_started_at_ = now;
+  }
+  if (!fx.game_finished_outcome.empty()) {
     deps_.metrics.games_finished.with({game, fx.game_finished_outcome}).inc();
+    if (game_started_at_) deps_.metrics.game_duration.with({game}).observe(static_cast<double>(now - game_started_at_) / 1000.0);
+    game_started_at_ = 0;
+  }
 
   games::Summary sum = game_->summary();
   publish(sum, !fx.game_finished_outcome.empty(), now);

@@ -17,7 +17,8 @@ class io_context;
 }
 namespace roomctl::metrics {
 struct ServerMetrics;
-}
+class Counter;
+}  // namespace roomctl::metrics
 
 namespace roomctl::runtime {
 
@@ -90,6 +91,8 @@ class Room : public std::enable_shared_from_this<Room> {
   std::unordered_map<std::string, Millis> member_activity_;  // strand-only
   std::uint64_t messages_in_ = 0;                             // strand-only
   std::uint64_t frames_out_ = 0;                              // strand-only
+  Millis game_started_at_ = 0;                                // strand-only
+  metrics::Counter* frames_metric_ = nullptr;                 // frames queued, this game's label
 
   mutable std::mutex info_mutex_;
   Info info_;
