@@ -15,5 +15,4 @@ int run_serve(const ProfileArgs& args);
 int run_check(const ProfileArgs& args, const std::string& kind);
 int run_version();
 
-
 }  // namespace roomctl::cmd

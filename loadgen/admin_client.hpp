@@ -6,9 +6,9 @@
 namespace roomctl::loadgen {
 
 struct HttpResult {
-  int status = 0;       // 0 when the server could not be reached
+  int status = 0;  // 0 when the server could not be reached
   std::string body;
-  std::string error;    // why the request failed, when status is 0
+  std::string error;  // why the request failed, when status is 0
 };
 
 class AdminClient {

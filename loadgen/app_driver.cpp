@@ -9,7 +9,9 @@ namespace json = boost::json;
 
 namespace {
 std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 }  // namespace
 
@@ -22,11 +24,14 @@ std::size_t AppDriver::connections() const {
   return n;
 }
 
-void AppDriver::connect(const std::string& user, std::function<void(std::shared_ptr<BotConnection>)> ready) {
-  auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats, env_.target, env_.source_ip(), env_.options.connect_timeout_ms);
+void AppDriver::connect(const std::string& user,
+                        std::function<void(std::shared_ptr<BotConnection>)> ready) {
+  auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats, env_.target, env_.source_ip(),
+                                              env_.options.connect_timeout_ms);
   conn->connect([conn, user, ready](bool ok) {
     if (!ok) return;
-    conn->send(json::serialize(json::object{{"EventFrom", "App"}, {"type", "app_opened"}, {"userId", user}}));
+    conn->send(json::serialize(
+        json::object{{"EventFrom", "App"}, {"type", "app_opened"}, {"userId", user}}));
     ready(conn);
   });
 }
@@ -64,14 +69,20 @@ void AppDriver::tick() {
       bool offline = (self->ticks_ + static_cast<std::uint64_t>(i)) % 4 == 0;
       std::string to = offline ? self->prefix_ + "-offline-" + std::to_string(i % 3)
                                : self->prefix_ + "-app-" + std::to_string(pick(self->rng_));
-      b->send(json::serialize(json::object{{"EventFrom", "AppChatMessaging"}, {"type", "chat"}, {"userId", me},
-                                           {"receiverID", to}, {"ts", now_us()}}));
+      b->send(json::serialize(json::object{{"EventFrom", "AppChatMessaging"},
+                                           {"type", "chat"},
+                                           {"userId", me},
+                                           {"receiverID", to},
+                                           {"ts", now_us()}}));
       self->env_.stats.inc(offline ? "dm_sent_offline" : "dm_sent");
       if (offline) ++self->queued_sent_;
       if ((self->ticks_ + static_cast<std::uint64_t>(i)) % 5 == 0) {
         std::string friend_id = self->prefix_ + "-app-" + std::to_string(pick(self->rng_));
-        b->send(json::serialize(json::object{{"EventFrom", "Friend"}, {"type", "request"}, {"senderUserId", me},
-                                             {"receiverUserId", friend_id}, {"senderName", me}}));
+        b->send(json::serialize(json::object{{"EventFrom", "Friend"},
+                                             {"type", "request"},
+                                             {"senderUserId", me},
+                                             {"receiverUserId", friend_id},
+                                             {"senderName", me}}));
         self->env_.stats.inc("friend_requests_sent");
       }
     }
@@ -86,12 +97,16 @@ void AppDriver::on_message(int bot, std::string_view raw) {
   const auto& o = v.as_object();
   auto type = o.at("type").as_string();
   if (type == "chat") {
-    if (auto t = o.find("ts"); t != o.end() && t->value().is_int64()) env_.stats.latency("dm_latency", now_us() - t->value().get_int64());
+    if (auto t = o.find("ts"); t != o.end() && t->value().is_int64())
+      env_.stats.latency("dm_latency", now_us() - t->value().get_int64());
     env_.stats.inc("dm_received");
   } else if (type == "friend_request") {
     env_.stats.inc("friend_requests_received");
-    bots_[static_cast<std::size_t>(bot)]->send(json::serialize(json::object{
-        {"EventFrom", "Friend"}, {"type", "accept"}, {"reciverUserId", o.at("reciverUserId")}, {"senderUserId", o.at("senderUserId")}}));
+    bots_[static_cast<std::size_t>(bot)]->send(
+        json::serialize(json::object{{"EventFrom", "Friend"},
+                                     {"type", "accept"},
+                                     {"reciverUserId", o.at("reciverUserId")},
+                                     {"senderUserId", o.at("senderUserId")}}));
   } else if (type == "friend_accept") {
     env_.stats.inc("friend_accepts_received");
   } else if (type == "error") {
@@ -110,27 +125,31 @@ void AppDriver::finish(std::function<void()> done) {
   if (queued_sent_ == 0 || readers == 0) return done();
   auto pending = std::make_shared<int>(readers);
   // Give the server a moment to process the DMs still in flight on the closing connections.
-  auto settle = std::make_shared<boost::asio::steady_timer>(env_.ioc, std::chrono::milliseconds(300));
+  auto settle =
+      std::make_shared<boost::asio::steady_timer>(env_.ioc, std::chrono::milliseconds(300));
   settle->async_wait([self, settle, pending, readers, done](boost::system::error_code) {
-  for (int k = 0; k < readers; ++k) {
-    self->connect(self->prefix_ + "-offline-" + std::to_string(k), [self, pending, done](std::shared_ptr<BotConnection> c) {
-      c->on_message = [self](std::string_view raw) {
-        if (raw.find("\"queued_message\"") != std::string_view::npos) {
-          ++self->queued_received_;
-          self->env_.stats.inc("dm_queued_received");
-        }
-      };
-      self->offline_readers_.push_back(c);
-      auto t = std::make_shared<boost::asio::steady_timer>(self->env_.ioc, std::chrono::seconds(1));
-      t->async_wait([self, t, c, pending, done](boost::system::error_code) {
-        c->close();
-        if (--*pending == 0) {
-          if (self->queued_received_ < self->queued_sent_) self->env_.stats.violation("queued_dm_lost");
-          done();
-        }
-      });
-    });
-  }
+    for (int k = 0; k < readers; ++k) {
+      self->connect(self->prefix_ + "-offline-" + std::to_string(k),
+                    [self, pending, done](std::shared_ptr<BotConnection> c) {
+                      c->on_message = [self](std::string_view raw) {
+                        if (raw.find("\"queued_message\"") != std::string_view::npos) {
+                          ++self->queued_received_;
+                          self->env_.stats.inc("dm_queued_received");
+                        }
+                      };
+                      self->offline_readers_.push_back(c);
+                      auto t = std::make_shared<boost::asio::steady_timer>(self->env_.ioc,
+                                                                           std::chrono::seconds(1));
+                      t->async_wait([self, t, c, pending, done](boost::system::error_code) {
+                        c->close();
+                        if (--*pending == 0) {
+                          if (self->queued_received_ < self->queued_sent_)
+                            self->env_.stats.violation("queued_dm_lost");
+                          done();
+                        }
+                      });
+                    });
+    }
   });
 }
 

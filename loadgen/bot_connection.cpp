@@ -16,7 +16,8 @@ using tcp = asio::ip::tcp;
 
 Target parse_target(const std::string& url) {
   auto u = boost::urls::parse_uri(url);
-  if (!u || u->scheme() != "ws") throw std::runtime_error("target \"" + url + "\": expected ws://HOST:PORT/PATH");
+  if (!u || u->scheme() != "ws")
+    throw std::runtime_error("target \"" + url + "\": expected ws://HOST:PORT/PATH");
   Target t;
   std::string host(u->host());
   std::string port = u->has_port() ? std::string(u->port()) : "80";
@@ -30,9 +31,13 @@ Target parse_target(const std::string& url) {
   return t;
 }
 
-BotConnection::BotConnection(asio::io_context& ioc, Stats& stats, const Target& target, std::string source_ip,
-                             std::int64_t connect_timeout_ms)
-    : ws_(ioc), pause_timer_(ioc), stats_(stats), target_(target), source_ip_(std::move(source_ip)),
+BotConnection::BotConnection(asio::io_context& ioc, Stats& stats, const Target& target,
+                             std::string source_ip, std::int64_t connect_timeout_ms)
+    : ws_(ioc),
+      pause_timer_(ioc),
+      stats_(stats),
+      target_(target),
+      source_ip_(std::move(source_ip)),
       connect_timeout_ms_(connect_timeout_ms) {}
 
 void BotConnection::connect(std::function<void(bool)> done) {
@@ -49,27 +54,31 @@ void BotConnection::connect(std::function<void(bool)> done) {
     return done(false);
   }
   beast::get_lowest_layer(ws_).expires_after(std::chrono::milliseconds(connect_timeout_ms_));
-  beast::get_lowest_layer(ws_).async_connect(target_.endpoint, [self = shared_from_this(), started, done](beast::error_code ec) {
-    if (ec) {
-      self->stats_.error("connect_failed");
-      return done(false);
-    }
-    self->ws_.async_handshake(self->target_.host, self->target_.path, [self, started, done](beast::error_code ec) {
-      if (ec) {
-        self->stats_.error("handshake_failed");
-        return done(false);
-      }
-      beast::get_lowest_layer(self->ws_).expires_never();
-      self->ws_.read_message_max(64 << 20);
-      self->open_ = true;
-      self->stats_.inc("connections");
-      self->stats_.latency("connect_latency",
-                           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
-      self->read();
-      self->write();
-      done(true);
-    });
-  });
+  beast::get_lowest_layer(ws_).async_connect(
+      target_.endpoint, [self = shared_from_this(), started, done](beast::error_code ec) {
+        if (ec) {
+          self->stats_.error("connect_failed");
+          return done(false);
+        }
+        self->ws_.async_handshake(
+            self->target_.host, self->target_.path, [self, started, done](beast::error_code ec) {
+              if (ec) {
+                self->stats_.error("handshake_failed");
+                return done(false);
+              }
+              beast::get_lowest_layer(self->ws_).expires_never();
+              self->ws_.read_message_max(64 << 20);
+              self->open_ = true;
+              self->stats_.inc("connections");
+              self->stats_.latency("connect_latency",
+                                   std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - started)
+                                       .count());
+              self->read();
+              self->write();
+              done(true);
+            });
+      });
 }
 
 void BotConnection::read() {
@@ -81,7 +90,8 @@ void BotConnection::read() {
     self->stats_.inc("messages_received");
     self->stats_.inc("bytes_received", bytes);
     auto data = self->buffer_.cdata();
-    if (self->on_message) self->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    if (self->on_message)
+      self->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
     self->buffer_.consume(self->buffer_.size());
     self->read();
   });
@@ -97,14 +107,15 @@ void BotConnection::send(std::string text) {
 void BotConnection::write() {
   if (writing_ || queue_.empty() || !open_) return;
   writing_ = true;
-  ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-    self->writing_ = false;
-    if (ec) return self->closed(0);
-    self->stats_.inc("messages_sent");
-    self->stats_.inc("bytes_sent", bytes);
-    self->queue_.pop_front();
-    self->write();
-  });
+  ws_.async_write(asio::buffer(queue_.front()),
+                  [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                    self->writing_ = false;
+                    if (ec) return self->closed(0);
+                    self->stats_.inc("messages_sent");
+                    self->stats_.inc("bytes_sent", bytes);
+                    self->queue_.pop_front();
+                    self->write();
+                  });
 }
 
 void BotConnection::pause_reading(std::int64_t ms) {
@@ -120,7 +131,8 @@ void BotConnection::pause_reading(std::int64_t ms) {
 void BotConnection::close() {
   if (!open_) return;
   open_ = false;
-  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) { self->closed(1000); });
+  ws_.async_close(websocket::close_code::normal,
+                  [self = shared_from_this()](beast::error_code) { self->closed(1000); });
 }
 
 void BotConnection::drop() {

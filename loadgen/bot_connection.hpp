@@ -27,8 +27,8 @@ Target parse_target(const std::string& url);
 
 class BotConnection : public std::enable_shared_from_this<BotConnection> {
  public:
-  BotConnection(boost::asio::io_context& ioc, Stats& stats, const Target& target, std::string source_ip,
-                std::int64_t connect_timeout_ms);
+  BotConnection(boost::asio::io_context& ioc, Stats& stats, const Target& target,
+                std::string source_ip, std::int64_t connect_timeout_ms);
   void connect(std::function<void(bool ok)> done);
   void send(std::string text);
   void close();

@@ -7,8 +7,8 @@
 namespace roomctl::loadgen {
 
 namespace {
-constexpr std::size_t kLinear = 64;   // values 0..63 exactly
-constexpr std::size_t kSub = 32;      // sub-buckets per power of two above that
+constexpr std::size_t kLinear = 64;  // values 0..63 exactly
+constexpr std::size_t kSub = 32;     // sub-buckets per power of two above that
 constexpr std::size_t kSlots = kLinear + 35 * kSub;
 constexpr std::int64_t kMax = (std::int64_t{1} << 40) - 1;
 }  // namespace
@@ -75,7 +75,11 @@ boost::json::object Histogram::to_json() const {
   boost::json::array buckets;
   for (std::size_t i = 0; i < kSlots; ++i)
     if (counts_[i]) buckets.push_back(boost::json::array{i, counts_[i]});
-  return {{"count", count_}, {"min", min()}, {"max", max_}, {"sum", sum_}, {"buckets", std::move(buckets)}};
+  return {{"count", count_},
+          {"min", min()},
+          {"max", max_},
+          {"sum", sum_},
+          {"buckets", std::move(buckets)}};
 }
 
 Histogram Histogram::from_json(const boost::json::object& o) {

@@ -17,7 +17,9 @@ class Histogram {
   std::uint64_t count() const { return count_; }
   std::int64_t min() const { return count_ ? min_ : 0; }
   std::int64_t max() const { return max_; }
-  double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0; }
+  double mean() const {
+    return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0;
+  }
   // The value at quantile q (0..1): the upper edge of the bucket holding it, capped at max().
   std::int64_t quantile(double q) const;
   // How many recorded values are <= micros (bucket-resolution).

@@ -18,7 +18,9 @@
 namespace roomctl::loadgen {
 
 namespace {
-std::string encode(const std::string& s) { return boost::urls::encode(s, boost::urls::pchars); }
+std::string encode(const std::string& s) {
+  return boost::urls::encode(s, boost::urls::pchars);
+}
 
 std::string rooms_query(const InspectArgs& a) {
   std::string q;
@@ -44,23 +46,27 @@ bool plan(const InspectArgs& a, Call& c, std::string& usage) {
     if (a.id.empty()) usage = std::string("inspect ") + what + " needs an id";
     return !a.id.empty();
   };
-  if (a.what == "rooms") c = {"rooms", "GET", "/admin/rooms" + rooms_query(a)};
+  if (a.what == "rooms")
+    c = {"rooms", "GET", "/admin/rooms" + rooms_query(a)};
   else if (a.what == "room") {
     if (!need_id("room")) return false;
     c = {"room", "GET", "/admin/rooms/" + encode(a.id) + (a.reveal ? "?reveal=true" : "")};
   } else if (a.what == "users" || a.what == "user") {
     if (!need_id("users")) return false;
     c = {"user", "GET", "/admin/users/" + encode(a.id)};
-  } else if (a.what == "stats") c = {"stats", "GET", "/admin/stats"};
+  } else if (a.what == "stats")
+    c = {"stats", "GET", "/admin/stats"};
   else if (a.what == "close") {
     if (!need_id("close")) return false;
     c = {"action", "POST", "/admin/rooms/" + encode(a.id) + "/close"};
   } else if (a.what == "kick") {
     if (!need_id("kick")) return false;
     c = {"action", "POST", "/admin/users/" + encode(a.id) + "/kick"};
-  } else if (a.what == "drain" || a.what == "resume") c = {"action", "POST", "/admin/" + a.what};
+  } else if (a.what == "drain" || a.what == "resume")
+    c = {"action", "POST", "/admin/" + a.what};
   else {
-    usage = "unknown inspect target \"" + a.what + "\" (rooms, room ID, users ID, stats, close ROOM, kick USER, drain, resume)";
+    usage = "unknown inspect target \"" + a.what +
+            "\" (rooms, room ID, users ID, stats, close ROOM, kick USER, drain, resume)";
     return false;
   }
   return true;
@@ -70,7 +76,8 @@ bool plan(const InspectArgs& a, Call& c, std::string& usage) {
 int once(const AdminClient& client, const Call& c, const ViewOptions& view, std::string& screen) {
   HttpResult r = c.method == "GET" ? client.get(c.target) : client.post(c.target);
   if (r.status == 0) {
-    std::cerr << "roomctl inspect: cannot reach " << client.host() << ":" << client.port() << ": " << r.error << "\n";
+    std::cerr << "roomctl inspect: cannot reach " << client.host() << ":" << client.port() << ": "
+              << r.error << "\n";
     return exit_code::failure;
   }
   std::string error;
@@ -88,7 +95,8 @@ int once(const AdminClient& client, const Call& c, const ViewOptions& view, std:
     return exit_code::not_found;
   }
   if (r.status != 200 || ec) {
-    std::cerr << "roomctl inspect: server answered " << r.status << ": " << (error.empty() ? r.body : error) << "\n";
+    std::cerr << "roomctl inspect: server answered " << r.status << ": "
+              << (error.empty() ? r.body : error) << "\n";
     return exit_code::failure;
   }
   screen = render(c.kind, v, view);
@@ -105,7 +113,9 @@ int inspect(const InspectArgs& a) {
   }
   bool tty = isatty(STDOUT_FILENO);
   ViewOptions view;
-  view.format = a.output == "json" ? Format::json : a.output == "yaml" ? Format::yaml : Format::table;
+  view.format = a.output == "json"   ? Format::json
+                : a.output == "yaml" ? Format::yaml
+                                     : Format::table;
   view.color = tty && view.format == Format::table && !getenv("NO_COLOR");
   AdminClient client(a.server, a.token);
 

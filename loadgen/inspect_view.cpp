@@ -61,24 +61,35 @@ void yaml_emit(YAML::Emitter& out, const json::value& v) {
       for (const auto& e : v.get_array()) yaml_emit(out, e);
       out << YAML::EndSeq;
       break;
-    case json::kind::string: out << std::string(v.get_string()); break;
-    case json::kind::bool_: out << v.get_bool(); break;
-    case json::kind::null: out << YAML::Null; break;
-    default: out << json::serialize(v); break;
+    case json::kind::string:
+      out << std::string(v.get_string());
+      break;
+    case json::kind::bool_:
+      out << v.get_bool();
+      break;
+    case json::kind::null:
+      out << YAML::Null;
+      break;
+    default:
+      out << json::serialize(v);
+      break;
   }
 }
 
 std::string rooms_table(const json::object& o, const Style& st) {
   std::ostringstream out;
-  out << st.bold(cell("ROOM", 22) + cell("GAME", 9) + cell("PHASE", 12) + cell("PLAYERS", 8) + cell("AGE", 9) + "IDLE") << "\n";
+  out << st.bold(cell("ROOM", 22) + cell("GAME", 9) + cell("PHASE", 12) + cell("PLAYERS", 8) +
+                 cell("AGE", 9) + "IDLE")
+      << "\n";
   for (const auto& r : o.at("rooms").as_array()) {
     const auto& ro = r.as_object();
     std::string phase = cell(s(ro, "phase"), 12);
-    out << cell(s(ro, "roomId"), 22) << cell(s(ro, "game"), 9) << (b(ro, "running") ? st.green(phase) : phase)
-        << cell(std::to_string(n(ro, "players")), 8) << cell(human_duration(n(ro, "ageMs")), 9)
-        << human_duration(n(ro, "idleMs")) << "\n";
+    out << cell(s(ro, "roomId"), 22) << cell(s(ro, "game"), 9)
+        << (b(ro, "running") ? st.green(phase) : phase) << cell(std::to_string(n(ro, "players")), 8)
+        << cell(human_duration(n(ro, "ageMs")), 9) << human_duration(n(ro, "idleMs")) << "\n";
   }
-  out << st.dim(std::to_string(o.at("rooms").as_array().size()) + " of " + s(o, "total") + " rooms on node " + s(o, "node"));
+  out << st.dim(std::to_string(o.at("rooms").as_array().size()) + " of " + s(o, "total") +
+                " rooms on node " + s(o, "node"));
   if (!o.at("nextCursor").is_null()) out << st.dim(", more with --cursor " + s(o, "nextCursor"));
   out << "\n";
   return out.str();
@@ -86,7 +97,8 @@ std::string rooms_table(const json::object& o, const Style& st) {
 
 std::string room_table(const json::object& o, const Style& st) {
   std::ostringstream out;
-  out << st.bold("Room " + s(o, "roomId")) << "  " << s(o, "game") << " on node " << s(o, "node") << "\n";
+  out << st.bold("Room " + s(o, "roomId")) << "  " << s(o, "game") << " on node " << s(o, "node")
+      << "\n";
   out << "  phase      " << s(o, "phase") << "   round " << s(o, "round");
   if (o.contains("rounds")) out << "/" << s(o, "rounds");
   out << "   time left " << human_duration(n(o, "remainingMs")) << "\n";
@@ -94,20 +106,28 @@ std::string room_table(const json::object& o, const Style& st) {
   if (o.contains("drawer")) out << "   drawer " << s(o, "drawer");
   if (o.contains("currentSpeaker")) out << "   speaker " << s(o, "currentSpeaker");
   out << "\n";
-  out << "  age        " << human_duration(n(o, "ageMs")) << "   idle " << human_duration(n(o, "idleMs"))
-      << "   messages in " << n(o, "messagesIn") << " / frames out " << n(o, "framesOut") << "\n";
+  out << "  age        " << human_duration(n(o, "ageMs")) << "   idle "
+      << human_duration(n(o, "idleMs")) << "   messages in " << n(o, "messagesIn")
+      << " / frames out " << n(o, "framesOut") << "\n";
   if (o.contains("strokeLogEvents"))
-    out << "  strokes    " << n(o, "strokeLogEvents") << " events, " << human_bytes(static_cast<double>(n(o, "strokeLogBytes")))
+    out << "  strokes    " << n(o, "strokeLogEvents") << " events, "
+        << human_bytes(static_cast<double>(n(o, "strokeLogBytes")))
         << (b(o, "strokeLogFull") ? st.red(" (log full)") : "") << "\n";
   out << "  settings   " << json::serialize(o.at("settings")).substr(0, 66) << "\n";
-  if (auto it = o.find("secrets"); it != o.end()) out << "  " << st.red("secrets    " + json::serialize(it->value())) << "\n";
-  out << st.bold(cell("USER", 20) + cell("NAME", 14) + cell("ONLINE", 8) + cell("STATE", 18) + "LAST SEEN") << "\n";
+  if (auto it = o.find("secrets"); it != o.end())
+    out << "  " << st.red("secrets    " + json::serialize(it->value())) << "\n";
+  out << st.bold(cell("USER", 20) + cell("NAME", 14) + cell("ONLINE", 8) + cell("STATE", 18) +
+                 "LAST SEEN")
+      << "\n";
   Millis now = n(o, "createdAtMs") + n(o, "ageMs");
   for (const auto& m : o.at("members").as_array()) {
     const auto& mo = m.as_object();
     std::string state;
-    if (mo.contains("score")) state = "score " + std::to_string(n(mo, "score")) + (b(mo, "guessed") ? " guessed" : "");
-    else state = b(mo, "spectator") ? "spectator" : (b(mo, "alive") ? "alive" : (b(mo, "ready") ? "ready" : "-"));
+    if (mo.contains("score"))
+      state = "score " + std::to_string(n(mo, "score")) + (b(mo, "guessed") ? " guessed" : "");
+    else
+      state = b(mo, "spectator") ? "spectator"
+                                 : (b(mo, "alive") ? "alive" : (b(mo, "ready") ? "ready" : "-"));
     if (b(mo, "host")) state += " host";
     std::string online = b(mo, "online") ? st.green(cell("yes", 8)) : st.red(cell("no", 8));
     out << cell(s(mo, "userId"), 20) << cell(s(mo, "name"), 14) << online << cell(state, 18)
@@ -120,10 +140,14 @@ std::string user_table(const json::object& o, const Style& st) {
   std::ostringstream out;
   out << st.bold("User " + s(o, "userId")) << " on node " << s(o, "node") << "\n"
       << "  status      " << s(o, "status") << "\n"
-      << "  online      " << (b(o, "online") ? st.green("yes") + " (connection " + s(o, "connectionId") + ")" : st.red("no")) << "\n"
+      << "  online      "
+      << (b(o, "online") ? st.green("yes") + " (connection " + s(o, "connectionId") + ")"
+                         : st.red("no"))
+      << "\n"
       << "  rooms       ";
   std::string rooms;
-  for (const auto& r : o.at("rooms").as_array()) rooms += (rooms.empty() ? "" : ", ") + std::string(r.as_string());
+  for (const auto& r : o.at("rooms").as_array())
+    rooms += (rooms.empty() ? "" : ", ") + std::string(r.as_string());
   out << (rooms.empty() ? "-" : rooms) << "\n"
       << "  queued DMs  " << n(o, "queuedMessages") << "\n";
   return out.str();
@@ -132,17 +156,23 @@ std::string user_table(const json::object& o, const Style& st) {
 std::string stats_table(const json::object& o, const Style& st) {
   std::ostringstream out;
   const auto& l = o.at("limits").as_object();
-  out << st.bold("Node " + s(o, "node")) << "  roomctl " << s(o, "version") << ", up " << human_duration(n(o, "uptimeMs"))
-      << ", " << (b(o, "ready") ? st.green("ready") : st.red("not ready")) << (b(o, "draining") ? st.red(" (draining)") : "")
-      << "\n"
+  out << st.bold("Node " + s(o, "node")) << "  roomctl " << s(o, "version") << ", up "
+      << human_duration(n(o, "uptimeMs")) << ", "
+      << (b(o, "ready") ? st.green("ready") : st.red("not ready"))
+      << (b(o, "draining") ? st.red(" (draining)") : "") << "\n"
       << "  connections  " << n(o, "connections") << " / " << n(l, "maxConnections") << "\n"
       << "  users        " << n(o, "usersOnline") << " online, " << n(o, "usersKnown") << " known\n"
-      << "  rooms        " << n(o, "rooms") << " / " << n(l, "maxRooms") << "  " << json::serialize(o.at("roomsByGame")) << "\n"
-      << "  games        " << n(o, "runningGames") << " running, " << n(o, "players") << " players seated\n"
+      << "  rooms        " << n(o, "rooms") << " / " << n(l, "maxRooms") << "  "
+      << json::serialize(o.at("roomsByGame")) << "\n"
+      << "  games        " << n(o, "runningGames") << " running, " << n(o, "players")
+      << " players seated\n"
       << "  memory       " << human_bytes(static_cast<double>(n(o, "rssBytes")))
-      << (n(l, "memoryHighWatermarkBytes") ? " / watermark " + human_bytes(static_cast<double>(n(l, "memoryHighWatermarkBytes"))) : "")
+      << (n(l, "memoryHighWatermarkBytes")
+              ? " / watermark " + human_bytes(static_cast<double>(n(l, "memoryHighWatermarkBytes")))
+              : "")
       << "\n"
-      << "  store        " << s(o, "store") << " " << (b(o, "storeHealthy") ? st.green("ok") : st.red("unreachable")) << "\n";
+      << "  store        " << s(o, "store") << " "
+      << (b(o, "storeHealthy") ? st.green("ok") : st.red("unreachable")) << "\n";
   return out.str();
 }
 }  // namespace
@@ -150,11 +180,19 @@ std::string stats_table(const json::object& o, const Style& st) {
 std::string human_duration(std::int64_t ms) {
   if (ms < 0) ms = 0;
   char buf[32];
-  if (ms < 1000) std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
-  else if (ms < 60'000) std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(ms / 1000));
-  else if (ms < 3'600'000) std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60'000), static_cast<long long>(ms / 1000 % 60));
-  else if (ms < 86'400'000) std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(ms / 3'600'000), static_cast<long long>(ms / 60'000 % 60));
-  else std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(ms / 86'400'000), static_cast<long long>(ms / 3'600'000 % 24));
+  if (ms < 1000)
+    std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  else if (ms < 60'000)
+    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(ms / 1000));
+  else if (ms < 3'600'000)
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60'000),
+                  static_cast<long long>(ms / 1000 % 60));
+  else if (ms < 86'400'000)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(ms / 3'600'000),
+                  static_cast<long long>(ms / 60'000 % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(ms / 86'400'000),
+                  static_cast<long long>(ms / 3'600'000 % 24));
   return buf;
 }
 
@@ -166,8 +204,10 @@ std::string human_bytes(double v) {
     ++u;
   }
   char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%.0f %s", v, units[u]);
-  else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%.0f %s", v, units[u]);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   return buf;
 }
 
@@ -187,7 +227,9 @@ std::string render(const std::string& kind, const json::value& answer, const Vie
   if (kind == "user") return user_table(o, st);
   if (kind == "stats") return stats_table(o, st);
   std::ostringstream out;  // actions: one line per field
-  for (const auto& [k, v] : o) out << std::string(k) << ": " << (v.is_string() ? std::string(v.get_string()) : json::serialize(v)) << "\n";
+  for (const auto& [k, v] : o)
+    out << std::string(k) << ": "
+        << (v.is_string() ? std::string(v.get_string()) : json::serialize(v)) << "\n";
   return out.str();
 }
 

@@ -16,7 +16,8 @@ struct ViewOptions {
 };
 
 // kind: rooms, room, user, stats, or action (close/kick/drain results).
-std::string render(const std::string& kind, const boost::json::value& answer, const ViewOptions& options);
+std::string render(const std::string& kind, const boost::json::value& answer,
+                   const ViewOptions& options);
 
 std::string human_duration(std::int64_t ms);  // 850ms, 12s, 4m05s, 3h12m, 2d04h
 std::string human_bytes(double bytes);        // 512 B, 3.2 KB, 3.2 MB, 1.1 GB

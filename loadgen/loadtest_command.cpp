@@ -29,12 +29,16 @@ namespace {
 
 int run_worker(const LoadtestOptions& o, const LoadtestArgs& a) {
   WorkerPlan plan;
-  if (std::sscanf(a.worker.c_str(), "%d/%d", &plan.index, &plan.count) != 2 || plan.count < 1) return exit_code::usage;
+  if (std::sscanf(a.worker.c_str(), "%d/%d", &plan.index, &plan.count) != 2 || plan.count < 1)
+    return exit_code::usage;
   plan.run_id = a.run_id;
   Runner runner(o, plan, [](const Stats& s, const Progress& p) {
     json::object line{{"stats", s.to_json()},
-                      {"progress", {{"elapsed", p.elapsed_s}, {"phase", p.phase}, {"rooms", p.active_rooms},
-                                    {"connections", p.connections}}},
+                      {"progress",
+                       {{"elapsed", p.elapsed_s},
+                        {"phase", p.phase},
+                        {"rooms", p.active_rooms},
+                        {"connections", p.connections}}},
                       {"final", p.phase == "done"}};
     std::string text = json::serialize(line) + "\n";
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -69,7 +73,8 @@ pid_t spawn(const LoadtestArgs& a, int index, int& read_fd) {
     std::vector<std::string> args{"/proc/self/exe", "loadtest"};
     if (!a.profile.empty()) args.insert(args.end(), {"--profile", a.profile});
     for (const auto& s : a.sets) args.insert(args.end(), {"--set", s});
-    args.insert(args.end(), {"--worker", std::to_string(index) + "/" + std::to_string(a.workers), "--run-id", a.run_id});
+    args.insert(args.end(), {"--worker", std::to_string(index) + "/" + std::to_string(a.workers),
+                             "--run-id", a.run_id});
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -81,8 +86,9 @@ pid_t spawn(const LoadtestArgs& a, int index, int& read_fd) {
   return pid;
 }
 
-std::string progress_line(const Stats& s, const std::vector<Worker>& ws, double elapsed, double rate_window_s,
-                          std::uint64_t sent_delta, std::uint64_t recv_delta) {
+std::string progress_line(const Stats& s, const std::vector<Worker>& ws, double elapsed,
+                          double rate_window_s, std::uint64_t sent_delta,
+                          std::uint64_t recv_delta) {
   std::int64_t rooms = 0, conns = 0;
   std::string phase = "starting";
   for (const auto& w : ws) {
@@ -92,12 +98,15 @@ std::string progress_line(const Stats& s, const std::vector<Worker>& ws, double 
     phase = std::string(w.progress.at("phase").as_string());
   }
   double p99 = 0;
-  if (auto h = s.histograms.find("fanout_latency"); h != s.histograms.end()) p99 = h->second.quantile(0.99) / 1e3;
+  if (auto h = s.histograms.find("fanout_latency"); h != s.histograms.end())
+    p99 = h->second.quantile(0.99) / 1e3;
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "[%5.0fs %-9s] rooms %lld conns %lld | out %.0f/s in %.0f/s | fanout p99 %.1fms | games %llu | errors %llu | violations %llu",
-                elapsed, phase.c_str(), static_cast<long long>(rooms), static_cast<long long>(conns),
-                rate_window_s > 0 ? sent_delta / rate_window_s : 0.0, rate_window_s > 0 ? recv_delta / rate_window_s : 0.0, p99,
+                "[%5.0fs %-9s] rooms %lld conns %lld | out %.0f/s in %.0f/s | fanout p99 %.1fms | "
+                "games %llu | errors %llu | violations %llu",
+                elapsed, phase.c_str(), static_cast<long long>(rooms),
+                static_cast<long long>(conns), rate_window_s > 0 ? sent_delta / rate_window_s : 0.0,
+                rate_window_s > 0 ? recv_delta / rate_window_s : 0.0, p99,
                 static_cast<unsigned long long>(s.counter("games_completed")),
                 static_cast<unsigned long long>(s.counter("errors")),
                 static_cast<unsigned long long>(s.counter("invariant_violations")));
@@ -122,7 +131,9 @@ int loadtest(const LoadtestArgs& a, char** envp) {
   }
 
   LoadtestArgs child = a;
-  child.run_id = "lt" + std::to_string(getpid()) + "x" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000);
+  child.run_id =
+      "lt" + std::to_string(getpid()) + "x" +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000);
   std::vector<Worker> workers(static_cast<std::size_t>(a.workers));
   for (int i = 0; i < a.workers; ++i) {
     auto& w = workers[static_cast<std::size_t>(i)];
@@ -193,11 +204,14 @@ int loadtest(const LoadtestArgs& a, char** envp) {
     double window = std::chrono::duration<double>(now - last_print).count();
     bool due = tty ? window >= 1.0 : window * 1000 >= static_cast<double>(o.progress_interval_ms);
     if (due) {
-      std::string line = progress_line(now_merged, workers, std::chrono::duration<double>(now - t0).count(), window,
-                                       now_merged.counter("messages_sent") - last_sent,
-                                       now_merged.counter("messages_received") - last_recv);
-      if (tty) std::cerr << "\r" << line << "\033[K" << std::flush;
-      else std::cerr << line << "\n";
+      std::string line =
+          progress_line(now_merged, workers, std::chrono::duration<double>(now - t0).count(),
+                        window, now_merged.counter("messages_sent") - last_sent,
+                        now_merged.counter("messages_received") - last_recv);
+      if (tty)
+        std::cerr << "\r" << line << "\033[K" << std::flush;
+      else
+        std::cerr << line << "\n";
       last_sent = now_merged.counter("messages_sent");
       last_recv = now_merged.counter("messages_received");
       last_print = now;

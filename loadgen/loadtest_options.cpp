@@ -15,45 +15,84 @@ namespace {
 config::Schema build() {
   config::Schema s;
   s.add({"target", Type::string, "ws://127.0.0.1:8080/", "server URL(s), comma separated"})
-      .add({"seed", Type::integer, "1", "seed for every random choice (reproducible runs)", 0, 9e18})
+      .add(
+          {"seed", Type::integer, "1", "seed for every random choice (reproducible runs)", 0, 9e18})
       .add({"ramp_up", Type::duration, "5s", "time to reach the room target", 0, 86'400'000})
       .add({"duration", Type::duration, "30s", "steady phase", 0, 7 * 86'400'000.0})
-      .add({"ramp_down", Type::duration, "30s", "after the steady phase: time running games get to finish", 0, 86'400'000})
-      .add({"model", Type::string, "closed", "closed (fixed room population) or open (arrival rate)", -1e300, 1e300, {"closed", "open"}})
+      .add({"ramp_down", Type::duration, "30s",
+            "after the steady phase: time running games get to finish", 0, 86'400'000})
+      .add({"model",
+            Type::string,
+            "closed",
+            "closed (fixed room population) or open (arrival rate)",
+            -1e300,
+            1e300,
+            {"closed", "open"}})
       .add({"rooms", Type::integer, "10", "closed model: concurrent rooms", 1, 1'000'000})
       .add({"arrival_rate", Type::number, "1", "open model: new rooms per second", 0.001, 100000})
-      .add({"max_rooms", Type::integer, "10000", "open model: cap on concurrent rooms", 1, 1'000'000})
-      .add({"games_per_room", Type::integer, "1", "games a room plays before its players leave", 1, 1000})
+      .add({"max_rooms", Type::integer, "10000", "open model: cap on concurrent rooms", 1,
+            1'000'000})
+      .add({"games_per_room", Type::integer, "1", "games a room plays before its players leave", 1,
+            1000})
       .add({"mix.spy", Type::number, "1", "weight of spy rooms", 0, 1e6})
       .add({"mix.skribble", Type::number, "1", "weight of skribble rooms", 0, 1e6})
       .add({"spy.players", Type::integer, "4", "players per spy room", 3, 6})
-      .add({"spy.mode", Type::string, "mixed", "word_spy, wordless_spy or mixed", -1e300, 1e300, {"word_spy", "wordless_spy", "mixed"}})
-      .add({"spy.vote_strategy", Type::string, "oracle", "oracle (civilians find the spy), random or abstain", -1e300, 1e300, {"oracle", "random", "abstain"}})
+      .add({"spy.mode",
+            Type::string,
+            "mixed",
+            "word_spy, wordless_spy or mixed",
+            -1e300,
+            1e300,
+            {"word_spy", "wordless_spy", "mixed"}})
+      .add({"spy.vote_strategy",
+            Type::string,
+            "oracle",
+            "oracle (civilians find the spy), random or abstain",
+            -1e300,
+            1e300,
+            {"oracle", "random", "abstain"}})
       .add({"skribble.players", Type::integer, "4", "players per skribble room", 2, 20})
       .add({"skribble.rounds", Type::integer, "2", "rounds per skribble game", 2, 10})
-      .add({"skribble.drawtime", Type::integer, "15", "draw time setting (seconds, scaled by the server)", 15, 240})
-      .add({"skribble.stroke_rate", Type::number, "20", "drawing messages per second from the drawer", 0.1, 10000})
+      .add({"skribble.drawtime", Type::integer, "15",
+            "draw time setting (seconds, scaled by the server)", 15, 240})
+      .add({"skribble.stroke_rate", Type::number, "20",
+            "drawing messages per second from the drawer", 0.1, 10000})
       .add({"skribble.stroke_batch", Type::integer, "8", "points per drawing message", 1, 1000})
-      .add({"skribble.guess_probability", Type::number, "0.8", "chance a guesser finds the word", 0, 1})
-      .add({"skribble.wrong_guesses", Type::integer, "1", "wrong guesses before the right one", 0, 100})
-      .add({"think_time", Type::duration, "100ms", "pause before a bot acts on its turn", 0, 60'000})
-      .add({"app.users", Type::integer, "0", "app bots: presence, direct messages, friend requests", 0, 1'000'000})
-      .add({"app.dm_interval", Type::duration, "1s", "each app bot sends a DM this often", 10, 3'600'000})
-      .add({"faults.reconnect_storm_at", Type::duration, "0ms", "drop and reconnect a fraction of bots at this time; 0 = off", 0, 86'400'000})
-      .add({"faults.reconnect_fraction", Type::number, "0.2", "fraction of bots in the storm", 0, 1})
-      .add({"faults.slow_reader_fraction", Type::number, "0", "fraction of bots that stop reading for a while", 0, 1})
-      .add({"faults.slow_reader_pause", Type::duration, "5s", "how long a slow reader stops reading", 0, 3'600'000})
-      .add({"connect_timeout", Type::duration, "5s", "WebSocket connect and handshake deadline", 100, 60'000})
-      .add({"source_addresses", Type::integer, "0", "bind to 127.0.0.2.. for more than 64k connections; 0 = off", 0, 250})
-      .add({"metrics.listen", Type::string, "", "serve /metrics here while running (host:port); empty = off"})
-      .add({"progress_interval", Type::duration, "5s", "progress line interval when not on a TTY", 100, 3'600'000})
+      .add({"skribble.guess_probability", Type::number, "0.8", "chance a guesser finds the word", 0,
+            1})
+      .add({"skribble.wrong_guesses", Type::integer, "1", "wrong guesses before the right one", 0,
+            100})
+      .add(
+          {"think_time", Type::duration, "100ms", "pause before a bot acts on its turn", 0, 60'000})
+      .add({"app.users", Type::integer, "0", "app bots: presence, direct messages, friend requests",
+            0, 1'000'000})
+      .add({"app.dm_interval", Type::duration, "1s", "each app bot sends a DM this often", 10,
+            3'600'000})
+      .add({"faults.reconnect_storm_at", Type::duration, "0ms",
+            "drop and reconnect a fraction of bots at this time; 0 = off", 0, 86'400'000})
+      .add(
+          {"faults.reconnect_fraction", Type::number, "0.2", "fraction of bots in the storm", 0, 1})
+      .add({"faults.slow_reader_fraction", Type::number, "0",
+            "fraction of bots that stop reading for a while", 0, 1})
+      .add({"faults.slow_reader_pause", Type::duration, "5s",
+            "how long a slow reader stops reading", 0, 3'600'000})
+      .add({"connect_timeout", Type::duration, "5s", "WebSocket connect and handshake deadline",
+            100, 60'000})
+      .add({"source_addresses", Type::integer, "0",
+            "bind to 127.0.0.2.. for more than 64k connections; 0 = off", 0, 250})
+      .add({"metrics.listen", Type::string, "",
+            "serve /metrics here while running (host:port); empty = off"})
+      .add({"progress_interval", Type::duration, "5s", "progress line interval when not on a TTY",
+            100, 3'600'000})
       .add({"thresholds.*.*", Type::string, "", "e.g. thresholds.fanout_latency.p99: \"<20ms\""});
   return s;
 }
 
 double parse_bound(const std::string& text, bool& ok) {
   std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == 'e' || text[i] == '-')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
+                             text[i] == 'e' || text[i] == '-'))
+    ++i;
   ok = i > 0;
   if (!ok) return 0;
   double v = std::stod(text.substr(0, i));
@@ -72,7 +111,8 @@ const config::Schema& loadtest_schema() {
   return s;
 }
 
-Threshold parse_threshold(const std::string& metric, const std::string& stat, const std::string& text) {
+Threshold parse_threshold(const std::string& metric, const std::string& stat,
+                          const std::string& text) {
   Threshold t{metric, stat, "", 0, text};
   std::string rest = text;
   while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
@@ -87,7 +127,9 @@ Threshold parse_threshold(const std::string& metric, const std::string& stat, co
   bool ok = !t.op.empty();
   if (ok) t.bound = parse_bound(rest, ok);
   if (!ok)
-    throw config::ConfigError("thresholds." + metric + "." + stat + ": expected a comparison like \"<20ms\", \">=100\" or \"<0.001\", got \"" + text + "\"");
+    throw config::ConfigError(
+        "thresholds." + metric + "." + stat +
+        ": expected a comparison like \"<20ms\", \">=100\" or \"<0.001\", got \"" + text + "\"");
   return t;
 }
 
@@ -96,7 +138,8 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
   std::stringstream targets(s.string("target"));
   for (std::string t; std::getline(targets, t, ',');) {
     while (!t.empty() && t.front() == ' ') t.erase(0, 1);
-    if (t.rfind("ws://", 0) != 0) throw config::ConfigError("target: expected ws://HOST:PORT/, got \"" + t + "\"");
+    if (t.rfind("ws://", 0) != 0)
+      throw config::ConfigError("target: expected ws://HOST:PORT/, got \"" + t + "\"");
     o.targets.push_back(t);
   }
   if (o.targets.empty()) throw config::ConfigError("target: no target");
@@ -111,7 +154,8 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
   o.games_per_room = static_cast<int>(s.integer("games_per_room"));
   o.spy_weight = s.number("mix.spy");
   o.skribble_weight = s.number("mix.skribble");
-  if (o.spy_weight + o.skribble_weight <= 0) throw config::ConfigError("mix: at least one game needs a weight");
+  if (o.spy_weight + o.skribble_weight <= 0)
+    throw config::ConfigError("mix: at least one game needs a weight");
   o.spy_players = static_cast<int>(s.integer("spy.players"));
   o.spy_mode = s.string("spy.mode");
   o.vote_strategy = s.string("spy.vote_strategy");
@@ -137,7 +181,8 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
     auto rest = key.substr(std::string("thresholds.").size());
     auto dot = rest.find('.');
     if (s.string(key).empty()) continue;
-    o.thresholds.push_back(parse_threshold(rest.substr(0, dot), rest.substr(dot + 1), s.string(key)));
+    o.thresholds.push_back(
+        parse_threshold(rest.substr(0, dot), rest.substr(dot + 1), s.string(key)));
   }
   return o;
 }

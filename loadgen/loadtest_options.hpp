@@ -54,6 +54,7 @@ struct LoadtestOptions {
 const config::Schema& loadtest_schema();
 // Throws config::ConfigError on a bad target or threshold.
 LoadtestOptions loadtest_options(const config::Settings& settings);
-Threshold parse_threshold(const std::string& metric, const std::string& stat, const std::string& text);
+Threshold parse_threshold(const std::string& metric, const std::string& stat,
+                          const std::string& text);
 
 }  // namespace roomctl::loadgen

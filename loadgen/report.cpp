@@ -24,13 +24,18 @@ double quantile_s(const Histogram& h, const std::string& stat) {
 
 std::string ms(double seconds) {
   char buf[32];
-  if (seconds < 0.01) std::snprintf(buf, sizeof buf, "%.2fms", seconds * 1e3);
-  else if (seconds < 10) std::snprintf(buf, sizeof buf, "%.1fms", seconds * 1e3);
-  else std::snprintf(buf, sizeof buf, "%.1fs", seconds);
+  if (seconds < 0.01)
+    std::snprintf(buf, sizeof buf, "%.2fms", seconds * 1e3);
+  else if (seconds < 10)
+    std::snprintf(buf, sizeof buf, "%.1fms", seconds * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
   return buf;
 }
 
-bool is_latency(const std::string& metric) { return metric.find("latency") != std::string::npos || metric.find("rtt") != std::string::npos; }
+bool is_latency(const std::string& metric) {
+  return metric.find("latency") != std::string::npos || metric.find("rtt") != std::string::npos;
+}
 
 std::string show(const Verdict& v) {
   if (!v.known) return "no data";
@@ -52,7 +57,8 @@ bool metric_value(const Stats& s, const std::string& metric, const std::string& 
     return out >= 0;
   }
   if (metric == "errors" && stat == "rate") {
-    out = static_cast<double>(s.counter("errors")) / static_cast<double>(std::max<std::uint64_t>(1, s.counter("messages_sent")));
+    out = static_cast<double>(s.counter("errors")) /
+          static_cast<double>(std::max<std::uint64_t>(1, s.counter("messages_sent")));
     return true;
   }
   if (metric == "games" && stat == "completed") {
@@ -72,10 +78,14 @@ std::vector<Verdict> evaluate(const Stats& stats, const std::vector<Threshold>& 
     Verdict v{t};
     v.known = metric_value(stats, t.metric, t.stat, v.value);
     if (v.known) {
-      if (t.op == "<") v.passed = v.value < t.bound;
-      else if (t.op == "<=") v.passed = v.value <= t.bound;
-      else if (t.op == ">") v.passed = v.value > t.bound;
-      else v.passed = v.value >= t.bound;
+      if (t.op == "<")
+        v.passed = v.value < t.bound;
+      else if (t.op == "<=")
+        v.passed = v.value <= t.bound;
+      else if (t.op == ">")
+        v.passed = v.value > t.bound;
+      else
+        v.passed = v.value >= t.bound;
     }
     out.push_back(v);
   }
@@ -85,32 +95,36 @@ std::vector<Verdict> evaluate(const Stats& stats, const std::vector<Threshold>& 
 std::string summary_table(const Stats& s, const std::vector<Verdict>& verdicts, double elapsed_s) {
   std::ostringstream out;
   char line[160];
-  std::snprintf(line, sizeof line, "%-20s %9s %9s %9s %9s %9s %9s\n", "latency", "count", "p50", "p90", "p99", "p99.9", "max");
+  std::snprintf(line, sizeof line, "%-20s %9s %9s %9s %9s %9s %9s\n", "latency", "count", "p50",
+                "p90", "p99", "p99.9", "max");
   out << line;
   for (const auto& [name, h] : s.histograms) {
     std::snprintf(line, sizeof line, "%-20s %9llu %9s %9s %9s %9s %9s\n", name.c_str(),
                   static_cast<unsigned long long>(h.count()), ms(h.quantile(0.5) / 1e6).c_str(),
                   ms(h.quantile(0.9) / 1e6).c_str(), ms(h.quantile(0.99) / 1e6).c_str(),
-                  ms(h.quantile(0.999) / 1e6).c_str(), ms(static_cast<double>(h.max()) / 1e6).c_str());
+                  ms(h.quantile(0.999) / 1e6).c_str(),
+                  ms(static_cast<double>(h.max()) / 1e6).c_str());
     out << line;
   }
   out << "\n";
   for (const auto& [name, n] : s.counters) {
-    std::snprintf(line, sizeof line, "%-28s %12llu  (%.1f/s)\n", name.c_str(), static_cast<unsigned long long>(n),
+    std::snprintf(line, sizeof line, "%-28s %12llu  (%.1f/s)\n", name.c_str(),
+                  static_cast<unsigned long long>(n),
                   elapsed_s > 0 ? static_cast<double>(n) / elapsed_s : 0.0);
     out << line;
   }
   for (const auto& [code, n] : s.errors) out << "  error " << code << ": " << n << "\n";
-  for (const auto& [what, n] : s.violations) out << "  INVARIANT VIOLATED " << what << ": " << n << "\n";
+  for (const auto& [what, n] : s.violations)
+    out << "  INVARIANT VIOLATED " << what << ": " << n << "\n";
   if (!verdicts.empty()) out << "\nthresholds\n";
   for (const auto& v : verdicts)
-    out << "  " << (v.passed ? "ok    " : "FAILED") << " " << v.threshold.metric << "." << v.threshold.stat << " "
-        << v.threshold.text << " (got " << show(v) << ")\n";
+    out << "  " << (v.passed ? "ok    " : "FAILED") << " " << v.threshold.metric << "."
+        << v.threshold.stat << " " << v.threshold.text << " (got " << show(v) << ")\n";
   return out.str();
 }
 
-json::object report_json(const Stats& s, const std::vector<Verdict>& verdicts, const LoadtestOptions& o, double elapsed_s,
-                         int workers) {
+json::object report_json(const Stats& s, const std::vector<Verdict>& verdicts,
+                         const LoadtestOptions& o, double elapsed_s, int workers) {
   json::object lat;
   for (const auto& [name, h] : s.histograms) {
     json::object e{{"count", h.count()}, {"mean", h.mean() / 1e6}};
@@ -121,8 +135,11 @@ json::object report_json(const Stats& s, const std::vector<Verdict>& verdicts, c
   bool passed = true;
   for (const auto& v : verdicts) {
     passed = passed && v.passed;
-    th.push_back(json::object{{"metric", v.threshold.metric}, {"stat", v.threshold.stat}, {"condition", v.threshold.text},
-                              {"value", v.known ? json::value(v.value) : json::value(nullptr)}, {"passed", v.passed}});
+    th.push_back(json::object{{"metric", v.threshold.metric},
+                              {"stat", v.threshold.stat},
+                              {"condition", v.threshold.text},
+                              {"value", v.known ? json::value(v.value) : json::value(nullptr)},
+                              {"passed", v.passed}});
   }
   auto full = s.to_json();
   return {{"targets", json::value_from(o.targets)},

@@ -19,9 +19,11 @@ struct Verdict {
 
 // The value a threshold names: <histogram>.<p50|p90|p99|p999|max|mean|count>,
 // errors.rate (errors per message sent), errors.count, games.completed, or <counter>.count.
-bool metric_value(const Stats& stats, const std::string& metric, const std::string& stat, double& out);
+bool metric_value(const Stats& stats, const std::string& metric, const std::string& stat,
+                  double& out);
 std::vector<Verdict> evaluate(const Stats& stats, const std::vector<Threshold>& thresholds);
-std::string summary_table(const Stats& stats, const std::vector<Verdict>& verdicts, double elapsed_s);
+std::string summary_table(const Stats& stats, const std::vector<Verdict>& verdicts,
+                          double elapsed_s);
 boost::json::object report_json(const Stats& stats, const std::vector<Verdict>& verdicts,
                                 const LoadtestOptions& options, double elapsed_s, int workers);
 

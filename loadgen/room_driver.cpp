@@ -8,13 +8,17 @@ namespace roomctl::loadgen {
 
 namespace json = boost::json;
 
-RoomDriver::RoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players, std::uint64_t seed)
+RoomDriver::RoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players,
+                       std::uint64_t seed)
     : env_(std::move(env)), room_id_(std::move(room_id)), rng_(seed) {
-  for (int i = 0; i < players; ++i) bots_.push_back({user_prefix + "-" + std::to_string(i), nullptr, {}});
+  for (int i = 0; i < players; ++i)
+    bots_.push_back({user_prefix + "-" + std::to_string(i), nullptr, {}});
 }
 
 std::int64_t RoomDriver::now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void RoomDriver::start() {
@@ -40,13 +44,17 @@ void RoomDriver::connect(int bot, bool reconnect) {
     auto v = json::parse(text, ec);
     if (ec || !v.is_object()) return self->env_.stats.violation("invalid_json_from_server");
     const auto& o = v.as_object();
-    if (auto it = o.find("roomId"); it != o.end() && it->value().is_string() && it->value().get_string() != self->room_id_)
+    if (auto it = o.find("roomId");
+        it != o.end() && it->value().is_string() && it->value().get_string() != self->room_id_)
       return self->env_.stats.violation("message_from_another_room");
     if (auto t = o.find("type"); t != o.end() && t->value() == "error") {
       auto c = o.find("code");
-      std::string code = c != o.end() && c->value().is_string() ? std::string(c->value().get_string()) : "error";
-      if (self->expected_error(bot, code)) self->env_.stats.inc("expected_refusals");
-      else self->env_.stats.error(code);
+      std::string code =
+          c != o.end() && c->value().is_string() ? std::string(c->value().get_string()) : "error";
+      if (self->expected_error(bot, code))
+        self->env_.stats.inc("expected_refusals");
+      else
+        self->env_.stats.error(code);
     }
     self->on_message(bot, o, text);
   };
@@ -113,7 +121,8 @@ bool RoomDriver::handle_common(int bot, const json::object& msg) {
     auto& b = bots_[static_cast<std::size_t>(bot)];
     if (b.join_sent.time_since_epoch().count() != 0) {
       env_.stats.latency("join_latency", std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::steady_clock::now() - b.join_sent).count());
+                                             std::chrono::steady_clock::now() - b.join_sent)
+                                             .count());
       b.join_sent = {};
       if (++joined_ == static_cast<int>(bots_.size())) all_joined();
     }

@@ -30,7 +30,8 @@ struct DriverEnv {
 
 class RoomDriver : public std::enable_shared_from_this<RoomDriver> {
  public:
-  RoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players, std::uint64_t seed);
+  RoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players,
+             std::uint64_t seed);
   virtual ~RoomDriver() = default;
   void start();
   // Players leave and disconnect; on_finished runs once everything is closed.
@@ -49,8 +50,8 @@ class RoomDriver : public std::enable_shared_from_this<RoomDriver> {
     std::shared_ptr<BotConnection> conn;
     std::chrono::steady_clock::time_point join_sent;
   };
-  virtual void create_room() = 0;     // bot 0 creates; the reply arrives at on_message
-  virtual void join(int bot) = 0;     // the game's join message
+  virtual void create_room() = 0;  // bot 0 creates; the reply arrives at on_message
+  virtual void join(int bot) = 0;  // the game's join message
   virtual void on_message(int bot, const boost::json::object& msg, std::string_view raw) = 0;
   virtual void on_reconnected(int bot) {}
   // An error reply the game's timing makes unavoidable (a message crossing a phase change):

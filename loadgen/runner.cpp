@@ -20,8 +20,12 @@ using Clock = std::chrono::steady_clock;
 class Runner::Impl {
  public:
   Impl(const LoadtestOptions& o, WorkerPlan plan, Snapshot snap)
-      : o_(o), plan_(std::move(plan)), snap_(std::move(snap)), rng_(o.seed * 7919 + static_cast<std::uint64_t>(plan_.index)),
-        ticker_(ioc_), arrivals_(ioc_) {
+      : o_(o),
+        plan_(std::move(plan)),
+        snap_(std::move(snap)),
+        rng_(o.seed * 7919 + static_cast<std::uint64_t>(plan_.index)),
+        ticker_(ioc_),
+        arrivals_(ioc_) {
     for (const auto& t : o.targets) targets_.push_back(parse_target(t));
   }
 
@@ -32,7 +36,8 @@ class Runner::Impl {
     if (o_.app_users > 0) {
       int mine = share(o_.app_users);
       if (mine > 0) {
-        app_ = std::make_shared<AppDriver>(env(0), plan_.run_id + "w" + std::to_string(plan_.index), mine, rng_());
+        app_ = std::make_shared<AppDriver>(env(0), plan_.run_id + "w" + std::to_string(plan_.index),
+                                           mine, rng_());
         app_->start();
       }
     }
@@ -46,7 +51,9 @@ class Runner::Impl {
   }
 
  private:
-  int share(int total) const { return total / plan_.count + (plan_.index < total % plan_.count ? 1 : 0); }
+  int share(int total) const {
+    return total / plan_.count + (plan_.index < total % plan_.count ? 1 : 0);
+  }
 
   DriverEnv env(std::size_t room_no) {
     const Target& t = targets_[room_no % targets_.size()];
@@ -55,7 +62,8 @@ class Runner::Impl {
 
   std::string next_source_ip() {
     if (o_.source_addresses <= 0) return "";
-    return "127.0.0." + std::to_string(2 + (source_cursor_++ % static_cast<unsigned>(o_.source_addresses)));
+    return "127.0.0." +
+           std::to_string(2 + (source_cursor_++ % static_cast<unsigned>(o_.source_addresses)));
   }
 
   bool in_steady() const { return Clock::now() < steady_end_; }
@@ -71,7 +79,8 @@ class Runner::Impl {
       if (mode == "mixed") mode = rng_() % 2 ? "word_spy" : "wordless_spy";
       room = std::make_shared<SpyRoomDriver>(env(n), id, id + "u", o_.spy_players, rng_(), mode);
     } else {
-      room = std::make_shared<SkribbleRoomDriver>(env(n), id, id + "u", o_.skribble_players, rng_());
+      room =
+          std::make_shared<SkribbleRoomDriver>(env(n), id, id + "u", o_.skribble_players, rng_());
     }
     rooms_[n] = room;
     room->on_finished = [this, n] {
@@ -100,7 +109,8 @@ class Runner::Impl {
     } else {
       double rate = o_.arrival_rate / plan_.count;
       double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
-      if (o_.ramp_up_ms > 0 && elapsed < o_.ramp_up_ms / 1000.0) rate *= std::max(0.05, elapsed / (o_.ramp_up_ms / 1000.0));
+      if (o_.ramp_up_ms > 0 && elapsed < o_.ramp_up_ms / 1000.0)
+        rate *= std::max(0.05, elapsed / (o_.ramp_up_ms / 1000.0));
       delay_s = std::exponential_distribution<double>(rate)(rng_);
     }
     arrivals_.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(delay_s * 1e6)));
@@ -131,18 +141,23 @@ class Runner::Impl {
     ticker_.expires_after(std::chrono::seconds(1));
     ticker_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0_).count();
+      auto elapsed =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0_).count();
       if (o_.storm_at_ms > 0 && !stormed_ && elapsed >= o_.storm_at_ms) {
         stormed_ = true;
         for (auto& [n, r] : rooms_) r->storm(o_.storm_fraction);
       }
-      if (o_.slow_reader_fraction > 0 && !slowed_ && elapsed >= o_.ramp_up_ms + o_.duration_ms / 2) {
+      if (o_.slow_reader_fraction > 0 && !slowed_ &&
+          elapsed >= o_.ramp_up_ms + o_.duration_ms / 2) {
         slowed_ = true;
-        for (auto& [n, r] : rooms_) r->slow_readers(o_.slow_reader_fraction, o_.slow_reader_pause_ms);
+        for (auto& [n, r] : rooms_)
+          r->slow_readers(o_.slow_reader_fraction, o_.slow_reader_pause_ms);
       }
       snap_(stats_, progress());
-      if (Clock::now() >= hard_end_) force_stop();
-      else maybe_stop();
+      if (Clock::now() >= hard_end_)
+        force_stop();
+      else
+        maybe_stop();
       if (!stopped_) tick();
     });
   }
@@ -174,8 +189,10 @@ class Runner::Impl {
       auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(500));
       t->async_wait([this, t](boost::system::error_code) { ioc_.stop(); });
     };
-    if (app_) app_->finish(end);
-    else end();
+    if (app_)
+      app_->finish(end);
+    else
+      end();
   }
 
   const LoadtestOptions& o_;

@@ -8,19 +8,24 @@ namespace roomctl::loadgen {
 namespace json = boost::json;
 
 void SkribbleRoomDriver::create_room() {
-  send(0, {{"EventFrom", "SkribbleGame"}, {"type", "CREATE_SKRIBBLE_ROOM"}, {"PlayerName", "bot0"}});
+  send(0,
+       {{"EventFrom", "SkribbleGame"}, {"type", "CREATE_SKRIBBLE_ROOM"}, {"PlayerName", "bot0"}});
 }
 
 void SkribbleRoomDriver::join(int bot) {
-  send(bot, {{"EventFrom", "SkribbleGame"}, {"type", "JOIN_SKRIBBLE_ROOM"}, {"name", "bot" + std::to_string(bot)}});
+  send(bot, {{"EventFrom", "SkribbleGame"},
+             {"type", "JOIN_SKRIBBLE_ROOM"},
+             {"name", "bot" + std::to_string(bot)}});
 }
 
 void SkribbleRoomDriver::all_joined() {
   const auto& o = env_.options;
   send(0, {{"EventFrom", "SkribbleGame"},
            {"type", "SKRIBBLE_GAME_SETTINGS"},
-           {"settings", {{"rounds", o.skribble_rounds}, {"drawtime", o.skribble_drawtime},
-                         {"players", std::max<int>(2, static_cast<int>(bots_.size()))}}}});
+           {"settings",
+            {{"rounds", o.skribble_rounds},
+             {"drawtime", o.skribble_drawtime},
+             {"players", std::max<int>(2, static_cast<int>(bots_.size()))}}}});
   after(env_.options.think_ms, [this] { start_game(); });
 }
 
@@ -62,17 +67,28 @@ void SkribbleRoomDriver::begin_turn(int drawer, const std::string& word) {
 // the ticks before it; its payload carries that intended time.
 void SkribbleRoomDriver::draw_tick(std::uint64_t turn, std::int64_t seq) {
   if (!drawing_ || turn != turn_ || finishing_) return;
-  auto interval = std::chrono::microseconds(static_cast<std::int64_t>(1e6 / env_.options.stroke_rate));
+  auto interval =
+      std::chrono::microseconds(static_cast<std::int64_t>(1e6 / env_.options.stroke_rate));
   auto due = draw_t0_ + interval * seq;
-  auto intended_us = now_us() - std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - due).count();
+  auto intended_us = now_us() - std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - due)
+                                    .count();
   json::array points;
   std::uniform_int_distribution<int> coord(0, 1600);
-  for (int i = 0; i < env_.options.stroke_batch; ++i) points.push_back(json::array{coord(rng_), coord(rng_) % 900});
-  send(drawer_, {{"EventFrom", "SkribbleGame"}, {"type", "SKRIBBLE_DRAW"}, {"t", intended_us}, {"seq", seq},
-                 {"points", std::move(points)}, {"color", 3}, {"width", 8}});
+  for (int i = 0; i < env_.options.stroke_batch; ++i)
+    points.push_back(json::array{coord(rng_), coord(rng_) % 900});
+  send(drawer_, {{"EventFrom", "SkribbleGame"},
+                 {"type", "SKRIBBLE_DRAW"},
+                 {"t", intended_us},
+                 {"seq", seq},
+                 {"points", std::move(points)},
+                 {"color", 3},
+                 {"width", 8}});
   env_.stats.inc("offered_messages");
   auto next = due + interval;
-  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now()).count();
+  auto wait =
+      std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now())
+          .count();
   std::weak_ptr<RoomDriver> weak = shared_from_this();
   after(std::max<std::int64_t>(0, wait), [this, turn, seq] { draw_tick(turn, seq + 1); });
 }
@@ -83,7 +99,9 @@ void SkribbleRoomDriver::on_tick(int bot, std::int64_t time) {
   auto& g = it->second;
   if (g.wrong_left > 0 && time >= g.wrong_at) {
     --g.wrong_left;
-    send(bot, {{"EventFrom", "SkribbleGame"}, {"type", "SKRIBBLE_MESSAGE"}, {"message", "zz" + word_ + "qq"}});
+    send(bot, {{"EventFrom", "SkribbleGame"},
+               {"type", "SKRIBBLE_MESSAGE"},
+               {"message", "zz" + word_ + "qq"}});
   }
   if (g.will_guess && !g.sent_right && time >= g.right_at) {
     g.sent_right = true;
@@ -109,7 +127,8 @@ void SkribbleRoomDriver::turn_ended(const json::object& msg) {
   if (drawer_ >= 0) {
     auto d = score.find(bots_[static_cast<std::size_t>(drawer_)].user);
     std::int64_t expected = guessed ? total / guessed : 0;
-    if (d != score.end() && d->value().as_int64() != expected) env_.stats.violation("drawer_score_mismatch");
+    if (d != score.end() && d->value().as_int64() != expected)
+      env_.stats.violation("drawer_score_mismatch");
   }
   if (msg.at("word").as_string() != word_) env_.stats.violation("round_end_word_differs");
 }
@@ -125,31 +144,38 @@ void SkribbleRoomDriver::game_over(const json::object& msg) {
     std::int64_t s = o.at("score").as_int64();
     if (s > prev) env_.stats.violation("score_card_unsorted");
     prev = s;
-    if (totals_[std::string(o.at("userId").as_string())] != s) env_.stats.violation("score_card_mismatch");
+    if (totals_[std::string(o.at("userId").as_string())] != s)
+      env_.stats.violation("score_card_mismatch");
   }
-  if (++games_ < env_.options.games_per_room) after(env_.options.think_ms, [this] { start_game(); });
-  else finish();
+  if (++games_ < env_.options.games_per_room)
+    after(env_.options.think_ms, [this] { start_game(); });
+  else
+    finish();
 }
 
 void SkribbleRoomDriver::on_message(int bot, const json::object& msg, std::string_view raw) {
   if (handle_common(bot, msg)) return;
   const auto& type = msg.at("type").as_string();
   if (type == "SKRIBBLE_DRAW") {
-    if (auto t = msg.find("t"); t != msg.end() && t->value().is_int64()) env_.stats.latency("fanout_latency", now_us() - t->value().get_int64());
+    if (auto t = msg.find("t"); t != msg.end() && t->value().is_int64())
+      env_.stats.latency("fanout_latency", now_us() - t->value().get_int64());
     if (bot == drawer_) env_.stats.violation("drawing_echoed_to_drawer");
   } else if (type == "START_GAME") {
     if (!started_seen_) {
       started_seen_ = true;
       env_.stats.inc("games_started");
-      env_.stats.latency("game_start_latency", std::chrono::duration_cast<std::chrono::microseconds>(
-                                                   std::chrono::steady_clock::now() - start_sent_).count());
+      env_.stats.latency("game_start_latency",
+                         std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - start_sent_)
+                             .count());
     }
   } else if (type == "WORD") {
     begin_turn(bot, std::string(msg.at("word").as_string()));
   } else if (type == "WORD_LENGTH") {
     if (msg.contains("word")) env_.stats.violation("word_leaked_to_guesser");
   } else if (type == "SECOND_TIMER") {
-    if (bot == drawer_ && msg.at("timeRemaining").as_int64() <= 1) drawing_ = false;  // the turn ends now
+    if (bot == drawer_ && msg.at("timeRemaining").as_int64() <= 1)
+      drawing_ = false;  // the turn ends now
     else if (bot == drawer_ && !drawing_ && msg.at("time").as_int64() <= 1) {
       drawing_ = true;
       draw_t0_ = std::chrono::steady_clock::now();

@@ -46,7 +46,7 @@ class SkribbleRoomDriver : public RoomDriver {
   bool drawing_ = false;
   std::chrono::steady_clock::time_point draw_t0_;
   std::map<int, Guesser> guessers_;
-  std::set<std::string> matched_;             // users the server said guessed this turn
+  std::set<std::string> matched_;               // users the server said guessed this turn
   std::map<std::string, std::int64_t> totals_;  // from ROUND_END, per user
   bool over_seen_ = false;
 };

@@ -7,19 +7,24 @@ namespace roomctl::loadgen {
 
 namespace json = boost::json;
 
-SpyRoomDriver::SpyRoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players,
-                             std::uint64_t seed, std::string mode)
-    : RoomDriver(std::move(env), std::move(room_id), std::move(user_prefix), players, seed), mode_(std::move(mode)) {}
+SpyRoomDriver::SpyRoomDriver(DriverEnv env, std::string room_id, std::string user_prefix,
+                             int players, std::uint64_t seed, std::string mode)
+    : RoomDriver(std::move(env), std::move(room_id), std::move(user_prefix), players, seed),
+      mode_(std::move(mode)) {}
 
 void SpyRoomDriver::create_room() {
-  send(0, {{"EventFrom", "SpyGame"}, {"type", "CREATE_ROOM"}, {"name", "bot0"}, {"gameMode", mode_}});
+  send(0,
+       {{"EventFrom", "SpyGame"}, {"type", "CREATE_ROOM"}, {"name", "bot0"}, {"gameMode", mode_}});
 }
 
 void SpyRoomDriver::join(int bot) {
-  send(bot, {{"EventFrom", "SpyGame"}, {"type", "join_room"}, {"name", "bot" + std::to_string(bot)}});
+  send(bot,
+       {{"EventFrom", "SpyGame"}, {"type", "join_room"}, {"name", "bot" + std::to_string(bot)}});
 }
 
-void SpyRoomDriver::all_joined() { after(env_.options.think_ms, [this] { ready_all(); }); }
+void SpyRoomDriver::all_joined() {
+  after(env_.options.think_ms, [this] { ready_all(); });
+}
 
 void SpyRoomDriver::ready_all() {
   spies_.clear();
@@ -30,7 +35,8 @@ void SpyRoomDriver::ready_all() {
   alive_.clear();
   for (auto& b : bots_) alive_.push_back(b.user);
   ready_sent_ = std::chrono::steady_clock::now();
-  for (int i = 0; i < static_cast<int>(bots_.size()); ++i) send(i, {{"EventFrom", "SpyGame"}, {"type", "ready"}});
+  for (int i = 0; i < static_cast<int>(bots_.size()); ++i)
+    send(i, {{"EventFrom", "SpyGame"}, {"type", "ready"}});
 }
 
 void SpyRoomDriver::vote(int bot) {
@@ -43,8 +49,10 @@ void SpyRoomDriver::vote(int bot) {
   if (others.empty()) return;
   std::string target;
   std::string spy = spies_.empty() ? "" : *spies_.begin();
-  if (strategy == "oracle" && me != spy && !spy.empty()) target = spy;  // civilians find the spy
-  else target = others[std::uniform_int_distribution<std::size_t>(0, others.size() - 1)(rng_)];
+  if (strategy == "oracle" && me != spy && !spy.empty())
+    target = spy;  // civilians find the spy
+  else
+    target = others[std::uniform_int_distribution<std::size_t>(0, others.size() - 1)(rng_)];
   send(bot, {{"EventFrom", "SpyGame"}, {"type", "vote"}, {"votedPlayer", target}});
 }
 
@@ -58,11 +66,15 @@ void SpyRoomDriver::game_over(const json::object& msg) {
   std::set<std::string> words;
   for (const auto& [u, w] : civilians_) words.insert(w);
   if (words.size() > 1) env_.stats.violation("civilian_words_differ");
-  if (!words.empty() && !spy_word_.empty() && words.count(spy_word_)) env_.stats.violation("spy_word_equals_civilian_word");
-  if (auto s = msg.find("spy"); s != msg.end() && spies_.size() == 1 && s->value().as_string() != *spies_.begin())
+  if (!words.empty() && !spy_word_.empty() && words.count(spy_word_))
+    env_.stats.violation("spy_word_equals_civilian_word");
+  if (auto s = msg.find("spy");
+      s != msg.end() && spies_.size() == 1 && s->value().as_string() != *spies_.begin())
     env_.stats.violation("announced_spy_differs");
-  if (++games_ < env_.options.games_per_room) after(env_.options.think_ms, [this] { ready_all(); });
-  else finish();
+  if (++games_ < env_.options.games_per_room)
+    after(env_.options.think_ms, [this] { ready_all(); });
+  else
+    finish();
 }
 
 void SpyRoomDriver::on_message(int bot, const json::object& msg, std::string_view raw) {
@@ -73,8 +85,10 @@ void SpyRoomDriver::on_message(int bot, const json::object& msg, std::string_vie
     if (!started_seen_) {
       started_seen_ = true;
       env_.stats.inc("games_started");
-      env_.stats.latency("game_start_latency", std::chrono::duration_cast<std::chrono::microseconds>(
-                                                   std::chrono::steady_clock::now() - ready_sent_).count());
+      env_.stats.latency("game_start_latency",
+                         std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - ready_sent_)
+                             .count());
     }
   } else if (type == "spy") {
     spies_.insert(me);
@@ -85,14 +99,17 @@ void SpyRoomDriver::on_message(int bot, const json::object& msg, std::string_vie
   } else if (type == "speak_statement") {
     if (msg.at("currentSpeaker").as_string() != me) return;
     after(env_.options.think_ms, [this, bot] {
-      send(bot, {{"EventFrom", "SpyGame"}, {"type", "send_chat"}, {"chat", "ts:" + std::to_string(now_us())}});
+      send(bot, {{"EventFrom", "SpyGame"},
+                 {"type", "send_chat"},
+                 {"chat", "ts:" + std::to_string(now_us())}});
       send(bot, {{"EventFrom", "SpyGame"}, {"type", "skip_speaking_statement"}});
     });
   } else if (type == "chat") {
     auto text = msg.at("chat").as_string();
     if (text.starts_with("ts:")) {
       std::int64_t sent = std::stoll(std::string(text.subview(3)));
-      env_.stats.latency(msg.at("userId").as_string() == me ? "chat_rtt" : "fanout_latency", now_us() - sent);
+      env_.stats.latency(msg.at("userId").as_string() == me ? "chat_rtt" : "fanout_latency",
+                         now_us() - sent);
     }
   } else if (type == "start_voting") {
     after(env_.options.think_ms, [this, bot] { vote(bot); });

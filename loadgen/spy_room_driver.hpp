@@ -12,8 +12,8 @@ namespace roomctl::loadgen {
 
 class SpyRoomDriver : public RoomDriver {
  public:
-  SpyRoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players, std::uint64_t seed,
-                std::string mode);
+  SpyRoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players,
+                std::uint64_t seed, std::string mode);
 
  private:
   void create_room() override;
@@ -28,8 +28,8 @@ class SpyRoomDriver : public RoomDriver {
   int games_ = 0;
   std::chrono::steady_clock::time_point ready_sent_;
   bool started_seen_ = false;
-  std::set<std::string> spies_;                  // bots told they are the spy this game
-  std::map<std::string, std::string> civilians_; // bot -> word
+  std::set<std::string> spies_;                   // bots told they are the spy this game
+  std::map<std::string, std::string> civilians_;  // bot -> word
   std::vector<std::string> alive_;
   std::string spy_word_;
   bool ended_seen_ = false;

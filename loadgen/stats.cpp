@@ -21,15 +21,22 @@ json::object Stats::to_json() const {
   for (const auto& [k, n] : counters) c[k] = n;
   for (const auto& [k, n] : errors) e[k] = n;
   for (const auto& [k, n] : violations) v[k] = n;
-  return {{"histograms", std::move(h)}, {"counters", std::move(c)}, {"errors", std::move(e)}, {"violations", std::move(v)}};
+  return {{"histograms", std::move(h)},
+          {"counters", std::move(c)},
+          {"errors", std::move(e)},
+          {"violations", std::move(v)}};
 }
 
 Stats Stats::from_json(const json::object& o) {
   Stats s;
-  for (const auto& [k, v] : o.at("histograms").as_object()) s.histograms[std::string(k)] = Histogram::from_json(v.as_object());
-  for (const auto& [k, v] : o.at("counters").as_object()) s.counters[std::string(k)] = json::value_to<std::uint64_t>(v);
-  for (const auto& [k, v] : o.at("errors").as_object()) s.errors[std::string(k)] = json::value_to<std::uint64_t>(v);
-  for (const auto& [k, v] : o.at("violations").as_object()) s.violations[std::string(k)] = json::value_to<std::uint64_t>(v);
+  for (const auto& [k, v] : o.at("histograms").as_object())
+    s.histograms[std::string(k)] = Histogram::from_json(v.as_object());
+  for (const auto& [k, v] : o.at("counters").as_object())
+    s.counters[std::string(k)] = json::value_to<std::uint64_t>(v);
+  for (const auto& [k, v] : o.at("errors").as_object())
+    s.errors[std::string(k)] = json::value_to<std::uint64_t>(v);
+  for (const auto& [k, v] : o.at("violations").as_object())
+    s.violations[std::string(k)] = json::value_to<std::uint64_t>(v);
   return s;
 }
 
@@ -41,25 +48,33 @@ std::string Stats::prometheus() const {
     out += "# HELP " + name + " Load test " + k + "\n# TYPE " + name + " counter\n";
     out += name + " " + std::to_string(n) + "\n";
   }
-  out += "# HELP roomctl_loadtest_errors_by_code_total Errors seen by the bots, by code\n"
-         "# TYPE roomctl_loadtest_errors_by_code_total counter\n";
-  for (const auto& [code, n] : errors) out += "roomctl_loadtest_errors_by_code_total{code=\"" + code + "\"} " + std::to_string(n) + "\n";
-  out += "# HELP roomctl_loadtest_invariant_violations_by_kind_total Game invariant violations, by invariant\n"
-         "# TYPE roomctl_loadtest_invariant_violations_by_kind_total counter\n";
+  out +=
+      "# HELP roomctl_loadtest_errors_by_code_total Errors seen by the bots, by code\n"
+      "# TYPE roomctl_loadtest_errors_by_code_total counter\n";
+  for (const auto& [code, n] : errors)
+    out +=
+        "roomctl_loadtest_errors_by_code_total{code=\"" + code + "\"} " + std::to_string(n) + "\n";
+  out +=
+      "# HELP roomctl_loadtest_invariant_violations_by_kind_total Game invariant violations, by "
+      "invariant\n"
+      "# TYPE roomctl_loadtest_invariant_violations_by_kind_total counter\n";
   for (const auto& [what, n] : violations)
-    out += "roomctl_loadtest_invariant_violations_by_kind_total{invariant=\"" + what + "\"} " + std::to_string(n) + "\n";
-  static const double kBounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
+    out += "roomctl_loadtest_invariant_violations_by_kind_total{invariant=\"" + what + "\"} " +
+           std::to_string(n) + "\n";
+  static const double kBounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                   0.1,    0.2,   0.5,   1,     2,    5,    10};
   for (const auto& [k, h] : histograms) {
     std::string name = "roomctl_loadtest_" + k + "_seconds";
     out += "# HELP " + name + " Load test " + k + "\n# TYPE " + name + " histogram\n";
     for (double b : kBounds) {
-      std::snprintf(buf, sizeof buf, "%s_bucket{le=\"%g\"} %llu\n", name.c_str(), b,
-                    static_cast<unsigned long long>(h.count_at_or_below(static_cast<std::int64_t>(b * 1e6))));
+      std::snprintf(
+          buf, sizeof buf, "%s_bucket{le=\"%g\"} %llu\n", name.c_str(), b,
+          static_cast<unsigned long long>(h.count_at_or_below(static_cast<std::int64_t>(b * 1e6))));
       out += buf;
     }
-    std::snprintf(buf, sizeof buf, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name.c_str(),
-                  static_cast<unsigned long long>(h.count()), name.c_str(), h.sum_seconds(), name.c_str(),
-                  static_cast<unsigned long long>(h.count()));
+    std::snprintf(buf, sizeof buf, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+                  name.c_str(), static_cast<unsigned long long>(h.count()), name.c_str(),
+                  h.sum_seconds(), name.c_str(), static_cast<unsigned long long>(h.count()));
     out += buf;
   }
   return out;

@@ -22,7 +22,8 @@ namespace websocket = beast::websocket;
 
 struct WsClient::Impl {
   asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{
+      ioc.get_executor()};
   websocket::stream<beast::tcp_stream> ws{ioc};
   beast::flat_buffer buffer;
   std::thread thread;
@@ -108,7 +109,9 @@ void WsClient::connect(const std::string& host, std::uint16_t port, const std::s
     }
   });
   auto err = done.get_future().get();
-  if (!err.empty()) throw std::runtime_error("websocket connect to " + host + ":" + std::to_string(port) + " failed: " + err);
+  if (!err.empty())
+    throw std::runtime_error("websocket connect to " + host + ":" + std::to_string(port) +
+                             " failed: " + err);
 }
 
 void WsClient::send(const std::string& text) {
@@ -138,7 +141,8 @@ std::optional<std::string> WsClient::recv_until(const std::function<bool(const s
                                                 std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     auto msg = recv(left);
     if (!msg) return std::nullopt;
@@ -154,7 +158,8 @@ void WsClient::close(std::uint16_t code) {
   std::promise<void> done;
   asio::post(impl_->ioc, [&] {
     if (impl_->closed) return done.set_value();
-    impl_->ws.async_close(websocket::close_reason(code), [&](beast::error_code) { done.set_value(); });
+    impl_->ws.async_close(websocket::close_reason(code),
+                          [&](beast::error_code) { done.set_value(); });
   });
   done.get_future().wait_for(std::chrono::seconds(5));
 }

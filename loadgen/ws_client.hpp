@@ -26,13 +26,15 @@ class WsClient {
   // Next text message, or nullopt after `timeout` (or when the connection is closed).
   std::optional<std::string> recv(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Skips messages until pred matches; nullopt on timeout.
-  std::optional<std::string> recv_until(const std::function<bool(const std::string&)>& pred,
-                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::optional<std::string> recv_until(
+      const std::function<bool(const std::string&)>& pred,
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Stops reading from the socket (to simulate a slow reader); messages pile up server-side.
   void pause_reading();
   void close(std::uint16_t code = 1000);
   // Waits until the server closed the connection; returns its close code (0 if none arrived).
-  std::optional<std::uint16_t> wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::optional<std::uint16_t> wait_closed(
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   bool is_open() const;
 
   struct Impl;

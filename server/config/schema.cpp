@@ -37,13 +37,20 @@ const Spec* Schema::find(const std::string& key) const {
 
 const char* type_name(Type t) {
   switch (t) {
-    case Type::integer: return "an integer";
-    case Type::number: return "a number";
-    case Type::boolean: return "true or false";
-    case Type::string: return "a string";
-    case Type::duration: return "a duration like 250ms, 30s, 5m, 1h or 30d";
-    case Type::bytes: return "a size like 65536, 64KiB, 256MiB or 1GiB";
-    case Type::address: return "host:port";
+    case Type::integer:
+      return "an integer";
+    case Type::number:
+      return "a number";
+    case Type::boolean:
+      return "true or false";
+    case Type::string:
+      return "a string";
+    case Type::duration:
+      return "a duration like 250ms, 30s, 5m, 1h or 30d";
+    case Type::bytes:
+      return "a size like 65536, 64KiB, 256MiB or 1GiB";
+    case Type::address:
+      return "host:port";
   }
   return "?";
 }

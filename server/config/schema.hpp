@@ -13,11 +13,11 @@ namespace roomctl::config {
 enum class Type { integer, number, boolean, string, duration, bytes, address };
 
 struct Spec {
-  std::string key;            // dotted path, e.g. "limits.max_connections"
+  std::string key;  // dotted path, e.g. "limits.max_connections"
   Type type;
-  std::string default_text;   // parsed like a YAML scalar of this type
+  std::string default_text;  // parsed like a YAML scalar of this type
   std::string help;
-  double min = -1e300;        // bounds for integer/number/duration(ms)/bytes
+  double min = -1e300;  // bounds for integer/number/duration(ms)/bytes
   double max = 1e300;
   std::vector<std::string> choices;  // allowed values for a string, if any
 };

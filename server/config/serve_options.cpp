@@ -18,46 +18,85 @@ Schema build_schema() {
   Schema s;
   s.add({"server.listen", Type::address, "0.0.0.0:8080", "public WebSocket listener"})
       .add({"server.threads", Type::integer, "0", "I/O threads; 0 = one per core", 0, 256})
-      .add({"server.handshake_timeout", Type::duration, "10s", "HTTP/WebSocket handshake deadline", 100, kDay})
-      .add({"server.idle_timeout", Type::duration, "60s", "drop a peer silent this long (WS pings at half)", 1000, kDay})
-      .add({"server.app_ping_interval", Type::duration, "30s", "interval of ORIG's {\"type\":\"ping\"}", 100, kDay})
-      .add({"server.reconnect_grace", Type::duration, "15s", "seats kept this long after a disconnect", 0, kDay})
-      .add({"server.shutdown_deadline", Type::duration, "10s", "SIGTERM: exit within this", 100, 600'000})
-      .add({"admin.listen", Type::address, "127.0.0.1:9100", "admin listener (/healthz /readyz /metrics /admin)"})
+      .add({"server.handshake_timeout", Type::duration, "10s", "HTTP/WebSocket handshake deadline",
+            100, kDay})
+      .add({"server.idle_timeout", Type::duration, "60s",
+            "drop a peer silent this long (WS pings at half)", 1000, kDay})
+      .add({"server.app_ping_interval", Type::duration, "30s",
+            "interval of ORIG's {\"type\":\"ping\"}", 100, kDay})
+      .add({"server.reconnect_grace", Type::duration, "15s",
+            "seats kept this long after a disconnect", 0, kDay})
+      .add({"server.shutdown_deadline", Type::duration, "10s", "SIGTERM: exit within this", 100,
+            600'000})
+      .add({"admin.listen", Type::address, "127.0.0.1:9100",
+            "admin listener (/healthz /readyz /metrics /admin)"})
       .add({"admin.token", Type::string, "", "bearer token for /admin; empty = loopback only"})
-      .add({"admin.token_file", Type::string, "", "file holding the bearer token (instead of admin.token)"})
-      .add({"admin.allow_reveal", Type::boolean, "false", "the token may see secret words (?reveal=true)"})
-      .add({"server.node_id", Type::string, "", "this node's name in admin answers; empty = host name"})
-      .add({"limits.max_connections", Type::integer, "10000", "open WebSocket connections", 1, 10'000'000})
-      .add({"limits.max_message_bytes", Type::bytes, "64KiB", "largest inbound frame/message", 256, 64 << 20})
-      .add({"limits.messages_per_second", Type::number, "30", "per-connection token refill rate", 0.1, 1e6})
-      .add({"limits.message_burst", Type::integer, "60", "per-connection token bucket size", 1, 1'000'000})
-      .add({"limits.send_queue_max_messages", Type::integer, "4096", "pending outbound frames before slow-consumer close", 1, 10'000'000})
-      .add({"limits.send_queue_max_bytes", Type::bytes, "8MiB", "pending outbound bytes before slow-consumer close", 1024, 1LL << 32})
+      .add({"admin.token_file", Type::string, "",
+            "file holding the bearer token (instead of admin.token)"})
+      .add({"admin.allow_reveal", Type::boolean, "false",
+            "the token may see secret words (?reveal=true)"})
+      .add({"server.node_id", Type::string, "",
+            "this node's name in admin answers; empty = host name"})
+      .add({"limits.max_connections", Type::integer, "10000", "open WebSocket connections", 1,
+            10'000'000})
+      .add({"limits.max_message_bytes", Type::bytes, "64KiB", "largest inbound frame/message", 256,
+            64 << 20})
+      .add({"limits.messages_per_second", Type::number, "30", "per-connection token refill rate",
+            0.1, 1e6})
+      .add({"limits.message_burst", Type::integer, "60", "per-connection token bucket size", 1,
+            1'000'000})
+      .add({"limits.send_queue_max_messages", Type::integer, "4096",
+            "pending outbound frames before slow-consumer close", 1, 10'000'000})
+      .add({"limits.send_queue_max_bytes", Type::bytes, "8MiB",
+            "pending outbound bytes before slow-consumer close", 1024, 1LL << 32})
       .add({"limits.max_rooms", Type::integer, "20000", "rooms on this node", 1, 10'000'000})
-      .add({"limits.max_players_per_room", Type::integer, "20", "players per room (game caps apply too)", 2, 1000})
-      .add({"limits.memory_high_watermark_bytes", Type::bytes, "0", "RSS above which no room is created; 0 = off", 0, 1e15})
-      .add({"limits.max_chat_length", Type::integer, "1000", "characters of one chat message", 1, 10'000})
+      .add({"limits.max_players_per_room", Type::integer, "20",
+            "players per room (game caps apply too)", 2, 1000})
+      .add({"limits.memory_high_watermark_bytes", Type::bytes, "0",
+            "RSS above which no room is created; 0 = off", 0, 1e15})
+      .add({"limits.max_chat_length", Type::integer, "1000", "characters of one chat message", 1,
+            10'000})
       .add({"limits.max_name_length", Type::integer, "32", "characters of a player name", 1, 1000})
       .add({"limits.max_id_length", Type::integer, "128", "bytes of a userId or roomId", 8, 4096})
-      .add({"rooms.idle_timeout", Type::duration, "30m", "remove a room without activity this long", 1000, 30 * kDay})
-      .add({"rooms.finished_ttl", Type::duration, "10m", "remove a finished game not restarted within this", 1000, 30 * kDay})
+      .add({"rooms.idle_timeout", Type::duration, "30m", "remove a room without activity this long",
+            1000, 30 * kDay})
+      .add({"rooms.finished_ttl", Type::duration, "10m",
+            "remove a finished game not restarted within this", 1000, 30 * kDay})
       .add({"rooms.sweep_interval", Type::duration, "1s", "sweeper tick", 10, 60'000})
-      .add({"games.time_scale", Type::number, "1.0", "multiplies every game timer (tests use 0.05)", 0.001, 100})
-      .add({"games.spy.word_pairs_file", Type::string, "", "civilian,spy pairs, one per line; empty = built in"})
-      .add({"games.spy.max_rounds", Type::integer, "10", "spy wins after this many rounds; 0 = unlimited", 0, 1000})
-      .add({"games.skribble.words_easy_file", Type::string, "", "easy words, one per line; empty = built in"})
-      .add({"games.skribble.words_medium_file", Type::string, "", "medium words, one per line; empty = built in"})
-      .add({"games.skribble.words_hard_file", Type::string, "", "hard words, one per line; empty = built in"})
-      .add({"games.skribble.stroke_log_max_events", Type::integer, "20000", "drawing events kept per turn for late joiners", 0, 10'000'000})
-      .add({"games.skribble.stroke_log_max_bytes", Type::bytes, "2MiB", "drawing bytes kept per turn for late joiners", 0, 1LL << 30})
-      .add({"games.skribble.draw_messages_per_second", Type::number, "60", "drawing messages per second from the drawer", 1, 100000})
-      .add({"games.skribble.draw_burst", Type::integer, "120", "drawing message burst from the drawer", 1, 1000000})
-      .add({"presence.flush_interval", Type::duration, "100ms", "presence changes are coalesced this long", 0, 10'000})
-      .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000, 365 * kDay})
-      .add({"store.url", Type::string, "sqlite://roomctl.db", "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
-      .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots", 1, 60'000})
-      .add({"log.level", Type::string, "info", "debug, info, warn or error", -1e300, 1e300,
+      .add({"games.time_scale", Type::number, "1.0", "multiplies every game timer (tests use 0.05)",
+            0.001, 100})
+      .add({"games.spy.word_pairs_file", Type::string, "",
+            "civilian,spy pairs, one per line; empty = built in"})
+      .add({"games.spy.max_rounds", Type::integer, "10",
+            "spy wins after this many rounds; 0 = unlimited", 0, 1000})
+      .add({"games.skribble.words_easy_file", Type::string, "",
+            "easy words, one per line; empty = built in"})
+      .add({"games.skribble.words_medium_file", Type::string, "",
+            "medium words, one per line; empty = built in"})
+      .add({"games.skribble.words_hard_file", Type::string, "",
+            "hard words, one per line; empty = built in"})
+      .add({"games.skribble.stroke_log_max_events", Type::integer, "20000",
+            "drawing events kept per turn for late joiners", 0, 10'000'000})
+      .add({"games.skribble.stroke_log_max_bytes", Type::bytes, "2MiB",
+            "drawing bytes kept per turn for late joiners", 0, 1LL << 30})
+      .add({"games.skribble.draw_messages_per_second", Type::number, "60",
+            "drawing messages per second from the drawer", 1, 100000})
+      .add({"games.skribble.draw_burst", Type::integer, "120",
+            "drawing message burst from the drawer", 1, 1000000})
+      .add({"presence.flush_interval", Type::duration, "100ms",
+            "presence changes are coalesced this long", 0, 10'000})
+      .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000,
+            365 * kDay})
+      .add({"store.url", Type::string, "sqlite://roomctl.db",
+            "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
+      .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots",
+            1, 60'000})
+      .add({"log.level",
+            Type::string,
+            "info",
+            "debug, info, warn or error",
+            -1e300,
+            1e300,
             {"debug", "info", "warn", "error"}});
   return s;
 }
@@ -87,7 +126,8 @@ ServeOptions serve_options(const Settings& s) {
     std::ifstream in(s.string("admin.token_file"));
     if (!in) throw ConfigError("admin.token_file: cannot read " + s.string("admin.token_file"));
     std::getline(in, o.admin_token);
-    while (!o.admin_token.empty() && std::isspace(static_cast<unsigned char>(o.admin_token.back()))) o.admin_token.pop_back();
+    while (!o.admin_token.empty() && std::isspace(static_cast<unsigned char>(o.admin_token.back())))
+      o.admin_token.pop_back();
   }
   o.admin_allow_reveal = s.boolean("admin.allow_reveal");
   o.node_id = s.string("server.node_id");

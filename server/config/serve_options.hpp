@@ -38,7 +38,7 @@ struct ServeOptions {
   std::string node_id;
   int threads;
   std::int64_t handshake_timeout_ms;
-  std::int64_t idle_timeout_ms;   // WebSocket-level: pings at half of it, closes after it
+  std::int64_t idle_timeout_ms;  // WebSocket-level: pings at half of it, closes after it
   std::int64_t app_ping_interval_ms;
   std::int64_t reconnect_grace_ms;
   std::int64_t shutdown_deadline_ms;

@@ -27,8 +27,10 @@ void walk(const YAML::Node& node, const std::string& prefix, const std::string& 
   for (const auto& kv : node) {
     std::string name = kv.first.as<std::string>();
     std::string key = prefix.empty() ? name : prefix + "." + name;
-    if (kv.second.IsMap()) walk(kv.second, key, origin, leaf);
-    else leaf(key, kv.second);
+    if (kv.second.IsMap())
+      walk(kv.second, key, origin, leaf);
+    else
+      leaf(key, kv.second);
   }
 }
 }  // namespace
@@ -102,8 +104,12 @@ const Settings::Entry& Settings::entry(const std::string& key) const {
 std::int64_t Settings::integer(const std::string& key) const {
   return std::get<std::int64_t>(entry(key).value);
 }
-double Settings::number(const std::string& key) const { return std::get<double>(entry(key).value); }
-bool Settings::boolean(const std::string& key) const { return std::get<bool>(entry(key).value); }
+double Settings::number(const std::string& key) const {
+  return std::get<double>(entry(key).value);
+}
+bool Settings::boolean(const std::string& key) const {
+  return std::get<bool>(entry(key).value);
+}
 const std::string& Settings::string(const std::string& key) const {
   return std::get<std::string>(entry(key).value);
 }

@@ -34,12 +34,18 @@ bool parse_duration(std::string_view s, std::int64_t& ms) {
   std::string_view unit;
   if (!split_number_unit(s, n, unit)) return false;
   double factor;
-  if (unit == "ms") factor = 1;
-  else if (unit == "s") factor = 1000;
-  else if (unit == "m") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else if (unit == "d") factor = 86'400'000;
-  else return false;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit == "s")
+    factor = 1000;
+  else if (unit == "m")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else if (unit == "d")
+    factor = 86'400'000;
+  else
+    return false;
   ms = static_cast<std::int64_t>(std::llround(n * factor));
   return true;
 }
@@ -49,14 +55,22 @@ bool parse_bytes(std::string_view s, std::int64_t& bytes) {
   std::string_view unit;
   if (!split_number_unit(s, n, unit)) return false;
   double factor;
-  if (unit.empty() || unit == "B") factor = 1;
-  else if (unit == "KiB") factor = 1024.0;
-  else if (unit == "MiB") factor = 1024.0 * 1024;
-  else if (unit == "GiB") factor = 1024.0 * 1024 * 1024;
-  else if (unit == "KB" || unit == "kB") factor = 1e3;
-  else if (unit == "MB") factor = 1e6;
-  else if (unit == "GB") factor = 1e9;
-  else return false;
+  if (unit.empty() || unit == "B")
+    factor = 1;
+  else if (unit == "KiB")
+    factor = 1024.0;
+  else if (unit == "MiB")
+    factor = 1024.0 * 1024;
+  else if (unit == "GiB")
+    factor = 1024.0 * 1024 * 1024;
+  else if (unit == "KB" || unit == "kB")
+    factor = 1e3;
+  else if (unit == "MB")
+    factor = 1e6;
+  else if (unit == "GB")
+    factor = 1e9;
+  else
+    return false;
   bytes = static_cast<std::int64_t>(std::llround(n * factor));
   return true;
 }
@@ -79,8 +93,8 @@ std::string bounds_error(const Spec& spec, double v) {
 }  // namespace
 
 std::string parse_value(const Spec& spec, std::string_view text, Value& out) {
-  std::string expected = std::string("expected ") + type_name(spec.type) + ", got \"" +
-                         std::string(text) + "\"";
+  std::string expected =
+      std::string("expected ") + type_name(spec.type) + ", got \"" + std::string(text) + "\"";
   switch (spec.type) {
     case Type::integer: {
       std::int64_t v;
@@ -95,9 +109,12 @@ std::string parse_value(const Spec& spec, std::string_view text, Value& out) {
       return bounds_error(spec, v);
     }
     case Type::boolean:
-      if (text == "true") out = true;
-      else if (text == "false") out = false;
-      else return expected;
+      if (text == "true")
+        out = true;
+      else if (text == "false")
+        out = false;
+      else
+        return expected;
       return "";
     case Type::duration: {
       std::int64_t v;
@@ -145,17 +162,22 @@ std::string format_bytes(std::int64_t b) {
 
 std::string format_value(Type type, const Value& v) {
   switch (type) {
-    case Type::integer: return std::to_string(std::get<std::int64_t>(v));
+    case Type::integer:
+      return std::to_string(std::get<std::int64_t>(v));
     case Type::number: {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%g", std::get<double>(v));
       return buf;
     }
-    case Type::boolean: return std::get<bool>(v) ? "true" : "false";
-    case Type::duration: return format_duration_ms(std::get<std::int64_t>(v));
-    case Type::bytes: return format_bytes(std::get<std::int64_t>(v));
+    case Type::boolean:
+      return std::get<bool>(v) ? "true" : "false";
+    case Type::duration:
+      return format_duration_ms(std::get<std::int64_t>(v));
+    case Type::bytes:
+      return format_bytes(std::get<std::int64_t>(v));
     case Type::string:
-    case Type::address: return std::get<std::string>(v);
+    case Type::address:
+      return std::get<std::string>(v);
   }
   return "";
 }

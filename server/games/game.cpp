@@ -5,9 +5,12 @@ namespace roomctl::games {
 
 std::string_view status_name(UserStatus s) {
   switch (s) {
-    case UserStatus::idle: return "Idle";
-    case UserStatus::in_room: return "InRoom";
-    case UserStatus::in_game: return "InGame";
+    case UserStatus::idle:
+      return "Idle";
+    case UserStatus::in_room:
+      return "InRoom";
+    case UserStatus::in_game:
+      return "InGame";
   }
   return "Idle";
 }

@@ -24,10 +24,10 @@ struct Event {
   enum class Kind { message, connected, disconnected, leave, timer, restored };
   Kind kind = Kind::message;
   std::string user;
-  std::string type;                            // message type
-  const boost::json::object* body = nullptr;   // message body
-  Frame raw;                                   // the message as received (relays forward it)
-  std::uint64_t timer_gen = 0;                 // the gen the timer was armed with
+  std::string type;                           // message type
+  const boost::json::object* body = nullptr;  // message body
+  Frame raw;                                  // the message as received (relays forward it)
+  std::uint64_t timer_gen = 0;                // the gen the timer was armed with
 };
 
 struct Outbound {
@@ -48,7 +48,9 @@ struct Effects {
   bool game_started = false;
   std::string game_finished_outcome;  // non-empty when a game ended (metric label)
 
-  void to_one(const std::string& user, Frame f) { out.push_back({Outbound::To::one, user, std::move(f)}); }
+  void to_one(const std::string& user, Frame f) {
+    out.push_back({Outbound::To::one, user, std::move(f)});
+  }
   void to_all(Frame f) { out.push_back({Outbound::To::all, {}, std::move(f)}); }
   void to_all_but(const std::string& user, Frame f) {
     out.push_back({Outbound::To::all_but, user, std::move(f)});
@@ -58,10 +60,10 @@ struct Effects {
 // What the registry and the sweeper may know of a room without entering its executor.
 struct Summary {
   std::string phase;
-  int players = 0;            // seated members (spectators included)
-  bool joinable = false;      // not started and not full: quick join candidate
+  int players = 0;        // seated members (spectators included)
+  bool joinable = false;  // not started and not full: quick join candidate
   bool running = false;
-  bool empty = false;         // nobody left: remove the room
+  bool empty = false;  // nobody left: remove the room
 };
 
 class Game {

@@ -22,10 +22,14 @@ std::string format_number(double v) {
 
 void escape_label(std::string& out, const std::string& v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
 }
 
@@ -66,7 +70,8 @@ void Histogram::observe(double v) {
 std::vector<std::uint64_t> Histogram::cumulative() const {
   std::vector<std::uint64_t> out(bounds_.size() + 1);
   std::uint64_t acc = 0;
-  for (size_t i = 0; i <= bounds_.size(); ++i) out[i] = acc += counts_[i].load(std::memory_order_relaxed);
+  for (size_t i = 0; i <= bounds_.size(); ++i)
+    out[i] = acc += counts_[i].load(std::memory_order_relaxed);
   return out;
 }
 
@@ -81,8 +86,10 @@ T& Family<T>::with(const Labels& values) {
   std::lock_guard lock(mutex_);
   auto& slot = children_[values];
   if (!slot) {
-    if constexpr (std::is_same_v<T, Histogram>) slot = std::make_unique<T>(bounds_);
-    else slot = std::make_unique<T>();
+    if constexpr (std::is_same_v<T, Histogram>)
+      slot = std::make_unique<T>(bounds_);
+    else
+      slot = std::make_unique<T>();
   }
   return *slot;
 }
@@ -108,7 +115,8 @@ Family<Gauge>& Registry::gauge(const std::string& name, const std::string& help,
 }
 
 Family<Histogram>& Registry::histogram(const std::string& name, const std::string& help,
-                                       std::vector<double> bounds, std::vector<std::string> labels) {
+                                       std::vector<double> bounds,
+                                       std::vector<std::string> labels) {
   std::lock_guard lock(mutex_);
   histograms_.emplace_back(new Family<Histogram>(name, help, std::move(labels), std::move(bounds)));
   order_.push_back({Entry::histogram, histograms_.back().get()});
@@ -156,8 +164,10 @@ std::string Registry::render() {
                  std::to_string(cum[i]) + "\n";
         out += f.name_ + "_bucket" + label_set(f.label_names_, labels, "le", "+Inf") + " " +
                std::to_string(cum.back()) + "\n";
-        out += f.name_ + "_sum" + label_set(f.label_names_, labels) + " " + format_number(h->sum()) + "\n";
-        out += f.name_ + "_count" + label_set(f.label_names_, labels) + " " + std::to_string(cum.back()) + "\n";
+        out += f.name_ + "_sum" + label_set(f.label_names_, labels) + " " +
+               format_number(h->sum()) + "\n";
+        out += f.name_ + "_count" + label_set(f.label_names_, labels) + " " +
+               std::to_string(cum.back()) + "\n";
       }
     }
   }

@@ -15,44 +15,82 @@ ServerMetrics::ServerMetrics(Registry& r)
       ready(r.gauge("roomctl_ready", "1 while the node accepts players (readyz 200)").with()),
       draining(r.gauge("roomctl_draining", "1 while the node drains or shuts down").with()),
       connections(r.gauge("roomctl_connections", "Open WebSocket connections").with()),
-      connections_opened(r.counter("roomctl_connections_opened_total", "WebSocket connections accepted").with()),
-      connections_closed(r.counter("roomctl_connections_closed_total", "WebSocket connections closed, by reason", {"reason"})),
+      connections_opened(
+          r.counter("roomctl_connections_opened_total", "WebSocket connections accepted").with()),
+      connections_closed(r.counter("roomctl_connections_closed_total",
+                                   "WebSocket connections closed, by reason", {"reason"})),
       users_online(r.gauge("roomctl_users_online", "Users with a bound, open connection").with()),
       rooms(r.gauge("roomctl_rooms", "Rooms on this node, by game and phase", {"game", "phase"})),
       players(r.gauge("roomctl_players", "Players seated in rooms on this node").with()),
       games_started(r.counter("roomctl_games_started_total", "Games started, by game", {"game"})),
-      games_finished(r.counter("roomctl_games_finished_total", "Games finished, by game and outcome", {"game", "outcome"})),
-      messages_in(r.counter("roomctl_messages_in_total", "Inbound messages, by EventFrom family", {"family"})),
-      messages_out(r.counter("roomctl_messages_out_total", "Outbound frames written to sockets").with()),
+      games_finished(r.counter("roomctl_games_finished_total",
+                               "Games finished, by game and outcome", {"game", "outcome"})),
+      messages_in(r.counter("roomctl_messages_in_total", "Inbound messages, by EventFrom family",
+                            {"family"})),
+      messages_out(
+          r.counter("roomctl_messages_out_total", "Outbound frames written to sockets").with()),
       bytes_in(r.counter("roomctl_bytes_in_total", "Inbound payload bytes").with()),
       bytes_out(r.counter("roomctl_bytes_out_total", "Outbound payload bytes written").with()),
-      fanout_deliveries(r.counter("roomctl_fanout_deliveries_total", "Frames queued to room members by broadcasts").with()),
-      frames_queued(r.counter("roomctl_frames_queued_total", "Outbound frames queued to connections, by family", {"family"})),
-      game_duration(r.histogram("roomctl_game_duration_seconds", "Duration of finished games, by game",
+      fanout_deliveries(r.counter("roomctl_fanout_deliveries_total",
+                                  "Frames queued to room members by broadcasts")
+                            .with()),
+      frames_queued(r.counter("roomctl_frames_queued_total",
+                              "Outbound frames queued to connections, by family", {"family"})),
+      game_duration(r.histogram("roomctl_game_duration_seconds",
+                                "Duration of finished games, by game",
                                 exponential_buckets(1, 2, 14), {"game"})),
-      memory_watermark(r.gauge("roomctl_memory_high_watermark_bytes", "limits.memory_high_watermark_bytes (0 = off)").with()),
-      message_handling(r.histogram("roomctl_message_handling_seconds", "Time to handle one inbound message", kLatency).with()),
-      send_queue_bytes(r.gauge("roomctl_send_queue_bytes", "Bytes waiting in all connections' send queues").with()),
-      slow_consumer_closes(r.counter("roomctl_slow_consumer_closes_total", "Connections closed because their send queue overflowed").with()),
-      refusals(r.counter("roomctl_refusals_total", "Requests refused by a limit, by limit", {"limit"})),
-      client_errors(r.counter("roomctl_client_errors_total", "Error replies sent to clients, by code", {"code"})),
-      rooms_removed(r.counter("roomctl_rooms_removed_total", "Rooms removed, by reason", {"reason"})),
-      sweeper_duration(r.histogram("roomctl_sweeper_duration_seconds", "Duration of one sweeper tick", kLatency).with()),
-      store_flush(r.histogram("roomctl_store_flush_seconds", "Duration of one store write batch", kLatency).with()),
-      store_queue_depth(r.gauge("roomctl_store_queue_depth", "Writes waiting for the store").with()),
-      store_failures(r.counter("roomctl_store_failures_total", "Failed store operations, by op", {"op"})),
+      memory_watermark(r.gauge("roomctl_memory_high_watermark_bytes",
+                               "limits.memory_high_watermark_bytes (0 = off)")
+                           .with()),
+      message_handling(r.histogram("roomctl_message_handling_seconds",
+                                   "Time to handle one inbound message", kLatency)
+                           .with()),
+      send_queue_bytes(
+          r.gauge("roomctl_send_queue_bytes", "Bytes waiting in all connections' send queues")
+              .with()),
+      slow_consumer_closes(r.counter("roomctl_slow_consumer_closes_total",
+                                     "Connections closed because their send queue overflowed")
+                               .with()),
+      refusals(
+          r.counter("roomctl_refusals_total", "Requests refused by a limit, by limit", {"limit"})),
+      client_errors(r.counter("roomctl_client_errors_total",
+                              "Error replies sent to clients, by code", {"code"})),
+      rooms_removed(
+          r.counter("roomctl_rooms_removed_total", "Rooms removed, by reason", {"reason"})),
+      sweeper_duration(
+          r.histogram("roomctl_sweeper_duration_seconds", "Duration of one sweeper tick", kLatency)
+              .with()),
+      store_flush(
+          r.histogram("roomctl_store_flush_seconds", "Duration of one store write batch", kLatency)
+              .with()),
+      store_queue_depth(
+          r.gauge("roomctl_store_queue_depth", "Writes waiting for the store").with()),
+      store_failures(
+          r.counter("roomctl_store_failures_total", "Failed store operations, by op", {"op"})),
       store_retries(r.counter("roomctl_store_retries_total", "Store operations retried").with()),
       store_up(r.gauge("roomctl_store_up", "1 while the state store answers").with()),
-      dm_queued(r.gauge("roomctl_dm_queued", "Direct messages waiting for offline receivers").with()),
-      dm_sent_online(r.counter("roomctl_dm_sent_online_total", "Direct messages forwarded to an online receiver").with()),
-      dm_queued_total(r.counter("roomctl_dm_queued_total", "Direct messages queued for an offline receiver").with()),
-      dm_delivered(r.counter("roomctl_dm_delivered_total", "Queued direct messages delivered on app_opened").with()),
-      presence_frames(r.counter("roomctl_presence_frames_total", "Presence frames queued to users").with()),
-      event_loop_lag(r.histogram("roomctl_event_loop_lag_seconds", "Delay between a timer's deadline and its run", kLatency).with()),
+      dm_queued(
+          r.gauge("roomctl_dm_queued", "Direct messages waiting for offline receivers").with()),
+      dm_sent_online(r.counter("roomctl_dm_sent_online_total",
+                               "Direct messages forwarded to an online receiver")
+                         .with()),
+      dm_queued_total(
+          r.counter("roomctl_dm_queued_total", "Direct messages queued for an offline receiver")
+              .with()),
+      dm_delivered(
+          r.counter("roomctl_dm_delivered_total", "Queued direct messages delivered on app_opened")
+              .with()),
+      presence_frames(
+          r.counter("roomctl_presence_frames_total", "Presence frames queued to users").with()),
+      event_loop_lag(r.histogram("roomctl_event_loop_lag_seconds",
+                                 "Delay between a timer's deadline and its run", kLatency)
+                         .with()),
       process_rss(r.gauge("roomctl_process_resident_memory_bytes", "Resident set size").with()),
-      process_cpu(r.counter("roomctl_process_cpu_seconds_total", "User and system CPU time").with()),
+      process_cpu(
+          r.counter("roomctl_process_cpu_seconds_total", "User and system CPU time").with()),
       process_fds(r.gauge("roomctl_process_open_fds", "Open file descriptors").with()),
-      process_start(r.gauge("roomctl_process_start_time_seconds", "Start time since the Unix epoch").with()) {
+      process_start(
+          r.gauge("roomctl_process_start_time_seconds", "Start time since the Unix epoch").with()) {
   r.gauge("roomctl_build_info", "Build information", {"version"}).with({ROOMCTL_VERSION}).set(1);
   process_start.set(static_cast<double>(wall_now_ms()) / 1000.0);
   r.on_collect([this] {

@@ -16,28 +16,28 @@ struct ServerMetrics {
   Counter& connections_opened;
   Family<Counter>& connections_closed;  // reason
   Gauge& users_online;
-  Family<Gauge>& rooms;                 // game, phase
+  Family<Gauge>& rooms;  // game, phase
   Gauge& players;
-  Family<Counter>& games_started;       // game
-  Family<Counter>& games_finished;      // game, outcome
-  Family<Counter>& messages_in;         // family
+  Family<Counter>& games_started;   // game
+  Family<Counter>& games_finished;  // game, outcome
+  Family<Counter>& messages_in;     // family
   Counter& messages_out;
   Counter& bytes_in;
   Counter& bytes_out;
   Counter& fanout_deliveries;
-  Family<Counter>& frames_queued;       // family: spy, skribble, presence, dm, error
-  Family<Histogram>& game_duration;     // game
+  Family<Counter>& frames_queued;    // family: spy, skribble, presence, dm, error
+  Family<Histogram>& game_duration;  // game
   Gauge& memory_watermark;
   Histogram& message_handling;
   Gauge& send_queue_bytes;
   Counter& slow_consumer_closes;
-  Family<Counter>& refusals;            // limit
-  Family<Counter>& client_errors;       // code
-  Family<Counter>& rooms_removed;       // reason
+  Family<Counter>& refusals;       // limit
+  Family<Counter>& client_errors;  // code
+  Family<Counter>& rooms_removed;  // reason
   Histogram& sweeper_duration;
   Histogram& store_flush;
   Gauge& store_queue_depth;
-  Family<Counter>& store_failures;      // op
+  Family<Counter>& store_failures;  // op
   Counter& store_retries;
   Gauge& store_up;
   Gauge& dm_queued;

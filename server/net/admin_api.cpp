@@ -60,7 +60,8 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
       if (reason.empty()) return respond({200, kText, "ready\n"});
       return respond({503, kText, "not ready: " + reason + "\n"});
     }
-    if (seg[0] == "metrics") return respond({200, "text/plain; version=0.0.4; charset=utf-8", deps_.registry.render()});
+    if (seg[0] == "metrics")
+      return respond({200, "text/plain; version=0.0.4; charset=utf-8", deps_.registry.render()});
   }
   if (seg.empty() || seg[0] != "admin") return respond({404, kText, "not found\n"});
   if (!authorized(req)) return respond(json(401, error_body(node, "unauthorized")));
@@ -73,7 +74,8 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
     q.sort = param("sort").empty() ? "id" : param("sort");
     try {
       if (!param("min_players").empty()) q.min_players = std::stoi(param("min_players"));
-      if (!param("limit").empty()) q.limit = std::min<std::size_t>(1000, std::stoul(param("limit")));
+      if (!param("limit").empty())
+        q.limit = std::min<std::size_t>(1000, std::stoul(param("limit")));
       if (!param("cursor").empty()) q.cursor = std::stoul(param("cursor"));
     } catch (const std::exception&) {
       return respond(json(400, error_body(node, "min_players, limit and cursor must be numbers")));
@@ -94,7 +96,8 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
   if (get && seg.size() == 3 && seg[1] == "rooms") {
     bool reveal = param("reveal") == "true";
     if (reveal && (deps_.token.empty() || !deps_.allow_reveal))
-      return respond(json(403, error_body(node, "reveal is not allowed for this token (admin.allow_reveal)")));
+      return respond(
+          json(403, error_body(node, "reveal is not allowed for this token (admin.allow_reveal)")));
     bool found = deps_.rooms.inspect_room(seg[2], reveal, [respond, node, this](json::object o) {
       o["node"] = node;
       respond(json(200, json::serialize(o)));
@@ -104,7 +107,8 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
   }
   if (get && seg.size() == 3 && seg[1] == "users") {
     const std::string& user = seg[2];
-    if (!deps_.directory.known(user)) return respond(json(404, error_body(node, "no user " + user)));
+    if (!deps_.directory.known(user))
+      return respond(json(404, error_body(node, "no user " + user)));
     auto conn = deps_.directory.connection(user);
     std::size_t queued = 0;
     try {
@@ -127,16 +131,19 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
     return respond(json(200, json::serialize(o)));
   }
   if (post && seg.size() == 4 && seg[1] == "rooms" && seg[3] == "close") {
-    if (!deps_.rooms.close_room(seg[2], "admin")) return respond(json(404, error_body(node, "no room " + seg[2])));
+    if (!deps_.rooms.close_room(seg[2], "admin"))
+      return respond(json(404, error_body(node, "no room " + seg[2])));
     return respond(json(200, json::serialize(json::object{{"node", node}, {"closed", seg[2]}})));
   }
   if (post && seg.size() == 4 && seg[1] == "users" && seg[3] == "kick") {
-    if (!deps_.rooms.kick_user(seg[2])) return respond(json(404, error_body(node, "no user " + seg[2])));
+    if (!deps_.rooms.kick_user(seg[2]))
+      return respond(json(404, error_body(node, "no user " + seg[2])));
     return respond(json(200, json::serialize(json::object{{"node", node}, {"kicked", seg[2]}})));
   }
   if (post && seg.size() == 2 && (seg[1] == "drain" || seg[1] == "resume")) {
     deps_.set_draining(seg[1] == "drain");
-    return respond(json(200, json::serialize(json::object{{"node", node}, {"draining", seg[1] == "drain"}})));
+    return respond(
+        json(200, json::serialize(json::object{{"node", node}, {"draining", seg[1] == "drain"}})));
   }
   respond(json(404, error_body(node, "no such admin route")));
 }

@@ -1,8 +1,10 @@
-// The admin listener's routes (transport-free: a parsed request in, a response out, possibly later).
+// The admin listener's routes (transport-free: a parsed request in, a response out, possibly
+// later).
 //   GET  /healthz /readyz /metrics                     no auth (probes and Prometheus)
 //   GET  /admin/rooms?game=&phase=&min_players=&idle_over=&sort=&limit=&cursor=
 //   GET  /admin/rooms/{id}[?reveal=true]   GET /admin/users/{id}   GET /admin/stats
-//   POST /admin/rooms/{id}/close   POST /admin/users/{id}/kick   POST /admin/drain   POST /admin/resume
+//   POST /admin/rooms/{id}/close   POST /admin/users/{id}/kick   POST /admin/drain   POST
+//   /admin/resume
 // /admin/* needs `Authorization: Bearer <admin.token>`; with no token configured it answers only
 // on loopback. Wrong or missing token: 401 and nothing else. Every JSON answer carries "node".
 #pragma once

@@ -18,7 +18,9 @@ namespace http = beast::http;
 HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& ctx, Role role)
     : stream_(std::move(socket)), ctx_(ctx), role_(role) {}
 
-void HttpSession::start() { do_read(); }
+void HttpSession::start() {
+  do_read();
+}
 
 void HttpSession::do_read() {
   req_ = {};
@@ -39,7 +41,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       if (ctx_.draining.load()) {
         http::response<http::string_body> res{http::status::service_unavailable, req_.version()};
         res.set(http::field::content_type, "application/json");
-        res.body() = R"({"type":"error","code":"shutting_down","message":"server is shutting down"})";
+        res.body() =
+            R"({"type":"error","code":"shutting_down","message":"server is shutting down"})";
         res.keep_alive(false);
         return respond(std::move(res));
       }
@@ -70,7 +73,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   bool keep_alive = req_.keep_alive();
   ctx_.admin.handle(ar, [self = shared_from_this(), head, version, keep_alive](AdminResponse r) {
     // The answer may come from a room's strand: write it from this session's own executor.
-    boost::asio::post(self->stream_.get_executor(), [self, head, version, keep_alive, r = std::move(r)]() mutable {
+    boost::asio::post(self->stream_.get_executor(), [self, head, version, keep_alive,
+                                                     r = std::move(r)]() mutable {
       http::response<http::string_body> res{static_cast<http::status>(r.status), version};
       res.set(http::field::content_type, r.content_type);
       res.body() = head ? std::string() : std::move(r.body);
@@ -84,15 +88,16 @@ void HttpSession::respond(http::response<http::string_body> res) {
   res.set(http::field::server, "roomctl");
   res.prepare_payload();
   auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
-  http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
-    if (ec) return;
-    if (!sp->keep_alive()) {
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-      return;
-    }
-    self->do_read();
-  });
+  http::async_write(
+      stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
+        if (ec) return;
+        if (!sp->keep_alive()) {
+          beast::error_code ignored;
+          self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+          return;
+        }
+        self->do_read();
+      });
 }
 
 }  // namespace roomctl::net

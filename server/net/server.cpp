@@ -19,10 +19,10 @@
 #include "server/net/listener.hpp"
 #include "server/protocol/replies.hpp"
 #include "server/runtime/dispatcher.hpp"
+#include "server/runtime/persistence.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/user_directory.hpp"
-#include "server/runtime/persistence.hpp"
 #include "server/store/state_store.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
@@ -47,7 +47,8 @@ class Server::Impl {
                    directory, presence, *store, rooms, metrics),
         admin(AdminDeps{registry, rooms, directory, *store, options.node_id, options.admin_token,
                         options.admin_allow_reveal, [this] { return not_ready_reason(); },
-                        [this](bool on) { set_admin_draining(on); }, [this] { return stats_json(); }}),
+                        [this](bool on) { set_admin_draining(on); },
+                        [this] { return stats_json(); }}),
         ctx{options, metrics, dispatcher, admin},
         signals(ioc, SIGINT, SIGTERM),
         ping_timer(ioc),
@@ -75,8 +76,10 @@ class Server::Impl {
     o["ready"] = not_ready_reason().empty();
     o["uptimeMs"] = wall_now_ms() - started_at;
     o["rssBytes"] = process_rss_bytes();
-    o["limits"] = {{"maxConnections", l.max_connections}, {"maxRooms", l.max_rooms},
-                   {"maxPlayersPerRoom", l.max_players_per_room}, {"maxMessageBytes", l.max_message_bytes},
+    o["limits"] = {{"maxConnections", l.max_connections},
+                   {"maxRooms", l.max_rooms},
+                   {"maxPlayersPerRoom", l.max_players_per_room},
+                   {"maxMessageBytes", l.max_message_bytes},
                    {"messagesPerSecond", l.messages_per_second},
                    {"memoryHighWatermarkBytes", l.memory_high_watermark_bytes}};
     return json::serialize(o);
@@ -85,7 +88,8 @@ class Server::Impl {
   std::string not_ready_reason() {
     if (ctx.draining.load()) return "shutting down";
     if (rooms.draining()) return "draining";
-    if (!persistence.healthy() || !store->healthy()) return "state store unreachable (" + store->describe() + ")";
+    if (!persistence.healthy() || !store->healthy())
+      return "state store unreachable (" + store->describe() + ")";
     return "";
   }
 
@@ -97,8 +101,10 @@ class Server::Impl {
                {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - restore_started)
                                          .count())}});
-    public_listener = std::make_shared<Listener>(ioc, options.listen, ctx, HttpSession::Role::public_port);
-    admin_listener = std::make_shared<Listener>(ioc, options.admin_listen, ctx, HttpSession::Role::admin_port);
+    public_listener =
+        std::make_shared<Listener>(ioc, options.listen, ctx, HttpSession::Role::public_port);
+    admin_listener =
+        std::make_shared<Listener>(ioc, options.admin_listen, ctx, HttpSession::Role::admin_port);
     public_listener->start();
     admin_listener->start();
     auto pub = public_listener->local_endpoint();
@@ -150,7 +156,8 @@ class Server::Impl {
   // One sweeper tick, like Redis's serverCron: grace expiry, room expiry, DM purge, gauges, and
   // the event-loop lag (how late this timer ran compared to its deadline).
   void schedule_sweep() {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.sweep_interval_ms);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.sweep_interval_ms);
     sweep_timer.expires_at(deadline);
     sweep_timer.async_wait([this, deadline](boost::system::error_code ec) {
       if (ec) return;
@@ -177,7 +184,8 @@ class Server::Impl {
 
   void begin_shutdown(const char* why) {
     if (ctx.draining.exchange(true)) return;
-    log::info("shutdown_started", {{"signal", why}, {"connections", std::to_string(ctx.open_connections.load())}});
+    log::info("shutdown_started",
+              {{"signal", why}, {"connections", std::to_string(ctx.open_connections.load())}});
     metrics.ready.set(0);
     metrics.draining.set(1);
     public_listener->stop();
@@ -187,7 +195,8 @@ class Server::Impl {
     ctx.for_each_connection([](runtime::Outbox& c) {
       c.close(runtime::close_code::service_restart, "server restarting");
     });
-    shutdown_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.shutdown_deadline_ms);
+    shutdown_deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.shutdown_deadline_ms);
     signals.async_wait([this](boost::system::error_code ec, int) {
       if (!ec) finish_shutdown("second signal");
     });
@@ -207,12 +216,14 @@ class Server::Impl {
   void finish_shutdown(const char* why) {
     if (finishing) return;
     finishing = true;
-    log::info("shutdown_flush", {{"reason", why}, {"connections", std::to_string(ctx.open_connections.load())}});
+    log::info("shutdown_flush",
+              {{"reason", why}, {"connections", std::to_string(ctx.open_connections.load())}});
     sweep_timer.cancel();
     presence_timer.cancel();
     signals.cancel();
     rooms.flush_all([this] {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          shutdown_deadline - std::chrono::steady_clock::now());
       bool drained = persistence.drain(std::max(left, std::chrono::milliseconds(500)));
       if (!drained) {
         log::error("store_not_drained", {{"store", store->describe()}});
@@ -247,6 +258,8 @@ class Server::Impl {
 
 Server::Server(config::ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Server::~Server() = default;
-int Server::run() { return impl_->run(); }
+int Server::run() {
+  return impl_->run();
+}
 
 }  // namespace roomctl::net

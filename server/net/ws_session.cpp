@@ -89,7 +89,8 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
   if (!ws_.got_text()) {
     buffer_.consume(buffer_.size());
     ctx_.metrics.refusals.with({"binary_frame"}).inc();
-    ctx_.dispatcher.reply_error(client_, "binary_frame", "only text frames carrying JSON are accepted");
+    ctx_.dispatcher.reply_error(client_, "binary_frame",
+                                "only text frames carrying JSON are accepted");
     closed_reason_ = "binary_frame";
     // Posted, so that the error queued just above is written before the close frame.
     close(runtime::close_code::unsupported_data, "binary frames are not supported");
@@ -104,8 +105,9 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
 bool WsSession::take_token() {
   auto now = mono_now_ms();
   const auto& l = ctx_.options.limits;
-  tokens_ = std::min<double>(static_cast<double>(l.message_burst),
-                             tokens_ + static_cast<double>(now - last_refill_ms_) * l.messages_per_second / 1000.0);
+  tokens_ = std::min<double>(
+      static_cast<double>(l.message_burst),
+      tokens_ + static_cast<double>(now - last_refill_ms_) * l.messages_per_second / 1000.0);
   last_refill_ms_ = now;
   if (tokens_ < 1.0) return false;
   tokens_ -= 1.0;
@@ -148,18 +150,23 @@ void WsSession::send(Frame frame) {
 }
 
 void WsSession::send_then(Frame frame, std::function<void(bool)> done) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frame), d = std::move(done)]() mutable {
-    self->enqueue({std::move(f), std::move(d)});
-  });
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), f = std::move(frame), d = std::move(done)]() mutable {
+               self->enqueue({std::move(f), std::move(d)});
+             });
 }
 
 void WsSession::close(std::uint16_t code, std::string reason) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
-    if (code == runtime::close_code::service_restart) self->closed_reason_ = "shutdown";
-    else if (code == runtime::close_code::replaced) self->closed_reason_ = "replaced";
-    else if (code == runtime::close_code::kicked) self->closed_reason_ = "kicked";
-    self->start_close(code, std::move(r), false);
-  });
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), code, r = std::move(reason)]() mutable {
+               if (code == runtime::close_code::service_restart)
+                 self->closed_reason_ = "shutdown";
+               else if (code == runtime::close_code::replaced)
+                 self->closed_reason_ = "replaced";
+               else if (code == runtime::close_code::kicked)
+                 self->closed_reason_ = "kicked";
+               self->start_close(code, std::move(r), false);
+             });
 }
 
 void WsSession::enqueue(Pending item) {
@@ -173,11 +180,13 @@ void WsSession::enqueue(Pending item) {
       static_cast<std::int64_t>(queued_bytes_ + size) > l.send_queue_max_bytes) {
     ctx_.metrics.slow_consumer_closes.inc();
     ctx_.metrics.refusals.with({"send_queue"}).inc();
-    log::warn("slow_consumer_closed", {{"conn", std::to_string(id_)}, {"user", client_.user},
+    log::warn("slow_consumer_closed", {{"conn", std::to_string(id_)},
+                                       {"user", client_.user},
                                        {"queued", std::to_string(queue_.size())}});
     closed_reason_ = "slow_consumer";
     if (item.done) item.done(false);
-    start_close(runtime::close_code::slow_consumer, "send queue overflow: reading too slowly", true);
+    start_close(runtime::close_code::slow_consumer, "send queue overflow: reading too slowly",
+                true);
     return;
   }
   queued_bytes_ += size;
@@ -207,8 +216,10 @@ void WsSession::on_write(beast::error_code ec, std::size_t bytes) {
   ctx_.metrics.messages_out.inc();
   ctx_.metrics.bytes_out.inc(static_cast<double>(bytes));
   if (done.done) done.done(true);
-  if (!queue_.empty()) do_write();
-  else if (closing_) do_close();
+  if (!queue_.empty())
+    do_write();
+  else if (closing_)
+    do_close();
 }
 
 void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pending) {
@@ -233,9 +244,8 @@ void WsSession::do_close() {
   websocket::close_reason cr;
   cr.code = close_code_;
   cr.reason = close_reason_.substr(0, 120);
-  ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {
-    self->finish(self->closed_reason_);
-  });
+  ws_.async_close(
+      cr, [self = shared_from_this()](beast::error_code) { self->finish(self->closed_reason_); });
 }
 
 void WsSession::finish(const char* reason) {

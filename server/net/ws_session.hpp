@@ -56,8 +56,8 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool accepted_ = false;
-  bool closing_ = false;   // a close is requested: write nothing new
-  bool closed_ = false;    // finish() ran
+  bool closing_ = false;  // a close is requested: write nothing new
+  bool closed_ = false;   // finish() ran
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
   const char* closed_reason_ = "peer";

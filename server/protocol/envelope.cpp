@@ -8,12 +8,18 @@ namespace roomctl::protocol {
 namespace {
 
 bool family_from(std::string_view s, Family& f) {
-  if (s == "SpyGame") f = Family::spy;
-  else if (s == "SkribbleGame") f = Family::skribble;
-  else if (s == "AppChatMessaging") f = Family::dm;
-  else if (s == "App") f = Family::app;
-  else if (s == "Friend") f = Family::friends;
-  else return false;
+  if (s == "SpyGame")
+    f = Family::spy;
+  else if (s == "SkribbleGame")
+    f = Family::skribble;
+  else if (s == "AppChatMessaging")
+    f = Family::dm;
+  else if (s == "App")
+    f = Family::app;
+  else if (s == "Friend")
+    f = Family::friends;
+  else
+    return false;
   return true;
 }
 
@@ -30,15 +36,19 @@ bool id_field(const boost::json::object& o, std::string_view key, std::string& o
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return true;
   const auto& v = it->value();
-  if (v.is_string()) out.assign(v.get_string().data(), v.get_string().size());
-  else if (v.is_int64()) out = std::to_string(v.get_int64());
-  else if (v.is_uint64()) out = std::to_string(v.get_uint64());
+  if (v.is_string())
+    out.assign(v.get_string().data(), v.get_string().size());
+  else if (v.is_int64())
+    out = std::to_string(v.get_int64());
+  else if (v.is_uint64())
+    out = std::to_string(v.get_uint64());
   else {
     err = fail("bad_field", std::string(key) + " must be a string");
     return false;
   }
   if (out.size() > max_len) {
-    err = fail("bad_field", std::string(key) + " is longer than " + std::to_string(max_len) + " bytes");
+    err = fail("bad_field",
+               std::string(key) + " is longer than " + std::to_string(max_len) + " bytes");
     return false;
   }
   return true;
@@ -66,8 +76,9 @@ ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) 
   if (from != o.end()) {
     if (!from->value().is_string()) return fail("bad_field", "\"EventFrom\" must be a string");
     if (!family_from(from->value().get_string(), r.envelope.family))
-      return fail("unknown_event_from",
-                  "unknown EventFrom \"" + std::string(from->value().get_string().subview(0, 32)) + "\"");
+      return fail(
+          "unknown_event_from",
+          "unknown EventFrom \"" + std::string(from->value().get_string().subview(0, 32)) + "\"");
   }
 
   ParseResult err;
@@ -79,12 +90,18 @@ ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) 
 
 std::string_view family_name(Family f) {
   switch (f) {
-    case Family::spy: return "spy";
-    case Family::skribble: return "skribble";
-    case Family::dm: return "dm";
-    case Family::app: return "app";
-    case Family::friends: return "friend";
-    case Family::none: return "none";
+    case Family::spy:
+      return "spy";
+    case Family::skribble:
+      return "skribble";
+    case Family::dm:
+      return "dm";
+    case Family::app:
+      return "app";
+    case Family::friends:
+      return "friend";
+    case Family::none:
+      return "none";
   }
   return "none";
 }
@@ -100,11 +117,15 @@ bool get_string(const boost::json::object& o, std::string_view key, std::string&
 bool get_int(const boost::json::object& o, std::string_view key, std::int64_t& out) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return true;
-  if (it->value().is_int64()) out = it->value().get_int64();
-  else if (it->value().is_uint64()) out = static_cast<std::int64_t>(it->value().get_uint64());
-  else if (it->value().is_double() && it->value().get_double() == static_cast<std::int64_t>(it->value().get_double()))
+  if (it->value().is_int64())
+    out = it->value().get_int64();
+  else if (it->value().is_uint64())
+    out = static_cast<std::int64_t>(it->value().get_uint64());
+  else if (it->value().is_double() &&
+           it->value().get_double() == static_cast<std::int64_t>(it->value().get_double()))
     out = static_cast<std::int64_t>(it->value().get_double());
-  else return false;
+  else
+    return false;
   return true;
 }
 

@@ -8,6 +8,8 @@ namespace roomctl {
 
 using Frame = std::shared_ptr<const std::string>;
 
-inline Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+inline Frame make_frame(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
 
 }  // namespace roomctl

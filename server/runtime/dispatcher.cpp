@@ -77,9 +77,12 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
   if (!bind_identity(client, claimed)) return;
 
   switch (env.family) {
-    case Family::dm: return handle_dm(client, env, raw);
-    case Family::app: return handle_app(client, env);
-    case Family::friends: return handle_friend(client, env);
+    case Family::dm:
+      return handle_dm(client, env, raw);
+    case Family::app:
+      return handle_app(client, env);
+    case Family::friends:
+      return handle_friend(client, env);
     case Family::spy:
     case Family::skribble:
       if (env.type == "invite_friend") return handle_invite(client, env, raw);
@@ -139,7 +142,8 @@ void Dispatcher::handle_app(Client& client, protocol::Envelope& env) {
   if (queued.empty()) return;
   // Delete only after the last frame reached the socket: a connection that dies mid-delivery
   // gets the whole queue again next time (at-least-once; clients may see a duplicate).
-  for (std::size_t i = 0; i + 1 < queued.size(); ++i) client.outbox->send(make_frame(queued[i].payload));
+  for (std::size_t i = 0; i + 1 < queued.size(); ++i)
+    client.outbox->send(make_frame(queued[i].payload));
   auto last_seq = queued.back().seq;
   auto count = queued.size();
   client.outbox->send_then(make_frame(queued.back().payload),
@@ -173,7 +177,8 @@ void Dispatcher::handle_friend(Client& client, protocol::Envelope& env) {
     directory_.send(receiver, make_frame(boost::json::serialize(o)));  // dropped if offline (ORIG)
   } else if (env.type == "accept") {
     if (sender.empty()) return reply_error(client, "bad_field", "senderUserId is required");
-    boost::json::object o{{"type", "friend_accept"}, {"reciverUserId", receiver}, {"senderUserId", sender}};
+    boost::json::object o{
+        {"type", "friend_accept"}, {"reciverUserId", receiver}, {"senderUserId", sender}};
     directory_.send(sender, make_frame(boost::json::serialize(o)));
   } else {
     reply_error(client, "unknown_type", "unknown Friend message type \"" + env.type + "\"");

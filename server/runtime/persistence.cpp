@@ -55,8 +55,10 @@ void Persistence::run() {
 
     store::RoomBatch batch;
     for (auto& [id, room] : batch_map) {
-      if (room) batch.put.push_back(std::move(*room));
-      else batch.erase.push_back(id);
+      if (room)
+        batch.put.push_back(std::move(*room));
+      else
+        batch.erase.push_back(id);
     }
     auto started = std::chrono::steady_clock::now();
     bool ok = true;
@@ -70,7 +72,8 @@ void Persistence::run() {
     lock.lock();
     writing_ = false;
     if (ok) {
-      metrics_.store_flush.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      metrics_.store_flush.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       if (!healthy_.exchange(true)) log::info("store_recovered");
       backoff = std::chrono::milliseconds(50);
     } else {

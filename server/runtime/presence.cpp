@@ -68,13 +68,13 @@ void Presence::flush() {
       arrived.push_back(user_entry(user, status));
       newcomers.insert(user);
     } else if (!online && p.was_online) {
-      changes.emplace_back(user, make_frame(boost::json::serialize(
-                                     boost::json::object{{"type", "user_offline"}, {"userId", user}})));
-    } else if (online && p.status) {
       changes.emplace_back(user, make_frame(boost::json::serialize(boost::json::object{
-                                     {"type", "user_status_change"},
-                                     {"userId", user},
-                                     {"status", games::status_name(status)}})));
+                                     {"type", "user_offline"}, {"userId", user}})));
+    } else if (online && p.status) {
+      changes.emplace_back(user, make_frame(boost::json::serialize(
+                                     boost::json::object{{"type", "user_status_change"},
+                                                         {"userId", user},
+                                                         {"status", games::status_name(status)}})));
     }
   }
 
@@ -83,11 +83,10 @@ void Presence::flush() {
     arrived_frame = make_frame(boost::json::serialize(
         boost::json::object{{"type", "users_online"}, {"users", std::move(arrived)}}));
     boost::json::array all;
-    directory_.for_each_online([&](const std::string& u, UserStatus s, Outbox&) {
-      all.push_back(user_entry(u, s));
-    });
-    full_list = make_frame(
-        boost::json::serialize(boost::json::object{{"type", "users_online"}, {"users", std::move(all)}}));
+    directory_.for_each_online(
+        [&](const std::string& u, UserStatus s, Outbox&) { all.push_back(user_entry(u, s)); });
+    full_list = make_frame(boost::json::serialize(
+        boost::json::object{{"type", "users_online"}, {"users", std::move(all)}}));
   }
 
   double frames = 0;

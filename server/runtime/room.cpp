@@ -3,8 +3,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -18,7 +18,8 @@ namespace roomctl::runtime {
 namespace asio = boost::asio;
 
 struct Room::Exec {
-  explicit Exec(asio::io_context& ioc) : strand(asio::make_strand(ioc)), timer(strand), flush_timer(strand) {}
+  explicit Exec(asio::io_context& ioc)
+      : strand(asio::make_strand(ioc)), timer(strand), flush_timer(strand) {}
   asio::strand<asio::io_context::executor_type> strand;
   asio::system_timer timer;
   asio::steady_timer flush_timer;
@@ -41,12 +42,13 @@ Room::Room(asio::io_context& ioc, std::string id, std::string index_key,
 Room::~Room() = default;
 
 void Room::post(games::Event event, boost::json::object body) {
-  asio::post(exec_->strand, [self = shared_from_this(), e = std::move(event), b = std::move(body)]() mutable {
-    if (self->removed_) return;
-    bool activity = e.kind == games::Event::Kind::message;
-    if (activity) e.body = &b;
-    self->run(e, activity);
-  });
+  asio::post(exec_->strand,
+             [self = shared_from_this(), e = std::move(event), b = std::move(body)]() mutable {
+               if (self->removed_) return;
+               bool activity = e.kind == games::Event::Kind::message;
+               if (activity) e.body = &b;
+               self->run(e, activity);
+             });
 }
 
 void Room::start() {
@@ -130,9 +132,11 @@ void Room::apply(games::Effects& fx, Millis now) {
     member_activity_.erase(u);
   }
   for (const auto& [u, status] : fx.statuses)
-    if (deps_.directory.set_status(u, status) && deps_.directory.online(u)) deps_.presence.status_changed(u);
+    if (deps_.directory.set_status(u, status) && deps_.directory.online(u))
+      deps_.presence.status_changed(u);
   for (const auto& u : fx.kicked)
-    if (auto c = deps_.directory.connection(u)) c->close(close_code::kicked, "removed from the room");
+    if (auto c = deps_.directory.connection(u))
+      c->close(close_code::kicked, "removed from the room");
   for (const auto& limit : fx.refusals) deps_.metrics.refusals.with({limit}).inc();
   std::string game(game_->game_name());
   if (fx.game_started) {
@@ -141,7 +145,9 @@ void Room::apply(games::Effects& fx, Millis now) {
   }
   if (!fx.game_finished_outcome.empty()) {
     deps_.metrics.games_finished.with({game, fx.game_finished_outcome}).inc();
-    if (game_started_at_) deps_.metrics.game_duration.with({game}).observe(static_cast<double>(now - game_started_at_) / 1000.0);
+    if (game_started_at_)
+      deps_.metrics.game_duration.with({game}).observe(static_cast<double>(now - game_started_at_) /
+                                                       1000.0);
     game_started_at_ = 0;
   }
 
@@ -158,9 +164,10 @@ void Room::rearm() {
   armed_ = t;
   exec_->timer.cancel();
   if (!t) return;
-  exec_->timer.expires_at(std::chrono::system_clock::time_point(std::chrono::milliseconds(t->first)));
-  exec_->timer.async_wait([self = shared_from_this(), gen = t->second, deadline = t->first](
-                              boost::system::error_code ec) {
+  exec_->timer.expires_at(
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(t->first)));
+  exec_->timer.async_wait([self = shared_from_this(), gen = t->second,
+                           deadline = t->first](boost::system::error_code ec) {
     if (ec || self->removed_) return;
     self->on_timer(gen, deadline);
   });
@@ -169,7 +176,8 @@ void Room::rearm() {
 void Room::on_timer(std::uint64_t gen, Millis deadline) {
   armed_.reset();
   Millis now = wall_now_ms();
-  deps_.metrics.event_loop_lag.observe(static_cast<double>(std::max<Millis>(0, now - deadline)) / 1000.0);
+  deps_.metrics.event_loop_lag.observe(static_cast<double>(std::max<Millis>(0, now - deadline)) /
+                                       1000.0);
   games::Event e;
   e.kind = games::Event::Kind::timer;
   e.timer_gen = gen;
@@ -184,7 +192,8 @@ void Room::close(std::string reason) {
     for (const auto& m : self->game_->members()) {
       self->deps_.directory.send(m, frame);
       self->deps_.directory.remove_room(m, self->id_);
-      if (self->deps_.directory.set_status(m, games::UserStatus::idle) && self->deps_.directory.online(m))
+      if (self->deps_.directory.set_status(m, games::UserStatus::idle) &&
+          self->deps_.directory.online(m))
         self->deps_.presence.status_changed(m);
     }
     self->remove(reason);

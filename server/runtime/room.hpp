@@ -89,10 +89,10 @@ class Room : public std::enable_shared_from_this<Room> {
   bool removed_ = false;
   bool dirty_ = false;
   std::unordered_map<std::string, Millis> member_activity_;  // strand-only
-  std::uint64_t messages_in_ = 0;                             // strand-only
-  std::uint64_t frames_out_ = 0;                              // strand-only
-  Millis game_started_at_ = 0;                                // strand-only
-  metrics::Counter* frames_metric_ = nullptr;                 // frames queued, this game's label
+  std::uint64_t messages_in_ = 0;                            // strand-only
+  std::uint64_t frames_out_ = 0;                             // strand-only
+  Millis game_started_at_ = 0;                               // strand-only
+  metrics::Counter* frames_metric_ = nullptr;                // frames queued, this game's label
 
   mutable std::mutex info_mutex_;
   Info info_;

@@ -41,7 +41,8 @@ void RoomRegistry::remove(const std::string& id) {
   }
 }
 
-void RoomRegistry::set_joinable(const std::string& id, const std::string& index_key, bool joinable) {
+void RoomRegistry::set_joinable(const std::string& id, const std::string& index_key,
+                                bool joinable) {
   std::lock_guard lock(mutex_);
   if (joinable) {
     if (!rooms_.count(id)) return;  // removed meanwhile

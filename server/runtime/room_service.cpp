@@ -2,12 +2,12 @@
 // joinable index, routing to room actors, presence-driven events, and the sweeper's room work.
 #include "server/runtime/room_service.hpp"
 
+#include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
 #include <random>
-#include <unistd.h>
 
 #include "server/config/serve_options.hpp"
 #include "server/games/skribble/skribble_game.hpp"
@@ -15,11 +15,11 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/runtime/outbox.hpp"
 #include "server/runtime/persistence.hpp"
-#include "server/store/state_store.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room.hpp"
 #include "server/runtime/room_registry.hpp"
 #include "server/runtime/user_directory.hpp"
+#include "server/store/state_store.hpp"
 #include "server/util/log.hpp"
 #include "server/util/process_stats.hpp"
 
@@ -29,7 +29,9 @@ namespace json = boost::json;
 using protocol::Family;
 
 namespace {
-Frame msg(const json::object& o) { return make_frame(json::serialize(o)); }
+Frame msg(const json::object& o) {
+  return make_frame(json::serialize(o));
+}
 
 }  // namespace
 
@@ -37,18 +39,26 @@ class RoomService::Impl {
  public:
   Impl(boost::asio::io_context& ioc, const config::ServeOptions& o, UserDirectory& d, Presence& p,
        metrics::ServerMetrics& m, Persistence* persistence)
-      : ioc(ioc), options(o), directory(d), metrics(m), deps{d, p, m, registry, o.store_flush_interval_ms, nullptr, nullptr} {
+      : ioc(ioc),
+        options(o),
+        directory(d),
+        metrics(m),
+        deps{d, p, m, registry, o.store_flush_interval_ms, nullptr, nullptr} {
     if (persistence) {
       deps.save = [persistence](const std::string& id, std::string game, std::string snapshot) {
         persistence->save({id, std::move(game), std::move(snapshot)});
       };
     }
-    if (!o.spy_word_pairs_file.empty()) spy_pairs = games::spy::load_word_pairs(o.spy_word_pairs_file);
-    else spy_pairs = games::spy::builtin_word_pairs();
+    if (!o.spy_word_pairs_file.empty())
+      spy_pairs = games::spy::load_word_pairs(o.spy_word_pairs_file);
+    else
+      spy_pairs = games::spy::builtin_word_pairs();
     skribble_words = games::skribble::builtin_word_lists();
-    std::vector<std::string>* lists[3] = {&skribble_words.easy, &skribble_words.medium, &skribble_words.hard};
+    std::vector<std::string>* lists[3] = {&skribble_words.easy, &skribble_words.medium,
+                                          &skribble_words.hard};
     for (int i = 0; i < 3; ++i)
-      if (!o.skribble_words_files[i].empty()) *lists[i] = games::skribble::load_words(o.skribble_words_files[i]);
+      if (!o.skribble_words_files[i].empty())
+        *lists[i] = games::skribble::load_words(o.skribble_words_files[i]);
     deps.on_removed = [persistence](const std::string& id, const std::string& reason) {
       log::debug("room_removed", {{"room", id}, {"reason", reason}});
       if (persistence) persistence->erase(id);  // removed rooms leave the store too
@@ -83,15 +93,22 @@ class RoomService::Impl {
     }
     if (!limit) return true;
     metrics.refusals.with({limit}).inc();
-    c.outbox->send(msg({{"type", reply_type}, {"status", false}, {"message", text}, {"roomId", room_id}, {"code", limit}}));
+    c.outbox->send(msg({{"type", reply_type},
+                        {"status", false},
+                        {"message", text},
+                        {"roomId", room_id},
+                        {"code", limit}}));
     return false;
   }
 
   void create_spy(Client& c, protocol::Envelope& env) {
     std::string mode = "word_spy";
-    if (!protocol::get_string(env.body, "gameMode", mode) || (mode != "word_spy" && mode != "wordless_spy")) {
-      c.outbox->send(msg({{"type", "create_room_response"}, {"status", false},
-                          {"message", "gameMode must be word_spy or wordless_spy"}, {"roomId", env.room_id}}));
+    if (!protocol::get_string(env.body, "gameMode", mode) ||
+        (mode != "word_spy" && mode != "wordless_spy")) {
+      c.outbox->send(msg({{"type", "create_room_response"},
+                          {"status", false},
+                          {"message", "gameMode must be word_spy or wordless_spy"},
+                          {"roomId", env.room_id}}));
       return;
     }
     std::string id = env.room_id.empty() ? generate_id() : env.room_id;
@@ -104,10 +121,13 @@ class RoomService::Impl {
     rules.max_chat_length = static_cast<int>(options.limits.max_chat_length);
     rules.max_name_length = static_cast<int>(options.limits.max_name_length);
     auto game = std::make_unique<games::spy::SpyGame>(id, rules, spy_pairs, seed());
-    auto room = std::make_shared<Room>(ioc, id, "spy/" + mode, std::move(game), deps, wall_now_ms());
+    auto room =
+        std::make_shared<Room>(ioc, id, "spy/" + mode, std::move(game), deps, wall_now_ms());
     if (!registry.insert(id, room)) {  // FIX: ORIG silently replaces the existing room
-      c.outbox->send(msg({{"type", "create_room_response"}, {"status", false},
-                          {"message", "A room with this id already exists"}, {"roomId", id}}));
+      c.outbox->send(msg({{"type", "create_room_response"},
+                          {"status", false},
+                          {"message", "A room with this id already exists"},
+                          {"roomId", id}}));
       return;
     }
     env.type = "CREATE_ROOM";
@@ -117,7 +137,8 @@ class RoomService::Impl {
   void quick_join(Client& c, const std::string& index_key, const char* mode) {
     auto id = draining.load() ? std::nullopt : registry.pick_joinable(index_key);
     if (!id) {
-      c.outbox->send(msg({{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
+      c.outbox->send(msg(
+          {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
       return;
     }
     json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", *id}};
@@ -131,8 +152,10 @@ class RoomService::Impl {
     auto rooms = directory.rooms(c.user);
     if (std::find(rooms.begin(), rooms.end(), room_id) != rooms.end()) return false;
     metrics.refusals.with({"draining"}).inc();
-    c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
-                        {"message", "The server is draining; try another server"}, {"roomId", room_id}}));
+    c.outbox->send(msg({{"type", "join_room_response"},
+                        {"status", false},
+                        {"message", "The server is draining; try another server"},
+                        {"roomId", room_id}}));
     return true;
   }
 
@@ -147,12 +170,15 @@ class RoomService::Impl {
   void handle_spy(Client& c, protocol::Envelope& env) {
     if (env.type == "CREATE_ROOM") return create_spy(c, env);
     if (env.type == "QUICK_JOIN_WORD_SPY") return quick_join(c, "spy/word_spy", "word_spy");
-    if (env.type == "QUICK_JOIN_WORDLESS_SPY") return quick_join(c, "spy/wordless_spy", "wordless_spy");
+    if (env.type == "QUICK_JOIN_WORDLESS_SPY")
+      return quick_join(c, "spy/wordless_spy", "wordless_spy");
     auto room = env.room_id.empty() ? nullptr : registry.find(env.room_id);
     if (!room || room->info().game != "spy") {
       if (env.type == "join_room")
-        c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
-                            {"message", "Room not found"}, {"roomId", env.room_id}}));
+        c.outbox->send(msg({{"type", "join_room_response"},
+                            {"status", false},
+                            {"message", "Room not found"},
+                            {"roomId", env.room_id}}));
       c.outbox->send(msg({{"type", "spy_room_not_found"}, {"roomId", env.room_id}}));
       return;
     }
@@ -173,8 +199,10 @@ class RoomService::Impl {
     auto game = std::make_unique<games::skribble::SkribbleGame>(id, rules, skribble_words, seed());
     auto room = std::make_shared<Room>(ioc, id, "skribble", std::move(game), deps, wall_now_ms());
     if (!registry.insert(id, room)) {
-      c.outbox->send(msg({{"type", "create_room_response"}, {"status", false},
-                          {"message", "A room with this id already exists"}, {"roomId", id}}));
+      c.outbox->send(msg({{"type", "create_room_response"},
+                          {"status", false},
+                          {"message", "A room with this id already exists"},
+                          {"roomId", id}}));
       return;
     }
     post_message(*room, c.user, env);
@@ -185,8 +213,10 @@ class RoomService::Impl {
     if (env.type == "QUICK_JOIN_SKRIBBLE_ROOM") return quick_join(c, "skribble", nullptr);
     auto room = env.room_id.empty() ? nullptr : registry.find(env.room_id);
     if (!room || room->info().game != "skribble") {
-      c.outbox->send(msg({{"type", "join_room_response"}, {"status", false},
-                          {"message", "Room not found"}, {"roomId", env.room_id}}));
+      c.outbox->send(msg({{"type", "join_room_response"},
+                          {"status", false},
+                          {"message", "Room not found"},
+                          {"roomId", env.room_id}}));
       return;
     }
     if (env.type == "JOIN_SKRIBBLE_ROOM" && refuse_new_member(c, env.room_id)) return;
@@ -198,7 +228,8 @@ class RoomService::Impl {
     room->post(std::move(e), std::move(env.body));
   }
 
-  void post_to_rooms(const std::string& user, const std::vector<std::string>& rooms, games::Event::Kind kind) {
+  void post_to_rooms(const std::string& user, const std::vector<std::string>& rooms,
+                     games::Event::Kind kind) {
     for (const auto& id : rooms) {
       if (auto room = registry.find(id)) {
         games::Event e;
@@ -219,8 +250,10 @@ class RoomService::Impl {
       if (info.removed) continue;
       by_phase[{info.game, info.summary.phase}]++;
       players += info.summary.players;
-      if (now - info.last_activity > options.room_idle_timeout_ms) room->close("idle");
-      else if (info.finished_at != 0 && !info.summary.running && now - info.finished_at > options.room_finished_ttl_ms)
+      if (now - info.last_activity > options.room_idle_timeout_ms)
+        room->close("idle");
+      else if (info.finished_at != 0 && !info.summary.running &&
+               now - info.finished_at > options.room_finished_ttl_ms)
         room->close("finished");
     }
     for (auto& key : seen_phases) metrics.rooms.with({key.first, key.second}).set(0);
@@ -245,12 +278,13 @@ class RoomService::Impl {
           game = std::make_unique<games::spy::SpyGame>(std::move(state), spy_pairs);
         } else if (stored.game == "skribble") {
           key = "skribble";
-          game = std::make_unique<games::skribble::SkribbleGame>(games::skribble::state_from_json(snapshot),
-                                                                 skribble_words);
+          game = std::make_unique<games::skribble::SkribbleGame>(
+              games::skribble::state_from_json(snapshot), skribble_words);
         } else {
           throw std::runtime_error("unknown game \"" + stored.game + "\"");
         }
-        auto status = game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
+        auto status =
+            game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
         auto members = game->members();
         auto room = std::make_shared<Room>(ioc, stored.id, key, std::move(game), deps, now);
         if (!registry.insert(stored.id, room)) continue;
@@ -283,20 +317,23 @@ class RoomService::Impl {
 };
 
 RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
-                         UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics,
-                         Persistence* persistence)
+                         UserDirectory& directory, Presence& presence,
+                         metrics::ServerMetrics& metrics, Persistence* persistence)
     : impl_(std::make_unique<Impl>(ioc, options, directory, presence, metrics, persistence)) {}
 RoomService::~RoomService() = default;
 
 void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
   if (client.user.empty()) {
     impl_->metrics.client_errors.with({"not_identified"}).inc();
-    client.outbox->send(msg({{"type", "error"}, {"code", "not_identified"},
+    client.outbox->send(msg({{"type", "error"},
+                             {"code", "not_identified"},
                              {"message", "game messages need a userId"}}));
     return;
   }
-  if (env.family == Family::spy) impl_->handle_spy(client, env);
-  else impl_->handle_skribble(client, env, raw);
+  if (env.family == Family::spy)
+    impl_->handle_spy(client, env);
+  else
+    impl_->handle_skribble(client, env, raw);
 }
 
 void RoomService::disconnected(const std::string& user, const std::vector<std::string>& rooms) {
@@ -308,9 +345,15 @@ void RoomService::reconnected(const std::string& user, const std::vector<std::st
 void RoomService::grace_expired(const std::string& user, const std::vector<std::string>& rooms) {
   impl_->post_to_rooms(user, rooms, games::Event::Kind::leave);
 }
-void RoomService::sweep(Millis now) { impl_->sweep(now); }
-std::size_t RoomService::room_count() const { return impl_->registry.size(); }
-std::size_t RoomService::restore(store::StateStore& store) { return impl_->restore(store); }
+void RoomService::sweep(Millis now) {
+  impl_->sweep(now);
+}
+std::size_t RoomService::room_count() const {
+  return impl_->registry.size();
+}
+std::size_t RoomService::restore(store::StateStore& store) {
+  return impl_->restore(store);
+}
 
 void RoomService::flush_all(std::function<void()> done) {
   auto rooms = impl_->registry.all();
@@ -356,17 +399,23 @@ json::object RoomService::list_rooms(const RoomQuery& q, Millis now) const {
   std::size_t end = std::min(rows.size(), q.cursor + q.limit);
   for (std::size_t i = q.cursor; i < end; ++i) {
     const auto& r = rows[i];
-    out.push_back(json::object{{"roomId", r.id}, {"game", r.info.game}, {"phase", r.info.summary.phase},
-                               {"players", r.info.summary.players}, {"joinable", r.info.summary.joinable},
-                               {"running", r.info.summary.running}, {"ageMs", now - r.info.created_at},
+    out.push_back(json::object{{"roomId", r.id},
+                               {"game", r.info.game},
+                               {"phase", r.info.summary.phase},
+                               {"players", r.info.summary.players},
+                               {"joinable", r.info.summary.joinable},
+                               {"running", r.info.summary.running},
+                               {"ageMs", now - r.info.created_at},
                                {"idleMs", now - r.info.last_activity}});
   }
   json::object result{{"rooms", std::move(out)}, {"total", rows.size()}};
-  result["nextCursor"] = end < rows.size() ? json::value(std::to_string(end)) : json::value(nullptr);
+  result["nextCursor"] =
+      end < rows.size() ? json::value(std::to_string(end)) : json::value(nullptr);
   return result;
 }
 
-bool RoomService::inspect_room(const std::string& id, bool reveal, std::function<void(json::object)> done) {
+bool RoomService::inspect_room(const std::string& id, bool reveal,
+                               std::function<void(json::object)> done) {
   auto room = impl_->registry.find(id);
   if (!room) return false;
   room->inspect(reveal, std::move(done));
@@ -388,8 +437,12 @@ bool RoomService::kick_user(const std::string& user) {
   return true;
 }
 
-void RoomService::set_draining(bool on) { impl_->draining = on; }
-bool RoomService::draining() const { return impl_->draining.load(); }
+void RoomService::set_draining(bool on) {
+  impl_->draining = on;
+}
+bool RoomService::draining() const {
+  return impl_->draining.load();
+}
 
 json::object RoomService::stats() const {
   std::map<std::string, int> by_game;
@@ -403,8 +456,11 @@ json::object RoomService::stats() const {
   }
   json::object games;
   for (auto& [g, n] : by_game) games[g] = n;
-  return {{"rooms", impl_->registry.size()}, {"roomsByGame", std::move(games)}, {"runningGames", running},
-          {"players", players}, {"draining", impl_->draining.load()}};
+  return {{"rooms", impl_->registry.size()},
+          {"roomsByGame", std::move(games)},
+          {"runningGames", running},
+          {"players", players},
+          {"draining", impl_->draining.load()}};
 }
 
 }  // namespace roomctl::runtime

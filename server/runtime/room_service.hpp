@@ -39,7 +39,7 @@ struct RoomQuery {
   Millis idle_over_ms = -1;
   std::string sort = "id";  // id, age, idle, players
   std::size_t limit = 100;
-  std::size_t cursor = 0;   // offset into the sorted result
+  std::size_t cursor = 0;  // offset into the sorted result
 };
 
 class RoomService {
@@ -62,7 +62,8 @@ class RoomService {
   // Admin: the rooms matching `q`, as {rooms:[...], total, nextCursor}.
   boost::json::object list_rooms(const RoomQuery& q, Millis now) const;
   // Admin: false when there is no such room; else `done` gets the room's view later.
-  bool inspect_room(const std::string& id, bool reveal, std::function<void(boost::json::object)> done);
+  bool inspect_room(const std::string& id, bool reveal,
+                    std::function<void(boost::json::object)> done);
   bool close_room(const std::string& id, const std::string& reason);
   // Admin: the user leaves every room at once and its connection is closed (4003).
   bool kick_user(const std::string& user);

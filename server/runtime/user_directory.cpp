@@ -4,7 +4,8 @@
 
 namespace roomctl::runtime {
 
-UserDirectory::BindResult UserDirectory::bind(const std::string& user, std::shared_ptr<Outbox> conn) {
+UserDirectory::BindResult UserDirectory::bind(const std::string& user,
+                                              std::shared_ptr<Outbox> conn) {
   std::lock_guard lock(mutex_);
   BindResult r;
   auto [it, inserted] = users_.try_emplace(user);
@@ -49,8 +50,8 @@ std::vector<UserDirectory::Expired> UserDirectory::expire(Millis now, Millis gra
   return out;
 }
 
-void UserDirectory::restore_offline(const std::string& user, const std::string& room, UserStatus status,
-                                    Millis now) {
+void UserDirectory::restore_offline(const std::string& user, const std::string& room,
+                                    UserStatus status, Millis now) {
   std::lock_guard lock(mutex_);
   auto [it, inserted] = users_.try_emplace(user);
   User& u = it->second;
@@ -75,7 +76,9 @@ std::shared_ptr<Outbox> UserDirectory::connection(const std::string& user) {
   return it == users_.end() ? nullptr : it->second.conn;
 }
 
-bool UserDirectory::online(const std::string& user) { return connection(user) != nullptr; }
+bool UserDirectory::online(const std::string& user) {
+  return connection(user) != nullptr;
+}
 
 bool UserDirectory::known(const std::string& user) {
   std::lock_guard lock(mutex_);

@@ -23,10 +23,10 @@ using games::UserStatus;
 class UserDirectory {
  public:
   struct BindResult {
-    bool reconnect = false;             // the user was known (in grace, or a takeover)
-    std::shared_ptr<Outbox> replaced;   // the previous connection, to be closed
+    bool reconnect = false;            // the user was known (in grace, or a takeover)
+    std::shared_ptr<Outbox> replaced;  // the previous connection, to be closed
     UserStatus status = UserStatus::idle;
-    std::vector<std::string> rooms;     // rooms whose seats the user takes back
+    std::vector<std::string> rooms;  // rooms whose seats the user takes back
   };
   struct Expired {
     std::string user;
@@ -36,12 +36,14 @@ class UserDirectory {
   BindResult bind(const std::string& user, std::shared_ptr<Outbox> conn);
   // Marks the user offline if `conn_id` is still its connection. Returns false if it was not
   // (the user already moved to a newer socket), in which case nothing changes.
-  bool unbind(const std::string& user, std::uint64_t conn_id, Millis now, std::vector<std::string>& rooms);
+  bool unbind(const std::string& user, std::uint64_t conn_id, Millis now,
+              std::vector<std::string>& rooms);
   // Users offline since before `now - grace` are forgotten; their rooms must run the leave logic.
   std::vector<Expired> expire(Millis now, Millis grace);
 
   // After a restart: a seated member starts disconnected, within its reconnect grace from `now`.
-  void restore_offline(const std::string& user, const std::string& room, UserStatus status, Millis now);
+  void restore_offline(const std::string& user, const std::string& room, UserStatus status,
+                       Millis now);
 
   bool send(const std::string& user, const Frame& frame);
   std::shared_ptr<Outbox> connection(const std::string& user);

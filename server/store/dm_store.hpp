@@ -12,8 +12,8 @@
 namespace roomctl::store {
 
 struct QueuedMessage {
-  std::int64_t seq;       // increasing per receiver; ack(up_to) removes seq <= up_to
-  std::string payload;    // the JSON text to deliver
+  std::int64_t seq;     // increasing per receiver; ack(up_to) removes seq <= up_to
+  std::string payload;  // the JSON text to deliver
 };
 
 class DmStore {
@@ -21,7 +21,8 @@ class DmStore {
   virtual ~DmStore() = default;
   // Appends to the receiver's queue and refreshes the queue's expiry to now + ttl (ORIG: Redis
   // EXPIRE on every push).
-  virtual void push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl) = 0;
+  virtual void push(const std::string& receiver, const std::string& payload, Millis now,
+                    Millis ttl) = 0;
   // The receiver's unexpired queue, oldest first.
   virtual std::vector<QueuedMessage> pending(const std::string& receiver, Millis now) = 0;
   virtual void ack(const std::string& receiver, std::int64_t up_to_seq) = 0;

@@ -11,7 +11,8 @@ namespace roomctl::store {
 
 class MemoryDmStore : public DmStore {
  public:
-  void push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl) override;
+  void push(const std::string& receiver, const std::string& payload, Millis now,
+            Millis ttl) override;
   std::vector<QueuedMessage> pending(const std::string& receiver, Millis now) override;
   void ack(const std::string& receiver, std::int64_t up_to_seq) override;
   std::size_t purge_expired(Millis now) override;

@@ -11,8 +11,12 @@ namespace roomctl::store {
 
 class MemoryStore : public StateStore {
  public:
-  void push(const std::string& r, const std::string& p, Millis now, Millis ttl) override { dms_.push(r, p, now, ttl); }
-  std::vector<QueuedMessage> pending(const std::string& r, Millis now) override { return dms_.pending(r, now); }
+  void push(const std::string& r, const std::string& p, Millis now, Millis ttl) override {
+    dms_.push(r, p, now, ttl);
+  }
+  std::vector<QueuedMessage> pending(const std::string& r, Millis now) override {
+    return dms_.pending(r, now);
+  }
   void ack(const std::string& r, std::int64_t seq) override { dms_.ack(r, seq); }
   std::size_t purge_expired(Millis now) override { return dms_.purge_expired(now); }
   std::size_t size() override { return dms_.size(); }

@@ -18,7 +18,8 @@ std::unique_ptr<StateStore> open_store(const std::string& url) {
       full = true;
       path = path.substr(0, q);
     }
-    if (path.empty()) throw std::runtime_error("store.url \"" + url + "\": sqlite needs a file path");
+    if (path.empty())
+      throw std::runtime_error("store.url \"" + url + "\": sqlite needs a file path");
     return std::make_unique<SqliteStore>(path, full);
   }
   if (url.rfind("redis://", 0) == 0) {
@@ -34,7 +35,9 @@ std::unique_ptr<StateStore> open_store(const std::string& url) {
       if (param.key == "prefix") prefix = std::string(param.value);
     return std::make_unique<RedisStore>(host, port, db, prefix);
   }
-  throw std::runtime_error("store.url \"" + url + "\": unsupported store (memory://, sqlite://PATH, redis://HOST:PORT/DB)");
+  throw std::runtime_error(
+      "store.url \"" + url +
+      "\": unsupported store (memory://, sqlite://PATH, redis://HOST:PORT/DB)");
 }
 
 }  // namespace roomctl::store

@@ -14,7 +14,9 @@ struct ReplyDeleter {
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
-std::string as_string(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : ""; }
+std::string as_string(const redisReply* r) {
+  return r && r->str ? std::string(r->str, r->len) : "";
+}
 }  // namespace
 
 RedisStore::RedisStore(std::string host, int port, int db, std::string prefix)
@@ -27,7 +29,9 @@ RedisStore::RedisStore(std::string host, int port, int db, std::string prefix)
   }
 }
 
-RedisStore::~RedisStore() { disconnect(); }
+RedisStore::~RedisStore() {
+  disconnect();
+}
 
 std::string RedisStore::describe() const {
   return "redis://" + host_ + ":" + std::to_string(port_) + "/" + std::to_string(db_);

@@ -2,8 +2,8 @@
 // (a room batch is one MULTI/EXEC); keys live under a prefix (default "roomctl:"):
 //   <prefix>room:<id>        the room's game and snapshot ("<game>\n<json>")
 //   <prefix>rooms            set of stored room ids
-//   <prefix>messages:<user>  DM queue (ORIG's key name), entries "<seq> <json>", EXPIRE refreshed on push
-//   <prefix>dmseq            DM sequence counter
+//   <prefix>messages:<user>  DM queue (ORIG's key name), entries "<seq> <json>", EXPIRE refreshed
+//   on push <prefix>dmseq            DM sequence counter
 // When Redis is unreachable every call throws (callers retry or report) and healthy() is false;
 // the connection is re-established with exponential backoff (100 ms .. 2 s).
 #pragma once
@@ -23,7 +23,8 @@ class RedisStore : public StateStore {
   RedisStore(std::string host, int port, int db, std::string prefix);
   ~RedisStore() override;
 
-  void push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl) override;
+  void push(const std::string& receiver, const std::string& payload, Millis now,
+            Millis ttl) override;
   std::vector<QueuedMessage> pending(const std::string& receiver, Millis now) override;
   void ack(const std::string& receiver, std::int64_t up_to_seq) override;
   std::size_t purge_expired(Millis) override { return 0; }  // Redis expires queues itself

@@ -38,10 +38,13 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
 }
 }  // namespace
 
-int SqliteStore::schema_version() { return static_cast<int>(std::size(kMigrations)); }
+int SqliteStore::schema_version() {
+  return static_cast<int>(std::size(kMigrations));
+}
 
 SqliteStore::SqliteStore(const std::string& path, bool full_sync) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK)
     fail("open");
   sqlite3_busy_timeout(db_, 5000);
@@ -51,7 +54,8 @@ SqliteStore::SqliteStore(const std::string& path, bool full_sync) : path_(path) 
   migrate();
   push_ = prepare("INSERT INTO dm_queue (receiver, payload, expires_at) VALUES (?1, ?2, ?3)");
   refresh_ = prepare("UPDATE dm_queue SET expires_at = ?2 WHERE receiver = ?1");
-  pending_ = prepare("SELECT seq, payload FROM dm_queue WHERE receiver = ?1 AND expires_at > ?2 ORDER BY seq");
+  pending_ = prepare(
+      "SELECT seq, payload FROM dm_queue WHERE receiver = ?1 AND expires_at > ?2 ORDER BY seq");
   ack_ = prepare("DELETE FROM dm_queue WHERE receiver = ?1 AND seq <= ?2");
   purge_ = prepare("DELETE FROM dm_queue WHERE expires_at <= ?1");
   count_ = prepare("SELECT COUNT(*) FROM dm_queue");
@@ -64,13 +68,15 @@ SqliteStore::SqliteStore(const std::string& path, bool full_sync) : path_(path) 
 }
 
 SqliteStore::~SqliteStore() {
-  for (auto* s : {push_, refresh_, pending_, ack_, purge_, count_, put_room_, del_room_, load_rooms_})
+  for (auto* s :
+       {push_, refresh_, pending_, ack_, purge_, count_, put_room_, del_room_, load_rooms_})
     sqlite3_finalize(s);
   sqlite3_close(db_);
 }
 
 void SqliteStore::fail(const char* what) {
-  std::string msg = std::string("sqlite ") + what + " (" + path_ + "): " + (db_ ? sqlite3_errmsg(db_) : "no database");
+  std::string msg = std::string("sqlite ") + what + " (" + path_ +
+                    "): " + (db_ ? sqlite3_errmsg(db_) : "no database");
   throw std::runtime_error(msg);
 }
 
@@ -85,7 +91,8 @@ void SqliteStore::exec(const char* sql) {
 
 sqlite3_stmt* SqliteStore::prepare(const char* sql) {
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) fail("prepare");
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+    fail("prepare");
   return s;
 }
 
@@ -95,7 +102,8 @@ void SqliteStore::migrate() {
   sqlite3_finalize(s);
   if (version > schema_version())
     throw std::runtime_error("sqlite (" + path_ + "): schema version " + std::to_string(version) +
-                             " is newer than this roomctl (" + std::to_string(schema_version()) + ")");
+                             " is newer than this roomctl (" + std::to_string(schema_version()) +
+                             ")");
   for (int v = version; v < schema_version(); ++v) {
     exec("BEGIN IMMEDIATE");
     try {
@@ -109,7 +117,8 @@ void SqliteStore::migrate() {
   }
 }
 
-void SqliteStore::push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl) {
+void SqliteStore::push(const std::string& receiver, const std::string& payload, Millis now,
+                       Millis ttl) {
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
@@ -166,7 +175,9 @@ std::size_t SqliteStore::purge_expired(Millis now) {
 std::size_t SqliteStore::size() {
   std::lock_guard lock(mutex_);
   Reset r{count_};
-  return sqlite3_step(count_) == SQLITE_ROW ? static_cast<std::size_t>(sqlite3_column_int64(count_, 0)) : 0;
+  return sqlite3_step(count_) == SQLITE_ROW
+             ? static_cast<std::size_t>(sqlite3_column_int64(count_, 0))
+             : 0;
 }
 
 void SqliteStore::write_rooms(const RoomBatch& batch) {

@@ -19,7 +19,8 @@ class SqliteStore : public StateStore {
   explicit SqliteStore(const std::string& path, bool full_sync = false);
   ~SqliteStore() override;
 
-  void push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl) override;
+  void push(const std::string& receiver, const std::string& payload, Millis now,
+            Millis ttl) override;
   std::vector<QueuedMessage> pending(const std::string& receiver, Millis now) override;
   void ack(const std::string& receiver, std::int64_t up_to_seq) override;
   std::size_t purge_expired(Millis now) override;

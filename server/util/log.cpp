@@ -14,10 +14,14 @@ std::mutex g_mutex;
 
 const char* name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "?";
 }
@@ -42,7 +46,9 @@ void append_value(std::string& out, const std::string& v) {
 }
 }  // namespace
 
-void set_level(Level level) { g_level = static_cast<int>(level); }
+void set_level(Level level) {
+  g_level = static_cast<int>(level);
+}
 
 bool parse_level(std::string_view text, Level& out) {
   for (Level l : {Level::debug, Level::info, Level::warn, Level::error}) {
@@ -54,7 +60,9 @@ bool parse_level(std::string_view text, Level& out) {
   return false;
 }
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
@@ -63,7 +71,7 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
   std::time_t secs = ms / 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char ts[40];
+  char ts[64];
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));

@@ -18,9 +18,17 @@ bool enabled(Level level);
 using Field = std::pair<std::string_view, std::string>;
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
-inline void debug(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::debug, e, f); }
-inline void info(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::info, e, f); }
-inline void warn(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::warn, e, f); }
-inline void error(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::error, e, f); }
+inline void debug(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::debug, e, f);
+}
+inline void info(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::info, e, f);
+}
+inline void warn(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::warn, e, f);
+}
+inline void error(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::error, e, f);
+}
 
 }  // namespace roomctl::log

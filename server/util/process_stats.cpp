@@ -25,7 +25,8 @@ double process_cpu_seconds() {
   if (close == std::string::npos) return 0;
   // Fields after the command: state(3) ... utime(14) stime(15).
   unsigned long utime = 0, stime = 0;
-  std::sscanf(all.c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
+  std::sscanf(all.c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+              &utime, &stime);
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 

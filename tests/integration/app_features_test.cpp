@@ -64,17 +64,20 @@ TEST_CASE("a direct message to an online user is forwarded verbatim", "[dm]") {
   auto bob = connect_user(server.port(), "bob");
   std::string msg = dm("alice", "bob", "hi bob");
   alice->send(msg);
-  auto got = bob->recv_until([](const std::string& m) { return m.find("hi bob") != std::string::npos; });
+  auto got =
+      bob->recv_until([](const std::string& m) { return m.find("hi bob") != std::string::npos; });
   REQUIRE(got);
   CHECK(*got == msg);
 }
 
-TEST_CASE("direct messages to an offline user are queued and delivered in order on app_opened", "[dm]") {
+TEST_CASE("direct messages to an offline user are queued and delivered in order on app_opened",
+          "[dm]") {
   ServerProcess server;
   auto alice = connect_user(server.port(), "alice");
   for (int i = 1; i <= 5; ++i) alice->send(dm("alice", "carol", "m" + std::to_string(i)));
   // Wait until all five are queued.
-  for (int i = 0; i < 100 && server.metric("roomctl_dm_queued_total") < 5; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 100 && server.metric("roomctl_dm_queued_total") < 5; ++i)
+    std::this_thread::sleep_for(20ms);
   REQUIRE(server.metric("roomctl_dm_queued_total") == 5);
 
   auto carol = connect_client(server.port());
@@ -87,7 +90,8 @@ TEST_CASE("direct messages to an offline user are queued and delivered in order 
     CHECK(str(o, "userId") == "alice");
   }
   // Delivered and acknowledged: a second app_opened delivers nothing.
-  for (int i = 0; i < 100 && server.metric("roomctl_dm_delivered_total") < 5; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 100 && server.metric("roomctl_dm_delivered_total") < 5; ++i)
+    std::this_thread::sleep_for(20ms);
   CHECK(server.metric("roomctl_dm_delivered_total") == 5);
   carol->send(R"({"EventFrom":"App","type":"app_opened","userId":"carol"})");
   CHECK_FALSE(carol->recv_until(of_type("queued_message"), 300ms));
@@ -97,7 +101,8 @@ TEST_CASE("friend request and accept are relayed with ORIG's field names", "[fri
   ServerProcess server;
   auto alice = connect_user(server.port(), "alice");
   auto bob = connect_user(server.port(), "bob");
-  alice->send(R"({"EventFrom":"Friend","type":"request","senderUserId":"alice","receiverUserId":"bob","senderName":"Alice"})");
+  alice->send(
+      R"({"EventFrom":"Friend","type":"request","senderUserId":"alice","receiverUserId":"bob","senderName":"Alice"})");
   auto req = bob->recv_until(of_type("friend_request"));
   REQUIRE(req);
   auto r = J(*req);
@@ -105,7 +110,8 @@ TEST_CASE("friend request and accept are relayed with ORIG's field names", "[fri
   CHECK(str(r, "reciverUserId") == "bob");
   CHECK(str(r, "senderName") == "Alice");
 
-  bob->send(R"({"EventFrom":"Friend","type":"accept","reciverUserId":"bob","senderUserId":"alice"})");
+  bob->send(
+      R"({"EventFrom":"Friend","type":"accept","reciverUserId":"bob","senderUserId":"alice"})");
   auto acc = alice->recv_until(of_type("friend_accept"));
   REQUIRE(acc);
   CHECK(str(J(*acc), "reciverUserId") == "bob");
@@ -116,13 +122,15 @@ TEST_CASE("invite_friend is relayed as is, or answered friend_not_found", "[frie
   ServerProcess server;
   auto alice = connect_user(server.port(), "alice");
   auto bob = connect_user(server.port(), "bob");
-  std::string invite = R"({"EventFrom":"SpyGame","type":"invite_friend","userId":"alice","FriendUserId":"bob","roomId":"r1"})";
+  std::string invite =
+      R"({"EventFrom":"SpyGame","type":"invite_friend","userId":"alice","FriendUserId":"bob","roomId":"r1"})";
   alice->send(invite);
   auto got = bob->recv_until(of_type("invite_friend"));
   REQUIRE(got);
   CHECK(*got == invite);
 
-  alice->send(R"({"EventFrom":"SkribbleGame","type":"invite_friend","userId":"alice","FriendUserId":"nobody"})");
+  alice->send(
+      R"({"EventFrom":"SkribbleGame","type":"invite_friend","userId":"alice","FriendUserId":"nobody"})");
   CHECK(alice->recv_until(of_type("friend_not_found")));
 }
 

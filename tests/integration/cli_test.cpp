@@ -26,7 +26,8 @@ TEST_CASE("roomctl check prints the effective configuration with precedence", "[
   std::ofstream(path) << "limits:\n  max_rooms: 10\n  max_connections: 5\n";
   setenv("ROOMCTL_LIMITS_MAX_CONNECTIONS", "6", 1);
   std::string out;
-  int rc = run_command({ROOMCTL_BINARY, "check", "--profile", path, "--set", "limits.max_chat_length=77"}, out);
+  int rc = run_command(
+      {ROOMCTL_BINARY, "check", "--profile", path, "--set", "limits.max_chat_length=77"}, out);
   unsetenv("ROOMCTL_LIMITS_MAX_CONNECTIONS");
   CHECK(rc == 0);
   CHECK(out.find("max_rooms: 10") != std::string::npos);        // YAML over default
@@ -62,6 +63,8 @@ TEST_CASE("the shipped profiles are valid", "[cli]") {
   for (const char* p : {"profiles/serve/default.yaml", "profiles/serve/production.yaml"}) {
     std::string out;
     INFO(p);
-    CHECK(run_command({ROOMCTL_BINARY, "check", "--profile", std::string(ROOMCTL_SOURCE_DIR) + "/" + p}, out) == 0);
+    CHECK(run_command(
+              {ROOMCTL_BINARY, "check", "--profile", std::string(ROOMCTL_SOURCE_DIR) + "/" + p},
+              out) == 0);
   }
 }

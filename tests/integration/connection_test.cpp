@@ -41,7 +41,8 @@ TEST_CASE("bad input gets an error with a code and the connection stays", "[conn
       {R"({"EventFrom":"Nope","type":"x"})", "unknown_event_from"},
       {R"({"EventFrom":"App","type":"no_such_type","userId":"u1"})", "unknown_type"},
       {R"({"type":"hello"})", "missing_event_from"},
-      {R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"u1","receiverID":5})", "bad_field"},
+      {R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"u1","receiverID":5})",
+       "bad_field"},
   };
   for (const auto& tc : cases) {
     INFO(tc.input);
@@ -89,7 +90,8 @@ TEST_CASE("the message rate limit answers rate_limited, then closes a flooder wi
   CHECK(server.metric(R"(roomctl_refusals_total{limit="message_rate"})") >= 4);
 }
 
-TEST_CASE("max connections: the connection over the limit is closed with 1013", "[connection][limits]") {
+TEST_CASE("max connections: the connection over the limit is closed with 1013",
+          "[connection][limits]") {
   ServerProcess server({"limits.max_connections=2"});
   auto a = connect_client(server.port());
   auto b = connect_client(server.port());
@@ -108,13 +110,15 @@ TEST_CASE("a connection cannot speak for another user (user_mismatch)", "[connec
   REQUIRE(reply);
   CHECK(str(J(*reply), "code") == "user_mismatch");
   // Friend requests carry the speaker in senderUserId: spoofing it is refused too.
-  alice->send(R"({"EventFrom":"Friend","type":"request","senderUserId":"bob","receiverUserId":"carol","senderName":"B"})");
+  alice->send(
+      R"({"EventFrom":"Friend","type":"request","senderUserId":"bob","receiverUserId":"carol","senderName":"B"})");
   reply = alice->recv_until(of_type("error"));
   REQUIRE(reply);
   CHECK(str(J(*reply), "code") == "user_mismatch");
 }
 
-TEST_CASE("the same userId on a new socket takes over and the old socket gets 4001", "[connection][identity]") {
+TEST_CASE("the same userId on a new socket takes over and the old socket gets 4001",
+          "[connection][identity]") {
   ServerProcess server;
   auto first = connect_user(server.port(), "alice");
   auto second = connect_user(server.port(), "alice");
@@ -137,7 +141,9 @@ TEST_CASE("a slow reader is closed as a slow consumer (4002)", "[connection][lim
   auto sender = connect_user(server.port(), "sender");
   std::string pad(2000, 'x');
   for (int i = 0; i < 3000; ++i)
-    sender->send(R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"sender","receiverID":"slow","m":")" + pad + "\"}");
+    sender->send(
+        R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"sender","receiverID":"slow","m":")" +
+        pad + "\"}");
   bool closed = false;
   for (int i = 0; i < 100 && !closed; ++i) {
     closed = server.metric("roomctl_slow_consumer_closes_total") >= 1;

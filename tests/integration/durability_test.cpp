@@ -17,7 +17,8 @@ namespace json = boost::json;
 
 namespace {
 struct TempDb {
-  std::string path = "/tmp/roomctl-durable-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".db";
+  std::string path =
+      "/tmp/roomctl-durable-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".db";
   static inline int counter = 0;
   std::string url() const { return "store.url=sqlite://" + path; }
   ~TempDb() {
@@ -28,7 +29,8 @@ struct TempDb {
 std::string own_word(Player& p) {
   p.pump(std::chrono::milliseconds(0));
   for (auto& o : p.all)
-    if (str(o, "type") == "spy" || str(o, "type") == "civilianWord") return str(o, "type") + ":" + str(o, "word");
+    if (str(o, "type") == "spy" || str(o, "type") == "civilianWord")
+      return str(o, "type") + ":" + str(o, "word");
   return "";
 }
 
@@ -39,7 +41,8 @@ std::unique_ptr<Player> reconnect(std::uint16_t port, const std::string& user) {
 }
 }  // namespace
 
-TEST_CASE("restart: a spy game survives SIGTERM with the same words, phase and speaker", "[durability]") {
+TEST_CASE("restart: a spy game survives SIGTERM with the same words, phase and speaker",
+          "[durability]") {
   TempDb db;
   std::vector<std::string> opts{db.url(), "games.time_scale=0.2", "server.reconnect_grace=5s"};
   std::vector<std::string> users{"sa", "sb", "sc"};
@@ -86,12 +89,14 @@ TEST_CASE("restart: a spy game survives SIGTERM with the same words, phase and s
     auto s = back[0]->next("speak_statement");
     REQUIRE(s);
     for (auto& p : back)
-      if (p->user == str(*s, "currentSpeaker")) p->spy("skip_speaking_statement", {{"roomId", "keep"}});
+      if (p->user == str(*s, "currentSpeaker"))
+        p->spy("skip_speaking_statement", {{"roomId", "keep"}});
   }
   CHECK(back[0]->next("start_voting", 10s));
 }
 
-TEST_CASE("restart: a skribble game survives SIGTERM with word, scores, strokes and time", "[durability]") {
+TEST_CASE("restart: a skribble game survives SIGTERM with word, scores, strokes and time",
+          "[durability]") {
   TempDb db;
   std::vector<std::string> opts{db.url(), "games.time_scale=0.2", "server.reconnect_grace=5s"};
   std::string word;
@@ -140,7 +145,8 @@ TEST_CASE("restart: a skribble game survives SIGTERM with word, scores, strokes 
 
 TEST_CASE("crash: kill -9 loses at most the flush window", "[durability]") {
   TempDb db;
-  std::vector<std::string> opts{db.url(), "games.time_scale=0.2", "server.reconnect_grace=5s", "store.flush_interval=50ms"};
+  std::vector<std::string> opts{db.url(), "games.time_scale=0.2", "server.reconnect_grace=5s",
+                                "store.flush_interval=50ms"};
   {
     ServerProcess server(opts);
     Player a(server.port(), "ca"), b(server.port(), "cb");
@@ -152,7 +158,7 @@ TEST_CASE("crash: kill -9 loses at most the flush window", "[durability]") {
     std::string word = str(*a.next("WORD"), "word");
     REQUIRE(b.next("SECOND_TIMER"));
     b.skribble("SKRIBBLE_MESSAGE", {{"roomId", "crash"}, {"message", word}});
-    REQUIRE(b.next("ROUND_END"));  // the only guesser guessed: the turn ended
+    REQUIRE(b.next("ROUND_END"));        // the only guesser guessed: the turn ended
     std::this_thread::sleep_for(300ms);  // past the 50 ms flush window
     server.signal(SIGKILL);
     server.wait();
@@ -168,15 +174,18 @@ TEST_CASE("crash: kill -9 loses at most the flush window", "[durability]") {
   CHECK(str(*snap, "phase") != "lobby");
 }
 
-TEST_CASE("crash: DMs queued for an offline user survive kill -9 and arrive in order", "[durability]") {
+TEST_CASE("crash: DMs queued for an offline user survive kill -9 and arrive in order",
+          "[durability]") {
   TempDb db;
   {
     ServerProcess server({db.url()});
     auto alice = connect_user(server.port(), "alice");
     for (int i = 1; i <= 4; ++i)
-      alice->send(R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"alice","receiverID":"zed","n":)" +
-                  std::to_string(i) + "}");
-    for (int i = 0; i < 100 && server.metric("roomctl_dm_queued_total") < 4; ++i) std::this_thread::sleep_for(20ms);
+      alice->send(
+          R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"alice","receiverID":"zed","n":)" +
+          std::to_string(i) + "}");
+    for (int i = 0; i < 100 && server.metric("roomctl_dm_queued_total") < 4; ++i)
+      std::this_thread::sleep_for(20ms);
     REQUIRE(server.metric("roomctl_dm_queued_total") == 4);
     server.signal(SIGKILL);
     server.wait();
@@ -191,10 +200,12 @@ TEST_CASE("crash: DMs queued for an offline user survive kill -9 and arrive in o
   }
 }
 
-TEST_CASE("redis outage: the game goes on, readyz flips to 503 and back, the snapshot is current after",
-          "[durability][redis]") {
+TEST_CASE(
+    "redis outage: the game goes on, readyz flips to 503 and back, the snapshot is current after",
+    "[durability][redis]") {
   RedisProcess redis;
-  ServerProcess server({"store.url=" + redis.url(0), "games.time_scale=0.1", "rooms.sweep_interval=50ms"});
+  ServerProcess server(
+      {"store.url=" + redis.url(0), "games.time_scale=0.1", "rooms.sweep_interval=50ms"});
   CHECK(http_get(server.admin_port(), "/readyz").status == 200);
   std::vector<std::unique_ptr<Player>> ps;
   for (const char* u : {"ra", "rb", "rc"}) ps.push_back(std::make_unique<Player>(server.port(), u));

@@ -87,7 +87,8 @@ TEST_CASE("inspect: rooms list with filters and paging, JSON output", "[inspect]
 }
 
 TEST_CASE("inspect: room detail of running games reveals no secret without reveal", "[inspect]") {
-  ServerProcess server({std::string("admin.token=") + kToken, "games.time_scale=0.5", "admin.allow_reveal=true"});
+  ServerProcess server(
+      {std::string("admin.token=") + kToken, "games.time_scale=0.5", "admin.allow_reveal=true"});
   Live live(server.port());
   Inspect in{server.admin_port()};
   auto sk = in.json_of({"room", "skroom"});
@@ -111,7 +112,8 @@ TEST_CASE("inspect: room detail of running games reveals no secret without revea
 TEST_CASE("inspect: reveal needs admin.allow_reveal", "[inspect]") {
   ServerProcess server({std::string("admin.token=") + kToken});
   Live live(server.port());
-  auto r = http_get(server.admin_port(), "/admin/rooms/skroom?reveal=true", std::string("Bearer ") + kToken);
+  auto r = http_get(server.admin_port(), "/admin/rooms/skroom?reveal=true",
+                    std::string("Bearer ") + kToken);
   CHECK(r.status == 403);
   CHECK(r.body.find(live.word) == std::string::npos);
 }

@@ -17,16 +17,21 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-std::string smoke() { return std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/smoke.yaml"; }
-std::string target(const ServerProcess& s) { return "target=ws://127.0.0.1:" + std::to_string(s.port()) + "/"; }
+std::string smoke() {
+  return std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/smoke.yaml";
+}
+std::string target(const ServerProcess& s) {
+  return "target=ws://127.0.0.1:" + std::to_string(s.port()) + "/";
+}
 }  // namespace
 
-TEST_CASE("loadtest smoke: both games complete, no violations, a valid report, exit 0", "[loadtest]") {
+TEST_CASE("loadtest smoke: both games complete, no violations, a valid report, exit 0",
+          "[loadtest]") {
   ServerProcess server({"games.time_scale=0.05"});
   std::string report = "/tmp/roomctl-report-" + std::to_string(getpid()) + ".json";
   std::string out;
-  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", target(server), "--workers", "2",
-                        "--report", report},
+  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", target(server),
+                        "--workers", "2", "--report", report},
                        out);
   INFO(out);
   CHECK(rc == 0);
@@ -43,7 +48,8 @@ TEST_CASE("loadtest smoke: both games complete, no violations, a valid report, e
   CHECK_FALSE(c.contains("invariant_violations"));
   CHECK(r.at("invariantViolations").as_object().empty());
   const auto& lat = r.at("latencySeconds").as_object();
-  for (const char* h : {"connect_latency", "join_latency", "game_start_latency", "chat_rtt", "fanout_latency"}) {
+  for (const char* h :
+       {"connect_latency", "join_latency", "game_start_latency", "chat_rtt", "fanout_latency"}) {
     INFO(h);
     REQUIRE(lat.contains(h));
     CHECK(lat.at(h).at("count").as_int64() > 0);
@@ -51,7 +57,8 @@ TEST_CASE("loadtest smoke: both games complete, no violations, a valid report, e
   }
   CHECK(c.at("dm_received").as_int64() > 0);
   CHECK(c.at("friend_accepts_received").as_int64() > 0);
-  CHECK(c.at("dm_queued_received").as_int64() >= c.at("dm_sent_offline").as_int64());  // at least once
+  CHECK(c.at("dm_queued_received").as_int64() >=
+        c.at("dm_sent_offline").as_int64());  // at least once
   // The server saw the same games.
   CHECK(server.metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") >= 1);
 }
@@ -59,8 +66,9 @@ TEST_CASE("loadtest smoke: both games complete, no violations, a valid report, e
 TEST_CASE("loadtest: an impossible threshold exits 3", "[loadtest]") {
   ServerProcess server({"games.time_scale=0.05"});
   std::string out;
-  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", target(server), "--set", "duration=1s",
-                        "--set", "mix.spy=1", "--set", "mix.skribble=0", "--set", "thresholds.join_latency.p99=<1us"},
+  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", target(server),
+                        "--set", "duration=1s", "--set", "mix.spy=1", "--set", "mix.skribble=0",
+                        "--set", "thresholds.join_latency.p99=<1us"},
                        out);
   INFO(out);
   CHECK(rc == 3);
@@ -75,21 +83,23 @@ TEST_CASE("loadtest: /metrics while running has roomctl_loadtest_* histograms", 
     for (int i = 0; i < 100; ++i) {
       std::this_thread::sleep_for(100ms);
       auto r = http_get(port, "/metrics");
-      if (r.status == 200 && r.body.find("roomctl_loadtest_fanout_latency_seconds_bucket") != std::string::npos) {
+      if (r.status == 200 &&
+          r.body.find("roomctl_loadtest_fanout_latency_seconds_bucket") != std::string::npos) {
         metrics = r.body;
         return;
       }
     }
   });
   std::string out;
-  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", target(server), "--set",
-                        "metrics.listen=127.0.0.1:" + std::to_string(port)},
+  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", target(server),
+                        "--set", "metrics.listen=127.0.0.1:" + std::to_string(port)},
                        out);
   scraper.join();
   INFO(out);
   CHECK(rc == 0);
   REQUIRE_FALSE(metrics.empty());
-  CHECK(metrics.find("# TYPE roomctl_loadtest_fanout_latency_seconds histogram") != std::string::npos);
+  CHECK(metrics.find("# TYPE roomctl_loadtest_fanout_latency_seconds histogram") !=
+        std::string::npos);
   CHECK(metrics.find("roomctl_loadtest_messages_sent_total") != std::string::npos);
   char path[] = "/tmp/roomctl-ltmetrics-XXXXXX";
   int fd = mkstemp(path);
@@ -103,7 +113,8 @@ TEST_CASE("loadtest: /metrics while running has roomctl_loadtest_* histograms", 
 
 TEST_CASE("loadtest: bad profiles and thresholds exit 2", "[loadtest]") {
   std::string out;
-  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--set", "thresholds.fanout_latency.p99=fast"}, out) == 2);
+  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--set", "thresholds.fanout_latency.p99=fast"},
+                    out) == 2);
   CHECK(out.find("thresholds.fanout_latency.p99") != std::string::npos);
   out.clear();
   CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--set", "target=http://x/"}, out) == 2);
@@ -114,6 +125,7 @@ TEST_CASE("loadtest: bad profiles and thresholds exit 2", "[loadtest]") {
     // Every shipped profile parses (the target is unreachable: that is a run-time failure, not 2).
     std::string path = std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/" + p + ".yaml";
     INFO(p);
-    CHECK(run_command({ROOMCTL_BINARY, "check", "--kind", "loadtest", "--profile", path}, out) == 0);
+    CHECK(run_command({ROOMCTL_BINARY, "check", "--kind", "loadtest", "--profile", path}, out) ==
+          0);
   }
 }

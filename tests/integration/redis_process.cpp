@@ -29,9 +29,13 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-RedisProcess::RedisProcess() : port_(free_port()) { start(); }
+RedisProcess::RedisProcess() : port_(free_port()) {
+  start();
+}
 
-RedisProcess::~RedisProcess() { stop(); }
+RedisProcess::~RedisProcess() {
+  stop();
+}
 
 void RedisProcess::start() {
   pid_ = fork();
@@ -40,8 +44,8 @@ void RedisProcess::start() {
     dup2(devnull, 1);
     dup2(devnull, 2);
     std::string port = std::to_string(port_);
-    execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-           "--appendonly", "no", "--protected-mode", "no", static_cast<char*>(nullptr));
+    execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
+           "", "--appendonly", "no", "--protected-mode", "no", static_cast<char*>(nullptr));
     _exit(127);
   }
   for (int i = 0; i < 200; ++i) {

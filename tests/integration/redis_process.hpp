@@ -1,9 +1,9 @@
 // Test harness: a real redis-server on a free loopback port, no persistence, killed at the end.
 #pragma once
 
+#include <sys/types.h>
 #include <cstdint>
 #include <string>
-#include <sys/types.h>
 
 namespace roomctl::test {
 
@@ -16,7 +16,9 @@ class RedisProcess {
   void stop();   // SIGKILL: an outage
   void start();  // again, on the same port
   std::uint16_t port() const { return port_; }
-  std::string url(int db = 0) const { return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db); }
+  std::string url(int db = 0) const {
+    return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+  }
   // Runs redis-cli against it; returns its output.
   std::string cli(const std::string& args) const;
 

@@ -27,7 +27,8 @@ HttpReply http_get(std::uint16_t port, const std::string& target, const std::str
   try {
     boost::asio::io_context ioc;
     beast::tcp_stream stream(ioc);
-    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    stream.connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
     http::request<http::string_body> req{http::verb::get, target, 11};
     req.set(http::field::host, "127.0.0.1");
     if (!auth.empty()) req.set(http::field::authorization, auth);
@@ -50,7 +51,8 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string profile
   log_path_ = tmpl;
   std::vector<std::string> args{ROOMCTL_BINARY, "serve"};
   if (!profile.empty()) args.insert(args.end(), {"--profile", profile});
-  for (const char* s : {"server.listen=127.0.0.1:0", "admin.listen=127.0.0.1:0", "server.threads=2"})
+  for (const char* s :
+       {"server.listen=127.0.0.1:0", "admin.listen=127.0.0.1:0", "server.threads=2"})
     args.insert(args.end(), {"--set", s});
   bool has_store = false;
   for (auto& e : extra) {
@@ -100,7 +102,9 @@ ServerProcess::~ServerProcess() {
   unlink(log_path_.c_str());
 }
 
-void ServerProcess::signal(int sig) { ::kill(pid_, sig); }
+void ServerProcess::signal(int sig) {
+  ::kill(pid_, sig);
+}
 
 int ServerProcess::wait(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

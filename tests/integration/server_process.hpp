@@ -2,10 +2,10 @@
 // from its `server_listening` log line), talks HTTP to it, signals it and collects its exit code.
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace roomctl::test {

@@ -18,7 +18,8 @@ const std::vector<std::string> kFast = {"games.time_scale=0.05", "rooms.sweep_in
 
 std::vector<std::unique_ptr<Player>> make_room(std::uint16_t port, const std::string& room, int n) {
   std::vector<std::unique_ptr<Player>> ps;
-  for (int i = 0; i < n; ++i) ps.push_back(std::make_unique<Player>(port, room + "-p" + std::to_string(i)));
+  for (int i = 0; i < n; ++i)
+    ps.push_back(std::make_unique<Player>(port, room + "-p" + std::to_string(i)));
   ps[0]->skribble("CREATE_SKRIBBLE_ROOM", {{"roomId", room}, {"PlayerName", "P0"}});
   REQUIRE(ps[0]->next("create_room_response")->at("status") == true);
   for (int i = 1; i < n; ++i) {
@@ -48,7 +49,9 @@ TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card fo
           "[skribble][e2e]") {
   ServerProcess server(kFast);
   auto ps = make_room(server.port(), "sk1", 4);
-  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS", {{"roomId", "sk1"}, {"settings", {{"rounds", 3}, {"drawtime", 15}, {"hints", 1}}}});
+  ps[0]->skribble(
+      "SKRIBBLE_GAME_SETTINGS",
+      {{"roomId", "sk1"}, {"settings", {{"rounds", 3}, {"drawtime", 15}, {"hints", 1}}}});
   REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));  // relayed to the others
   ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "sk1"}});
 
@@ -77,7 +80,8 @@ TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card fo
     auto words_seen = [&](const std::string& id) {
       auto& p = by_id(ps, id);
       p.pump(std::chrono::milliseconds(0));
-      return std::count_if(p.all.begin(), p.all.end(), [](auto& o) { return str(o, "type") == "WORD"; });
+      return std::count_if(p.all.begin(), p.all.end(),
+                           [](auto& o) { return str(o, "type") == "WORD"; });
     };
     for (auto& g : guessers)  // only drawers ever got WORD
       CHECK(words_seen(g) == std::count(drawers.begin(), drawers.end(), g));
@@ -104,8 +108,9 @@ TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card fo
     REQUIRE(matched);
     CHECK_FALSE(matched->contains("word"));
   }
-  CHECK(drawers == std::vector<std::string>{"sk1-p0", "sk1-p1", "sk1-p2", "sk1-p3", "sk1-p0", "sk1-p1",
-                                            "sk1-p2", "sk1-p3", "sk1-p0", "sk1-p1", "sk1-p2", "sk1-p3"});
+  CHECK(drawers == std::vector<std::string>{"sk1-p0", "sk1-p1", "sk1-p2", "sk1-p3", "sk1-p0",
+                                            "sk1-p1", "sk1-p2", "sk1-p3", "sk1-p0", "sk1-p1",
+                                            "sk1-p2", "sk1-p3"});
   auto over = ps[2]->next("GAME_OVER");
   REQUIRE(over);
   auto card = over->at("ScoreCard").as_array();
@@ -132,8 +137,9 @@ TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to 
 
   std::vector<std::string> sent;
   for (int i = 0; i < 3; ++i) {
-    std::string raw = R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_DRAW","roomId":"sk2","userId":"sk2-p0","x": )" +
-                      std::to_string(i) + R"(,"y":2.50,"color":"#ff0000"})";
+    std::string raw =
+        R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_DRAW","roomId":"sk2","userId":"sk2-p0","x": )" +
+        std::to_string(i) + R"(,"y":2.50,"color":"#ff0000"})";
     sent.push_back(raw);
     ps[0]->ws->send(raw);
   }
@@ -148,7 +154,8 @@ TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to 
 
   auto late = std::make_unique<roomctl::loadgen::WsClient>();
   late->connect("127.0.0.1", server.port());
-  late->send(R"({"EventFrom":"SkribbleGame","type":"JOIN_SKRIBBLE_ROOM","roomId":"sk2","userId":"late","name":"L"})");
+  late->send(
+      R"({"EventFrom":"SkribbleGame","type":"JOIN_SKRIBBLE_ROOM","roomId":"sk2","userId":"late","name":"L"})");
   auto snap = late->recv_until(of_type("ROOM_STATE"));
   REQUIRE(snap);
   std::string expected_log = "\"strokes\":[" + sent[0] + "," + sent[1] + "," + sent[2] + "]";
@@ -156,7 +163,8 @@ TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to 
   CHECK(server.metric(R"(roomctl_refusals_total{limit="not_drawer"})") == 1);
 }
 
-TEST_CASE("skribble: the drawer leaving mid-turn ends the turn and the next player draws", "[skribble]") {
+TEST_CASE("skribble: the drawer leaving mid-turn ends the turn and the next player draws",
+          "[skribble]") {
   ServerProcess server(kFast);
   auto ps = make_room(server.port(), "sk3", 3);
   ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "sk3"}});

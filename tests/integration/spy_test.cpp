@@ -27,9 +27,11 @@ struct Table {
 };
 
 // n players in room `room` (mode), all ready; returns once every player knows its role.
-Table play_until_roles(std::uint16_t port, const std::string& room, const std::string& mode, int n) {
+Table play_until_roles(std::uint16_t port, const std::string& room, const std::string& mode,
+                       int n) {
   Table t;
-  for (int i = 0; i < n; ++i) t.players.push_back(std::make_unique<Player>(port, room + "-u" + std::to_string(i)));
+  for (int i = 0; i < n; ++i)
+    t.players.push_back(std::make_unique<Player>(port, room + "-u" + std::to_string(i)));
   t[0].spy("CREATE_ROOM", {{"roomId", room}, {"name", "U0"}, {"gameMode", mode}});
   REQUIRE(t[0].next("create_room_response"));
   for (int i = 1; i < n; ++i) {
@@ -74,7 +76,8 @@ void speak_round(Table& t, const std::string& room, const std::vector<std::strin
 void vote_all(Table& t, const std::string& room, const std::vector<std::string>& alive,
               const std::string& target, const std::string& targets_choice) {
   for (const auto& id : alive)
-    t.by_id(id).spy("vote", {{"roomId", room}, {"votedPlayer", id == target ? targets_choice : target}});
+    t.by_id(id).spy("vote",
+                    {{"roomId", room}, {"votedPlayer", id == target ? targets_choice : target}});
 }
 
 std::vector<std::string> civilians(Table& t, const std::vector<std::string>& alive) {
@@ -130,7 +133,8 @@ TEST_CASE("spy end to end: a wordless_spy game the spy wins at parity", "[spy][e
   CHECK(server.metric(R"(roomctl_games_finished_total{game="spy",outcome="spy"})") == 1);
 }
 
-TEST_CASE("spy: quick join finds an open room of the mode, full and unknown rooms are refused", "[spy]") {
+TEST_CASE("spy: quick join finds an open room of the mode, full and unknown rooms are refused",
+          "[spy]") {
   ServerProcess server(kFast);
   Player host(server.port(), "host");
   host.spy("QUICK_JOIN_WORD_SPY");
@@ -208,7 +212,9 @@ TEST_CASE("spy: the spy disconnecting and reconnecting within grace keeps the ga
   ServerProcess server(kFast);
   auto t = play_until_roles(server.port(), "rc", "word_spy", 4);
   auto& spy = t.by_id(t.spy);
-  std::string word = str(*std::find_if(spy.all.begin(), spy.all.end(), [](auto& o) { return str(o, "type") == "spy"; }), "word");
+  std::string word = str(*std::find_if(spy.all.begin(), spy.all.end(),
+                                       [](auto& o) { return str(o, "type") == "spy"; }),
+                         "word");
   spy.ws->close();
   std::this_thread::sleep_for(300ms);
   Player back(server.port(), t.spy);
@@ -225,7 +231,8 @@ TEST_CASE("spy: the spy disconnecting and reconnecting within grace keeps the ga
 }
 
 TEST_CASE("spy: the spy not coming back within grace makes the civilians win", "[spy]") {
-  ServerProcess server({"games.time_scale=0.5", "server.reconnect_grace=300ms", "rooms.sweep_interval=50ms"});
+  ServerProcess server(
+      {"games.time_scale=0.5", "server.reconnect_grace=300ms", "rooms.sweep_interval=50ms"});
   auto t = play_until_roles(server.port(), "gr", "word_spy", 3);
   t.by_id(t.spy).ws->close();
   auto civ = civilians(t, ids(t));
@@ -236,7 +243,8 @@ TEST_CASE("spy: the spy not coming back within grace makes the civilians win", "
 }
 
 TEST_CASE("spy: empty rooms and idle rooms are removed and counted by reason", "[spy][cleanup]") {
-  ServerProcess server({"rooms.idle_timeout=1s", "rooms.sweep_interval=50ms", "server.reconnect_grace=200ms"});
+  ServerProcess server(
+      {"rooms.idle_timeout=1s", "rooms.sweep_interval=50ms", "server.reconnect_grace=200ms"});
   {
     Player a(server.port(), "a");
     a.spy("CREATE_ROOM", {{"roomId", "empty1"}, {"name", "A"}});

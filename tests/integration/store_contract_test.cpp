@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "server/store/state_store.hpp"
 #include "server/store/sqlite_store.hpp"
+#include "server/store/state_store.hpp"
 #include "tests/integration/redis_process.hpp"
 
 using namespace roomctl;
@@ -104,7 +104,8 @@ TEST_CASE("sqlite: data survives reopening and expired DM queues are purged", "[
   unlink((path + "-shm").c_str());
 }
 
-TEST_CASE("redis: an outage makes calls fail and healthy() false, then it recovers", "[store][redis]") {
+TEST_CASE("redis: an outage makes calls fail and healthy() false, then it recovers",
+          "[store][redis]") {
   test::RedisProcess redis;
   auto s = open_store(redis.url(1));
   s->write_rooms({{{"r", "spy", "{}"}}, {}});

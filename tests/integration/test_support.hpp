@@ -5,14 +5,16 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "loadgen/ws_client.hpp"
 
 namespace roomctl::test {
 
-inline boost::json::object J(const std::string& text) { return boost::json::parse(text).as_object(); }
+inline boost::json::object J(const std::string& text) {
+  return boost::json::parse(text).as_object();
+}
 
 inline std::string str(const boost::json::object& o, const char* key) {
   auto it = o.find(key);
@@ -23,7 +25,8 @@ inline std::string str(const boost::json::object& o, const char* key) {
 inline auto of_type(std::string type) {
   return [type](const std::string& m) {
     auto v = boost::json::parse(m);
-    return v.is_object() && v.as_object().contains("type") && v.as_object().at("type") == type.c_str();
+    return v.is_object() && v.as_object().contains("type") &&
+           v.as_object().at("type") == type.c_str();
   };
 }
 
@@ -34,7 +37,8 @@ inline std::unique_ptr<loadgen::WsClient> connect_client(std::uint16_t port) {
 }
 
 // Connects and binds `user` with an app_opened, waiting for its users_online full list.
-inline std::unique_ptr<loadgen::WsClient> connect_user(std::uint16_t port, const std::string& user) {
+inline std::unique_ptr<loadgen::WsClient> connect_user(std::uint16_t port,
+                                                       const std::string& user) {
   auto c = connect_client(port);
   c->send(R"({"EventFrom":"App","type":"app_opened","userId":")" + user + "\"}");
   c->recv_until(of_type("users_online"));
@@ -66,15 +70,16 @@ class Player {
     send(std::move(o));
   }
   // The next unconsumed message of `type`, waiting up to `timeout`.
-  std::optional<boost::json::object> next(const std::string& type,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  std::optional<boost::json::object> next(
+      const std::string& type, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
       auto& cursor = cursors[type];
       for (; cursor < all.size(); ++cursor) {
         if (str(all[cursor], "type") == type) return all[cursor++];
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       auto m = ws->recv(left);
       if (!m) return std::nullopt;

@@ -34,7 +34,8 @@ TEST_CASE("YAML errors carry the origin and line", "[config]") {
   Settings s(serve_schema());
   CHECK_THROWS_WITH(s.load_yaml_text("server:\n  threads: [1, 2]\n", "p.yaml"),
                     Catch::Contains("p.yaml:2: server.threads"));
-  CHECK_THROWS_WITH(s.load_yaml_text("server: {listen: \"x\"", "p.yaml"), Catch::Contains("p.yaml:"));
+  CHECK_THROWS_WITH(s.load_yaml_text("server: {listen: \"x\"", "p.yaml"),
+                    Catch::Contains("p.yaml:"));
   CHECK_NOTHROW(s.load_yaml_text("", "empty.yaml"));
 }
 

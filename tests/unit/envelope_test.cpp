@@ -6,7 +6,8 @@
 using namespace roomctl::protocol;
 
 TEST_CASE("envelope: valid messages parse with family, type and ids", "[protocol]") {
-  auto r = parse_envelope(R"({"EventFrom":"SpyGame","type":"join_room","userId":"u","roomId":"r","name":"N"})", {});
+  auto r = parse_envelope(
+      R"({"EventFrom":"SpyGame","type":"join_room","userId":"u","roomId":"r","name":"N"})", {});
   REQUIRE(r.ok);
   CHECK(r.envelope.family == Family::spy);
   CHECK(r.envelope.type == "join_room");

@@ -15,7 +15,8 @@ class GameDriver {
  public:
   explicit GameDriver(games::Game& g, Millis start = 1'000'000) : game(g), now(start) {}
 
-  games::Effects send(const std::string& user, const std::string& type, boost::json::object body = {}) {
+  games::Effects send(const std::string& user, const std::string& type,
+                      boost::json::object body = {}) {
     body["type"] = type;
     games::Event e;
     e.kind = games::Event::Kind::message;
@@ -55,7 +56,9 @@ class GameDriver {
     }
     return out;
   }
-  bool any(const std::string& user, const std::string& type) const { return !got(user, type).empty(); }
+  bool any(const std::string& user, const std::string& type) const {
+    return !got(user, type).empty();
+  }
   void clear() { inbox.clear(); }
 
   games::Game& game;
@@ -69,7 +72,8 @@ class GameDriver {
     game.step(e, now, fx);
     const auto& members = game.members();  // broadcasts reach the members after the step
     for (const auto& o : fx.out) {
-      if (o.to == games::Outbound::To::one) inbox[o.user].push_back(*o.frame);
+      if (o.to == games::Outbound::To::one)
+        inbox[o.user].push_back(*o.frame);
       else
         for (const auto& m : members)
           if (o.to == games::Outbound::To::all || m != o.user) inbox[m].push_back(*o.frame);
@@ -79,6 +83,8 @@ class GameDriver {
   }
 };
 
-inline std::string s(const boost::json::value& v) { return std::string(v.as_string()); }
+inline std::string s(const boost::json::value& v) {
+  return std::string(v.as_string());
+}
 
 }  // namespace roomctl::test

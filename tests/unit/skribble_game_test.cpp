@@ -29,16 +29,21 @@ const WordLists& words() {
 // Room with players p0..p(n-1); host p0; settings applied; game started.
 void setup(GameDriver& d, int n, json::object settings = {}, bool start = true) {
   d.send("p0", "CREATE_SKRIBBLE_ROOM", {{"PlayerName", "P0"}});
-  for (int i = 1; i < n; ++i) d.send("p" + std::to_string(i), "JOIN_SKRIBBLE_ROOM", {{"name", "P" + std::to_string(i)}});
+  for (int i = 1; i < n; ++i)
+    d.send("p" + std::to_string(i), "JOIN_SKRIBBLE_ROOM", {{"name", "P" + std::to_string(i)}});
   if (!settings.empty()) d.send("p0", "SKRIBBLE_GAME_SETTINGS", {{"settings", settings}});
   if (start) d.send("p0", "START_SKRIBBLE_GAME");
 }
 
-const SkribbleGame& game(GameDriver& d) { return static_cast<SkribbleGame&>(d.game); }
+const SkribbleGame& game(GameDriver& d) {
+  return static_cast<SkribbleGame&>(d.game);
+}
 std::string drawer(GameDriver& d) {
   return game(d).state().players[static_cast<std::size_t>(game(d).state().drawer_idx)].id;
 }
-void to_drawing(GameDriver& d) { d.advance(5000); }
+void to_drawing(GameDriver& d) {
+  d.advance(5000);
+}
 void guess(GameDriver& d, const std::string& user) {
   d.send(user, "SKRIBBLE_MESSAGE", {{"message", game(d).state().word}, {"name", user}});
 }
@@ -82,7 +87,7 @@ TEST_CASE("skribble: guesses score by time, the word is only told to who knows i
   guess(d, "p1");
   CHECK(g.state().players[1].score == 200);
   CHECK(d.got("p1", "WORD_MATCHED").at(0).contains("word"));
-  CHECK(d.got("p0", "WORD_MATCHED").at(0).contains("word"));  // the drawer
+  CHECK(d.got("p0", "WORD_MATCHED").at(0).contains("word"));        // the drawer
   CHECK_FALSE(d.got("p2", "WORD_MATCHED").at(0).contains("word"));  // FIX
   guess(d, "p1");  // a second time: not scored again, not re-broadcast
   CHECK(g.state().players[1].score == 200);
@@ -144,7 +149,8 @@ TEST_CASE("skribble: the turn ends on time, hints reveal letters but never all",
   CHECK(drawer(d) == "p1");
 }
 
-TEST_CASE("skribble: drawing is relayed byte for byte from the drawer only and logged", "[skribble]") {
+TEST_CASE("skribble: drawing is relayed byte for byte from the drawer only and logged",
+          "[skribble]") {
   Rules r;
   r.stroke_log_max_events = 3;
   SkribbleGame g("r", r, words(), 5);
@@ -231,8 +237,9 @@ TEST_CASE("skribble: rotation over rounds and game over with a sorted score card
   for (const auto& p : g.state().players) CHECK(p.score == 0);
 }
 
-TEST_CASE("skribble: the drawer leaving mid-turn ends it without drawer score, next is after the leaver",
-          "[skribble]") {
+TEST_CASE(
+    "skribble: the drawer leaving mid-turn ends it without drawer score, next is after the leaver",
+    "[skribble]") {
   SkribbleGame g("r", Rules{}, words(), 9);
   GameDriver d(g);
   setup(d, 4);
@@ -280,7 +287,8 @@ TEST_CASE("skribble: a guesser leaving when all others guessed ends the turn", "
   CHECK(g.state().phase == Phase::turn_end);  // FIX: ORIG never rechecks
 }
 
-TEST_CASE("skribble: disconnected players are skipped and fewer than 2 ends the game", "[skribble]") {
+TEST_CASE("skribble: disconnected players are skipped and fewer than 2 ends the game",
+          "[skribble]") {
   SkribbleGame g("r", Rules{}, words(), 12);
   GameDriver d(g);
   setup(d, 3);
@@ -294,7 +302,8 @@ TEST_CASE("skribble: disconnected players are skipped and fewer than 2 ends the 
   CHECK(d.history.back().game_finished_outcome == "abandoned");
 }
 
-TEST_CASE("skribble: a disconnected drawer with an empty canvas loses the turn after 8 s", "[skribble]") {
+TEST_CASE("skribble: a disconnected drawer with an empty canvas loses the turn after 8 s",
+          "[skribble]") {
   SkribbleGame g("r", Rules{}, words(), 13);
   GameDriver d(g);
   setup(d, 3);
@@ -307,7 +316,8 @@ TEST_CASE("skribble: a disconnected drawer with an empty canvas loses the turn a
   CHECK(s(d.got("p1", "ROUND_END").back().at("reason")) == "drawer_gone");
 }
 
-TEST_CASE("skribble: settings are host-only, lobby-only, validated and relayed verbatim", "[skribble]") {
+TEST_CASE("skribble: settings are host-only, lobby-only, validated and relayed verbatim",
+          "[skribble]") {
   SkribbleGame g("r", Rules{}, words(), 14);
   GameDriver d(g);
   setup(d, 2, {}, false);
@@ -318,7 +328,11 @@ TEST_CASE("skribble: settings are host-only, lobby-only, validated and relayed v
   d.send("p0", "SKRIBBLE_GAME_SETTINGS", {{"settings", {{"rounds", 11}}}});
   CHECK(d.got("p0", "error").size() == 2);
   auto fx = d.send("p0", "SKRIBBLE_GAME_SETTINGS",
-                   {{"settings", {{"rounds", 4}, {"drawtime", 60}, {"difficulty", "hard"}, {"customWords", "Foo, bar ,baz"}}}});
+                   {{"settings",
+                     {{"rounds", 4},
+                      {"drawtime", 60},
+                      {"difficulty", "hard"},
+                      {"customWords", "Foo, bar ,baz"}}}});
   CHECK(g.state().settings.rounds == 4);
   CHECK(g.state().settings.custom_words == std::vector<std::string>{"foo", "bar", "baz"});
   CHECK(d.inbox["p1"].back() == *fx.out.at(0).frame);  // verbatim

@@ -23,16 +23,20 @@ Rules rules(std::string mode = "word_spy") {
 // Creates a room with `n` players p0..p(n-1), all ready: the game starts.
 void start_game(GameDriver& d, int n, bool ready = true) {
   d.send("p0", "CREATE_ROOM", {{"name", "P0"}});
-  for (int i = 1; i < n; ++i) d.send("p" + std::to_string(i), "join_room", {{"name", "P" + std::to_string(i)}});
+  for (int i = 1; i < n; ++i)
+    d.send("p" + std::to_string(i), "join_room", {{"name", "P" + std::to_string(i)}});
   if (ready)
     for (int i = 0; i < n; ++i) d.send("p" + std::to_string(i), "ready");
 }
 
 // Runs countdown and intro: the first speaker is announced.
-void to_speaking(GameDriver& d) { d.advance(3000 + 4000); }
+void to_speaking(GameDriver& d) {
+  d.advance(3000 + 4000);
+}
 
 void skip_all(GameDriver& d, SpyGame& g) {
-  while (g.state().phase == Phase::speaking) d.send(g.state().speakers[g.state().speaker_pos], "skip_speaking_statement");
+  while (g.state().phase == Phase::speaking)
+    d.send(g.state().speakers[g.state().speaker_pos], "skip_speaking_statement");
 }
 
 std::string a_civilian(const SpyGame& g, int nth = 0) {
@@ -170,7 +174,8 @@ TEST_CASE("spy: a tie or no votes eliminates nobody (maxVotes null)", "[spy]") {
   CHECK(d.got("p2", "round_started").back().at("roundNo") == 2);
 }
 
-TEST_CASE("spy: catching the spy makes civilians win, then the room is back in the lobby", "[spy]") {
+TEST_CASE("spy: catching the spy makes civilians win, then the room is back in the lobby",
+          "[spy]") {
   SpyGame g("room", rules(), builtin_word_pairs(), 11);
   GameDriver d(g);
   start_game(d, 3);
@@ -237,7 +242,8 @@ TEST_CASE("spy: the current speaker leaving hands the turn to the next", "[spy]"
   start_game(d, 5);
   to_speaking(d);
   // Make sure the leaver is a civilian speaking now.
-  while (g.state().speakers[g.state().speaker_pos] == g.state().spy) d.send(g.state().spy, "skip_speaking_statement");
+  while (g.state().speakers[g.state().speaker_pos] == g.state().spy)
+    d.send(g.state().spy, "skip_speaking_statement");
   std::string speaker = g.state().speakers[g.state().speaker_pos];
   std::string next = g.state().speakers[g.state().speaker_pos + 1];
   d.clear();
@@ -325,7 +331,8 @@ TEST_CASE("spy: a mid-game joiner spectates and cannot vote, then plays the next
   CHECK(s(d.got("late", "error").back().at("message")) == "You cannot vote as you are not alive");
   CHECK_FALSE(d.any("late", "start_voting"));
   std::string spy = g.state().spy;
-  for (const auto& id : g.state().alive) d.send(id, "vote", {{"votedPlayer", id == spy ? a_civilian(g) : spy}});
+  for (const auto& id : g.state().alive)
+    d.send(id, "vote", {{"votedPlayer", id == spy ? a_civilian(g) : spy}});
   d.advance(4000);
   REQUIRE(g.state().phase == Phase::lobby);
   for (const char* p : {"p0", "p1", "p2", "late"}) d.send(p, "ready");

@@ -52,13 +52,16 @@ int guess_points(int elapsed_s, int drawtime_s) {
 }
 
 int letter_count(std::string_view word) {
-  return static_cast<int>(std::count_if(word.begin(), word.end(), [](char c) { return c != ' ' && c != '-'; }));
+  return static_cast<int>(
+      std::count_if(word.begin(), word.end(), [](char c) { return c != ' ' && c != '-'; }));
 }
 
 int hint_count(int requested, std::string_view word) {
   return std::max(0, std::min(requested, letter_count(word) - 1));
 }
 
-int hint_second(int k, int n, int drawtime_s) { return k * drawtime_s / (n + 1); }
+int hint_second(int k, int n, int drawtime_s) {
+  return k * drawtime_s / (n + 1);
+}
 
 }  // namespace roomctl::games::skribble

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 
+#include "server/games/game_timer.hpp"
 #include "server/games/rng.hpp"
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_messages.hpp"
@@ -12,7 +13,8 @@ namespace roomctl::games::skribble {
 
 namespace json = boost::json;
 
-SkribbleGame::SkribbleGame(std::string room_id, Rules rules, const WordLists& words, std::uint64_t seed)
+SkribbleGame::SkribbleGame(std::string room_id, Rules rules, const WordLists& words,
+                           std::uint64_t seed)
     : words_(words) {
   s_.room_id = std::move(room_id);
   s_.rules = rules;
@@ -21,7 +23,8 @@ SkribbleGame::SkribbleGame(std::string room_id, Rules rules, const WordLists& wo
   s_.rng = seed;
 }
 
-SkribbleGame::SkribbleGame(State restored, const WordLists& words) : s_(std::move(restored)), words_(words) {
+SkribbleGame::SkribbleGame(State restored, const WordLists& words)
+    : s_(std::move(restored)), words_(words) {
   rebuild_members();
 }
 
@@ -41,13 +44,16 @@ Player* SkribbleGame::find(const std::string& user) {
   int i = index_of(user);
   return i < 0 ? nullptr : &s_.players[static_cast<std::size_t>(i)];
 }
-bool SkribbleGame::running() const { return s_.phase != Phase::lobby && s_.phase != Phase::game_over; }
+bool SkribbleGame::running() const {
+  return s_.phase != Phase::lobby && s_.phase != Phase::game_over;
+}
 bool SkribbleGame::is_drawer(const std::string& user) const {
   return running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size()) &&
          s_.players[static_cast<std::size_t>(s_.drawer_idx)].id == user;
 }
 int SkribbleGame::connected_count() const {
-  return static_cast<int>(std::count_if(s_.players.begin(), s_.players.end(), [](auto& p) { return p.connected; }));
+  return static_cast<int>(
+      std::count_if(s_.players.begin(), s_.players.end(), [](auto& p) { return p.connected; }));
 }
 void SkribbleGame::rebuild_members() {
   member_ids_.clear();
@@ -55,8 +61,7 @@ void SkribbleGame::rebuild_members() {
 }
 
 std::optional<std::pair<Millis, std::uint64_t>> SkribbleGame::timer() const {
-  if (s_.deadline == 0) return std::nullopt;
-  return std::make_pair(s_.deadline, s_.gen);
+  return armed_timer(s_.deadline, s_.gen);
 }
 
 Summary SkribbleGame::summary() const {
@@ -71,22 +76,24 @@ Summary SkribbleGame::summary() const {
 }
 
 void SkribbleGame::arm(Millis now, Millis unscaled_ms) {
-  Millis d = std::max<Millis>(1, static_cast<Millis>(static_cast<double>(unscaled_ms) * s_.rules.time_scale + 0.5));
-  s_.deadline = now + d;
-  ++s_.gen;
+  arm_timer(s_.deadline, s_.gen, now, unscaled_ms, s_.rules.time_scale);
 }
 
 void SkribbleGame::step(const Event& e, Millis now, Effects& fx) {
   switch (e.kind) {
-    case Event::Kind::message: return on_message(e, now, fx);
+    case Event::Kind::message:
+      return on_message(e, now, fx);
     case Event::Kind::timer:
       if (e.timer_gen != s_.gen || s_.deadline == 0) return;
       s_.deadline = 0;
       fx.changed = true;
       return on_timer(now, fx);
-    case Event::Kind::disconnected: return disconnected(e.user, now, fx);
-    case Event::Kind::connected: return reconnect(e.user, fx);
-    case Event::Kind::leave: return leave(e.user, now, fx);
+    case Event::Kind::disconnected:
+      return disconnected(e.user, now, fx);
+    case Event::Kind::connected:
+      return reconnect(e.user, fx);
+    case Event::Kind::leave:
+      return leave(e.user, now, fx);
     case Event::Kind::restored:
       for (auto& p : s_.players) p.connected = false;
       if (s_.phase == Phase::drawing) s_.drawer_gone_since = now;
@@ -111,14 +118,18 @@ void SkribbleGame::on_message(const Event& e, Millis now, Effects& fx) {
   if (e.type == "LEAVE_SKRIBBLE_ROOM") return leave(e.user, now, fx);
   if (e.type == "CHOOSE_WORD") return choose(e.user, body, now, fx);
   if (e.type == "VOTE_KICK") return vote_kick(e.user, body, now, fx);
-  if (e.type == "GET_SKRIBBLE_ROOM_STATE") return send_snapshot(e.user, fx);  // FIX: ORIG's is empty
+  if (e.type == "GET_SKRIBBLE_ROOM_STATE")
+    return send_snapshot(e.user, fx);  // FIX: ORIG's is empty
   if (e.type == "SKRIBBLE_ROUND_END") {
-    if (is_drawer(e.user) && s_.phase == Phase::drawing) end_turn("drawer_ended", now, fx);  // FIX: drawer only
-    else fx.to_one(e.user, error_frame("not_drawer", "only the drawer can end the turn"));
+    if (is_drawer(e.user) && s_.phase == Phase::drawing)
+      end_turn("drawer_ended", now, fx);  // FIX: drawer only
+    else
+      fx.to_one(e.user, error_frame("not_drawer", "only the drawer can end the turn"));
     return;
   }
   if (e.type == "GET_SKRIBBLE_WORD" || e.type == "SKRIBBLE_TIMER") return;  // legacy no-ops (ORIG)
-  fx.to_one(e.user, error_frame("unknown_type", "unknown SkribbleGame message type \"" + e.type + "\""));
+  fx.to_one(e.user,
+            error_frame("unknown_type", "unknown SkribbleGame message type \"" + e.type + "\""));
 }
 
 namespace {
@@ -141,23 +152,30 @@ void SkribbleGame::create(const Event& e, Effects& fx) {
   fx.joined.push_back(e.user);
   fx.statuses.emplace_back(e.user, UserStatus::in_room);
   fx.changed = true;
-  fx.to_one(e.user, frame({{"type", "create_room_response"}, {"status", true},
-                           {"message", "You have created the room successfully"}, {"roomId", s_.room_id}}));
-  fx.to_one(e.user, frame({{"type", "PLAYER_ROLE"}, {"host", true}, {"gameSetting", setting_json()}}));
+  fx.to_one(e.user, frame({{"type", "create_room_response"},
+                           {"status", true},
+                           {"message", "You have created the room successfully"},
+                           {"roomId", s_.room_id}}));
+  fx.to_one(e.user,
+            frame({{"type", "PLAYER_ROLE"}, {"host", true}, {"gameSetting", setting_json()}}));
   broadcast_players(fx);
 }
 
 void SkribbleGame::join(const Event& e, Effects& fx) {
-  json::object ok{{"type", "join_room_response"}, {"status", true},
-                  {"message", "You have joined the room successfully"}, {"roomId", s_.room_id}};
+  json::object ok{{"type", "join_room_response"},
+                  {"status", true},
+                  {"message", "You have joined the room successfully"},
+                  {"roomId", s_.room_id}};
   if (find(e.user)) {  // FIX: no duplicate seat; a second join is a rejoin
     fx.to_one(e.user, frame(ok));
     send_snapshot(e.user, fx);
     return;
   }
   if (static_cast<int>(s_.players.size()) >= s_.settings.players) {  // FIX: ORIG has no cap
-    fx.to_one(e.user, frame({{"type", "join_room_response"}, {"status", false},
-                             {"message", "Room is full"}, {"roomId", s_.room_id}}));
+    fx.to_one(e.user, frame({{"type", "join_room_response"},
+                             {"status", false},
+                             {"message", "Room is full"},
+                             {"roomId", s_.room_id}}));
     return;
   }
   Player p;
@@ -176,23 +194,31 @@ void SkribbleGame::join(const Event& e, Effects& fx) {
 }
 
 void SkribbleGame::join_events(const std::string& user, Effects& fx) {
-  fx.to_one(user, frame({{"type", "join_room_response"}, {"status", true},
-                         {"message", "You have joined the room successfully"}, {"roomId", s_.room_id}}));
-  fx.to_one(user, frame({{"type", "PLAYER_ROLE"}, {"host", user == s_.host}, {"gameSetting", setting_json()}}));
+  fx.to_one(user, frame({{"type", "join_room_response"},
+                         {"status", true},
+                         {"message", "You have joined the room successfully"},
+                         {"roomId", s_.room_id}}));
+  fx.to_one(
+      user,
+      frame({{"type", "PLAYER_ROLE"}, {"host", user == s_.host}, {"gameSetting", setting_json()}}));
   broadcast_players(fx);
   send_snapshot(user, fx);
 }
 
 void SkribbleGame::settings(const Event& e, Effects& fx) {
   // FIX: ORIG accepts settings from anyone at any time.
-  if (e.user != s_.host) return fx.to_one(e.user, error_frame("not_host", "only the host can change settings"));
-  if (running()) return fx.to_one(e.user, error_frame("game_running", "settings can change only in the lobby"));
+  if (e.user != s_.host)
+    return fx.to_one(e.user, error_frame("not_host", "only the host can change settings"));
+  if (running())
+    return fx.to_one(e.user, error_frame("game_running", "settings can change only in the lobby"));
   const json::object* in = nullptr;
   if (e.body)
-    if (auto it = e.body->find("settings"); it != e.body->end() && it->value().is_object()) in = &it->value().get_object();
+    if (auto it = e.body->find("settings"); it != e.body->end() && it->value().is_object())
+      in = &it->value().get_object();
   if (!in) return fx.to_one(e.user, error_frame("bad_settings", "settings must be an object"));
   Settings next = s_.settings;
-  std::string err = parse_settings(*in, next, static_cast<int>(s_.players.size()), s_.rules.max_players_cap);
+  std::string err =
+      parse_settings(*in, next, static_cast<int>(s_.players.size()), s_.rules.max_players_cap);
   if (!err.empty()) return fx.to_one(e.user, error_frame("bad_settings", err));
   s_.settings = std::move(next);
   fx.changed = true;
@@ -200,10 +226,12 @@ void SkribbleGame::settings(const Event& e, Effects& fx) {
 }
 
 void SkribbleGame::start(const std::string& user, Millis now, Effects& fx) {
-  if (user != s_.host) return fx.to_one(user, error_frame("not_host", "only the host can start the game"));
+  if (user != s_.host)
+    return fx.to_one(user, error_frame("not_host", "only the host can start the game"));
   if (running()) return fx.to_one(user, error_frame("game_running", "the game is already running"));
   // FIX: ORIG starts with any number of players and keeps old scores.
-  if (connected_count() < 2) return fx.to_one(user, error_frame("not_enough_players", "at least 2 players are needed"));
+  if (connected_count() < 2)
+    return fx.to_one(user, error_frame("not_enough_players", "at least 2 players are needed"));
   for (auto& p : s_.players) {
     p.score = 0;
     p.turn_points = -1;
@@ -215,13 +243,16 @@ void SkribbleGame::start(const std::string& user, Millis now, Effects& fx) {
   s_.drawer_idx = -1;
   s_.game_over_sent = false;
   fx.game_started = true;
-  fx.to_all(frame({{"type", "START_GAME"}, {"payload", "Game started"}, {"gameSetting", setting_json()}}));
+  fx.to_all(frame(
+      {{"type", "START_GAME"}, {"payload", "Game started"}, {"gameSetting", setting_json()}}));
   advance_from_start(now, fx);
 }
 
-void SkribbleGame::chat(const std::string& user, const json::object& body, Millis now, Effects& fx) {
+void SkribbleGame::chat(const std::string& user, const json::object& body, Millis now,
+                        Effects& fx) {
   std::string raw = text_field(body, "message");
-  if (raw.size() > static_cast<std::size_t>(s_.rules.max_chat_bytes)) return;  // dropped (scribble.rs)
+  if (raw.size() > static_cast<std::size_t>(s_.rules.max_chat_bytes))
+    return;  // dropped (scribble.rs)
   std::string text = normalise(raw);
   if (text.empty()) return;
   Player& p = *find(user);
@@ -252,11 +283,13 @@ void SkribbleGame::chat(const std::string& user, const json::object& body, Milli
 void SkribbleGame::draw(const Event& e, Millis now, Effects& fx) {
   if (!is_drawer(e.user) || s_.phase != Phase::drawing) {  // FIX: ORIG relays from anyone
     fx.refusals.push_back("not_drawer");
-    return fx.to_one(e.user, error_frame("not_drawer", "only the drawer can draw, and only while drawing"));
+    return fx.to_one(e.user,
+                     error_frame("not_drawer", "only the drawer can draw, and only while drawing"));
   }
   double rate = s_.rules.draw_messages_per_second;
-  s_.draw_tokens = std::min<double>(s_.rules.draw_burst,
-                                    s_.draw_tokens + static_cast<double>(now - s_.draw_refill_at) * rate / 1000.0);
+  s_.draw_tokens = std::min<double>(
+      s_.rules.draw_burst,
+      s_.draw_tokens + static_cast<double>(now - s_.draw_refill_at) * rate / 1000.0);
   s_.draw_refill_at = now;
   if (s_.draw_tokens < 1) {
     fx.refusals.push_back("draw_rate");
@@ -271,18 +304,21 @@ void SkribbleGame::draw(const Event& e, Millis now, Effects& fx) {
   fx.to_all_but(e.user, e.raw);  // byte for byte: the server never re-encodes a drawing
 }
 
-void SkribbleGame::choose(const std::string& user, const json::object& body, Millis now, Effects& fx) {
+void SkribbleGame::choose(const std::string& user, const json::object& body, Millis now,
+                          Effects& fx) {
   if (s_.phase != Phase::choosing || !is_drawer(user))
     return fx.to_one(user, error_frame("not_choosing", "no word choice is open for you"));
   std::int64_t index = -1;
-  if (auto it = body.find("index"); it != body.end() && it->value().is_int64()) index = it->value().get_int64();
+  if (auto it = body.find("index"); it != body.end() && it->value().is_int64())
+    index = it->value().get_int64();
   if (index < 0 || index >= static_cast<std::int64_t>(s_.choices.size()))
     return fx.to_one(user, error_frame("bad_field", "index must name one of the offered words"));
   s_.word = s_.choices[static_cast<std::size_t>(index)];
   start_drawing_after_choice(now, fx);
 }
 
-void SkribbleGame::vote_kick(const std::string& user, const json::object& body, Millis now, Effects& fx) {
+void SkribbleGame::vote_kick(const std::string& user, const json::object& body, Millis now,
+                             Effects& fx) {
   std::string target = text_field(body, "targetId");
   if (target == user || index_of(target) < 0)
     return fx.to_one(user, error_frame("bad_vote", "vote to kick another player of this room"));
@@ -292,7 +328,8 @@ void SkribbleGame::vote_kick(const std::string& user, const json::object& body, 
   int needed = connected <= 2 ? 2 : (connected + 1) / 2;
   int count = static_cast<int>(voters.size());
   fx.changed = true;
-  fx.to_all(frame({{"type", "VOTE_KICK"}, {"target", target}, {"count", count}, {"needed", needed}}));
+  fx.to_all(
+      frame({{"type", "VOTE_KICK"}, {"target", target}, {"count", count}, {"needed", needed}}));
   if (count >= needed) {
     s_.kick_votes.erase(target);
     fx.kicked.push_back(target);
@@ -315,8 +352,10 @@ void SkribbleGame::disconnected(const std::string& user, Millis now, Effects& fx
   p->connected = false;
   fx.changed = true;
   if (s_.phase != Phase::drawing) return;
-  if (is_drawer(user)) s_.drawer_gone_since = now;
-  else check_all_guessed(now, fx);
+  if (is_drawer(user))
+    s_.drawer_gone_since = now;
+  else
+    check_all_guessed(now, fx);
 }
 
 }  // namespace roomctl::games::skribble

@@ -10,7 +10,9 @@ namespace roomctl::games::skribble {
 
 namespace json = boost::json;
 
-Frame frame(const json::object& o) { return make_frame(json::serialize(o)); }
+Frame frame(const json::object& o) {
+  return make_frame(json::serialize(o));
+}
 
 Frame error_frame(const char* code, const std::string& message) {
   return frame({{"type", "error"}, {"code", code}, {"message", message}});
@@ -21,7 +23,8 @@ bool int_in(const json::object& in, const char* key, int lo, int hi, int& out, s
   auto it = in.find(key);
   if (it == in.end()) return true;
   std::int64_t v;
-  if (it->value().is_int64()) v = it->value().get_int64();
+  if (it->value().is_int64())
+    v = it->value().get_int64();
   else if (it->value().is_string()) {
     try {
       v = std::stoll(std::string(it->value().get_string()));
@@ -34,7 +37,8 @@ bool int_in(const json::object& in, const char* key, int lo, int hi, int& out, s
     return false;
   }
   if (v < lo || v > hi) {
-    err = std::string(key) + " must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    err =
+        std::string(key) + " must be between " + std::to_string(lo) + " and " + std::to_string(hi);
     return false;
   }
   out = static_cast<int>(v);
@@ -45,13 +49,16 @@ bool int_in(const json::object& in, const char* key, int lo, int hi, int& out, s
 std::string parse_settings(const json::object& in, Settings& out, int current_players, int cap) {
   std::string err;
   if (!int_in(in, "players", std::max(2, current_players), std::min(20, cap), out.players, err) ||
-      !int_in(in, "drawtime", 15, 240, out.drawtime, err) || !int_in(in, "rounds", 2, 10, out.rounds, err) ||
-      !int_in(in, "wordChoices", 0, 5, out.word_choices, err) || !int_in(in, "hints", 0, 5, out.hints, err))
+      !int_in(in, "drawtime", 15, 240, out.drawtime, err) ||
+      !int_in(in, "rounds", 2, 10, out.rounds, err) ||
+      !int_in(in, "wordChoices", 0, 5, out.word_choices, err) ||
+      !int_in(in, "hints", 0, 5, out.hints, err))
     return err;
   if (auto it = in.find("difficulty"); it != in.end()) {
     if (!it->value().is_string()) return "difficulty must be easy, medium or hard";
     std::string d(it->value().get_string());
-    if (d != "easy" && d != "medium" && d != "hard") return "difficulty must be easy, medium or hard";
+    if (d != "easy" && d != "medium" && d != "hard")
+      return "difficulty must be easy, medium or hard";
     out.difficulty = d;
   }
   if (auto it = in.find("customWords"); it != in.end()) {
@@ -76,7 +83,8 @@ std::string parse_settings(const json::object& in, Settings& out, int current_pl
     if (!it->value().is_bool()) return "customOnly must be true or false";
     out.custom_only = it->value().get_bool();
   }
-  if (out.custom_only && out.custom_words.size() < 3) return "customOnly needs at least 3 custom words";
+  if (out.custom_only && out.custom_words.size() < 3)
+    return "customOnly needs at least 3 custom words";
   return "";
 }
 

@@ -11,19 +11,26 @@ namespace json = boost::json;
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::lobby: return "lobby";
-    case Phase::intro: return "intro";
-    case Phase::choosing: return "choosing";
-    case Phase::drawing: return "drawing";
-    case Phase::turn_end: return "turn_end";
-    case Phase::game_over: return "game_over";
+    case Phase::lobby:
+      return "lobby";
+    case Phase::intro:
+      return "intro";
+    case Phase::choosing:
+      return "choosing";
+    case Phase::drawing:
+      return "drawing";
+    case Phase::turn_end:
+      return "turn_end";
+    case Phase::game_over:
+      return "game_over";
   }
   return "lobby";
 }
 
 namespace {
 Phase phase_from(std::string_view s) {
-  for (Phase p : {Phase::lobby, Phase::intro, Phase::choosing, Phase::drawing, Phase::turn_end, Phase::game_over})
+  for (Phase p : {Phase::lobby, Phase::intro, Phase::choosing, Phase::drawing, Phase::turn_end,
+                  Phase::game_over})
     if (s == phase_name(p)) return p;
   throw std::runtime_error("unknown skribble phase");
 }
@@ -36,9 +43,13 @@ T get(const json::object& o, const char* k) {
 json::object to_json(const State& s) {
   json::array players;
   for (const auto& p : s.players)
-    players.push_back(json::object{{"id", p.id}, {"name", p.name}, {"avatar", p.avatar},
-                                   {"score", p.score}, {"turnPoints", p.turn_points},
-                                   {"guessed", p.guessed}, {"connected", p.connected},
+    players.push_back(json::object{{"id", p.id},
+                                   {"name", p.name},
+                                   {"avatar", p.avatar},
+                                   {"score", p.score},
+                                   {"turnPoints", p.turn_points},
+                                   {"guessed", p.guessed},
+                                   {"connected", p.connected},
                                    {"recent", json::value_from(p.recent)}});
   json::object kicks;
   for (const auto& [t, voters] : s.kick_votes) kicks[t] = json::value_from(voters);
@@ -47,14 +58,23 @@ json::object to_json(const State& s) {
   return {
       {"game", "skribble"},
       {"roomId", s.room_id},
-      {"rules", {{"timeScale", r.time_scale}, {"maxPlayersCap", r.max_players_cap},
-                 {"maxChatBytes", r.max_chat_bytes}, {"strokeLogMaxEvents", r.stroke_log_max_events},
-                 {"strokeLogMaxBytes", r.stroke_log_max_bytes},
-                 {"drawPerSecond", r.draw_messages_per_second}, {"drawBurst", r.draw_burst}}},
-      {"settings", {{"players", st.players}, {"drawtime", st.drawtime}, {"rounds", st.rounds},
-                    {"difficulty", st.difficulty}, {"wordChoices", st.word_choices},
-                    {"hints", st.hints}, {"customWords", json::value_from(st.custom_words)},
-                    {"customOnly", st.custom_only}}},
+      {"rules",
+       {{"timeScale", r.time_scale},
+        {"maxPlayersCap", r.max_players_cap},
+        {"maxChatBytes", r.max_chat_bytes},
+        {"strokeLogMaxEvents", r.stroke_log_max_events},
+        {"strokeLogMaxBytes", r.stroke_log_max_bytes},
+        {"drawPerSecond", r.draw_messages_per_second},
+        {"drawBurst", r.draw_burst}}},
+      {"settings",
+       {{"players", st.players},
+        {"drawtime", st.drawtime},
+        {"rounds", st.rounds},
+        {"difficulty", st.difficulty},
+        {"wordChoices", st.word_choices},
+        {"hints", st.hints},
+        {"customWords", json::value_from(st.custom_words)},
+        {"customOnly", st.custom_only}}},
       {"host", s.host},
       {"players", std::move(players)},
       {"phase", phase_name(s.phase)},

@@ -26,12 +26,12 @@ struct Player {
 };
 
 struct Settings {
-  int players = 8;           // max players, 2..20
-  int drawtime = 80;         // seconds, 15..240
-  int rounds = 3;            // 2..10
+  int players = 8;    // max players, 2..20
+  int drawtime = 80;  // seconds, 15..240
+  int rounds = 3;     // 2..10
   std::string difficulty = "easy";
-  int word_choices = 0;      // 0 = the server picks (ORIG); 1..5 = the drawer chooses
-  int hints = 1;             // 0..5
+  int word_choices = 0;  // 0 = the server picks (ORIG); 1..5 = the drawer chooses
+  int hints = 1;         // 0..5
   std::vector<std::string> custom_words;
   bool custom_only = false;
 };

@@ -29,7 +29,9 @@ std::string SkribbleGame::pick_word() {
   return word;
 }
 
-void SkribbleGame::advance_from_start(Millis now, Effects& fx) { advance(now, fx); }
+void SkribbleGame::advance_from_start(Millis now, Effects& fx) {
+  advance(now, fx);
+}
 
 // Next drawer after drawer_idx, skipping disconnected players (FIX); wrapping starts a new round.
 void SkribbleGame::advance(Millis now, Effects& fx) {
@@ -82,10 +84,16 @@ void SkribbleGame::begin_turn(Millis now, Effects& fx) {
 void SkribbleGame::reveal_word(Millis now, Effects& fx) {
   const Player& drawer = s_.players[static_cast<std::size_t>(s_.drawer_idx)];
   s_.hints_total = hint_count(s_.settings.hints, s_.word);
-  fx.to_one(drawer.id, frame({{"type", "WORD"}, {"word", s_.word}, {"currentRoundNo", s_.round},
+  fx.to_one(drawer.id, frame({{"type", "WORD"},
+                              {"word", s_.word},
+                              {"currentRoundNo", s_.round},
                               {"currentUser", drawer.id}}));
-  auto length = frame({{"type", "WORD_LENGTH"}, {"wordLength", s_.word.size()}, {"currentRoundNo", s_.round},
-                       {"currentUser", drawer.id}, {"drawerName", drawer.name}, {"mask", mask()}});
+  auto length = frame({{"type", "WORD_LENGTH"},
+                       {"wordLength", s_.word.size()},
+                       {"currentRoundNo", s_.round},
+                       {"currentUser", drawer.id},
+                       {"drawerName", drawer.name},
+                       {"mask", mask()}});
   fx.to_all_but(drawer.id, length);
 }
 
@@ -102,13 +110,18 @@ void SkribbleGame::on_timer(Millis now, Effects& fx) {
     case Phase::intro: {
       const Player& drawer = s_.players[static_cast<std::size_t>(s_.drawer_idx)];
       if (s_.step == 0) {
-        fx.to_all(frame({{"type", "ROUND_NUMBER"}, {"currentRoundNo", s_.round}, {"currentUser", drawer.id},
+        fx.to_all(frame({{"type", "ROUND_NUMBER"},
+                         {"currentRoundNo", s_.round},
+                         {"currentUser", drawer.id},
                          {"drawerName", drawer.name}}));
         if (s_.settings.word_choices > 0) {  // OPT: the drawer chooses
           s_.phase = Phase::choosing;
-          fx.to_one(drawer.id, frame({{"type", "CHOOSE_WORD"}, {"words", json::value_from(s_.choices)},
+          fx.to_one(drawer.id, frame({{"type", "CHOOSE_WORD"},
+                                      {"words", json::value_from(s_.choices)},
                                       {"timeout", kChooseMs / 1000}}));
-          fx.to_all_but(drawer.id, frame({{"type", "CHOOSING"}, {"currentUser", drawer.id}, {"drawerName", drawer.name}}));
+          fx.to_all_but(drawer.id, frame({{"type", "CHOOSING"},
+                                          {"currentUser", drawer.id},
+                                          {"drawerName", drawer.name}}));
           return arm(now, kChooseMs);
         }
         s_.step = 1;
@@ -124,9 +137,11 @@ void SkribbleGame::on_timer(Millis now, Effects& fx) {
       return arm(now, kSecondMs);
     }
     case Phase::choosing:
-      s_.word = s_.choices[static_cast<std::size_t>(s_.auto_choice)];  // timeout: the preselected word
+      s_.word =
+          s_.choices[static_cast<std::size_t>(s_.auto_choice)];  // timeout: the preselected word
       return start_drawing_after_choice(now, fx);
-    case Phase::drawing: return tick(now, fx);
+    case Phase::drawing:
+      return tick(now, fx);
     case Phase::turn_end:
       if (s_.step >= 1) {
         fx.to_all(frame({{"type", "TRANSITION_COUNTDOWN"}, {"countdown", s_.step}}));
@@ -138,27 +153,33 @@ void SkribbleGame::on_timer(Millis now, Effects& fx) {
       if (!s_.game_over_sent) {
         std::vector<const Player*> card;
         for (const auto& p : s_.players) card.push_back(&p);
-        std::stable_sort(card.begin(), card.end(), [](auto* a, auto* b) { return a->score > b->score; });
+        std::stable_sort(card.begin(), card.end(),
+                         [](auto* a, auto* b) { return a->score > b->score; });
         json::array score_card;  // FIX: sorted by score
         for (auto* p : card)
-          score_card.push_back(json::object{{"userId", p->id}, {"name", p->name}, {"score", p->score}, {"avatar", p->avatar}});
-        fx.to_all(frame({{"type", "GAME_OVER"}, {"time", 0}, {"ScoreCard", std::move(score_card)}}));
+          score_card.push_back(json::object{
+              {"userId", p->id}, {"name", p->name}, {"score", p->score}, {"avatar", p->avatar}});
+        fx.to_all(
+            frame({{"type", "GAME_OVER"}, {"time", 0}, {"ScoreCard", std::move(score_card)}}));
         s_.game_over_sent = true;
       }
       return;
-    case Phase::lobby: return;
+    case Phase::lobby:
+      return;
   }
 }
 
 void SkribbleGame::tick(Millis now, Effects& fx) {
   ++s_.elapsed;
   int drawtime = s_.settings.drawtime;
-  json::object timer{{"type", "SECOND_TIMER"}, {"time", s_.elapsed}, {"timeRemaining", drawtime - s_.elapsed}};
+  json::object timer{
+      {"type", "SECOND_TIMER"}, {"time", s_.elapsed}, {"timeRemaining", drawtime - s_.elapsed}};
   int next = static_cast<int>(s_.revealed.size()) + 1;
   if (next <= s_.hints_total && s_.elapsed >= hint_second(next, s_.hints_total, drawtime)) {
     std::vector<int> hidden;
     for (int i = 0; i < static_cast<int>(s_.word.size()); ++i)
-      if (s_.word[static_cast<std::size_t>(i)] != ' ' && s_.word[static_cast<std::size_t>(i)] != '-' &&
+      if (s_.word[static_cast<std::size_t>(i)] != ' ' &&
+          s_.word[static_cast<std::size_t>(i)] != '-' &&
           std::find(s_.revealed.begin(), s_.revealed.end(), i) == s_.revealed.end())
         hidden.push_back(i);
     if (!hidden.empty()) {
@@ -172,7 +193,8 @@ void SkribbleGame::tick(Millis now, Effects& fx) {
   }
   fx.to_all(frame(timer));
   bool drawer_gone = s_.drawer_gone_since != 0 && s_.strokes.empty() &&
-                     now - s_.drawer_gone_since >= static_cast<Millis>(kDrawerGraceSeconds * 1000 * s_.rules.time_scale);
+                     now - s_.drawer_gone_since >=
+                         static_cast<Millis>(kDrawerGraceSeconds * 1000 * s_.rules.time_scale);
   if (drawer_gone) return end_turn("drawer_gone", now, fx);
   if (s_.elapsed >= drawtime) return end_turn("time", now, fx);
   arm(now, kSecondMs);
@@ -186,10 +208,12 @@ void SkribbleGame::guessed(const std::string& user, Millis now, Effects& fx) {
   p.score += points;
   fx.changed = true;
   std::string text = p.name + " guessed the word!";
-  auto with_word = frame({{"type", "WORD_MATCHED"}, {"message", text}, {"userId", user}, {"word", s_.word}});
+  auto with_word =
+      frame({{"type", "WORD_MATCHED"}, {"message", text}, {"userId", user}, {"word", s_.word}});
   auto without = frame({{"type", "WORD_MATCHED"}, {"message", text}, {"userId", user}});
   // FIX: ORIG sends the word to everyone; only those who know it get it here.
-  for (const auto& q : s_.players) fx.to_one(q.id, q.guessed || is_drawer(q.id) ? with_word : without);
+  for (const auto& q : s_.players)
+    fx.to_one(q.id, q.guessed || is_drawer(q.id) ? with_word : without);
   check_all_guessed(now, fx);
 }
 
@@ -216,15 +240,19 @@ void SkribbleGame::end_turn(const char* reason, Millis now, Effects& fx) {
     }
     round_score[p.id] = p.turn_points;
   }
-  if (s_.drawer_scored && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size())) {
+  if (s_.drawer_scored && s_.drawer_idx >= 0 &&
+      s_.drawer_idx < static_cast<int>(s_.players.size())) {
     Player& drawer = s_.players[static_cast<std::size_t>(s_.drawer_idx)];
     int drawer_points = guessers > 0 ? total / guessers : 0;  // ORIG: average over the guessers
     drawer.turn_points = drawer_points;
     drawer.score += drawer_points;
     round_score[drawer.id] = drawer_points;
   }
-  fx.to_all(frame({{"type", "ROUND_END"}, {"time", s_.elapsed}, {"roundScore", std::move(round_score)},
-                   {"word", s_.word}, {"reason", reason}}));  // FIX: the word is revealed
+  fx.to_all(frame({{"type", "ROUND_END"},
+                   {"time", s_.elapsed},
+                   {"roundScore", std::move(round_score)},
+                   {"word", s_.word},
+                   {"reason", reason}}));  // FIX: the word is revealed
   fx.to_all(frame({{"type", "TRANSITION_COUNTDOWN"}, {"countdown", 4}}));
   s_.phase = Phase::turn_end;
   s_.step = 3;
@@ -264,7 +292,8 @@ void SkribbleGame::leave(const std::string& user, Millis now, Effects& fx, bool 
   fx.to_all(frame({{"type", "PLAYER_LEFT"}, {"userId", user}}));
   if (s_.host == user) {  // ORIG: the earliest joiner still present becomes host
     s_.host = s_.players.front().id;
-    fx.to_one(s_.host, frame({{"type", "PLAYER_ROLE"}, {"host", true}, {"gameSetting", setting_json()}}));
+    fx.to_one(s_.host,
+              frame({{"type", "PLAYER_ROLE"}, {"host", true}, {"gameSetting", setting_json()}}));
   }
   broadcast_players(fx);
   if (!running()) return;
@@ -275,7 +304,8 @@ void SkribbleGame::leave(const std::string& user, Millis now, Effects& fx, bool 
       s_.drawer_scored = false;  // ORIG: no drawer score; guessers keep theirs
       return end_turn(kicked ? "drawer_kicked" : "drawer_left", now, fx);
     }
-    if (s_.phase == Phase::intro || s_.phase == Phase::choosing) return advance(now, fx);  // FIX: ORIG freezes
+    if (s_.phase == Phase::intro || s_.phase == Phase::choosing)
+      return advance(now, fx);  // FIX: ORIG freezes
     return;  // TURN_END: the countdown goes on and advances from the adjusted index
   }
   if (idx < s_.drawer_idx) --s_.drawer_idx;  // ORIG
@@ -287,8 +317,9 @@ std::string SkribbleGame::mask() const {
   std::string m;
   for (std::size_t i = 0; i < s_.word.size(); ++i) {
     char c = s_.word[i];
-    bool shown = c == ' ' || c == '-' ||
-                 std::find(s_.revealed.begin(), s_.revealed.end(), static_cast<int>(i)) != s_.revealed.end();
+    bool shown =
+        c == ' ' || c == '-' ||
+        std::find(s_.revealed.begin(), s_.revealed.end(), static_cast<int>(i)) != s_.revealed.end();
     m += shown ? c : '_';
   }
   return m;
@@ -296,16 +327,26 @@ std::string SkribbleGame::mask() const {
 
 json::object SkribbleGame::setting_json() const {
   const auto& st = s_.settings;
-  return {{"players", st.players}, {"drawtime", st.drawtime}, {"rounds", st.rounds},
-          {"difficulty", st.difficulty}, {"wordChoices", st.word_choices}, {"hints", st.hints},
-          {"customWords", json::value_from(st.custom_words)}, {"customOnly", st.custom_only}};
+  return {{"players", st.players},
+          {"drawtime", st.drawtime},
+          {"rounds", st.rounds},
+          {"difficulty", st.difficulty},
+          {"wordChoices", st.word_choices},
+          {"hints", st.hints},
+          {"customWords", json::value_from(st.custom_words)},
+          {"customOnly", st.custom_only}};
 }
 
 void SkribbleGame::broadcast_players(Effects& fx) const {
   json::array list;
   for (const auto& p : s_.players)
-    list.push_back(json::object{{"userId", p.id}, {"name", p.name}, {"avatar", p.avatar}, {"score", p.score},
-                                {"guessed", p.guessed}, {"connected", p.connected}, {"host", p.id == s_.host}});
+    list.push_back(json::object{{"userId", p.id},
+                                {"name", p.name},
+                                {"avatar", p.avatar},
+                                {"score", p.score},
+                                {"guessed", p.guessed},
+                                {"connected", p.connected},
+                                {"host", p.id == s_.host}});
   fx.to_all(frame({{"type", "PLAYERS"}, {"players", std::move(list)}}));
 }
 
@@ -313,33 +354,45 @@ void SkribbleGame::broadcast_players(Effects& fx) const {
 void SkribbleGame::send_snapshot(const std::string& user, Effects& fx) const {
   int idx = index_of(user);
   bool knows = is_drawer(user) || (idx >= 0 && s_.players[static_cast<std::size_t>(idx)].guessed);
-  bool has_drawer = running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
+  bool has_drawer =
+      running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
   json::array players;
   for (const auto& p : s_.players)
-    players.push_back(json::object{{"userId", p.id}, {"name", p.name}, {"score", p.score}, {"guessed", p.guessed},
+    players.push_back(json::object{{"userId", p.id},
+                                   {"name", p.name},
+                                   {"score", p.score},
+                                   {"guessed", p.guessed},
                                    {"connected", p.connected}});
-  json::object snap{{"type", "ROOM_STATE"},
-                    {"roomId", s_.room_id},
-                    {"phase", phase_name(s_.phase)},
-                    {"round", s_.round},
-                    {"rounds", s_.settings.rounds},
-                    {"drawer", has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},
-                    {"host", s_.host},
-                    {"timeRemaining", s_.phase == Phase::drawing ? s_.settings.drawtime - s_.elapsed : 0},
-                    {"mask", s_.phase == Phase::drawing || s_.phase == Phase::intro ? mask() : ""},
-                    {"word", knows && s_.phase == Phase::drawing ? s_.word : ""},
-                    {"players", std::move(players)},
-                    {"gameSetting", setting_json()},
-                    {"strokes", nullptr}};
+  json::object snap{
+      {"type", "ROOM_STATE"},
+      {"roomId", s_.room_id},
+      {"phase", phase_name(s_.phase)},
+      {"round", s_.round},
+      {"rounds", s_.settings.rounds},
+      {"drawer",
+       has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},
+      {"host", s_.host},
+      {"timeRemaining", s_.phase == Phase::drawing ? s_.settings.drawtime - s_.elapsed : 0},
+      {"mask", s_.phase == Phase::drawing || s_.phase == Phase::intro ? mask() : ""},
+      {"word", knows && s_.phase == Phase::drawing ? s_.word : ""},
+      {"players", std::move(players)},
+      {"gameSetting", setting_json()},
+      {"strokes", nullptr}};
   // The stroke log is spliced in as raw text: each entry is replayed exactly as the drawer sent it.
   std::string text = json::serialize(snap);
   const std::string tail = "\"strokes\":null}";
-  text.replace(text.size() - tail.size(), tail.size(), "\"strokes\":" + s_.strokes.json_array() + "}");
+  text.replace(text.size() - tail.size(), tail.size(),
+               "\"strokes\":" + s_.strokes.json_array() + "}");
   fx.to_one(user, make_frame(std::move(text)));
   if (is_drawer(user) && (s_.phase == Phase::drawing || (s_.phase == Phase::intro && s_.step == 2)))
-    fx.to_one(user, frame({{"type", "WORD"}, {"word", s_.word}, {"currentRoundNo", s_.round}, {"currentUser", user}}));
+    fx.to_one(user, frame({{"type", "WORD"},
+                           {"word", s_.word},
+                           {"currentRoundNo", s_.round},
+                           {"currentUser", user}}));
   if (is_drawer(user) && s_.phase == Phase::choosing)
-    fx.to_one(user, frame({{"type", "CHOOSE_WORD"}, {"words", json::value_from(s_.choices)}, {"timeout", kChooseMs / 1000}}));
+    fx.to_one(user, frame({{"type", "CHOOSE_WORD"},
+                           {"words", json::value_from(s_.choices)},
+                           {"timeout", kChooseMs / 1000}}));
 }
 
 }  // namespace roomctl::games::skribble
@@ -349,24 +402,32 @@ namespace roomctl::games::skribble {
 json::object SkribbleGame::inspect(Millis now, bool reveal) const {
   json::array members;
   for (const auto& p : s_.players)
-    members.push_back(json::object{{"userId", p.id}, {"name", p.name}, {"connected", p.connected},
-                                   {"score", p.score}, {"guessed", p.guessed}, {"host", p.id == s_.host},
+    members.push_back(json::object{{"userId", p.id},
+                                   {"name", p.name},
+                                   {"connected", p.connected},
+                                   {"score", p.score},
+                                   {"guessed", p.guessed},
+                                   {"host", p.id == s_.host},
                                    {"drawer", is_drawer(p.id)}});
-  bool has_drawer = running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
-  json::object o{{"phase", phase_name(s_.phase)},
-                 {"round", std::min(s_.round, s_.settings.rounds)},
-                 {"rounds", s_.settings.rounds},
-                 {"host", s_.host},
-                 {"drawer", has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},
-                 {"members", std::move(members)},
-                 {"remainingMs", s_.phase == Phase::drawing
-                                     ? static_cast<Millis>((s_.settings.drawtime - s_.elapsed) * 1000 * s_.rules.time_scale)
-                                     : (s_.deadline ? std::max<Millis>(0, s_.deadline - now) : 0)},
-                 {"mask", s_.phase == Phase::drawing ? mask() : ""},
-                 {"strokeLogEvents", s_.strokes.size()},
-                 {"strokeLogBytes", s_.strokes.bytes()},
-                 {"strokeLogFull", s_.stroke_log_full},
-                 {"settings", setting_json()}};
+  bool has_drawer =
+      running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
+  json::object o{
+      {"phase", phase_name(s_.phase)},
+      {"round", std::min(s_.round, s_.settings.rounds)},
+      {"rounds", s_.settings.rounds},
+      {"host", s_.host},
+      {"drawer",
+       has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},
+      {"members", std::move(members)},
+      {"remainingMs",
+       s_.phase == Phase::drawing
+           ? static_cast<Millis>((s_.settings.drawtime - s_.elapsed) * 1000 * s_.rules.time_scale)
+           : (s_.deadline ? std::max<Millis>(0, s_.deadline - now) : 0)},
+      {"mask", s_.phase == Phase::drawing ? mask() : ""},
+      {"strokeLogEvents", s_.strokes.size()},
+      {"strokeLogBytes", s_.strokes.bytes()},
+      {"strokeLogFull", s_.stroke_log_full},
+      {"settings", setting_json()}};
   if (reveal) o["secrets"] = {{"word", s_.word}, {"choices", json::value_from(s_.choices)}};
   return o;
 }

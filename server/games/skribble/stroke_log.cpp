@@ -26,7 +26,8 @@ StrokeLog::Result StrokeLog::apply(std::string_view type, std::string_view raw, 
   if (entries_.size() >= max_events_ || bytes_ + raw.size() > max_bytes_) return Result::full;
 
   bool starts = type == "START_SKRIBBLE_DRAWING";
-  bool continues = !starts && !entries_.empty() && (open_ || now - entries_.back().at < kGroupGapMs);
+  bool continues =
+      !starts && !entries_.empty() && (open_ || now - entries_.back().at < kGroupGapMs);
   if (!continues) ++group_;
   if (starts) open_ = true;
   if (type == "STOP_SKRIBBLE_DRAWING") open_ = false;

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <cmath>
 
+#include "server/games/game_timer.hpp"
 #include "server/games/rng.hpp"
 
 namespace roomctl::games::spy {
@@ -12,7 +13,9 @@ namespace roomctl::games::spy {
 namespace json = boost::json;
 
 namespace {
-Frame msg(const json::object& o) { return make_frame(json::serialize(o)); }
+Frame msg(const json::object& o) {
+  return make_frame(json::serialize(o));
+}
 
 Frame error_msg(const char* code, const std::string& text) {
   return msg({{"type", "error"}, {"code", code}, {"message", text}});
@@ -26,14 +29,16 @@ std::string trimmed(std::string s) {
 }
 }  // namespace
 
-SpyGame::SpyGame(std::string room_id, Rules rules, const std::vector<WordPair>& pairs, std::uint64_t seed)
+SpyGame::SpyGame(std::string room_id, Rules rules, const std::vector<WordPair>& pairs,
+                 std::uint64_t seed)
     : pairs_(pairs) {
   s_.room_id = std::move(room_id);
   s_.rules = std::move(rules);
   s_.rng = seed;
 }
 
-SpyGame::SpyGame(State restored, const std::vector<WordPair>& pairs) : s_(std::move(restored)), pairs_(pairs) {
+SpyGame::SpyGame(State restored, const std::vector<WordPair>& pairs)
+    : s_(std::move(restored)), pairs_(pairs) {
   rebuild_members();
 }
 
@@ -54,8 +59,7 @@ void SpyGame::rebuild_members() {
 }
 
 std::optional<std::pair<Millis, std::uint64_t>> SpyGame::timer() const {
-  if (s_.deadline == 0) return std::nullopt;
-  return std::make_pair(s_.deadline, s_.gen);
+  return armed_timer(s_.deadline, s_.gen);
 }
 
 Summary SpyGame::summary() const {
@@ -69,14 +73,13 @@ Summary SpyGame::summary() const {
 }
 
 void SpyGame::arm(Millis now, Millis unscaled_ms) {
-  Millis d = std::max<Millis>(1, std::llround(static_cast<double>(unscaled_ms) * s_.rules.time_scale));
-  s_.deadline = now + d;
-  ++s_.gen;
+  arm_timer(s_.deadline, s_.gen, now, unscaled_ms, s_.rules.time_scale);
 }
 
 void SpyGame::step(const Event& e, Millis now, Effects& fx) {
   switch (e.kind) {
-    case Event::Kind::message: return on_message(e, now, fx);
+    case Event::Kind::message:
+      return on_message(e, now, fx);
     case Event::Kind::timer:
       if (e.timer_gen != s_.gen || s_.deadline == 0) return;  // stale: the phase moved on
       return on_timer(now, fx);
@@ -86,8 +89,10 @@ void SpyGame::step(const Event& e, Millis now, Effects& fx) {
         fx.changed = true;
       }
       return;
-    case Event::Kind::connected: return reconnect(e.user, fx);
-    case Event::Kind::leave: return leave(e.user, now, fx);
+    case Event::Kind::connected:
+      return reconnect(e.user, fx);
+    case Event::Kind::leave:
+      return leave(e.user, now, fx);
     case Event::Kind::restored:
       for (auto& p : s_.players) p.connected = false;
       return;
@@ -146,11 +151,14 @@ void SpyGame::join(const Event& e, Effects& fx) {
     }
   }
   if (static_cast<int>(name.size()) > s_.rules.max_name_length) {
-    fx.to_one(e.user, error_msg("bad_field", "name is longer than " + std::to_string(s_.rules.max_name_length)));
+    fx.to_one(e.user, error_msg("bad_field",
+                                "name is longer than " + std::to_string(s_.rules.max_name_length)));
     return;
   }
-  json::object ok{{"type", "join_room_response"}, {"status", true},
-                   {"message", "You have joined the room successfully"}, {"roomId", s_.room_id}};
+  json::object ok{{"type", "join_room_response"},
+                  {"status", true},
+                  {"message", "You have joined the room successfully"},
+                  {"roomId", s_.room_id}};
   if (find(e.user)) {  // ORIG: a member joining again gets the room's state back
     fx.to_one(e.user, msg(ok));
     send_state(e.user, fx);
@@ -159,8 +167,10 @@ void SpyGame::join(const Event& e, Effects& fx) {
     return;
   }
   if (static_cast<int>(s_.players.size()) >= s_.rules.max_players) {
-    fx.to_one(e.user, msg({{"type", "join_room_response"}, {"status", false},
-                           {"message", "Room is full"}, {"roomId", s_.room_id}}));
+    fx.to_one(e.user, msg({{"type", "join_room_response"},
+                           {"status", false},
+                           {"message", "Room is full"},
+                           {"roomId", s_.room_id}}));
     return;
   }
   bool running = s_.phase != Phase::lobby;
@@ -176,8 +186,10 @@ void SpyGame::join(const Event& e, Effects& fx) {
 }
 
 void SpyGame::join_events(const std::string& user, Effects& fx) {
-  fx.to_one(user, msg({{"type", "join_room_response"}, {"status", true},
-                       {"message", "You have joined the room successfully"}, {"roomId", s_.room_id}}));
+  fx.to_one(user, msg({{"type", "join_room_response"},
+                       {"status", true},
+                       {"message", "You have joined the room successfully"},
+                       {"roomId", s_.room_id}}));
   send_state(user, fx);
   fx.to_one(user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
   broadcast_player_list(fx);
@@ -193,7 +205,8 @@ void SpyGame::set_ready(const std::string& user, bool ready, Millis now, Effects
 }
 
 void SpyGame::maybe_start(Millis now, Effects& fx) {
-  if (s_.phase != Phase::lobby || static_cast<int>(s_.players.size()) < s_.rules.min_players) return;
+  if (s_.phase != Phase::lobby || static_cast<int>(s_.players.size()) < s_.rules.min_players)
+    return;
   for (const auto& p : s_.players)
     if (!p.ready) return;
   Rng rng(s_.rng);
@@ -246,13 +259,17 @@ void SpyGame::on_timer(Millis now, Effects& fx) {
       s_.phase = Phase::round_intro;
       arm(now, kRoundIntroMs);
       return;
-    case Phase::round_intro: return start_speaking(now, fx);
+    case Phase::round_intro:
+      return start_speaking(now, fx);
     case Phase::speaking:
       ++s_.speaker_pos;
       return announce_speaker_or_vote(now, fx);
-    case Phase::voting: return reveal(now, fx);
-    case Phase::reveal: return resolve(now, fx);
-    case Phase::lobby: return;
+    case Phase::voting:
+      return reveal(now, fx);
+    case Phase::reveal:
+      return resolve(now, fx);
+    case Phase::lobby:
+      return;
   }
 }
 
@@ -262,7 +279,8 @@ void SpyGame::start_speaking(Millis now, Effects& fx) {
   std::size_t n = s_.alive.size();
   for (std::size_t i = 0; i < n; ++i)
     s_.speakers.push_back(s_.alive[(static_cast<std::size_t>(s_.first_speaker) + i) % n]);
-  s_.first_speaker = static_cast<int>((static_cast<std::size_t>(s_.first_speaker) + 1) % std::max<std::size_t>(1, n));
+  s_.first_speaker = static_cast<int>((static_cast<std::size_t>(s_.first_speaker) + 1) %
+                                      std::max<std::size_t>(1, n));
   s_.speaker_pos = 0;
   s_.phase = Phase::speaking;
   announce_speaker_or_vote(now, fx);
@@ -294,25 +312,28 @@ void SpyGame::vote(const std::string& user, const json::object& body, Millis now
   std::string target;
   if (auto it = body.find("votedPlayer"); it != body.end() && it->value().is_string())
     target = std::string(it->value().get_string());
-  auto refuse = [&](const char* code, const char* text) {
-    fx.to_one(user, error_msg(code, text));
-  };
+  auto refuse = [&](const char* code, const char* text) { fx.to_one(user, error_msg(code, text)); };
   if (s_.phase != Phase::voting) return refuse("not_voting", "Voting is not open");
   if (!is_alive(target)) return refuse("bad_vote", "Cannot vote for a player who is not alive");
   if (!is_alive(user)) return refuse("bad_vote", "You cannot vote as you are not alive");
   if (target == user) return refuse("bad_vote", "You cannot vote for yourself");  // FIX
   drop_votes_of(user);  // a re-vote replaces the earlier one
-  auto it = std::find_if(s_.votes.begin(), s_.votes.end(), [&](auto& v) { return v.first == target; });
-  if (it == s_.votes.end()) s_.votes.emplace_back(target, std::vector<std::string>{user});
-  else it->second.push_back(user);
+  auto it =
+      std::find_if(s_.votes.begin(), s_.votes.end(), [&](auto& v) { return v.first == target; });
+  if (it == s_.votes.end())
+    s_.votes.emplace_back(target, std::vector<std::string>{user});
+  else
+    it->second.push_back(user);
   fx.changed = true;
   if (all_voted()) reveal(now, fx);  // FIX: ORIG always waits the full 15 s
 }
 
 void SpyGame::drop_votes_of(const std::string& user) {
-  for (auto& [target, voters] : s_.votes) voters.erase(std::remove(voters.begin(), voters.end(), user), voters.end());
-  s_.votes.erase(std::remove_if(s_.votes.begin(), s_.votes.end(), [](auto& v) { return v.second.empty(); }),
-                 s_.votes.end());
+  for (auto& [target, voters] : s_.votes)
+    voters.erase(std::remove(voters.begin(), voters.end(), user), voters.end());
+  s_.votes.erase(
+      std::remove_if(s_.votes.begin(), s_.votes.end(), [](auto& v) { return v.second.empty(); }),
+      s_.votes.end());
 }
 
 bool SpyGame::all_voted() const {
@@ -339,21 +360,25 @@ void SpyGame::reveal(Millis now, Effects& fx) {
   json::value max_votes = nullptr;
   if (!s_.reveal_target.empty())
     max_votes = json::object{{"player", s_.reveal_target}, {"votes", best}};
-  fx.to_all(msg({{"type", "end_voting"}, {"votingResults", std::move(results)}, {"maxVotes", max_votes}}));
+  fx.to_all(msg(
+      {{"type", "end_voting"}, {"votingResults", std::move(results)}, {"maxVotes", max_votes}}));
   s_.phase = Phase::reveal;
   fx.changed = true;
   arm(now, kRevealMs);
 }
 
 void SpyGame::resolve(Millis now, Effects& fx) {
-  if (!s_.reveal_target.empty() && s_.reveal_target == s_.spy) return end_game("civilians", "spy_caught", fx);
+  if (!s_.reveal_target.empty() && s_.reveal_target == s_.spy)
+    return end_game("civilians", "spy_caught", fx);
   if (!s_.reveal_target.empty()) std::erase(s_.alive, s_.reveal_target);
-  fx.to_all(msg({{"type", "alivePlayers"}, {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())}}));
+  fx.to_all(msg(
+      {{"type", "alivePlayers"}, {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())}}));
   if (check_parity(fx)) return;
   s_.votes.clear();
   s_.reveal_target.clear();
   ++s_.round_no;
-  if (s_.rules.max_rounds > 0 && s_.round_no > s_.rules.max_rounds) return end_game("spy", "max_rounds", fx);
+  if (s_.rules.max_rounds > 0 && s_.round_no > s_.rules.max_rounds)
+    return end_game("spy", "max_rounds", fx);
   fx.to_all(msg({{"type", "round_started"}, {"roundNo", s_.round_no}}));
   s_.phase = Phase::round_intro;
   arm(now, kRoundIntroMs);
@@ -406,7 +431,8 @@ void SpyGame::chat(const std::string& user, const json::object& body, Effects& f
   std::string text(it->value().get_string());
   if (trimmed(text).empty()) return;
   if (static_cast<int>(text.size()) > s_.rules.max_chat_length) {
-    fx.to_one(user, error_msg("chat_too_long", "chat is longer than " + std::to_string(s_.rules.max_chat_length)));
+    fx.to_one(user, error_msg("chat_too_long",
+                              "chat is longer than " + std::to_string(s_.rules.max_chat_length)));
     return;
   }
   s_.chats.emplace_back(user, text);
@@ -416,7 +442,8 @@ void SpyGame::chat(const std::string& user, const json::object& body, Effects& f
 }
 
 void SpyGame::leave(const std::string& user, Millis now, Effects& fx) {
-  auto it = std::find_if(s_.players.begin(), s_.players.end(), [&](auto& p) { return p.id == user; });
+  auto it =
+      std::find_if(s_.players.begin(), s_.players.end(), [&](auto& p) { return p.id == user; });
   if (it == s_.players.end()) return;
   s_.players.erase(it);
   rebuild_members();
@@ -443,15 +470,18 @@ void SpyGame::leave(const std::string& user, Millis now, Effects& fx) {
   // FIX: prune at once and re-check the win condition (ORIG waits for the next vote).
   std::erase(s_.alive, user);
   drop_votes_of(user);
-  s_.votes.erase(std::remove_if(s_.votes.begin(), s_.votes.end(), [&](auto& v) { return v.first == user; }),
-                 s_.votes.end());
+  s_.votes.erase(
+      std::remove_if(s_.votes.begin(), s_.votes.end(), [&](auto& v) { return v.first == user; }),
+      s_.votes.end());
   if (check_parity(fx)) return;
   if (s_.phase == Phase::speaking) {
     auto pos = std::find(s_.speakers.begin(), s_.speakers.end(), user) - s_.speakers.begin();
     if (pos < static_cast<long>(s_.speakers.size())) {
       s_.speakers.erase(s_.speakers.begin() + pos);
-      if (pos < s_.speaker_pos) --s_.speaker_pos;
-      else if (pos == s_.speaker_pos) announce_speaker_or_vote(now, fx);  // FIX: the speaker left
+      if (pos < s_.speaker_pos)
+        --s_.speaker_pos;
+      else if (pos == s_.speaker_pos)
+        announce_speaker_or_vote(now, fx);  // FIX: the speaker left
     }
   } else if (s_.phase == Phase::voting && all_voted()) {
     reveal(now, fx);
@@ -469,7 +499,8 @@ void SpyGame::reconnect(const std::string& user, Effects& fx) {
   if (s_.phase == Phase::lobby || s_.phase == Phase::countdown) return;
   send_words(user, fx);
   if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
-    fx.to_one(user, msg({{"type", "speak_statement"}, {"currentSpeaker", s_.speakers[s_.speaker_pos]}}));
+    fx.to_one(user,
+              msg({{"type", "speak_statement"}, {"currentSpeaker", s_.speakers[s_.speaker_pos]}}));
   if (s_.phase == Phase::voting && is_alive(user)) fx.to_one(user, msg({{"type", "start_voting"}}));
 }
 
@@ -488,25 +519,27 @@ void SpyGame::send_state(const std::string& user, Effects& fx) const {
   }
   for (const auto& [u, text] : s_.chats) chats.push_back(json::value(text));
   json::object voting;
-  for (const auto& [target, voters] : s_.votes) voting[target] = json::array(voters.begin(), voters.end());
+  for (const auto& [target, voters] : s_.votes)
+    voting[target] = json::array(voters.begin(), voters.end());
   json::value speaker = nullptr;
   if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
     speaker = json::value(s_.speakers[s_.speaker_pos]);
-  fx.to_one(user, msg({{"type", "room_state"},
-                       {"roomState",
-                        {{"chats", std::move(chats)},
-                         {"readyStatus", std::move(ready)},
-                         {"gameStarted", running},
-                         {"spy", {{"word", is_spy ? s_.spy_word : ""}, {"player", is_spy ? s_.spy : ""}}},
-                         {"voting", std::move(voting)},
-                         {"civilianWord", is_civilian ? s_.civilian_word : ""},
-                         {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())},
-                         {"roundNo", s_.round_no},
-                         {"phase", phase_name(s_.phase)},
-                         {"host", s_.host},
-                         {"currentSpeaker", speaker},
-                         {"spectators", std::move(spectators)},
-                         {"phaseDeadline", s_.deadline}}}}));
+  fx.to_one(user,
+            msg({{"type", "room_state"},
+                 {"roomState",
+                  {{"chats", std::move(chats)},
+                   {"readyStatus", std::move(ready)},
+                   {"gameStarted", running},
+                   {"spy", {{"word", is_spy ? s_.spy_word : ""}, {"player", is_spy ? s_.spy : ""}}},
+                   {"voting", std::move(voting)},
+                   {"civilianWord", is_civilian ? s_.civilian_word : ""},
+                   {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())},
+                   {"roundNo", s_.round_no},
+                   {"phase", phase_name(s_.phase)},
+                   {"host", s_.host},
+                   {"currentSpeaker", speaker},
+                   {"spectators", std::move(spectators)},
+                   {"phaseDeadline", s_.deadline}}}}));
 }
 
 void SpyGame::broadcast_player_list(Effects& fx) const {
@@ -523,9 +556,13 @@ boost::json::object SpyGame::inspect(Millis now, bool reveal) const {
   namespace json = boost::json;
   json::array members;
   for (const auto& p : s_.players)
-    members.push_back(json::object{{"userId", p.id}, {"name", p.name}, {"connected", p.connected},
-                                   {"ready", p.ready}, {"spectator", p.spectator},
-                                   {"alive", is_alive(p.id)}, {"host", p.id == s_.host}});
+    members.push_back(json::object{{"userId", p.id},
+                                   {"name", p.name},
+                                   {"connected", p.connected},
+                                   {"ready", p.ready},
+                                   {"spectator", p.spectator},
+                                   {"alive", is_alive(p.id)},
+                                   {"host", p.id == s_.host}});
   std::size_t votes = 0;
   for (const auto& [t, voters] : s_.votes) votes += voters.size();
   json::object o{{"phase", phase_name(s_.phase)},
@@ -536,11 +573,15 @@ boost::json::object SpyGame::inspect(Millis now, bool reveal) const {
                  {"votesCast", votes},
                  {"chats", s_.chats.size()},
                  {"gamesPlayed", s_.games_played},
-                 {"settings", {{"mode", s_.rules.mode}, {"maxPlayers", s_.rules.max_players},
-                               {"maxRounds", s_.rules.max_rounds}, {"timeScale", s_.rules.time_scale}}}};
+                 {"settings",
+                  {{"mode", s_.rules.mode},
+                   {"maxPlayers", s_.rules.max_players},
+                   {"maxRounds", s_.rules.max_rounds},
+                   {"timeScale", s_.rules.time_scale}}}};
   if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
     o["currentSpeaker"] = s_.speakers[static_cast<std::size_t>(s_.speaker_pos)];
-  if (reveal) o["secrets"] = {{"spy", s_.spy}, {"civilianWord", s_.civilian_word}, {"spyWord", s_.spy_word}};
+  if (reveal)
+    o["secrets"] = {{"spy", s_.spy}, {"civilianWord", s_.civilian_word}, {"spyWord", s_.spy_word}};
   return o;
 }
 

@@ -10,12 +10,18 @@ namespace json = boost::json;
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::lobby: return "lobby";
-    case Phase::countdown: return "countdown";
-    case Phase::round_intro: return "round_intro";
-    case Phase::speaking: return "speaking";
-    case Phase::voting: return "voting";
-    case Phase::reveal: return "reveal";
+    case Phase::lobby:
+      return "lobby";
+    case Phase::countdown:
+      return "countdown";
+    case Phase::round_intro:
+      return "round_intro";
+    case Phase::speaking:
+      return "speaking";
+    case Phase::voting:
+      return "voting";
+    case Phase::reveal:
+      return "reveal";
   }
   return "lobby";
 }
@@ -28,7 +34,9 @@ Phase phase_from(std::string_view s) {
   throw std::runtime_error("unknown spy phase");
 }
 
-json::array strings(const std::vector<std::string>& v) { return json::array(v.begin(), v.end()); }
+json::array strings(const std::vector<std::string>& v) {
+  return json::array(v.begin(), v.end());
+}
 
 std::vector<std::string> strings_from(const json::value& v) {
   return json::value_to<std::vector<std::string>>(v);
@@ -38,20 +46,28 @@ std::vector<std::string> strings_from(const json::value& v) {
 json::object to_json(const State& s) {
   json::array players;
   for (const auto& p : s.players)
-    players.push_back(json::object{{"id", p.id}, {"name", p.name}, {"ready", p.ready},
-                                   {"connected", p.connected}, {"spectator", p.spectator}});
+    players.push_back(json::object{{"id", p.id},
+                                   {"name", p.name},
+                                   {"ready", p.ready},
+                                   {"connected", p.connected},
+                                   {"spectator", p.spectator}});
   json::array votes;
   for (const auto& [target, voters] : s.votes)
     votes.push_back(json::object{{"target", target}, {"voters", strings(voters)}});
   json::array chats;
-  for (const auto& [user, text] : s.chats) chats.push_back(json::array{json::value(user), json::value(text)});
+  for (const auto& [user, text] : s.chats)
+    chats.push_back(json::array{json::value(user), json::value(text)});
   return {
       {"game", "spy"},
       {"roomId", s.room_id},
-      {"rules", {{"mode", s.rules.mode}, {"maxPlayers", s.rules.max_players},
-                 {"minPlayers", s.rules.min_players}, {"maxRounds", s.rules.max_rounds},
-                 {"timeScale", s.rules.time_scale}, {"maxChatLength", s.rules.max_chat_length},
-                 {"maxNameLength", s.rules.max_name_length}}},
+      {"rules",
+       {{"mode", s.rules.mode},
+        {"maxPlayers", s.rules.max_players},
+        {"minPlayers", s.rules.min_players},
+        {"maxRounds", s.rules.max_rounds},
+        {"timeScale", s.rules.time_scale},
+        {"maxChatLength", s.rules.max_chat_length},
+        {"maxNameLength", s.rules.max_name_length}}},
       {"host", s.host},
       {"players", std::move(players)},
       {"phase", phase_name(s.phase)},
@@ -88,8 +104,9 @@ State state_from_json(const json::object& o) {
   s.host = json::value_to<std::string>(o.at("host"));
   for (const auto& pv : o.at("players").as_array()) {
     const auto& p = pv.as_object();
-    s.players.push_back({json::value_to<std::string>(p.at("id")), json::value_to<std::string>(p.at("name")),
-                         p.at("ready").as_bool(), p.at("connected").as_bool(), p.at("spectator").as_bool()});
+    s.players.push_back({json::value_to<std::string>(p.at("id")),
+                         json::value_to<std::string>(p.at("name")), p.at("ready").as_bool(),
+                         p.at("connected").as_bool(), p.at("spectator").as_bool()});
   }
   s.phase = phase_from(o.at("phase").as_string());
   s.gen = json::value_to<std::uint64_t>(o.at("gen"));
@@ -110,7 +127,8 @@ State state_from_json(const json::object& o) {
   s.reveal_target = json::value_to<std::string>(o.at("revealTarget"));
   for (const auto& cv : o.at("chats").as_array()) {
     const auto& c = cv.as_array();
-    s.chats.emplace_back(json::value_to<std::string>(c.at(0)), json::value_to<std::string>(c.at(1)));
+    s.chats.emplace_back(json::value_to<std::string>(c.at(0)),
+                         json::value_to<std::string>(c.at(1)));
   }
   s.rng = json::value_to<std::uint64_t>(o.at("rng"));
   s.games_played = json::value_to<int>(o.at("gamesPlayed"));

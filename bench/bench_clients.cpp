@@ -1,0 +1,233 @@
+// Benchmark helper: puts a server into a known state and holds it there while bench/*.sh
+// measures the server process. Not a test and not shipped in roomctl.
+//   idle         N identified, idle connections (app_opened, then nothing)
+//   lobby-rooms  N spy rooms holding only their creator
+//   spy-rooms    N spy rooms of P players with a game running
+//   stroke-rooms N skribble rooms of P players; the drawer sends E drawing messages per room
+// Prints "READY <what>" on stdout when the state is reached, then holds for --hold seconds.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loadgen/bot_connection.hpp"
+#include "loadgen/stats.hpp"
+
+using namespace roomctl::loadgen;
+namespace json = boost::json;
+
+namespace {
+struct Args {
+  std::string mode = "idle", host = "127.0.0.1", prefix = "b";
+  int port = 8080, count = 1000, rooms = 100, players = 6, events = 1000, sources = 0, hold = 30;
+};
+
+std::string arg(int argc, char** argv, const char* name, std::string def) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return def;
+}
+
+struct Bench {
+  boost::asio::io_context ioc;
+  Stats stats;
+  Target target;
+  Args a;
+  std::vector<std::shared_ptr<BotConnection>> conns;
+  int pending = 0;
+  unsigned source = 0;
+
+  std::shared_ptr<BotConnection> open(const std::string& user,
+                                      std::function<void(std::string_view)> on_msg,
+                                      std::function<void()> connected) {
+    std::string src =
+        a.sources > 0 ? "127.0.0." + std::to_string(2 + source++ % static_cast<unsigned>(a.sources))
+                      : "";
+    auto c = std::make_shared<BotConnection>(ioc, stats, target, src, 10000);
+    c->on_message = std::move(on_msg);
+    conns.push_back(c);
+    c->connect([c, user, connected](bool ok) {
+      if (!ok) {
+        std::cerr << "connect failed for " << user << "\n";
+        return;
+      }
+      c->send(json::serialize(
+          json::object{{"EventFrom", "App"}, {"type", "app_opened"}, {"userId", user}}));
+      connected();
+    });
+    return c;
+  }
+
+  void done_one(const std::string& what) {
+    if (--pending == 0) {
+      std::cout << "READY " << what << std::endl;
+      auto t = std::make_shared<boost::asio::steady_timer>(ioc, std::chrono::seconds(a.hold));
+      t->async_wait([this, t](boost::system::error_code) { ioc.stop(); });
+    }
+  }
+
+  void idle() {
+    pending = a.count;
+    for (int i = 0; i < a.count; ++i) {
+      std::string user = a.prefix + "-idle-" + std::to_string(i);
+      // Ready once the server answered with the users_online list.
+      auto seen = std::make_shared<bool>(false);
+      open(
+          user,
+          [this, seen](std::string_view m) {
+            if (!*seen && m.find("users_online") != std::string_view::npos) {
+              *seen = true;
+              done_one("idle connections=" + std::to_string(a.count));
+            }
+          },
+          [] {});
+    }
+  }
+
+  // One room: creator + joiners; `after_join` runs when everyone is in.
+  void room(
+      int r, const std::string& game, int players,
+      std::function<void(std::vector<std::shared_ptr<BotConnection>>&, std::vector<std::string>&)>
+          after_join) {
+    auto members = std::make_shared<std::vector<std::shared_ptr<BotConnection>>>();
+    auto users = std::make_shared<std::vector<std::string>>();
+    auto joined = std::make_shared<int>(0);
+    std::string room_id = a.prefix + "-" + game + "-" + std::to_string(r);
+    bool spy = game == "spy";
+    for (int p = 0; p < players; ++p) users->push_back(room_id + "-u" + std::to_string(p));
+    auto on_joined = [=] {
+      if (++*joined == players) after_join(*members, *users);
+    };
+    for (int p = 0; p < players; ++p) {
+      std::string user = (*users)[static_cast<std::size_t>(p)];
+      auto conn_ptr = std::make_shared<std::shared_ptr<BotConnection>>();
+      auto c = open(
+          user,
+          [=](std::string_view m) {
+            bool created = m.find("create_room_response") != std::string_view::npos;
+            bool joined_ok = m.find("join_room_response") != std::string_view::npos;
+            if (created && p == 0) {
+              on_joined();
+              for (int q = 1; q < players; ++q) {
+                json::object j{{"EventFrom", spy ? "SpyGame" : "SkribbleGame"},
+                               {"type", spy ? "join_room" : "JOIN_SKRIBBLE_ROOM"},
+                               {"userId", (*users)[static_cast<std::size_t>(q)]},
+                               {"roomId", room_id},
+                               {"name", "p"}};
+                (*members)[static_cast<std::size_t>(q)]->send(json::serialize(j));
+              }
+            } else if (joined_ok && p > 0) {
+              on_joined();
+            }
+          },
+          [=] {
+            if (p != 0) return;
+            json::object c{{"EventFrom", spy ? "SpyGame" : "SkribbleGame"},
+                           {"type", spy ? "CREATE_ROOM" : "CREATE_SKRIBBLE_ROOM"},
+                           {"userId", user},
+                           {"roomId", room_id},
+                           {"name", "p0"},
+                           {"PlayerName", "p0"}};
+            (*conn_ptr)->send(json::serialize(c));
+          });
+      *conn_ptr = c;
+      members->push_back(c);
+    }
+  }
+
+  void lobby_rooms() {
+    pending = a.rooms;
+    for (int r = 0; r < a.rooms; ++r)
+      room(r, "spy", 1,
+           [this](auto&, auto&) { done_one("lobby rooms=" + std::to_string(a.rooms)); });
+  }
+
+  void spy_rooms() {
+    pending = a.rooms;
+    for (int r = 0; r < a.rooms; ++r)
+      room(r, "spy", a.players, [this, r](auto& members, auto& users) {
+        std::string room_id = a.prefix + "-spy-" + std::to_string(r);
+        for (std::size_t i = 0; i < members.size(); ++i)
+          members[i]->send(json::serialize(json::object{{"EventFrom", "SpyGame"},
+                                                        {"type", "ready"},
+                                                        {"userId", users[i]},
+                                                        {"roomId", room_id}}));
+        done_one("spy rooms=" + std::to_string(a.rooms) + " players=" + std::to_string(a.players));
+      });
+  }
+
+  void stroke_rooms() {
+    pending = a.rooms;
+    for (int r = 0; r < a.rooms; ++r)
+      room(r, "skribble", a.players, [this, r](auto& members, auto& users) {
+        std::string room_id = a.prefix + "-skribble-" + std::to_string(r);
+        auto drawer = members[0];
+        std::string user = users[0];
+        members[0]->send(
+            json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                         {"type", "SKRIBBLE_GAME_SETTINGS"},
+                                         {"userId", user},
+                                         {"roomId", room_id},
+                                         {"settings", {{"drawtime", 240}, {"players", 20}}}}));
+        members[0]->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                                      {"type", "START_SKRIBBLE_GAME"},
+                                                      {"userId", user},
+                                                      {"roomId", room_id}}));
+        // Wait for DRAWING (the first SECOND_TIMER to the drawer), then send the batch.
+        auto started = std::make_shared<bool>(false);
+        drawer->on_message = [this, drawer, user, room_id, started](std::string_view m) {
+          if (*started || m.find("SECOND_TIMER") == std::string_view::npos) return;
+          *started = true;
+          for (int e = 0; e < a.events; ++e) {
+            json::array pts;
+            for (int k = 0; k < 8; ++k) pts.push_back(json::array{e % 1600, (e * 7 + k) % 900});
+            drawer->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                                      {"type", "SKRIBBLE_DRAW"},
+                                                      {"userId", user},
+                                                      {"roomId", room_id},
+                                                      {"seq", e},
+                                                      {"points", std::move(pts)},
+                                                      {"color", 3}}));
+          }
+          // A final marker: when every other member got it, this room's messages were all relayed.
+          done_one("stroke rooms=" + std::to_string(a.rooms) +
+                   " events=" + std::to_string(a.events));
+        };
+      });
+  }
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  Bench b;
+  b.a.mode = arg(argc, argv, "--mode", "idle");
+  b.a.port = std::stoi(arg(argc, argv, "--port", "8080"));
+  b.a.count = std::stoi(arg(argc, argv, "--count", "1000"));
+  b.a.rooms = std::stoi(arg(argc, argv, "--rooms", "100"));
+  b.a.players = std::stoi(arg(argc, argv, "--players", "6"));
+  b.a.events = std::stoi(arg(argc, argv, "--events", "1000"));
+  b.a.sources = std::stoi(arg(argc, argv, "--sources", "0"));
+  b.a.hold = std::stoi(arg(argc, argv, "--hold", "30"));
+  b.a.prefix = arg(argc, argv, "--prefix", "b");
+  b.target = parse_target("ws://127.0.0.1:" + std::to_string(b.a.port) + "/");
+  if (b.a.mode == "idle")
+    b.idle();
+  else if (b.a.mode == "lobby-rooms")
+    b.lobby_rooms();
+  else if (b.a.mode == "spy-rooms")
+    b.spy_rooms();
+  else if (b.a.mode == "stroke-rooms")
+    b.stroke_rooms();
+  else {
+    std::cerr << "unknown --mode\n";
+    return 2;
+  }
+  b.ioc.run();
+  return 0;
+}

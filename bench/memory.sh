@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Memory: an idle server; RSS per idle identified connection at 1k, 5k, 10k and 19k
+# connections; per room (one member, lobby), per 6-player spy room with a game running; per
+# skribble room at the stroke-log limit; and server CPU per 1,000 relayed drawing messages.
+# Usage: bench/memory.sh    (prints a markdown table)
+source "$(dirname "$0")/common.sh"
+
+settle() { sleep "${1:-2}"; }
+
+start_server idle - --set store.url=memory://
+settle; IDLE=$(rss_kb "$SERVER_PID")
+echo "| measurement | value |"
+echo "|---|---|"
+echo "| idle server RSS | $((IDLE / 1024)) MiB ($IDLE kB) |"
+stop_server
+
+declare -A CONN
+for n in 1000 5000 10000 19000; do
+  start_server conn$n - --set store.url=memory:// --set presence.flush_interval=250ms
+  settle 1; base=$(rss_kb "$SERVER_PID")
+  clients --mode idle --count "$n" --hold 600 --prefix c$n
+  settle 3; rss=$(rss_kb "$SERVER_PID")
+  CONN[$n]=$rss
+  echo "| RSS with $n idle connections | $((rss / 1024)) MiB; $(( (rss - base) * 1024 / n )) bytes per connection |"
+  kill "$CLIENT_PID"; stop_server
+done
+
+start_server rooms - --set store.url=memory://
+clients --mode idle --count 1000 --hold 600 --prefix base1
+settle; a=$(rss_kb "$SERVER_PID"); kill "$CLIENT_PID"; stop_server
+start_server rooms - --set store.url=memory://
+clients --mode lobby-rooms --rooms 1000 --hold 600 --prefix lr
+settle; b=$(rss_kb "$SERVER_PID")
+echo "| per room with one member (lobby), beyond its connection | $(( (b - a) * 1024 / 1000 )) bytes |"
+kill "$CLIENT_PID"; stop_server
+
+start_server spyb - --set store.url=memory://
+clients --mode idle --count 3000 --hold 600 --prefix base6
+settle; a=$(rss_kb "$SERVER_PID"); kill "$CLIENT_PID"; stop_server
+start_server spy - --set store.url=memory:// --set games.time_scale=10
+clients --mode spy-rooms --rooms 500 --players 6 --hold 600 --prefix sr
+settle 4; b=$(rss_kb "$SERVER_PID")
+echo "| per 6-player spy room with a game running, beyond its 6 connections | $(( (b - a) * 1024 / 500 )) bytes |"
+kill "$CLIENT_PID"; stop_server
+
+ROOMS=20; EVENTS=20000; PLAYERS=8
+start_server strb - --set store.url=memory://
+clients --mode idle --count $((ROOMS * PLAYERS)) --hold 600 --prefix base8
+settle; a=$(rss_kb "$SERVER_PID"); kill "$CLIENT_PID"; stop_server
+start_server strokes - --set store.url=memory:// --set games.skribble.draw_messages_per_second=1000000 \
+  --set games.skribble.draw_burst=1000000 --set limits.messages_per_second=1000000 --set limits.message_burst=1000000 \
+  --set limits.send_queue_max_messages=1000000 --set limits.send_queue_max_bytes=4GiB --set games.time_scale=0.2
+c0=$(cpu_ticks "$SERVER_PID")
+clients --mode stroke-rooms --rooms $ROOMS --players $PLAYERS --events $EVENTS --hold 600 --prefix st
+# Wait until the server is idle again (all relayed), then read CPU and RSS.
+prev=-1; while true; do sleep 2; now=$(cpu_ticks "$SERVER_PID"); [ "$now" = "$prev" ] && break; prev=$now; done
+c1=$(cpu_ticks "$SERVER_PID"); b=$(rss_kb "$SERVER_PID")
+msgs=$((ROOMS * EVENTS)); tps=$(ticks_per_s)
+awk -v t=$((c1 - c0)) -v tps="$tps" -v m=$msgs -v p=$PLAYERS 'BEGIN {
+  printf "| server CPU per 1,000 relayed drawing messages (8-player rooms, each to 7 members) | %.1f ms (%d messages, %.2f s CPU) |\n", t / tps * 1000 / m * 1000, m, t / tps }'
+echo "| per skribble room at the stroke-log limit (2 MiB / 20,000 events), beyond its 8 connections | $(( (b - a) / ROOMS / 1024 )) MiB |"
+curl -s "http://127.0.0.1:$ADMIN/metrics" | grep -E '^roomctl_refusals_total\{limit="stroke_log"\}' | sed 's/^/| stroke-log limit hits | /; s/$/ |/'
+kill "$CLIENT_PID"; stop_server
