@@ -85,6 +85,8 @@ Schema build_schema() {
             "drawing message burst from the drawer", 1, 1000000})
       .add({"presence.flush_interval", Type::duration, "100ms",
             "presence changes are coalesced this long", 0, 10'000})
+      .add({"presence.full_list_max", Type::integer, "1000",
+            "users in the users_online list a newcomer gets; 0 = all (O(N^2) bytes at scale)", 0, 10'000'000})
       .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000,
             365 * kDay})
       .add({"store.url", Type::string, "sqlite://roomctl.db",
@@ -169,6 +171,7 @@ ServeOptions serve_options(const Settings& s) {
   o.draw_messages_per_second = s.number("games.skribble.draw_messages_per_second");
   o.draw_burst = s.integer("games.skribble.draw_burst");
   o.presence_flush_interval_ms = s.millis("presence.flush_interval");
+  o.presence_full_list_max = s.integer("presence.full_list_max");
   o.dm_ttl_ms = s.millis("dm.ttl");
   o.store_url = s.string("store.url");
   o.store_flush_interval_ms = s.millis("store.flush_interval");

@@ -14,8 +14,9 @@ boost::json::object user_entry(const std::string& user, UserStatus s) {
 }
 }  // namespace
 
-Presence::Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate)
-    : directory_(directory), metrics_(metrics), immediate_(immediate) {}
+Presence::Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
+                   std::size_t full_list_max)
+    : directory_(directory), metrics_(metrics), immediate_(immediate), full_list_max_(full_list_max) {}
 
 Presence::Pending& Presence::pending(const std::string& user, bool was_online) {
   return pending_.try_emplace(user, Pending{was_online, false, false}).first->second;
@@ -83,8 +84,9 @@ void Presence::flush() {
     arrived_frame = make_frame(boost::json::serialize(
         boost::json::object{{"type", "users_online"}, {"users", std::move(arrived)}}));
     boost::json::array all;
-    directory_.for_each_online(
-        [&](const std::string& u, UserStatus s, Outbox&) { all.push_back(user_entry(u, s)); });
+    directory_.for_each_online([&](const std::string& u, UserStatus s, Outbox&) {
+      if (full_list_max_ == 0 || all.size() < full_list_max_) all.push_back(user_entry(u, s));
+    });
     full_list = make_frame(boost::json::serialize(
         boost::json::object{{"type", "users_online"}, {"users", std::move(all)}}));
   }

@@ -7,6 +7,7 @@
 //   - a user that went offline and did not come back gets one user_offline.
 // Each frame is serialised once and shared, so a flush costs O(online users x distinct frames)
 // queue operations. A flush interval of 0 sends every change immediately (ORIG's behaviour).
+// Above presence.full_list_max online users, a newcomer's full list holds that many users.
 #pragma once
 
 #include <mutex>
@@ -23,7 +24,10 @@ namespace roomctl::runtime {
 
 class Presence {
  public:
-  Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate);
+  // full_list_max caps the users_online list a newcomer receives (0 = no cap): with N users
+  // arriving, full lists cost O(N^2) bytes, which a cap bounds to O(N x cap).
+  Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
+           std::size_t full_list_max = 0);
 
   void bound(const std::string& user, bool was_online);  // first bind or reconnect
   void status_changed(const std::string& user);
@@ -42,6 +46,7 @@ class Presence {
   UserDirectory& directory_;
   metrics::ServerMetrics& metrics_;
   bool immediate_;
+  std::size_t full_list_max_;
   std::mutex mutex_;
   std::unordered_map<std::string, Pending> pending_;
 };

@@ -1,6 +1,8 @@
 // User directory, presence coalescing and the DM store, with fake outboxes.
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
+
 #include "server/metrics/registry.hpp"
 #include "server/metrics/server_metrics.hpp"
 #include "server/runtime/presence.hpp"
@@ -100,4 +102,26 @@ TEST_CASE("memory DM store: order, ack up to a sequence, expiry", "[store]") {
   CHECK(s.pending("bob", 20 + 1000).empty());  // expired (refreshed at the last push)
   CHECK(s.purge_expired(5000) == 1);
   CHECK(s.size() == 0);
+}
+
+TEST_CASE("presence caps a newcomer's full list at full_list_max", "[runtime][presence]") {
+  metrics::Registry reg;
+  metrics::ServerMetrics m(reg);
+  runtime::UserDirectory d;
+  runtime::Presence p(d, m, false, 10);
+  std::vector<std::shared_ptr<FakeOutbox>> boxes;
+  for (int i = 0; i < 30; ++i) {
+    boxes.push_back(std::make_shared<FakeOutbox>(i));
+    d.bind("u" + std::to_string(i), boxes.back());
+  }
+  p.flush();  // nothing pending yet
+  auto late = std::make_shared<FakeOutbox>(99);
+  d.bind("late", late);
+  p.bound("late", false);
+  p.flush();
+  REQUIRE(late->sent.size() == 1);
+  auto list = boost::json::parse(late->sent[0]).as_object().at("users").as_array();
+  CHECK(list.size() == 10);
+  REQUIRE(boxes[0]->sent.size() == 1);  // the others still hear about the newcomer
+  CHECK(boxes[0]->sent[0].find("\"late\"") != std::string::npos);
 }
