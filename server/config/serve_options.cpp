@@ -87,6 +87,8 @@ Schema build_schema() {
             "presence changes are coalesced this long", 0, 10'000})
       .add({"presence.full_list_max", Type::integer, "1000",
             "users in the users_online list a newcomer gets; 0 = all (O(N^2) bytes at scale)", 0, 10'000'000})
+      .add({"presence.batch_threshold", Type::integer, "32",
+            "more changes than this per flush are sent as one frame", 0, 10'000'000})
       .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000,
             365 * kDay})
       .add({"store.url", Type::string, "sqlite://roomctl.db",
@@ -172,6 +174,7 @@ ServeOptions serve_options(const Settings& s) {
   o.draw_burst = s.integer("games.skribble.draw_burst");
   o.presence_flush_interval_ms = s.millis("presence.flush_interval");
   o.presence_full_list_max = s.integer("presence.full_list_max");
+  o.presence_batch_threshold = s.integer("presence.batch_threshold");
   o.dm_ttl_ms = s.millis("dm.ttl");
   o.store_url = s.string("store.url");
   o.store_flush_interval_ms = s.millis("store.flush_interval");

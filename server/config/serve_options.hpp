@@ -56,6 +56,7 @@ struct ServeOptions {
   std::int64_t draw_burst;
   std::int64_t presence_flush_interval_ms;
   std::int64_t presence_full_list_max;
+  std::int64_t presence_batch_threshold;
   std::int64_t dm_ttl_ms;
   std::string store_url;
   std::int64_t store_flush_interval_ms;

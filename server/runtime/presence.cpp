@@ -15,8 +15,12 @@ boost::json::object user_entry(const std::string& user, UserStatus s) {
 }  // namespace
 
 Presence::Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
-                   std::size_t full_list_max)
-    : directory_(directory), metrics_(metrics), immediate_(immediate), full_list_max_(full_list_max) {}
+                   std::size_t full_list_max, std::size_t batch_threshold)
+    : directory_(directory),
+      metrics_(metrics),
+      immediate_(immediate),
+      full_list_max_(full_list_max),
+      batch_threshold_(batch_threshold) {}
 
 Presence::Pending& Presence::pending(const std::string& user, bool was_online) {
   return pending_.try_emplace(user, Pending{was_online, false, false}).first->second;
@@ -61,7 +65,8 @@ void Presence::flush() {
   // Decide from the directory's current truth, not from the event sequence.
   boost::json::array arrived;
   std::unordered_set<std::string> newcomers;
-  std::vector<std::pair<std::string, Frame>> changes;  // (subject, frame), not sent to the subject
+  std::vector<std::pair<std::string, UserStatus>> changed;
+  std::vector<std::string> gone;
   for (const auto& [user, p] : batch) {
     bool online = directory_.online(user);
     UserStatus status = directory_.status(user);
@@ -69,20 +74,39 @@ void Presence::flush() {
       arrived.push_back(user_entry(user, status));
       newcomers.insert(user);
     } else if (!online && p.was_online) {
-      changes.emplace_back(user, make_frame(boost::json::serialize(boost::json::object{
-                                     {"type", "user_offline"}, {"userId", user}})));
+      gone.push_back(user);
     } else if (online && p.status) {
-      changes.emplace_back(user, make_frame(boost::json::serialize(
-                                     boost::json::object{{"type", "user_status_change"},
-                                                         {"userId", user},
-                                                         {"status", games::status_name(status)}})));
+      changed.emplace_back(user, status);
     }
   }
 
+  // Up to batch_threshold changes go out as ORIG's one-per-user messages; a larger burst folds
+  // into one frame, so a flush costs O(online users), never O(online users x changes).
+  std::vector<std::pair<std::string, Frame>> singles;  // (subject, frame), not sent to the subject
+  if (changed.size() > batch_threshold_) {
+    for (const auto& [user, status] : changed) arrived.push_back(user_entry(user, status));
+  } else {
+    for (const auto& [user, status] : changed)
+      singles.emplace_back(user, make_frame(boost::json::serialize(boost::json::object{
+                                     {"type", "user_status_change"},
+                                     {"userId", user},
+                                     {"status", games::status_name(status)}})));
+  }
+  Frame gone_frame;
+  if (gone.size() > batch_threshold_) {
+    gone_frame = make_frame(boost::json::serialize(boost::json::object{
+        {"type", "users_offline"}, {"users", boost::json::array(gone.begin(), gone.end())}}));
+  } else {
+    for (const auto& user : gone)
+      singles.emplace_back(user, make_frame(boost::json::serialize(
+                                     boost::json::object{{"type", "user_offline"}, {"userId", user}})));
+  }
+
   Frame arrived_frame, full_list;
-  if (!newcomers.empty()) {
+  if (!arrived.empty())
     arrived_frame = make_frame(boost::json::serialize(
         boost::json::object{{"type", "users_online"}, {"users", std::move(arrived)}}));
+  if (!newcomers.empty()) {
     boost::json::array all;
     directory_.for_each_online([&](const std::string& u, UserStatus s, Outbox&) {
       if (full_list_max_ == 0 || all.size() < full_list_max_) all.push_back(user_entry(u, s));
@@ -101,7 +125,11 @@ void Presence::flush() {
       out.send(arrived_frame);
       ++frames;
     }
-    for (const auto& [subject, frame] : changes) {
+    if (gone_frame) {
+      out.send(gone_frame);
+      ++frames;
+    }
+    for (const auto& [subject, frame] : singles) {
       if (subject == u) continue;
       out.send(frame);
       ++frames;

@@ -4,7 +4,9 @@
 //   - every user that came online (or reconnected) is announced in ONE users_online frame,
 //   - every newcomer gets ONE full users_online list (built once, shared by all newcomers),
 //   - a user's status changes collapse to its latest (one user_status_change),
-//   - a user that went offline and did not come back gets one user_offline.
+//   - a user that went offline and did not come back gets one user_offline,
+//   - more than batch_threshold status changes fold into the users_online frame, and more than
+//     batch_threshold departures become one users_offline{users:[...]} frame (an addition).
 // Each frame is serialised once and shared, so a flush costs O(online users x distinct frames)
 // queue operations. A flush interval of 0 sends every change immediately (ORIG's behaviour).
 // Above presence.full_list_max online users, a newcomer's full list holds that many users.
@@ -26,8 +28,10 @@ class Presence {
  public:
   // full_list_max caps the users_online list a newcomer receives (0 = no cap): with N users
   // arriving, full lists cost O(N^2) bytes, which a cap bounds to O(N x cap).
+  // batch_threshold: more status changes (or departures) than this in one flush are sent as one
+  // users_online (or users_offline) frame instead of one message per user.
   Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
-           std::size_t full_list_max = 0);
+           std::size_t full_list_max = 0, std::size_t batch_threshold = 1'000'000);
 
   void bound(const std::string& user, bool was_online);  // first bind or reconnect
   void status_changed(const std::string& user);
@@ -47,6 +51,7 @@ class Presence {
   metrics::ServerMetrics& metrics_;
   bool immediate_;
   std::size_t full_list_max_;
+  std::size_t batch_threshold_;
   std::mutex mutex_;
   std::unordered_map<std::string, Pending> pending_;
 };

@@ -125,3 +125,35 @@ TEST_CASE("presence caps a newcomer's full list at full_list_max", "[runtime][pr
   REQUIRE(boxes[0]->sent.size() == 1);  // the others still hear about the newcomer
   CHECK(boxes[0]->sent[0].find("\"late\"") != std::string::npos);
 }
+
+TEST_CASE("presence folds a burst of status changes and departures into single frames", "[runtime][presence]") {
+  metrics::Registry reg;
+  metrics::ServerMetrics m(reg);
+  runtime::UserDirectory d;
+  runtime::Presence p(d, m, false, 0, 3);
+  std::vector<std::shared_ptr<FakeOutbox>> boxes;
+  for (int i = 0; i < 10; ++i) {
+    boxes.push_back(std::make_shared<FakeOutbox>(i));
+    d.bind("u" + std::to_string(i), boxes.back());
+  }
+  for (int i = 1; i < 6; ++i) {  // 5 changes > threshold 3
+    d.set_status("u" + std::to_string(i), games::UserStatus::in_room);
+    p.status_changed("u" + std::to_string(i));
+  }
+  p.flush();
+  REQUIRE(boxes[0]->sent.size() == 1);
+  auto o = boost::json::parse(boxes[0]->sent[0]).as_object();
+  CHECK(o.at("type") == "users_online");
+  CHECK(o.at("users").as_array().size() == 5);
+  std::vector<std::string> rooms;
+  for (int i = 5; i < 10; ++i) {
+    d.unbind("u" + std::to_string(i), static_cast<std::uint64_t>(i), 0, rooms);
+    p.went_offline("u" + std::to_string(i));
+  }
+  boxes[0]->sent.clear();
+  p.flush();
+  REQUIRE(boxes[0]->sent.size() == 1);
+  auto off = boost::json::parse(boxes[0]->sent[0]).as_object();
+  CHECK(off.at("type") == "users_offline");
+  CHECK(off.at("users").as_array().size() == 5);
+}
