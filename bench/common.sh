@@ -18,7 +18,7 @@ start_server() {
   local pin=()
   [ "$cpu" != "-" ] && pin=(taskset -c "$cpu")
   "${pin[@]}" "$ROOMCTL" serve --set server.listen=127.0.0.1:$PORT --set admin.listen=127.0.0.1:$ADMIN \
-    --set server.threads=1 --set limits.max_connections=20000 "$@" > "$WORK/$name.log" 2>&1 &
+    --set server.threads=1 --set limits.max_connections=20000 --set rooms.sweep_interval=100ms "$@" > "$WORK/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null && return 0; sleep 0.1; done
@@ -39,4 +39,17 @@ clients() {
   PIDS+=("$CLIENT_PID")
   for _ in $(seq 1200); do grep -q READY "$out" && return 0; sleep 0.1; done
   echo "bench_clients did not get ready: $(cat "$out")" >&2; return 1
+}
+
+# Waits until the server has (almost) stopped using CPU: under 0.1 s of CPU per 2 s, the cost of
+# its timers when nothing else happens.
+wait_quiet() {
+  local prev now
+  prev=$(cpu_ticks "$SERVER_PID")
+  while true; do
+    sleep 2
+    now=$(cpu_ticks "$SERVER_PID")
+    [ $((now - prev)) -le $(( $(ticks_per_s) / 10 )) ] && break
+    prev=$now
+  done
 }

@@ -12,9 +12,9 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no > "
 PIDS+=($!)
 for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-LIMITS=(--set games.skribble.draw_messages_per_second=1000000 --set games.skribble.draw_burst=1000000
+LIMITS=(--set games.skribble.draw_messages_per_second=100000 --set games.skribble.draw_burst=1000000
   --set limits.messages_per_second=1000000 --set limits.message_burst=1000000
-  --set limits.send_queue_max_messages=1000000 --set limits.send_queue_max_bytes=4GiB --set games.time_scale=0.2)
+  --set limits.send_queue_max_messages=1000000 --set limits.send_queue_max_bytes=4GiB)
 
 echo "| store | server CPU for $((ROOMS * EVENTS)) drawing messages | messages per CPU second | relative to memory | snapshot writes |"
 echo "|---|---|---|---|---|"
@@ -23,7 +23,7 @@ for store in memory:// "sqlite://$WORK/p.db" "redis://127.0.0.1:$REDIS_PORT/0"; 
   start_server persist 0 --set store.url="$store" "${LIMITS[@]}"
   c0=$(cpu_ticks "$SERVER_PID")
   clients --mode stroke-rooms --rooms $ROOMS --players $PLAYERS --events $EVENTS --hold 600 --prefix p$RANDOM
-  prev=-1; while true; do sleep 2; now=$(cpu_ticks "$SERVER_PID"); [ "$now" = "$prev" ] && break; prev=$now; done
+  wait_quiet
   c1=$(cpu_ticks "$SERVER_PID")
   flushes=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^roomctl_store_flush_seconds_count/ {print $2}')
   secs=$(awk -v t=$((c1 - c0)) -v tps="$(ticks_per_s)" 'BEGIN {printf "%.2f", t / tps}')

@@ -95,6 +95,8 @@ Schema build_schema() {
             "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
       .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots",
             1, 60'000})
+      .add({"store.stroke_flush_interval", Type::duration, "1s",
+            "write-behind delay when only a drawing changed (bounds snapshot traffic of big logs)", 1, 600'000})
       .add({"log.level",
             Type::string,
             "info",
@@ -178,6 +180,7 @@ ServeOptions serve_options(const Settings& s) {
   o.dm_ttl_ms = s.millis("dm.ttl");
   o.store_url = s.string("store.url");
   o.store_flush_interval_ms = s.millis("store.flush_interval");
+  o.store_stroke_flush_interval_ms = s.millis("store.stroke_flush_interval");
   o.log_level = s.string("log.level");
   return o;
 }

@@ -60,6 +60,7 @@ struct ServeOptions {
   std::int64_t dm_ttl_ms;
   std::string store_url;
   std::int64_t store_flush_interval_ms;
+  std::int64_t store_stroke_flush_interval_ms;
   std::string log_level;
 };
 

@@ -44,7 +44,8 @@ struct Effects {
   std::vector<std::string> left;      // members gone for good
   std::vector<std::string> kicked;    // connections the actor should close (vote kick)
   std::vector<std::string> refusals;  // limits that bit (metric roomctl_refusals_total{limit})
-  bool changed = false;               // state changed: persist the snapshot
+  bool changed = false;               // state changed: persist the snapshot (store.flush_interval)
+  bool strokes_changed = false;       // only the drawing changed (store.stroke_flush_interval)
   bool game_started = false;
   std::string game_finished_outcome;  // non-empty when a game ended (metric label)
 
@@ -76,6 +77,8 @@ class Game {
   virtual const std::vector<std::string>& members() const = 0;
   virtual bool is_member(const std::string& user) const = 0;
   virtual boost::json::object snapshot() const = 0;
+  // serialize(snapshot()); a game with bulky state overrides it with something cheaper.
+  virtual std::string snapshot_text() const;
   // What an operator sees (roomctl inspect): phase, round, members, scores, settings, remaining
   // time. Secrets (words, the spy) only when `reveal` is true.
   virtual boost::json::object inspect(Millis now, bool reveal) const = 0;

@@ -65,10 +65,15 @@ void Room::flush(std::function<void()> done) {
   });
 }
 
-void Room::mark_dirty() {
-  if (dirty_ || !deps_.save) return;
+// Arms the write-behind timer, or brings it forward: a change that must be durable sooner
+// (any game change) overtakes a pending stroke-only flush.
+void Room::mark_dirty(Millis delay_ms) {
+  if (!deps_.save) return;
+  auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+  if (dirty_ && due >= flush_due_) return;
   dirty_ = true;
-  exec_->flush_timer.expires_after(std::chrono::milliseconds(deps_.flush_interval_ms));
+  flush_due_ = due;
+  exec_->flush_timer.expires_at(due);
   exec_->flush_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec) self->save_now();
   });
@@ -79,7 +84,7 @@ void Room::save_now() {
   if (!dirty_ || removed_) return;
   dirty_ = false;
   exec_->flush_timer.cancel();
-  deps_.save(id_, std::string(game_->game_name()), boost::json::serialize(game_->snapshot()));
+  deps_.save(id_, std::string(game_->game_name()), game_->snapshot_text());
 }
 
 void Room::publish(const games::Summary& sum, bool finished, Millis now) {
@@ -114,11 +119,9 @@ void Room::deliver(const games::Outbound& out) {
     }
     return;
   }
-  double n = 0;
-  for (const auto& m : game_->members()) {
-    if (out.to == To::all_but && m == out.user) continue;
-    if (deps_.directory.send(m, out.frame)) ++n;  // the same buffer for everyone
-  }
+  // The same buffer for everyone, queued under one directory lock.
+  double n = static_cast<double>(
+      deps_.directory.send_many(game_->members(), out.frame, out.to == To::all_but ? &out.user : nullptr));
   frames_out_ += static_cast<std::uint64_t>(n);
   frames_metric_->inc(n);
   deps_.metrics.fanout_deliveries.inc(n);
@@ -154,7 +157,8 @@ void Room::apply(games::Effects& fx, Millis now) {
   games::Summary sum = game_->summary();
   publish(sum, !fx.game_finished_outcome.empty(), now);
   if (sum.empty) return remove("empty");
-  if (fx.changed) mark_dirty();
+  if (fx.changed) mark_dirty(deps_.flush_interval_ms);
+  else if (fx.strokes_changed) mark_dirty(deps_.stroke_flush_interval_ms);
   rearm();
 }
 

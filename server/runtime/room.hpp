@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,7 @@ struct RoomDeps {
   RoomRegistry& registry;
   // Write-behind persistence: a changed room hands over its snapshot at most once per interval.
   Millis flush_interval_ms = 50;
+  Millis stroke_flush_interval_ms = 1000;  // when only the drawing changed
   std::function<void(const std::string& room_id, std::string game, std::string snapshot)> save;
   // Called once when the room is removed, with the reason.
   std::function<void(const std::string& room_id, const std::string& reason)> on_removed;
@@ -75,7 +77,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void rearm();
   void on_timer(std::uint64_t gen, Millis deadline);
   void remove(const std::string& reason);
-  void mark_dirty();
+  void mark_dirty(Millis delay_ms);
   void save_now();
   void publish(const games::Summary& sum, bool finished, Millis now);
 
@@ -88,6 +90,7 @@ class Room : public std::enable_shared_from_this<Room> {
   std::optional<std::pair<Millis, std::uint64_t>> armed_;
   bool removed_ = false;
   bool dirty_ = false;
+  std::chrono::steady_clock::time_point flush_due_;
   std::unordered_map<std::string, Millis> member_activity_;  // strand-only
   std::uint64_t messages_in_ = 0;                            // strand-only
   std::uint64_t frames_out_ = 0;                             // strand-only

@@ -43,7 +43,7 @@ class RoomService::Impl {
         options(o),
         directory(d),
         metrics(m),
-        deps{d, p, m, registry, o.store_flush_interval_ms, nullptr, nullptr} {
+        deps{d, p, m, registry, o.store_flush_interval_ms, o.store_stroke_flush_interval_ms, nullptr, nullptr} {
     if (persistence) {
       deps.save = [persistence](const std::string& id, std::string game, std::string snapshot) {
         persistence->save({id, std::move(game), std::move(snapshot)});

@@ -425,3 +425,17 @@ TEST_CASE("skribble: snapshot round trip is lossless in every phase", "[skribble
   round_trip();
   CHECK(phases.size() == 6);
 }
+
+TEST_CASE("skribble: a drawing alone takes the slower stroke flush", "[skribble][snapshot]") {
+  SkribbleGame g("r", Rules{}, words(), 21);
+  GameDriver d(g);
+  setup(d, 3);
+  to_drawing(d);
+  auto fx = d.send("p0", "SKRIBBLE_DRAW", {{"x", 9}, {"s", "q\"uote\\ \n\u0001 \u00e9"}});
+  d.send("p0", "SKRIBBLE_DRAW", {{"x", 10}});
+  CHECK(fx.strokes_changed);
+  CHECK_FALSE(fx.changed);
+  CHECK(g.snapshot_text() == json::serialize(g.snapshot()));
+  SkribbleGame restored(state_from_json(json::parse(g.snapshot_text()).as_object()), words());
+  CHECK(restored.snapshot_text() == g.snapshot_text());
+}

@@ -5,6 +5,8 @@
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/stroke_log.hpp"
 
+#include <boost/json/serialize.hpp>
+
 using namespace roomctl::games::skribble;
 
 TEST_CASE("skribble: normalise trims, collapses spaces and folds case", "[skribble]") {
@@ -65,4 +67,14 @@ TEST_CASE("stroke log: groups, undo, clear, bounds and raw replay", "[skribble]"
   StrokeLog bytes(100, 20);
   CHECK(bytes.apply("SKRIBBLE_POINT", std::string(15, 'x'), 0) == StrokeLog::Result::logged);
   CHECK(bytes.apply("SKRIBBLE_POINT", std::string(15, 'x'), 1) == StrokeLog::Result::full);
+}
+
+TEST_CASE("stroke log: append_json equals the JSON library's encoding, raw bytes included", "[skribble]") {
+  StrokeLog log;
+  log.apply("SKRIBBLE_DRAW", "{\n\t\"x\": 1, \"s\": \"a\\\"b\\\\c\"\r}", 5);
+  log.apply("SKRIBBLE_DRAW", std::string("{\"c\":\"\x01\x1f\b\f\"}"), 9);
+  log.apply("SKRIBBLE_DRAW", "{\"u\":\"\xc3\xa9\"}", 400);
+  std::string fast;
+  log.append_json(fast);
+  CHECK(fast == boost::json::serialize(log.to_json()));
 }

@@ -296,11 +296,16 @@ void SkribbleGame::draw(const Event& e, Millis now, Effects& fx) {
     return;
   }
   s_.draw_tokens -= 1;
-  if (s_.strokes.apply(e.type, *e.raw, now) == StrokeLog::Result::full && !s_.stroke_log_full) {
-    s_.stroke_log_full = true;  // relayed, no longer logged; counted once per turn
-    fx.refusals.push_back("stroke_log");
+  auto logged = s_.strokes.apply(e.type, *e.raw, now);
+  if (logged == StrokeLog::Result::full) {
+    if (!s_.stroke_log_full) {
+      s_.stroke_log_full = true;  // relayed, no longer logged; counted once per turn
+      fx.refusals.push_back("stroke_log");
+      fx.changed = true;
+    }
+  } else {
+    fx.strokes_changed = true;  // nothing to persist when the log did not change
   }
-  fx.changed = true;
   fx.to_all_but(e.user, e.raw);  // byte for byte: the server never re-encodes a drawing
 }
 

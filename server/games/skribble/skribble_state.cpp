@@ -40,7 +40,7 @@ T get(const json::object& o, const char* k) {
 }
 }  // namespace
 
-json::object to_json(const State& s) {
+json::object to_json(const State& s, bool with_strokes) {
   json::array players;
   for (const auto& p : s.players)
     players.push_back(json::object{{"id", p.id},
@@ -91,7 +91,7 @@ json::object to_json(const State& s) {
       {"choices", json::value_from(s.choices)},
       {"autoChoice", s.auto_choice},
       {"usedWords", json::value_from(s.used_words)},
-      {"strokes", s.strokes.to_json()},
+      {"strokes", with_strokes ? s.strokes.to_json() : json::array()},
       {"strokeLogFull", s.stroke_log_full},
       {"drawerGoneSince", s.drawer_gone_since},
       {"drawTokens", s.draw_tokens},

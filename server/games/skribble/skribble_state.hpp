@@ -76,7 +76,8 @@ struct State {
   bool game_over_sent = false;
 };
 
-boost::json::object to_json(const State& s);
+// with_strokes=false leaves "strokes" empty (snapshot_text appends the log itself).
+boost::json::object to_json(const State& s, bool with_strokes = true);
 State state_from_json(const boost::json::object& o);
 
 }  // namespace roomctl::games::skribble

@@ -60,6 +60,45 @@ json::array StrokeLog::to_json() const {
   return a;
 }
 
+void StrokeLog::append_json(std::string& out) const {
+  static const char* hex = "0123456789abcdef";
+  out.reserve(out.size() + bytes_ + bytes_ / 8 + entries_.size() * 24 + 2);
+  out += '[';
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const auto& e = entries_[i];
+    if (i) out += ',';
+    out += "[\"";
+    for (unsigned char c : e.raw) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\b') {
+        out += "\\b";
+      } else if (c == '\f') {
+        out += "\\f";
+      } else if (c < 0x20) {
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += "\",";
+    out += std::to_string(e.at);
+    out += ',';
+    out += std::to_string(e.group);
+    out += ']';
+  }
+  out += ']';
+}
+
 void StrokeLog::from_json(const json::array& a) {
   clear();
   for (const auto& v : a) {

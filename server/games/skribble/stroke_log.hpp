@@ -31,6 +31,9 @@ class StrokeLog {
   // The log as a JSON array text: "[raw1,raw2,...]" (entries are valid JSON objects).
   std::string json_array() const;
   boost::json::array to_json() const;
+  // Appends the same JSON as serialize(to_json()) to `out`, escaping by hand: a snapshot of a
+  // large log costs one pass over its bytes, not a JSON value per stroke.
+  void append_json(std::string& out) const;
   void from_json(const boost::json::array& a);
   void set_limits(std::size_t max_events, std::size_t max_bytes) {
     max_events_ = max_events;
