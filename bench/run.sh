@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 cmake --build build --target bench_clients roomctl >/dev/null
 echo "## memory"; bash bench/memory.sh
 echo "## persistence"; bash bench/persistence.sh
-echo "## fan-out"; bash bench/fanout.sh
+echo "## fan-out"; bash bench/fanout.sh 160
