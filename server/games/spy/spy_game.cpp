@@ -1,5 +1,6 @@
 // Spy game rules. ORIG behaviour unless a comment says FIX.
 #include "server/games/spy/spy_game.hpp"
+#include "server/games/spy/spy_frames.hpp"
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
@@ -11,23 +12,6 @@
 namespace roomctl::games::spy {
 
 namespace json = boost::json;
-
-namespace {
-Frame msg(const json::object& o) {
-  return make_frame(json::serialize(o));
-}
-
-Frame error_msg(const char* code, const std::string& text) {
-  return msg({{"type", "error"}, {"code", code}, {"message", text}});
-}
-
-std::string trimmed(std::string s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-}  // namespace
 
 SpyGame::SpyGame(std::string room_id, Rules rules, const std::vector<WordPair>& pairs,
                  std::uint64_t seed)
@@ -116,92 +100,6 @@ void SpyGame::on_message(const Event& e, Millis now, Effects& fx) {
   if (e.type == "send_chat") return chat(e.user, body, fx);
   if (e.type == "leave_room") return leave(e.user, now, fx);
   fx.to_one(e.user, error_msg("unknown_type", "unknown SpyGame message type \"" + e.type + "\""));
-}
-
-void SpyGame::create(const Event& e, Effects& fx) {
-  std::string name;
-  if (e.body) {
-    if (auto it = e.body->find("name"); it != e.body->end() && it->value().is_string())
-      name = std::string(it->value().get_string());
-  }
-  name = trimmed(name).substr(0, static_cast<std::size_t>(s_.rules.max_name_length));
-  s_.host = e.user;
-  s_.players.push_back({e.user, name.empty() ? e.user : name});
-  rebuild_members();
-  fx.joined.push_back(e.user);
-  fx.statuses.emplace_back(e.user, UserStatus::in_room);
-  fx.changed = true;
-  fx.to_one(e.user, msg({{"type", "create_room_response"},
-                         {"status", true},
-                         {"message", "You have created the room successfully"},
-                         {"roomId", s_.room_id},
-                         {"gameMode", s_.rules.mode}}));
-  broadcast_player_list(fx);
-}
-
-void SpyGame::join(const Event& e, Effects& fx) {
-  std::string name;
-  if (e.body) {
-    if (auto it = e.body->find("name"); it != e.body->end()) {
-      if (!it->value().is_string()) {
-        fx.to_one(e.user, error_msg("bad_field", "name must be a string"));
-        return;
-      }
-      name = trimmed(std::string(it->value().get_string()));
-    }
-  }
-  if (static_cast<int>(name.size()) > s_.rules.max_name_length) {
-    fx.to_one(e.user, error_msg("bad_field",
-                                "name is longer than " + std::to_string(s_.rules.max_name_length)));
-    return;
-  }
-  json::object ok{{"type", "join_room_response"},
-                  {"status", true},
-                  {"message", "You have joined the room successfully"},
-                  {"roomId", s_.room_id}};
-  if (find(e.user)) {  // ORIG: a member joining again gets the room's state back
-    fx.to_one(e.user, msg(ok));
-    send_state(e.user, fx);
-    fx.to_one(e.user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
-    broadcast_player_list(fx);
-    return;
-  }
-  if (static_cast<int>(s_.players.size()) >= s_.rules.max_players) {
-    fx.to_one(e.user, msg({{"type", "join_room_response"},
-                           {"status", false},
-                           {"message", "Room is full"},
-                           {"roomId", s_.room_id}}));
-    return;
-  }
-  bool running = s_.phase != Phase::lobby;
-  // FIX: ORIG lets a mid-game joiner in as an undefined participant; here they spectate.
-  s_.players.push_back({e.user, name.empty() ? e.user : name, false, true, running});
-  rebuild_members();
-  fx.joined.push_back(e.user);
-  fx.statuses.emplace_back(e.user, UserStatus::in_room);
-  fx.changed = true;
-  fx.to_one(e.user, msg(ok));
-  send_state(e.user, fx);
-  broadcast_player_list(fx);
-}
-
-void SpyGame::join_events(const std::string& user, Effects& fx) {
-  fx.to_one(user, msg({{"type", "join_room_response"},
-                       {"status", true},
-                       {"message", "You have joined the room successfully"},
-                       {"roomId", s_.room_id}}));
-  send_state(user, fx);
-  fx.to_one(user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
-  broadcast_player_list(fx);
-}
-
-void SpyGame::set_ready(const std::string& user, bool ready, Millis now, Effects& fx) {
-  if (s_.phase != Phase::lobby) return;  // readiness only matters in the lobby
-  find(user)->ready = ready;
-  fx.changed = true;
-  // FIX: ORIG tells only the sender about notready; everyone sees it here.
-  fx.to_all(msg({{"type", ready ? "player_ready" : "player_not_ready"}, {"playerId", user}}));
-  if (ready) maybe_start(now, fx);
 }
 
 void SpyGame::maybe_start(Millis now, Effects& fx) {
@@ -486,103 +384,6 @@ void SpyGame::leave(const std::string& user, Millis now, Effects& fx) {
   } else if (s_.phase == Phase::voting && all_voted()) {
     reveal(now, fx);
   }
-}
-
-void SpyGame::reconnect(const std::string& user, Effects& fx) {
-  Player* p = find(user);
-  if (!p) return;
-  p->connected = true;
-  fx.changed = true;
-  // FIX: a reconnecting player gets everything needed to redraw its screen.
-  send_state(user, fx);
-  fx.to_one(user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
-  if (s_.phase == Phase::lobby || s_.phase == Phase::countdown) return;
-  send_words(user, fx);
-  if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
-    fx.to_one(user,
-              msg({{"type", "speak_statement"}, {"currentSpeaker", s_.speakers[s_.speaker_pos]}}));
-  if (s_.phase == Phase::voting && is_alive(user)) fx.to_one(user, msg({{"type", "start_voting"}}));
-}
-
-// FIX: ORIG sends its whole internal state (spy id and both words) to anyone; each viewer here
-// sees the same shape with only what it may know.
-void SpyGame::send_state(const std::string& user, Effects& fx) const {
-  const Player* viewer = find(user);
-  bool running = s_.phase != Phase::lobby;
-  bool is_spy = running && user == s_.spy;
-  bool is_civilian = running && !is_spy && viewer && !viewer->spectator;
-  json::object ready;
-  json::array spectators, chats;
-  for (const auto& p : s_.players) {
-    ready[p.id] = p.ready;
-    if (p.spectator) spectators.push_back(json::value(p.id));
-  }
-  for (const auto& [u, text] : s_.chats) chats.push_back(json::value(text));
-  json::object voting;
-  for (const auto& [target, voters] : s_.votes)
-    voting[target] = json::array(voters.begin(), voters.end());
-  json::value speaker = nullptr;
-  if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
-    speaker = json::value(s_.speakers[s_.speaker_pos]);
-  fx.to_one(user,
-            msg({{"type", "room_state"},
-                 {"roomState",
-                  {{"chats", std::move(chats)},
-                   {"readyStatus", std::move(ready)},
-                   {"gameStarted", running},
-                   {"spy", {{"word", is_spy ? s_.spy_word : ""}, {"player", is_spy ? s_.spy : ""}}},
-                   {"voting", std::move(voting)},
-                   {"civilianWord", is_civilian ? s_.civilian_word : ""},
-                   {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())},
-                   {"roundNo", s_.round_no},
-                   {"phase", phase_name(s_.phase)},
-                   {"host", s_.host},
-                   {"currentSpeaker", speaker},
-                   {"spectators", std::move(spectators)},
-                   {"phaseDeadline", s_.deadline}}}}));
-}
-
-void SpyGame::broadcast_player_list(Effects& fx) const {
-  json::array list;
-  for (const auto& p : s_.players) list.push_back(json::object{{"userId", p.id}, {"name", p.name}});
-  fx.to_all(msg({{"type", "playerList"}, {"playerList", std::move(list)}}));
-}
-
-}  // namespace roomctl::games::spy
-
-namespace roomctl::games::spy {
-
-boost::json::object SpyGame::inspect(Millis now, bool reveal) const {
-  namespace json = boost::json;
-  json::array members;
-  for (const auto& p : s_.players)
-    members.push_back(json::object{{"userId", p.id},
-                                   {"name", p.name},
-                                   {"connected", p.connected},
-                                   {"ready", p.ready},
-                                   {"spectator", p.spectator},
-                                   {"alive", is_alive(p.id)},
-                                   {"host", p.id == s_.host}});
-  std::size_t votes = 0;
-  for (const auto& [t, voters] : s_.votes) votes += voters.size();
-  json::object o{{"phase", phase_name(s_.phase)},
-                 {"round", s_.round_no},
-                 {"host", s_.host},
-                 {"members", std::move(members)},
-                 {"remainingMs", s_.deadline ? std::max<Millis>(0, s_.deadline - now) : 0},
-                 {"votesCast", votes},
-                 {"chats", s_.chats.size()},
-                 {"gamesPlayed", s_.games_played},
-                 {"settings",
-                  {{"mode", s_.rules.mode},
-                   {"maxPlayers", s_.rules.max_players},
-                   {"maxRounds", s_.rules.max_rounds},
-                   {"timeScale", s_.rules.time_scale}}}};
-  if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
-    o["currentSpeaker"] = s_.speakers[static_cast<std::size_t>(s_.speaker_pos)];
-  if (reveal)
-    o["secrets"] = {{"spy", s_.spy}, {"civilianWord", s_.civilian_word}, {"spyWord", s_.spy_word}};
-  return o;
 }
 
 }  // namespace roomctl::games::spy

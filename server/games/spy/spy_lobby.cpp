@@ -1,0 +1,97 @@
+// SpyGame, part three: the lobby (creating, joining, readiness).
+#include <boost/json/serialize.hpp>
+
+#include "server/games/spy/spy_frames.hpp"
+#include "server/games/spy/spy_game.hpp"
+
+namespace roomctl::games::spy {
+
+namespace json = boost::json;
+
+void SpyGame::create(const Event& e, Effects& fx) {
+  std::string name;
+  if (e.body) {
+    if (auto it = e.body->find("name"); it != e.body->end() && it->value().is_string())
+      name = std::string(it->value().get_string());
+  }
+  name = trimmed(name).substr(0, static_cast<std::size_t>(s_.rules.max_name_length));
+  s_.host = e.user;
+  s_.players.push_back({e.user, name.empty() ? e.user : name});
+  rebuild_members();
+  fx.joined.push_back(e.user);
+  fx.statuses.emplace_back(e.user, UserStatus::in_room);
+  fx.changed = true;
+  fx.to_one(e.user, msg({{"type", "create_room_response"},
+                         {"status", true},
+                         {"message", "You have created the room successfully"},
+                         {"roomId", s_.room_id},
+                         {"gameMode", s_.rules.mode}}));
+  broadcast_player_list(fx);
+}
+
+void SpyGame::join(const Event& e, Effects& fx) {
+  std::string name;
+  if (e.body) {
+    if (auto it = e.body->find("name"); it != e.body->end()) {
+      if (!it->value().is_string()) {
+        fx.to_one(e.user, error_msg("bad_field", "name must be a string"));
+        return;
+      }
+      name = trimmed(std::string(it->value().get_string()));
+    }
+  }
+  if (static_cast<int>(name.size()) > s_.rules.max_name_length) {
+    fx.to_one(e.user, error_msg("bad_field",
+                                "name is longer than " + std::to_string(s_.rules.max_name_length)));
+    return;
+  }
+  json::object ok{{"type", "join_room_response"},
+                  {"status", true},
+                  {"message", "You have joined the room successfully"},
+                  {"roomId", s_.room_id}};
+  if (find(e.user)) {  // ORIG: a member joining again gets the room's state back
+    fx.to_one(e.user, msg(ok));
+    send_state(e.user, fx);
+    fx.to_one(e.user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
+    broadcast_player_list(fx);
+    return;
+  }
+  if (static_cast<int>(s_.players.size()) >= s_.rules.max_players) {
+    fx.to_one(e.user, msg({{"type", "join_room_response"},
+                           {"status", false},
+                           {"message", "Room is full"},
+                           {"roomId", s_.room_id}}));
+    return;
+  }
+  bool running = s_.phase != Phase::lobby;
+  // FIX: ORIG lets a mid-game joiner in as an undefined participant; here they spectate.
+  s_.players.push_back({e.user, name.empty() ? e.user : name, false, true, running});
+  rebuild_members();
+  fx.joined.push_back(e.user);
+  fx.statuses.emplace_back(e.user, UserStatus::in_room);
+  fx.changed = true;
+  fx.to_one(e.user, msg(ok));
+  send_state(e.user, fx);
+  broadcast_player_list(fx);
+}
+
+void SpyGame::join_events(const std::string& user, Effects& fx) {
+  fx.to_one(user, msg({{"type", "join_room_response"},
+                       {"status", true},
+                       {"message", "You have joined the room successfully"},
+                       {"roomId", s_.room_id}}));
+  send_state(user, fx);
+  fx.to_one(user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
+  broadcast_player_list(fx);
+}
+
+void SpyGame::set_ready(const std::string& user, bool ready, Millis now, Effects& fx) {
+  if (s_.phase != Phase::lobby) return;  // readiness only matters in the lobby
+  find(user)->ready = ready;
+  fx.changed = true;
+  // FIX: ORIG tells only the sender about notready; everyone sees it here.
+  fx.to_all(msg({{"type", ready ? "player_ready" : "player_not_ready"}, {"playerId", user}}));
+  if (ready) maybe_start(now, fx);
+}
+
+}  // namespace roomctl::games::spy
