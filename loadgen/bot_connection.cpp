@@ -147,6 +147,8 @@ void BotConnection::closed(std::uint16_t code) {
   finished_ = true;
   open_ = false;
   pause_timer_.cancel();
+  queue_.clear();
+  if (!on_close) on_message = nullptr;  // callbacks may hold their owners: drop them when done
   if (on_close) {
     auto cb = std::move(on_close);
     on_close = nullptr;
