@@ -86,7 +86,8 @@ Schema build_schema() {
       .add({"presence.flush_interval", Type::duration, "100ms",
             "presence changes are coalesced this long", 0, 10'000})
       .add({"presence.full_list_max", Type::integer, "1000",
-            "users in the users_online list a newcomer gets; 0 = all (O(N^2) bytes at scale)", 0, 10'000'000})
+            "users in the users_online list a newcomer gets; 0 = all (O(N^2) bytes at scale)", 0,
+            10'000'000})
       .add({"presence.batch_threshold", Type::integer, "32",
             "more changes than this per flush are sent as one frame", 0, 10'000'000})
       .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000,
@@ -96,7 +97,8 @@ Schema build_schema() {
       .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots",
             1, 60'000})
       .add({"store.stroke_flush_interval", Type::duration, "1s",
-            "write-behind delay when only a drawing changed (bounds snapshot traffic of big logs)", 1, 600'000})
+            "write-behind delay when only a drawing changed (bounds snapshot traffic of big logs)",
+            1, 600'000})
       .add({"log.level",
             Type::string,
             "info",

@@ -5,7 +5,9 @@
 
 namespace roomctl::games {
 
-std::string Game::snapshot_text() const { return boost::json::serialize(snapshot()); }
+std::string Game::snapshot_text() const {
+  return boost::json::serialize(snapshot());
+}
 
 std::string_view status_name(UserStatus s) {
   switch (s) {

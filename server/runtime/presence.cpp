@@ -87,10 +87,10 @@ void Presence::flush() {
     for (const auto& [user, status] : changed) arrived.push_back(user_entry(user, status));
   } else {
     for (const auto& [user, status] : changed)
-      singles.emplace_back(user, make_frame(boost::json::serialize(boost::json::object{
-                                     {"type", "user_status_change"},
-                                     {"userId", user},
-                                     {"status", games::status_name(status)}})));
+      singles.emplace_back(user, make_frame(boost::json::serialize(
+                                     boost::json::object{{"type", "user_status_change"},
+                                                         {"userId", user},
+                                                         {"status", games::status_name(status)}})));
   }
   Frame gone_frame;
   if (gone.size() > batch_threshold_) {
@@ -98,8 +98,8 @@ void Presence::flush() {
         {"type", "users_offline"}, {"users", boost::json::array(gone.begin(), gone.end())}}));
   } else {
     for (const auto& user : gone)
-      singles.emplace_back(user, make_frame(boost::json::serialize(
-                                     boost::json::object{{"type", "user_offline"}, {"userId", user}})));
+      singles.emplace_back(user, make_frame(boost::json::serialize(boost::json::object{
+                                     {"type", "user_offline"}, {"userId", user}})));
   }
 
   Frame arrived_frame, full_list;

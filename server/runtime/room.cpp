@@ -120,8 +120,8 @@ void Room::deliver(const games::Outbound& out) {
     return;
   }
   // The same buffer for everyone, queued under one directory lock.
-  double n = static_cast<double>(
-      deps_.directory.send_many(game_->members(), out.frame, out.to == To::all_but ? &out.user : nullptr));
+  double n = static_cast<double>(deps_.directory.send_many(
+      game_->members(), out.frame, out.to == To::all_but ? &out.user : nullptr));
   frames_out_ += static_cast<std::uint64_t>(n);
   frames_metric_->inc(n);
   deps_.metrics.fanout_deliveries.inc(n);
@@ -157,8 +157,10 @@ void Room::apply(games::Effects& fx, Millis now) {
   games::Summary sum = game_->summary();
   publish(sum, !fx.game_finished_outcome.empty(), now);
   if (sum.empty) return remove("empty");
-  if (fx.changed) mark_dirty(deps_.flush_interval_ms);
-  else if (fx.strokes_changed) mark_dirty(deps_.stroke_flush_interval_ms);
+  if (fx.changed)
+    mark_dirty(deps_.flush_interval_ms);
+  else if (fx.strokes_changed)
+    mark_dirty(deps_.stroke_flush_interval_ms);
   rearm();
 }
 

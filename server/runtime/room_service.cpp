@@ -39,11 +39,14 @@ class RoomService::Impl {
  public:
   Impl(boost::asio::io_context& ioc, const config::ServeOptions& o, UserDirectory& d, Presence& p,
        metrics::ServerMetrics& m, Persistence* persistence)
-      : ioc(ioc),
-        options(o),
-        directory(d),
-        metrics(m),
-        deps{d, p, m, registry, o.store_flush_interval_ms, o.store_stroke_flush_interval_ms, nullptr, nullptr} {
+      : ioc(ioc), options(o), directory(d), metrics(m), deps{d,
+                                                             p,
+                                                             m,
+                                                             registry,
+                                                             o.store_flush_interval_ms,
+                                                             o.store_stroke_flush_interval_ms,
+                                                             nullptr,
+                                                             nullptr} {
     if (persistence) {
       deps.save = [persistence](const std::string& id, std::string game, std::string snapshot) {
         persistence->save({id, std::move(game), std::move(snapshot)});

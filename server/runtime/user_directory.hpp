@@ -48,7 +48,8 @@ class UserDirectory {
   bool send(const std::string& user, const Frame& frame);
   // Sends one frame to several users under one lock; `except` is skipped. Returns how many
   // were online.
-  std::size_t send_many(const std::vector<std::string>& users, const Frame& frame, const std::string* except);
+  std::size_t send_many(const std::vector<std::string>& users, const Frame& frame,
+                        const std::string* except);
   std::shared_ptr<Outbox> connection(const std::string& user);
   bool online(const std::string& user);
   bool known(const std::string& user);

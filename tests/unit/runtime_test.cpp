@@ -126,7 +126,8 @@ TEST_CASE("presence caps a newcomer's full list at full_list_max", "[runtime][pr
   CHECK(boxes[0]->sent[0].find("\"late\"") != std::string::npos);
 }
 
-TEST_CASE("presence folds a burst of status changes and departures into single frames", "[runtime][presence]") {
+TEST_CASE("presence folds a burst of status changes and departures into single frames",
+          "[runtime][presence]") {
   metrics::Registry reg;
   metrics::ServerMetrics m(reg);
   runtime::UserDirectory d;

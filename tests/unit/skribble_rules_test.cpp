@@ -69,7 +69,8 @@ TEST_CASE("stroke log: groups, undo, clear, bounds and raw replay", "[skribble]"
   CHECK(bytes.apply("SKRIBBLE_POINT", std::string(15, 'x'), 1) == StrokeLog::Result::full);
 }
 
-TEST_CASE("stroke log: append_json equals the JSON library's encoding, raw bytes included", "[skribble]") {
+TEST_CASE("stroke log: append_json equals the JSON library's encoding, raw bytes included",
+          "[skribble]") {
   StrokeLog log;
   log.apply("SKRIBBLE_DRAW", "{\n\t\"x\": 1, \"s\": \"a\\\"b\\\\c\"\r}", 5);
   log.apply("SKRIBBLE_DRAW", std::string("{\"c\":\"\x01\x1f\b\f\"}"), 9);
