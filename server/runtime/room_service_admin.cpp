@@ -1,0 +1,99 @@
+// Rooms runtime, admin side: listing, inspecting, closing rooms, kicking users, draining, stats.
+#include "server/runtime/room_service_impl.hpp"
+
+namespace roomctl::runtime {
+
+json::object RoomService::list_rooms(const RoomQuery& q, Millis now) const {
+  struct Row {
+    std::string id;
+    Room::Info info;
+  };
+  std::vector<Row> rows;
+  for (auto& room : impl_->registry.all()) {
+    auto info = room->info();
+    if (info.removed) continue;
+    if (!q.game.empty() && info.game != q.game) continue;
+    if (!q.phase.empty() && info.summary.phase != q.phase) continue;
+    if (info.summary.players < q.min_players) continue;
+    if (q.idle_over_ms >= 0 && now - info.last_activity <= q.idle_over_ms) continue;
+    rows.push_back({room->id(), std::move(info)});
+  }
+  auto key = [&](const Row& r) -> std::int64_t {
+    if (q.sort == "age") return -(now - r.info.created_at);
+    if (q.sort == "idle") return -(now - r.info.last_activity);
+    if (q.sort == "players") return -r.info.summary.players;
+    return 0;
+  };
+  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    auto ka = key(a), kb = key(b);
+    return ka != kb ? ka < kb : a.id < b.id;  // oldest/idlest/fullest first, then by id
+  });
+  json::array out;
+  std::size_t end = std::min(rows.size(), q.cursor + q.limit);
+  for (std::size_t i = q.cursor; i < end; ++i) {
+    const auto& r = rows[i];
+    out.push_back(json::object{{"roomId", r.id},
+                               {"game", r.info.game},
+                               {"phase", r.info.summary.phase},
+                               {"players", r.info.summary.players},
+                               {"joinable", r.info.summary.joinable},
+                               {"running", r.info.summary.running},
+                               {"ageMs", now - r.info.created_at},
+                               {"idleMs", now - r.info.last_activity}});
+  }
+  json::object result{{"rooms", std::move(out)}, {"total", rows.size()}};
+  result["nextCursor"] =
+      end < rows.size() ? json::value(std::to_string(end)) : json::value(nullptr);
+  return result;
+}
+
+bool RoomService::inspect_room(const std::string& id, bool reveal,
+                               std::function<void(json::object)> done) {
+  auto room = impl_->registry.find(id);
+  if (!room) return false;
+  room->inspect(reveal, std::move(done));
+  return true;
+}
+
+bool RoomService::close_room(const std::string& id, const std::string& reason) {
+  auto room = impl_->registry.find(id);
+  if (!room) return false;
+  room->close(reason);
+  return true;
+}
+
+bool RoomService::kick_user(const std::string& user) {
+  auto& d = impl_->directory;
+  if (!d.known(user)) return false;
+  impl_->post_to_rooms(user, d.rooms(user), games::Event::Kind::leave);
+  if (auto c = d.connection(user)) c->close(close_code::kicked, "removed by an operator");
+  return true;
+}
+
+void RoomService::set_draining(bool on) {
+  impl_->draining = on;
+}
+bool RoomService::draining() const {
+  return impl_->draining.load();
+}
+
+json::object RoomService::stats() const {
+  std::map<std::string, int> by_game;
+  std::int64_t players = 0, running = 0;
+  for (auto& room : impl_->registry.all()) {
+    auto info = room->info();
+    if (info.removed) continue;
+    by_game[info.game]++;
+    players += info.summary.players;
+    running += info.summary.running ? 1 : 0;
+  }
+  json::object games;
+  for (auto& [g, n] : by_game) games[g] = n;
+  return {{"rooms", impl_->registry.size()},
+          {"roomsByGame", std::move(games)},
+          {"runningGames", running},
+          {"players", players},
+          {"draining", impl_->draining.load()}};
+}
+
+}  // namespace roomctl::runtime
