@@ -5,6 +5,10 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# Paths relative to the checkout in ccache's hashes: a fresh clone (CI) reuses what any other
+# checkout of the same sources compiled.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps configure build run test test-unit asan bench format clean
 

@@ -154,6 +154,13 @@ void WsClient::pause_reading() {
   asio::post(impl_->ioc, [this] { impl_->paused = true; });
 }
 
+void WsClient::resume_reading() {
+  asio::post(impl_->ioc, [this] {
+    impl_->paused = false;
+    impl_->start_read();
+  });
+}
+
 void WsClient::close(std::uint16_t code) {
   std::promise<void> done;
   asio::post(impl_->ioc, [&] {

@@ -31,6 +31,7 @@ class WsClient {
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Stops reading from the socket (to simulate a slow reader); messages pile up server-side.
   void pause_reading();
+  void resume_reading();
   void close(std::uint16_t code = 1000);
   // Waits until the server closed the connection; returns its close code (0 if none arrived).
   std::optional<std::uint16_t> wait_closed(

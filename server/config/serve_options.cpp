@@ -49,6 +49,18 @@ Schema build_schema() {
             "pending outbound frames before slow-consumer close", 1, 10'000'000})
       .add({"limits.send_queue_max_bytes", Type::bytes, "8MiB",
             "pending outbound bytes before slow-consumer close", 1024, 1LL << 32})
+      .add({"limits.send_queue_total_bytes", Type::bytes, "512MiB",
+            "all send queues together; above it the largest queues are closed as slow consumers",
+            1 << 20, 1LL << 40})
+      .add({"limits.max_pending_handshakes", Type::integer, "1000",
+            "public connections still in their HTTP upgrade (they count as connections too)", 1,
+            1'000'000})
+      .add({"limits.max_request_header_bytes", Type::bytes, "8KiB",
+            "HTTP request line and headers before the upgrade", 1024, 1 << 20})
+      .add({"limits.fd_reserve", Type::integer, "64",
+            "file descriptors kept free for the store, the admin API and logs: connections are "
+            "refused before the open-files limit minus this",
+            0, 100'000})
       .add({"limits.max_rooms", Type::integer, "20000", "rooms on this node", 1, 10'000'000})
       .add({"limits.max_players_per_room", Type::integer, "20",
             "players per room (game caps apply too)", 2, 1000})
@@ -90,8 +102,24 @@ Schema build_schema() {
             10'000'000})
       .add({"presence.batch_threshold", Type::integer, "32",
             "more changes than this per flush are sent as one frame", 0, 10'000'000})
+      .add({"presence.max_changes_per_flush", Type::integer, "500",
+            "users whose changes one flush announces; the rest wait for the next flush", 1,
+            10'000'000})
       .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000,
             365 * kDay})
+      .add({"dm.max_queue_messages", Type::integer, "1000",
+            "messages one offline receiver's queue holds; more are refused (dm_queue_full)", 1,
+            10'000'000})
+      .add({"dm.max_queue_bytes", Type::bytes, "1MiB", "bytes one offline receiver's queue holds",
+            1024, 1LL << 32})
+      .add({"dm.delivery_chunk_messages", Type::integer, "100",
+            "queued messages sent per step of a delivery (the next after these are written)", 1,
+            100'000})
+      .add({"dm.delivery_chunk_bytes", Type::bytes, "256KiB",
+            "queued bytes sent per step of a delivery", 1024, 1LL << 30})
+      .add({"store.max_pending_jobs", Type::integer, "10000",
+            "direct-message store operations waiting for the store thread; more are refused", 1,
+            10'000'000})
       .add({"store.url", Type::string, "sqlite://roomctl.db",
             "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
       .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots",
@@ -157,6 +185,10 @@ ServeOptions serve_options(const Settings& s) {
   o.limits.message_burst = s.integer("limits.message_burst");
   o.limits.send_queue_max_messages = s.integer("limits.send_queue_max_messages");
   o.limits.send_queue_max_bytes = s.integer("limits.send_queue_max_bytes");
+  o.limits.send_queue_total_bytes = s.integer("limits.send_queue_total_bytes");
+  o.limits.max_pending_handshakes = s.integer("limits.max_pending_handshakes");
+  o.limits.max_request_header_bytes = s.integer("limits.max_request_header_bytes");
+  o.limits.fd_reserve = s.integer("limits.fd_reserve");
   o.limits.max_rooms = s.integer("limits.max_rooms");
   o.limits.max_players_per_room = s.integer("limits.max_players_per_room");
   o.limits.memory_high_watermark_bytes = s.integer("limits.memory_high_watermark_bytes");
@@ -179,7 +211,13 @@ ServeOptions serve_options(const Settings& s) {
   o.presence_flush_interval_ms = s.millis("presence.flush_interval");
   o.presence_full_list_max = s.integer("presence.full_list_max");
   o.presence_batch_threshold = s.integer("presence.batch_threshold");
+  o.presence_max_changes_per_flush = s.integer("presence.max_changes_per_flush");
   o.dm_ttl_ms = s.millis("dm.ttl");
+  o.dm_max_queue_messages = s.integer("dm.max_queue_messages");
+  o.dm_max_queue_bytes = s.integer("dm.max_queue_bytes");
+  o.dm_delivery_chunk_messages = s.integer("dm.delivery_chunk_messages");
+  o.dm_delivery_chunk_bytes = s.integer("dm.delivery_chunk_bytes");
+  o.store_max_pending_jobs = s.integer("store.max_pending_jobs");
   o.store_url = s.string("store.url");
   o.store_flush_interval_ms = s.millis("store.flush_interval");
   o.store_stroke_flush_interval_ms = s.millis("store.stroke_flush_interval");

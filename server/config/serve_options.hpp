@@ -22,6 +22,10 @@ struct Limits {
   std::int64_t message_burst;
   std::int64_t send_queue_max_messages;
   std::int64_t send_queue_max_bytes;
+  std::int64_t send_queue_total_bytes;
+  std::int64_t max_pending_handshakes;
+  std::int64_t max_request_header_bytes;
+  std::int64_t fd_reserve;
   std::int64_t max_rooms;
   std::int64_t max_players_per_room;
   std::int64_t memory_high_watermark_bytes;
@@ -57,7 +61,13 @@ struct ServeOptions {
   std::int64_t presence_flush_interval_ms;
   std::int64_t presence_full_list_max;
   std::int64_t presence_batch_threshold;
+  std::int64_t presence_max_changes_per_flush;
   std::int64_t dm_ttl_ms;
+  std::int64_t dm_max_queue_messages;
+  std::int64_t dm_max_queue_bytes;
+  std::int64_t dm_delivery_chunk_messages;
+  std::int64_t dm_delivery_chunk_bytes;
+  std::int64_t store_max_pending_jobs;
   std::string store_url;
   std::int64_t store_flush_interval_ms;
   std::int64_t store_stroke_flush_interval_ms;

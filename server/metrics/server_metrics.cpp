@@ -90,7 +90,29 @@ ServerMetrics::ServerMetrics(Registry& r)
           r.counter("roomctl_process_cpu_seconds_total", "User and system CPU time").with()),
       process_fds(r.gauge("roomctl_process_open_fds", "Open file descriptors").with()),
       process_start(
-          r.gauge("roomctl_process_start_time_seconds", "Start time since the Unix epoch").with()) {
+          r.gauge("roomctl_process_start_time_seconds", "Start time since the Unix epoch").with()),
+      store_jobs_queued(r.gauge("roomctl_store_jobs_queued",
+                                "Direct-message and health jobs waiting for the store thread")
+                            .with()),
+      accept_errors(r.counter("roomctl_accept_errors_total",
+                              "accept() failures on the listeners, by reason", {"reason"})),
+      pending_handshakes(
+          r.gauge("roomctl_pending_handshakes", "Public connections not yet upgraded to WebSocket")
+              .with()),
+      rooms_quarantined(r.gauge("roomctl_rooms_quarantined",
+                                "Stored rooms that could not be restored (kept for inspection)")
+                            .with()),
+      send_queue_budget_sheds(
+          r.counter("roomctl_send_queue_budget_sheds_total",
+                    "Connections closed because all send queues together passed their budget")
+              .with()),
+      dm_requeued(r.counter("roomctl_dm_requeued_total",
+                            "Live direct messages put back in the queue because the receiver's "
+                            "connection closed before writing them")
+                      .with()),
+      live_objects(r.gauge("roomctl_live_objects",
+                           "Objects alive in memory, by kind (room actors, connection sessions)",
+                           {"kind"})) {
   r.gauge("roomctl_build_info", "Build information", {"version"}).with({ROOMCTL_VERSION}).set(1);
   process_start.set(static_cast<double>(wall_now_ms()) / 1000.0);
   r.on_collect([this] {

@@ -50,6 +50,13 @@ struct ServerMetrics {
   Counter& process_cpu;
   Gauge& process_fds;
   Gauge& process_start;
+  Gauge& store_jobs_queued;
+  Family<Counter>& accept_errors;  // reason
+  Gauge& pending_handshakes;
+  Gauge& rooms_quarantined;
+  Counter& send_queue_budget_sheds;
+  Counter& dm_requeued;
+  Family<Gauge>& live_objects;  // kind: room, session (leak detection in soaks)
 };
 
 }  // namespace roomctl::metrics

@@ -7,8 +7,9 @@
 #include "server/config/value.hpp"
 #include "server/metrics/registry.hpp"
 #include "server/runtime/room_service.hpp"
+#include "server/runtime/store_worker.hpp"
 #include "server/runtime/user_directory.hpp"
-#include "server/store/dm_store.hpp"
+#include "server/store/state_store.hpp"
 
 namespace roomctl::net {
 
@@ -110,11 +111,6 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
     if (!deps_.directory.known(user))
       return respond(json(404, error_body(node, "no user " + user)));
     auto conn = deps_.directory.connection(user);
-    std::size_t queued = 0;
-    try {
-      queued = deps_.dms.pending(user, now).size();
-    } catch (const std::exception&) {
-    }
     auto rooms = deps_.directory.rooms(user);
     json::object o{{"node", node},
                    {"userId", user},
@@ -122,8 +118,17 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
                    {"online", conn != nullptr},
                    {"connectionId", conn ? json::value(conn->id()) : json::value(nullptr)},
                    {"rooms", json::array(rooms.begin(), rooms.end())},
-                   {"queuedMessages", queued}};
-    return respond(json(200, json::serialize(o)));
+                   {"queuedMessages", nullptr}};
+    auto answer = [respond, this](json::object o) { respond(json(200, json::serialize(o))); };
+    bool posted = deps_.store.post([o, answer, user, now](store::StateStore& store) mutable {
+      try {
+        o["queuedMessages"] = store.queued(user, now);
+      } catch (const std::exception&) {  // null: the store cannot say right now
+      }
+      answer(std::move(o));
+    });
+    if (!posted) answer(std::move(o));
+    return;
   }
   if (get && seg.size() == 2 && seg[1] == "stats") {
     auto o = json::parse(deps_.stats_json()).as_object();

@@ -18,10 +18,8 @@ class Registry;
 namespace roomctl::runtime {
 class RoomService;
 class UserDirectory;
+class StoreWorker;
 }  // namespace roomctl::runtime
-namespace roomctl::store {
-class DmStore;
-}
 
 namespace roomctl::net {
 
@@ -42,7 +40,7 @@ struct AdminDeps {
   metrics::Registry& registry;
   runtime::RoomService& rooms;
   runtime::UserDirectory& directory;
-  store::DmStore& dms;
+  runtime::StoreWorker& store;  // the admin API reads the store there, never on its event loop
   std::string node_id;
   std::string token;          // empty: loopback only
   bool allow_reveal = false;  // ?reveal=true needs a token and this

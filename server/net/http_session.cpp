@@ -15,27 +15,61 @@ namespace roomctl::net {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& ctx, Role role)
-    : stream_(std::move(socket)), ctx_(ctx), role_(role) {}
+namespace {
+// Bodies are tiny on both listeners (the admin API's POSTs carry none).
+constexpr std::uint64_t kMaxBodyBytes = 16 * 1024;
+}  // namespace
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& ctx, Role role,
+                         HandshakeSlot slot)
+    : stream_(std::move(socket)),
+      // The read buffer never grows past the header limit plus a body: the parser takes it in
+      // parts.
+      buffer_(static_cast<std::size_t>(ctx.options.limits.max_request_header_bytes) +
+              kMaxBodyBytes),
+      ctx_(ctx),
+      role_(role),
+      slot_(std::move(slot)) {}
 
 void HttpSession::start() {
   do_read();
 }
 
 void HttpSession::do_read() {
-  req_ = {};
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.limits.max_request_header_bytes));
+  parser_->body_limit(kMaxBodyBytes);
   stream_.expires_after(std::chrono::milliseconds(ctx_.options.handshake_timeout_ms));
-  http::async_read(stream_, buffer_, req_,
+  http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
 
+void HttpSession::refuse(http::status status, const char* message) {
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::string(R"({"type":"error","code":"bad_request","message":")") + message + "\"}";
+  res.keep_alive(false);
+  respond(std::move(res));
+}
+
 void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    ctx_.metrics.refusals.with({"request_header_size"}).inc();
+    return refuse(http::status::request_header_fields_too_large,
+                  "request headers are too large (limits.max_request_header_bytes)");
+  }
+  if (ec == http::error::body_limit) {
+    ctx_.metrics.refusals.with({"request_body_size"}).inc();
+    return refuse(http::status::payload_too_large, "request body is too large");
+  }
   if (ec) {
     if (ec == beast::error::timeout) ctx_.metrics.refusals.with({"handshake_timeout"}).inc();
     beast::error_code ignored;
     stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     return;
   }
+  req_ = parser_->release();
+  parser_.reset();
   if (role_ == Role::public_port) {
     if (beast::websocket::is_upgrade(req_)) {
       if (ctx_.draining.load()) {
@@ -46,7 +80,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
         res.keep_alive(false);
         return respond(std::move(res));
       }
-      std::make_shared<WsSession>(std::move(stream_), ctx_)->start(std::move(req_));
+      std::make_shared<WsSession>(std::move(stream_), ctx_, std::move(slot_))
+          ->start(std::move(req_));
       return;
     }
     http::response<http::string_body> res{http::status::ok, req_.version()};

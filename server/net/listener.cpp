@@ -1,9 +1,13 @@
 // Listener: binds (throws with a clear message on failure) and accepts until stopped.
 #include "server/net/listener.hpp"
 
+#include <algorithm>
 #include <boost/asio/strand.hpp>
+#include <cerrno>
 #include <stdexcept>
 
+#include "server/metrics/server_metrics.hpp"
+#include "server/util/clock.hpp"
 #include "server/util/log.hpp"
 
 namespace roomctl::net {
@@ -13,7 +17,7 @@ using tcp = asio::ip::tcp;
 
 Listener::Listener(asio::io_context& ioc, const config::Endpoint& at, ServerContext& ctx,
                    HttpSession::Role role)
-    : ioc_(ioc), acceptor_(ioc), ctx_(ctx), role_(role) {
+    : ioc_(ioc), acceptor_(ioc), ctx_(ctx), role_(role), backoff_timer_(ioc) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(at.host, ec);
   if (ec) throw std::runtime_error("cannot parse listen address \"" + at.host + "\"");
@@ -35,6 +39,7 @@ void Listener::stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
+    self->backoff_timer_.cancel();
   });
 }
 
@@ -42,16 +47,61 @@ void Listener::do_accept() {
   acceptor_.async_accept(
       asio::make_strand(ioc_),
       [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-        if (!ec) {
-          boost::system::error_code ignored;
-          socket.set_option(tcp::no_delay(true), ignored);
-          std::make_shared<HttpSession>(std::move(socket), self->ctx_, self->role_)->start();
-        } else if (ec == asio::error::no_descriptors) {
-          log::warn("accept_failed", {{"error", ec.message()}});  // out of fds: back off briefly
-        }
-        self->do_accept();
+        self->on_accept(ec, std::move(socket));
       });
+}
+
+void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) return back_off(ec);
+  backoff_ms_ = 0;
+  if (!admit(socket)) return do_accept();
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  if (role_ == HttpSession::Role::public_port)
+    std::make_shared<HttpSession>(std::move(socket), ctx_, role_, HandshakeSlot(ctx_))->start();
+  else
+    std::make_shared<HttpSession>(std::move(socket), ctx_, role_)->start();
+  do_accept();
+}
+
+// Public sockets only: within the pending-handshake limit and the open-files budget.
+bool Listener::admit(tcp::socket& socket) {
+  if (role_ != HttpSession::Role::public_port) return true;
+  const char* limit = nullptr;
+  auto pending = ctx_.pending_handshakes.load();
+  if (pending >= ctx_.options.limits.max_pending_handshakes)
+    limit = "pending_handshakes";
+  else if (ctx_.fd_budget > 0 && ctx_.open_connections.load() + pending >= ctx_.fd_budget)
+    limit = "fd_budget";
+  if (!limit) return true;
+  ctx_.metrics.refusals.with({limit}).inc();
+  boost::system::error_code ignored;
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);  // RST: no TIME_WAIT kept
+  socket.close(ignored);
+  return false;
+}
+
+void Listener::back_off(const boost::system::error_code& ec) {
+  bool out_of_fds = ec == asio::error::no_descriptors || ec.value() == ENFILE;
+  ctx_.metrics.accept_errors.with({out_of_fds ? "fd_limit" : "other"}).inc();
+  ++errors_since_log_;
+  auto now = mono_now_ms();
+  if (now - last_error_log_ms_ >= 10'000) {
+    log::warn("accept_failed",
+              {{"error", ec.message()},
+               {"count", std::to_string(errors_since_log_)},
+               {"retry_ms", std::to_string(std::max<std::int64_t>(
+                                50, std::min<std::int64_t>(backoff_ms_ * 2, 1000)))}});
+    last_error_log_ms_ = now;
+    errors_since_log_ = 0;
+  }
+  // Retrying at once would spin: the condition (no descriptor free) lasts until sockets close.
+  backoff_ms_ = std::clamp<std::int64_t>(backoff_ms_ * 2, 50, 1000);
+  backoff_timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
+  backoff_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+    if (!wait_ec) self->do_accept();
+  });
 }
 
 }  // namespace roomctl::net

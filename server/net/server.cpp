@@ -6,6 +6,7 @@
 #include "server/net/server.hpp"
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -19,11 +20,15 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/net/admin_api.hpp"
 #include "server/net/listener.hpp"
+#include "server/net/ws_session.hpp"
 #include "server/protocol/replies.hpp"
+#include "server/runtime/direct_messages.hpp"
 #include "server/runtime/dispatcher.hpp"
 #include "server/runtime/persistence.hpp"
 #include "server/runtime/presence.hpp"
+#include "server/runtime/room.hpp"
 #include "server/runtime/room_service.hpp"
+#include "server/runtime/store_worker.hpp"
 #include "server/runtime/user_directory.hpp"
 #include "server/store/state_store.hpp"
 #include "server/util/clock.hpp"
@@ -43,22 +48,42 @@ class Server::Impl {
         metrics(registry),
         presence(directory, metrics, options.presence_flush_interval_ms == 0,
                  static_cast<std::size_t>(options.presence_full_list_max),
-                 static_cast<std::size_t>(options.presence_batch_threshold)),
+                 static_cast<std::size_t>(options.presence_batch_threshold),
+                 static_cast<std::size_t>(options.presence_max_changes_per_flush)),
         store(store::open_store(options.store_url)),
         persistence(*store, metrics),
         rooms(ioc, options, directory, presence, metrics, &persistence),
-        dispatcher({options.dm_ttl_ms, static_cast<std::size_t>(options.limits.max_id_length)},
-                   directory, presence, *store, rooms, metrics),
-        admin(AdminDeps{registry, rooms, directory, *store, options.node_id, options.admin_token,
-                        options.admin_allow_reveal, [this] { return not_ready_reason(); },
-                        [this](bool on) { set_admin_draining(on); },
-                        [this] { return stats_json(); }}),
+        dms(dm_options(options), directory, store_worker, metrics),
+        store_worker(*store, metrics, static_cast<std::size_t>(options.store_max_pending_jobs)),
+        dispatcher({static_cast<std::size_t>(options.limits.max_id_length)}, directory, presence,
+                   dms, rooms, metrics),
+        admin(AdminDeps{
+            registry, rooms, directory, store_worker, options.node_id, options.admin_token,
+            options.admin_allow_reveal, [this] { return not_ready_reason(); },
+            [this](bool on) { set_admin_draining(on); }, [this] { return stats_json(); }}),
         ctx{options, metrics, dispatcher, admin},
         signals(ioc, SIGINT, SIGTERM),
         ping_timer(ioc),
         presence_timer(ioc),
         sweep_timer(ioc),
         shutdown_timer(ioc) {}
+
+  static runtime::DmOptions dm_options(const config::ServeOptions& o) {
+    runtime::DmOptions d;
+    d.ttl_ms = o.dm_ttl_ms;
+    d.queue = {static_cast<std::size_t>(o.dm_max_queue_messages),
+               static_cast<std::size_t>(o.dm_max_queue_bytes)};
+    // A chunk never takes more than half of a send queue: the rest is for game and presence
+    // frames arriving meanwhile, so a delivery can never make its receiver a slow consumer.
+    auto half = [](std::int64_t v) {
+      return static_cast<std::size_t>(std::max<std::int64_t>(1, v / 2));
+    };
+    d.chunk = {std::min(static_cast<std::size_t>(o.dm_delivery_chunk_messages),
+                        half(o.limits.send_queue_max_messages)),
+               std::min(static_cast<std::size_t>(o.dm_delivery_chunk_bytes),
+                        half(o.limits.send_queue_max_bytes))};
+    return d;
+  }
 
   void set_admin_draining(bool on) {
     rooms.set_draining(on);
@@ -76,7 +101,8 @@ class Server::Impl {
     o["usersOnline"] = directory.online_count();
     o["usersKnown"] = directory.known_count();
     o["store"] = store->describe();
-    o["storeHealthy"] = persistence.healthy();
+    o["storeHealthy"] = persistence.healthy() && store_worker.health_problem().empty();
+    o["quarantinedRooms"] = rooms.quarantined();
     o["ready"] = not_ready_reason().empty();
     o["uptimeMs"] = wall_now_ms() - started_at;
     o["rssBytes"] = process_rss_bytes();
@@ -89,11 +115,29 @@ class Server::Impl {
     return json::serialize(o);
   }
 
+  // Public sockets the open-files limit allows once limits.fd_reserve descriptors are kept for the
+  // store, the admin API and the logs; 0 (no budget) when the reserve is 0.
+  std::int64_t fd_budget() {
+    const auto& l = options.limits;
+    rlimit rl{};
+    if (l.fd_reserve == 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+      return 0;
+    auto budget = std::max<std::int64_t>(1, static_cast<std::int64_t>(rl.rlim_cur) - l.fd_reserve);
+    if (l.max_connections + l.max_pending_handshakes > budget)
+      log::warn("fd_limit_below_connection_limit",
+                {{"open_files_limit", std::to_string(rl.rlim_cur)},
+                 {"fd_reserve", std::to_string(l.fd_reserve)},
+                 {"max_connections", std::to_string(l.max_connections)},
+                 {"effective_max_sockets", std::to_string(budget)}});
+    return budget;
+  }
+
   std::string not_ready_reason() {
     if (ctx.draining.load()) return "shutting down";
     if (rooms.draining()) return "draining";
-    if (!persistence.healthy() || !store->healthy())
-      return "state store unreachable (" + store->describe() + ")";
+    // Cached answers only: readyz must not wait for a store that hangs.
+    if (auto problem = store_worker.health_problem(); !problem.empty()) return problem;
+    if (!persistence.healthy()) return "state store writes are failing (" + store->describe() + ")";
     return "";
   }
 
@@ -105,6 +149,7 @@ class Server::Impl {
                {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - restore_started)
                                          .count())}});
+    ctx.fd_budget = fd_budget();
     public_listener =
         std::make_shared<Listener>(ioc, options.listen, ctx, HttpSession::Role::public_port);
     admin_listener =
@@ -121,6 +166,10 @@ class Server::Impl {
     metrics.ready.set(1);
     metrics.store_up.set(1);
     metrics.memory_watermark.set(static_cast<double>(options.limits.memory_high_watermark_bytes));
+    registry.on_collect([this] {
+      metrics.live_objects.with({"room"}).set(static_cast<double>(runtime::Room::live_count()));
+      metrics.live_objects.with({"session"}).set(static_cast<double>(WsSession::live_count()));
+    });
 
     signals.async_wait([this](boost::system::error_code ec, int sig) {
       if (!ec) begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -172,11 +221,24 @@ class Server::Impl {
         if (!e.rooms.empty()) rooms.grace_expired(e.user, e.rooms);
       }
       rooms.sweep(now);
-      try {
-        if (++sweeps % 60 == 0) store->purge_expired(now);
-        if (sweeps % 10 == 1) metrics.dm_queued.set(static_cast<double>(store->size()));
-      } catch (const std::exception&) {
-        metrics.store_failures.with({"dm_purge"}).inc();
+      ++sweeps;
+      if (sweeps % 60 == 0)
+        store_worker.post([this, now](store::StateStore& s) {
+          try {
+            s.purge_expired(now);
+          } catch (const std::exception&) {
+            metrics.store_failures.with({"dm_purge"}).inc();
+          }
+        });
+      if (sweeps % 10 == 1)
+        store_worker.post(
+            [this](store::StateStore& s) { metrics.dm_queued.set(static_cast<double>(s.size())); });
+      // A store that lost our data (Redis restarted empty, a failover to a server without it)
+      // gets every room again, including rooms that do not change any more.
+      if (auto g = store_worker.generation(); g != store_generation) {
+        store_generation = g;
+        log::warn("store_replaced", {{"store", store->describe()}, {"action", "resaving rooms"}});
+        rooms.flush_all([] {}, true);
       }
       metrics.users_online.set(static_cast<double>(directory.online_count()));
       // Bursts (presence storms, mass joins) leave freed memory in malloc's arenas; hand it back
@@ -231,7 +293,8 @@ class Server::Impl {
     rooms.flush_all([this] {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           shutdown_deadline - std::chrono::steady_clock::now());
-      bool drained = persistence.drain(std::max(left, std::chrono::milliseconds(500)));
+      bool drained = persistence.drain(std::max(left, std::chrono::milliseconds(500))) &&
+                     store_worker.drain(std::chrono::milliseconds(500));
       if (!drained) {
         log::error("store_not_drained", {{"store", store->describe()}});
         exit_code = 1;
@@ -250,6 +313,9 @@ class Server::Impl {
   std::unique_ptr<store::StateStore> store;
   runtime::Persistence persistence;
   runtime::RoomService rooms;
+  // Declared before the worker that runs its jobs, so the worker (and its jobs) stop first.
+  runtime::DirectMessages dms;
+  runtime::StoreWorker store_worker;
   runtime::Dispatcher dispatcher;
   AdminApi admin;
   ServerContext ctx;
@@ -258,6 +324,7 @@ class Server::Impl {
   std::chrono::steady_clock::time_point shutdown_deadline;
   std::shared_ptr<Listener> public_listener, admin_listener;
   std::uint64_t sweeps = 0;
+  std::uint64_t store_generation = 0;
   int exit_code = 0;
   bool finishing = false;
   Millis started_at = wall_now_ms();

@@ -18,14 +18,23 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 
-WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx)
+WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, HandshakeSlot slot)
     : ws_(std::move(stream)),
       ctx_(ctx),
       id_(ctx.next_connection_id.fetch_add(1)),
+      slot_(std::move(slot)),
       tokens_(static_cast<double>(ctx.options.limits.message_burst)),
-      last_refill_ms_(mono_now_ms()) {}
+      last_refill_ms_(mono_now_ms()) {
+  live_sessions.fetch_add(1, std::memory_order_relaxed);
+}
 
-WsSession::~WsSession() = default;
+// Counted outside the metrics: sessions can outlive them when the io_context destroys its last
+// handlers at exit.
+std::atomic<std::int64_t> WsSession::live_sessions{0};
+
+WsSession::~WsSession() {
+  live_sessions.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void WsSession::start(beast::http::request<beast::http::string_body> upgrade) {
   const auto& o = ctx_.options;
@@ -43,6 +52,7 @@ void WsSession::start(beast::http::request<beast::http::string_body> upgrade) {
 }
 
 void WsSession::on_accept(beast::error_code ec) {
+  slot_.release();
   if (ec) {
     ctx_.metrics.connections_closed.with({"handshake_failed"}).inc();
     return;
@@ -76,6 +86,9 @@ void WsSession::do_read() {
 }
 
 void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
+  // A read can complete successfully after a failed write already finished the session: its
+  // message is dropped, nothing may be handled (or answered) for a connection that is gone.
+  if (closed_) return;
   if (ec) {
     if (ec == websocket::error::message_too_big) {
       ctx_.metrics.refusals.with({"message_size"}).inc();
@@ -86,6 +99,7 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
     finish(closed_reason_);
     return;
   }
+  if (closing_) return;  // a close is under way: the connection is already offline
   if (!ws_.got_text()) {
     buffer_.consume(buffer_.size());
     ctx_.metrics.refusals.with({"binary_frame"}).inc();
@@ -165,7 +179,9 @@ void WsSession::close(std::uint16_t code, std::string reason) {
                  self->closed_reason_ = "replaced";
                else if (code == runtime::close_code::kicked)
                  self->closed_reason_ = "kicked";
-               self->start_close(code, std::move(r), false);
+               bool shed = code == runtime::close_code::slow_consumer;
+               if (shed) self->closed_reason_ = "send_queue_budget";
+               self->start_close(code, std::move(r), shed);
              });
 }
 
@@ -177,7 +193,7 @@ void WsSession::enqueue(Pending item) {
   const auto& l = ctx_.options.limits;
   std::size_t size = item.frame->size();
   if (static_cast<std::int64_t>(queue_.size()) >= l.send_queue_max_messages ||
-      static_cast<std::int64_t>(queued_bytes_ + size) > l.send_queue_max_bytes) {
+      queued_bytes_.load() + static_cast<std::int64_t>(size) > l.send_queue_max_bytes) {
     ctx_.metrics.slow_consumer_closes.inc();
     ctx_.metrics.refusals.with({"send_queue"}).inc();
     log::warn("slow_consumer_closed", {{"conn", std::to_string(id_)},
@@ -189,10 +205,20 @@ void WsSession::enqueue(Pending item) {
                 true);
     return;
   }
-  queued_bytes_ += size;
-  ctx_.metrics.send_queue_bytes.add(static_cast<double>(size));
+  account(static_cast<std::int64_t>(size));
   queue_.push_back(std::move(item));
   if (!writing_) do_write();
+}
+
+// Every change of this connection's queued bytes goes through here: the connection's own count
+// (read by the budget shedder from other threads), the server-wide total and its gauge.
+void WsSession::account(std::int64_t delta) {
+  queued_bytes_.fetch_add(delta, std::memory_order_relaxed);
+  ctx_.metrics.send_queue_bytes.add(static_cast<double>(delta));
+  auto total = ctx_.queued_bytes.fetch_add(delta, std::memory_order_relaxed) + delta;
+  if (delta > 0 && total > ctx_.options.limits.send_queue_total_bytes &&
+      !ctx_.shedding.exchange(true))
+    asio::post(ws_.get_executor(), [&ctx = ctx_] { ctx.shed_send_queues(); });
 }
 
 void WsSession::do_write() {
@@ -211,8 +237,7 @@ void WsSession::on_write(beast::error_code ec, std::size_t bytes) {
   }
   Pending done = std::move(queue_.front());
   queue_.pop_front();
-  queued_bytes_ -= done.frame->size();
-  ctx_.metrics.send_queue_bytes.add(-static_cast<double>(done.frame->size()));
+  account(-static_cast<std::int64_t>(done.frame->size()));
   ctx_.metrics.messages_out.inc();
   ctx_.metrics.bytes_out.inc(static_cast<double>(bytes));
   if (done.done) done.done(true);
@@ -230,13 +255,15 @@ void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pe
   if (drop_pending) {
     // Keep only the frame being written: a write in flight cannot be abandoned.
     while (queue_.size() > (writing_ ? 1u : 0u)) {
-      auto& back = queue_.back();
-      queued_bytes_ -= back.frame->size();
-      ctx_.metrics.send_queue_bytes.add(-static_cast<double>(back.frame->size()));
-      if (back.done) back.done(false);
+      auto back = std::move(queue_.back());
       queue_.pop_back();
+      account(-static_cast<std::int64_t>(back.frame->size()));
+      if (back.done) back.done(false);
     }
   }
+  // Offline at once, not after the close handshake (a slow reader may take a minute to finish
+  // it): its rooms see the disconnect and its direct messages go to the queue from now on.
+  go_offline();
   if (!writing_) do_close();
 }
 
@@ -254,12 +281,12 @@ void WsSession::finish(const char* reason) {
   closing_ = true;
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
-  for (auto& p : queue_) {
-    queued_bytes_ -= p.frame->size();
-    ctx_.metrics.send_queue_bytes.add(-static_cast<double>(p.frame->size()));
+  auto pending = std::move(queue_);
+  queue_.clear();
+  for (auto& p : pending) {
+    account(-static_cast<std::int64_t>(p.frame->size()));
     if (p.done) p.done(false);
   }
-  queue_.clear();
   if (!client_.outbox) return;  // never admitted
   ctx_.metrics.connections_closed.with({reason}).inc();
   ctx_.metrics.connections.add(-1);
@@ -268,8 +295,15 @@ void WsSession::finish(const char* reason) {
     std::lock_guard lock(ctx_.connections_mutex);
     ctx_.connections.erase(id_);
   }
+  go_offline();
+  client_.outbox.reset();       // drops the self-reference; handlers in flight keep us alive
+  client_.dm_delivery.reset();  // it holds this connection too
+}
+
+void WsSession::go_offline() {
+  if (offline_ || !client_.outbox) return;
+  offline_ = true;
   ctx_.dispatcher.on_close(client_);
-  client_.outbox.reset();  // drops the self-reference; handlers in flight keep us alive
 }
 
 }  // namespace roomctl::net

@@ -4,6 +4,7 @@
 // slow consumer (4002). Only net/ includes this header.
 #pragma once
 
+#include <atomic>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -21,7 +22,8 @@ namespace roomctl::net {
 
 class WsSession : public runtime::Outbox, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(boost::beast::tcp_stream&& stream, ServerContext& ctx);
+  // `slot` counts the connection as a pending handshake until the upgrade completed.
+  WsSession(boost::beast::tcp_stream&& stream, ServerContext& ctx, HandshakeSlot slot = {});
   ~WsSession() override;
   void start(boost::beast::http::request<boost::beast::http::string_body> upgrade);
 
@@ -29,8 +31,14 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   void send_then(Frame frame, std::function<void(bool)> done) override;
   void close(std::uint16_t code, std::string reason) override;
   std::uint64_t id() const override { return id_; }
+  // Sessions alive in this process (leak detection: roomctl_live_objects{kind="session"}).
+  static std::int64_t live_count() { return live_sessions.load(std::memory_order_relaxed); }
+  std::size_t queued_bytes() const override {
+    return static_cast<std::size_t>(queued_bytes_.load());
+  }
 
  private:
+  static std::atomic<std::int64_t> live_sessions;
   struct Pending {
     Frame frame;
     std::function<void(bool)> done;
@@ -46,18 +54,22 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   void start_close(std::uint16_t code, std::string reason, bool drop_pending);
   void do_close();
   void finish(const char* reason);
+  void go_offline();
+  void account(std::int64_t delta);
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;
   ServerContext& ctx_;
   std::uint64_t id_;
   runtime::Client client_;
+  HandshakeSlot slot_;
   std::deque<Pending> queue_;
-  std::size_t queued_bytes_ = 0;
+  std::atomic<std::int64_t> queued_bytes_{0};
   bool writing_ = false;
   bool accepted_ = false;
   bool closing_ = false;  // a close is requested: write nothing new
   bool closed_ = false;   // finish() ran
+  bool offline_ = false;  // the dispatcher was told the connection is gone
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
   const char* closed_reason_ = "peer";

@@ -9,9 +9,17 @@
 
 namespace roomctl::runtime {
 
+struct DmDelivery;
+
 struct Client {
-  std::shared_ptr<Outbox> outbox;
-  std::string user;  // empty until the first message carrying a userId
+  std::shared_ptr<Outbox> outbox;           // null once the connection is gone
+  std::string user;                         // empty until the first message carrying a userId
+  std::shared_ptr<DmDelivery> dm_delivery;  // this connection's queued-DM delivery, if any
+
+  // A reply to a connection that is already gone is a no-op: every reply goes through here.
+  void send(Frame frame) const {
+    if (outbox) outbox->send(std::move(frame));
+  }
 };
 
 }  // namespace roomctl::runtime

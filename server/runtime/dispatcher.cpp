@@ -6,10 +6,10 @@
 
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/replies.hpp"
+#include "server/runtime/direct_messages.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/user_directory.hpp"
-#include "server/store/dm_store.hpp"
 #include "server/util/log.hpp"
 
 namespace roomctl::runtime {
@@ -17,7 +17,7 @@ namespace roomctl::runtime {
 using protocol::Family;
 
 Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
-                       store::DmStore& dms, RoomService& rooms, metrics::ServerMetrics& metrics)
+                       DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics)
     : options_(options),
       directory_(directory),
       presence_(presence),
@@ -28,7 +28,7 @@ Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Pres
 void Dispatcher::reply_error(Client& client, std::string_view code, std::string_view message) {
   metrics_.client_errors.with({std::string(code)}).inc();
   metrics_.frames_queued.with({"error"}).inc();
-  client.outbox->send(make_frame(protocol::error_json(code, message)));
+  client.send(make_frame(protocol::error_json(code, message)));
 }
 
 bool Dispatcher::require_user(Client& client) {
@@ -108,55 +108,29 @@ void Dispatcher::handle_dm(Client& client, protocol::Envelope& env, const Frame&
     reply_error(client, "bad_field", "receiverID is required");
     return;
   }
-  if (directory_.send(receiver, raw)) {  // forwarded verbatim, as ORIG does
-    metrics_.dm_sent_online.inc();
-    metrics_.frames_queued.with({"dm"}).inc();
-    return;
-  }
   env.body["type"] = "queued_message";
-  try {
-    dms_.push(receiver, boost::json::serialize(env.body), wall_now_ms(), options_.dm_ttl_ms);
-  } catch (const std::exception& e) {
-    // Durable before handled: when the store cannot take it, the sender is told, nothing is faked.
-    metrics_.store_failures.with({"dm_push"}).inc();
-    reply_error(client, "store_unavailable", "the message could not be queued; try again");
-    return;
-  }
-  metrics_.dm_queued_total.inc();
+  dms_.send(client, receiver, raw, boost::json::serialize(env.body));
 }
 
+// app_opened delivers the queue; a client that adds "ackQueued":true acknowledges what it took
+// with queued_ack{upTo} (at-least-once across a crash of the client, docs/protocol.md).
 void Dispatcher::handle_app(Client& client, protocol::Envelope& env) {
-  if (env.type != "app_opened") {
+  if (env.type != "app_opened" && env.type != "queued_ack") {
     reply_error(client, "unknown_type", "unknown App message type \"" + env.type + "\"");
     return;
   }
   if (!require_user(client)) return;
-  std::vector<store::QueuedMessage> queued;
-  try {
-    queued = dms_.pending(client.user, wall_now_ms());
-  } catch (const std::exception&) {
-    metrics_.store_failures.with({"dm_read"}).inc();
-    reply_error(client, "store_unavailable", "queued messages cannot be read right now; try again");
+  if (env.type == "app_opened") {
+    auto it = env.body.find("ackQueued");
+    dms_.open(client, it != env.body.end() && it->value().is_bool() && it->value().get_bool());
     return;
   }
-  if (queued.empty()) return;
-  // Delete only after the last frame reached the socket: a connection that dies mid-delivery
-  // gets the whole queue again next time (at-least-once; clients may see a duplicate).
-  for (std::size_t i = 0; i + 1 < queued.size(); ++i)
-    client.outbox->send(make_frame(queued[i].payload));
-  auto last_seq = queued.back().seq;
-  auto count = queued.size();
-  client.outbox->send_then(make_frame(queued.back().payload),
-                           [this, user = client.user, last_seq, count](bool written) {
-                             if (!written) return;
-                             try {
-                               dms_.ack(user, last_seq);
-                             } catch (const std::exception&) {  // delivered again next time
-                               metrics_.store_failures.with({"dm_ack"}).inc();
-                               return;
-                             }
-                             metrics_.dm_delivered.inc(static_cast<double>(count));
-                           });
+  auto it = env.body.find("upTo");
+  if (it == env.body.end() || !it->value().is_int64()) {
+    reply_error(client, "bad_field", "upTo must be the queueSeq of the last message taken");
+    return;
+  }
+  dms_.acknowledge(client, it->value().get_int64());
 }
 
 void Dispatcher::handle_friend(Client& client, protocol::Envelope& env) {
@@ -193,12 +167,12 @@ void Dispatcher::handle_invite(Client& client, protocol::Envelope& env, const Fr
     return;
   }
   if (!directory_.send(friend_id, raw)) {
-    client.outbox->send(make_frame(R"({"type":"friend_not_found"})"));
+    client.send(make_frame(R"({"type":"friend_not_found"})"));
   }
 }
 
 void Dispatcher::on_close(Client& client) {
-  if (client.user.empty()) return;
+  if (client.user.empty() || !client.outbox) return;
   std::vector<std::string> rooms;
   if (!directory_.unbind(client.user, client.outbox->id(), wall_now_ms(), rooms)) return;
   if (draining_) return;

@@ -13,25 +13,22 @@
 namespace roomctl::metrics {
 struct ServerMetrics;
 }
-namespace roomctl::store {
-class DmStore;
-}
 
 namespace roomctl::runtime {
 
 class UserDirectory;
 class Presence;
 class RoomService;
+class DirectMessages;
 
 struct DispatcherOptions {
-  Millis dm_ttl_ms;
   std::size_t max_id_length;
 };
 
 class Dispatcher {
  public:
   Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
-             store::DmStore& dms, RoomService& rooms, metrics::ServerMetrics& metrics);
+             DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics);
 
   void handle(Client& client, protocol::Envelope& env, const Frame& raw);
   void on_close(Client& client);
@@ -52,7 +49,7 @@ class Dispatcher {
   DispatcherOptions options_;
   UserDirectory& directory_;
   Presence& presence_;
-  store::DmStore& dms_;
+  DirectMessages& dms_;
   RoomService& rooms_;
   metrics::ServerMetrics& metrics_;
   std::atomic<bool> draining_{false};

@@ -33,6 +33,8 @@ class Outbox {
   virtual void send_then(Frame frame, std::function<void(bool written)> done) = 0;
   virtual void close(std::uint16_t code, std::string reason) = 0;
   virtual std::uint64_t id() const = 0;
+  // Bytes waiting in this connection's send queue (any thread; for the send-queue budget).
+  virtual std::size_t queued_bytes() const { return 0; }
 };
 
 }  // namespace roomctl::runtime

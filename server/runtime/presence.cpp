@@ -1,6 +1,7 @@
 // Presence coalescing; see the header for what clients see.
 #include "server/runtime/presence.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <unordered_set>
@@ -15,12 +16,14 @@ boost::json::object user_entry(const std::string& user, UserStatus s) {
 }  // namespace
 
 Presence::Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
-                   std::size_t full_list_max, std::size_t batch_threshold)
+                   std::size_t full_list_max, std::size_t batch_threshold,
+                   std::size_t max_changes_per_flush)
     : directory_(directory),
       metrics_(metrics),
       immediate_(immediate),
       full_list_max_(full_list_max),
-      batch_threshold_(batch_threshold) {}
+      batch_threshold_(batch_threshold),
+      max_changes_per_flush_(std::max<std::size_t>(1, max_changes_per_flush)) {}
 
 Presence::Pending& Presence::pending(const std::string& user, bool was_online) {
   return pending_.try_emplace(user, Pending{was_online, false, false}).first->second;
@@ -59,7 +62,18 @@ void Presence::flush() {
   {
     std::lock_guard lock(mutex_);
     if (pending_.empty()) return;
-    batch.swap(pending_);
+    if (pending_.size() <= max_changes_per_flush_) {
+      batch.swap(pending_);
+    } else {
+      // Identity churn (thousands of users bound and dropped) must not turn into megabytes per
+      // flush for every online user: at most max_changes_per_flush users per flush, the rest
+      // wait for the next one, where they coalesce with whatever they did meanwhile.
+      while (batch.size() < max_changes_per_flush_) {
+        auto node = pending_.extract(pending_.begin());
+        batch.insert(std::move(node));
+      }
+      metrics_.refusals.with({"presence_flush"}).inc();
+    }
   }
 
   // Decide from the directory's current truth, not from the event sequence.

@@ -10,6 +10,8 @@
 // Each frame is serialised once and shared, so a flush costs O(online users x distinct frames)
 // queue operations. A flush interval of 0 sends every change immediately (ORIG's behaviour).
 // Above presence.full_list_max online users, a newcomer's full list holds that many users.
+// At most presence.max_changes_per_flush users' changes go out per flush (the rest wait for the
+// next), so identity churn costs bounded work and bytes per flush.
 #pragma once
 
 #include <mutex>
@@ -31,7 +33,8 @@ class Presence {
   // batch_threshold: more status changes (or departures) than this in one flush are sent as one
   // users_online (or users_offline) frame instead of one message per user.
   Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
-           std::size_t full_list_max = 0, std::size_t batch_threshold = 1'000'000);
+           std::size_t full_list_max = 0, std::size_t batch_threshold = 1'000'000,
+           std::size_t max_changes_per_flush = 1'000'000);
 
   void bound(const std::string& user, bool was_online);  // first bind or reconnect
   void status_changed(const std::string& user);
@@ -52,6 +55,7 @@ class Presence {
   bool immediate_;
   std::size_t full_list_max_;
   std::size_t batch_threshold_;
+  std::size_t max_changes_per_flush_;
   std::mutex mutex_;
   std::unordered_map<std::string, Pending> pending_;
 };

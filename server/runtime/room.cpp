@@ -37,9 +37,16 @@ Room::Room(asio::io_context& ioc, std::string id, std::string index_key,
   info_.summary = game_->summary();
   info_.created_at = now;
   info_.last_activity = now;
+  live_rooms.fetch_add(1, std::memory_order_relaxed);
 }
 
-Room::~Room() = default;
+// Counted outside the metrics: a room can outlive the server's metrics when the io_context
+// destroys its last handlers at exit.
+std::atomic<std::int64_t> Room::live_rooms{0};
+
+Room::~Room() {
+  live_rooms.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void Room::post(games::Event event, boost::json::object body) {
   asio::post(exec_->strand,
@@ -58,8 +65,9 @@ void Room::start() {
   });
 }
 
-void Room::flush(std::function<void()> done) {
-  asio::post(exec_->strand, [self = shared_from_this(), done = std::move(done)] {
+void Room::flush(std::function<void()> done, bool force) {
+  asio::post(exec_->strand, [self = shared_from_this(), done = std::move(done), force] {
+    if (force && self->deps_.save) self->dirty_ = true;
     if (self->dirty_) self->save_now();
     done();
   });

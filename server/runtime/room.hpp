@@ -3,6 +3,7 @@
 // pure game returns, and keeps one timer armed at the game's absolute deadline.
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
@@ -56,14 +57,17 @@ class Room : public std::enable_shared_from_this<Room> {
   ~Room();
 
   const std::string& id() const { return id_; }
+  // Room objects alive in this process (leak detection: roomctl_live_objects{kind="room"}).
+  static std::int64_t live_count() { return live_rooms.load(std::memory_order_relaxed); }
   // Thread-safe: the event runs later on the room's strand. `body` is owned by the event.
   void post(games::Event event, boost::json::object body = {});
   // Thread-safe: tells the members (room_closed), lets them go and removes the room.
   void close(std::string reason);
   // Resumes the game's timer and publishes its summary (after a restore).
   void start();
-  // Thread-safe: writes the snapshot now if it changed since the last write (shutdown).
-  void flush(std::function<void()> done);
+  // Thread-safe: writes the snapshot now if it changed since the last write (shutdown), or in
+  // any case with `force` (the store lost it).
+  void flush(std::function<void()> done, bool force = false);
   Info info() const;
   const std::string& index_key() const { return index_key_; }
   // Thread-safe: builds the operator's view on the room's strand and passes it to `done`
@@ -81,6 +85,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void save_now();
   void publish(const games::Summary& sum, bool finished, Millis now);
 
+  static std::atomic<std::int64_t> live_rooms;
   struct Exec;
   std::unique_ptr<Exec> exec_;
   std::string id_;

@@ -13,9 +13,9 @@ RoomService::~RoomService() = default;
 void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
   if (client.user.empty()) {
     impl_->metrics.client_errors.with({"not_identified"}).inc();
-    client.outbox->send(msg({{"type", "error"},
-                             {"code", "not_identified"},
-                             {"message", "game messages need a userId"}}));
+    client.send(msg({{"type", "error"},
+                     {"code", "not_identified"},
+                     {"message", "game messages need a userId"}}));
     return;
   }
   if (env.family == Family::spy)
@@ -39,19 +39,28 @@ void RoomService::sweep(Millis now) {
 std::size_t RoomService::room_count() const {
   return impl_->registry.size();
 }
+boost::json::object RoomService::quarantined() const {
+  std::lock_guard lock(impl_->quarantine_mutex);
+  boost::json::object o;
+  for (const auto& [id, why] : impl_->quarantine) o[id] = why;
+  return o;
+}
+
 std::size_t RoomService::restore(store::StateStore& store) {
   return impl_->restore(store);
 }
 
-void RoomService::flush_all(std::function<void()> done) {
+void RoomService::flush_all(std::function<void()> done, bool force) {
   auto rooms = impl_->registry.all();
   if (rooms.empty()) return done();
   auto left = std::make_shared<std::atomic<std::size_t>>(rooms.size());
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
   for (auto& r : rooms)
-    r->flush([left, shared_done] {
-      if (left->fetch_sub(1) == 1) (*shared_done)();
-    });
+    r->flush(
+        [left, shared_done] {
+          if (left->fetch_sub(1) == 1) (*shared_done)();
+        },
+        force);
 }
 
 }  // namespace roomctl::runtime

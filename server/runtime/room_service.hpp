@@ -73,8 +73,12 @@ class RoomService {
   // Totals for /admin/stats: rooms by game, players.
   boost::json::object stats() const;
 
-  // Asks every room to hand over its snapshot if it changed; `done` runs once all have.
-  void flush_all(std::function<void()> done);
+  // Asks every room to hand over its snapshot if it changed (every snapshot with `force`);
+  // `done` runs once all have.
+  void flush_all(std::function<void()> done, bool force = false);
+  // Stored rooms that could not be restored: id -> why. They stay in the store, untouched, for
+  // an operator to inspect, and their ids cannot be taken by a new room.
+  boost::json::object quarantined() const;
 
   class Impl;
 

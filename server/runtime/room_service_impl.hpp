@@ -10,6 +10,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
 
 #include "server/config/serve_options.hpp"
@@ -68,23 +70,36 @@ class RoomService::Impl {
     };
   }
 
-  std::uint64_t seed() { return (static_cast<std::uint64_t>(random()) << 32) ^ random(); }
+  // Rooms are created on the creating connection's strand, so several threads draw at once.
+  std::uint64_t seed() {
+    std::lock_guard lock(id_random_mutex);
+    return id_random();
+  }
 
   std::string generate_id() {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::string id;
     do {
       id.clear();
-      for (int i = 0; i < 12; ++i) id += alphabet[random() % 36];
+      std::lock_guard lock(id_random_mutex);
+      for (int i = 0; i < 12; ++i) id += alphabet[id_random() % 36];
     } while (registry.find(id));
     return id;
+  }
+
+  bool is_quarantined(const std::string& id) {
+    std::lock_guard lock(quarantine_mutex);
+    return quarantine.count(id) != 0;
   }
 
   // Limits on room creation; on refusal the reply is sent and false returned.
   bool may_create(Client& c, const std::string& reply_type, const std::string& room_id) {
     const char* limit = nullptr;
     std::string text;
-    if (draining.load()) {
+    if (is_quarantined(room_id)) {
+      limit = "quarantined";
+      text = "A room with this id already exists";
+    } else if (draining.load()) {
       limit = "draining";
       text = "The server is draining; try another server";
     } else if (static_cast<std::int64_t>(registry.size()) >= options.limits.max_rooms) {
@@ -96,11 +111,11 @@ class RoomService::Impl {
     }
     if (!limit) return true;
     metrics.refusals.with({limit}).inc();
-    c.outbox->send(msg({{"type", reply_type},
-                        {"status", false},
-                        {"message", text},
-                        {"roomId", room_id},
-                        {"code", limit}}));
+    c.send(msg({{"type", reply_type},
+                {"status", false},
+                {"message", text},
+                {"roomId", room_id},
+                {"code", limit}}));
     return false;
   }
 
@@ -108,10 +123,10 @@ class RoomService::Impl {
     std::string mode = "word_spy";
     if (!protocol::get_string(env.body, "gameMode", mode) ||
         (mode != "word_spy" && mode != "wordless_spy")) {
-      c.outbox->send(msg({{"type", "create_room_response"},
-                          {"status", false},
-                          {"message", "gameMode must be word_spy or wordless_spy"},
-                          {"roomId", env.room_id}}));
+      c.send(msg({{"type", "create_room_response"},
+                  {"status", false},
+                  {"message", "gameMode must be word_spy or wordless_spy"},
+                  {"roomId", env.room_id}}));
       return;
     }
     std::string id = env.room_id.empty() ? generate_id() : env.room_id;
@@ -127,10 +142,10 @@ class RoomService::Impl {
     auto room =
         std::make_shared<Room>(ioc, id, "spy/" + mode, std::move(game), deps, wall_now_ms());
     if (!registry.insert(id, room)) {  // FIX: ORIG silently replaces the existing room
-      c.outbox->send(msg({{"type", "create_room_response"},
-                          {"status", false},
-                          {"message", "A room with this id already exists"},
-                          {"roomId", id}}));
+      c.send(msg({{"type", "create_room_response"},
+                  {"status", false},
+                  {"message", "A room with this id already exists"},
+                  {"roomId", id}}));
       return;
     }
     env.type = "CREATE_ROOM";
@@ -140,13 +155,13 @@ class RoomService::Impl {
   void quick_join(Client& c, const std::string& index_key, const char* mode) {
     auto id = draining.load() ? std::nullopt : registry.pick_joinable(index_key);
     if (!id) {
-      c.outbox->send(msg(
+      c.send(msg(
           {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
       return;
     }
     json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", *id}};
     if (mode) o["gameMode"] = mode;
-    c.outbox->send(msg(o));
+    c.send(msg(o));
   }
 
   // While draining, only members already seated may (re)join.
@@ -155,10 +170,10 @@ class RoomService::Impl {
     auto rooms = directory.rooms(c.user);
     if (std::find(rooms.begin(), rooms.end(), room_id) != rooms.end()) return false;
     metrics.refusals.with({"draining"}).inc();
-    c.outbox->send(msg({{"type", "join_room_response"},
-                        {"status", false},
-                        {"message", "The server is draining; try another server"},
-                        {"roomId", room_id}}));
+    c.send(msg({{"type", "join_room_response"},
+                {"status", false},
+                {"message", "The server is draining; try another server"},
+                {"roomId", room_id}}));
     return true;
   }
 
@@ -178,11 +193,11 @@ class RoomService::Impl {
     auto room = env.room_id.empty() ? nullptr : registry.find(env.room_id);
     if (!room || room->info().game != "spy") {
       if (env.type == "join_room")
-        c.outbox->send(msg({{"type", "join_room_response"},
-                            {"status", false},
-                            {"message", "Room not found"},
-                            {"roomId", env.room_id}}));
-      c.outbox->send(msg({{"type", "spy_room_not_found"}, {"roomId", env.room_id}}));
+        c.send(msg({{"type", "join_room_response"},
+                    {"status", false},
+                    {"message", "Room not found"},
+                    {"roomId", env.room_id}}));
+      c.send(msg({{"type", "spy_room_not_found"}, {"roomId", env.room_id}}));
       return;
     }
     if (env.type == "join_room" && refuse_new_member(c, env.room_id)) return;
@@ -202,10 +217,10 @@ class RoomService::Impl {
     auto game = std::make_unique<games::skribble::SkribbleGame>(id, rules, skribble_words, seed());
     auto room = std::make_shared<Room>(ioc, id, "skribble", std::move(game), deps, wall_now_ms());
     if (!registry.insert(id, room)) {
-      c.outbox->send(msg({{"type", "create_room_response"},
-                          {"status", false},
-                          {"message", "A room with this id already exists"},
-                          {"roomId", id}}));
+      c.send(msg({{"type", "create_room_response"},
+                  {"status", false},
+                  {"message", "A room with this id already exists"},
+                  {"roomId", id}}));
       return;
     }
     post_message(*room, c.user, env);
@@ -216,10 +231,10 @@ class RoomService::Impl {
     if (env.type == "QUICK_JOIN_SKRIBBLE_ROOM") return quick_join(c, "skribble", nullptr);
     auto room = env.room_id.empty() ? nullptr : registry.find(env.room_id);
     if (!room || room->info().game != "skribble") {
-      c.outbox->send(msg({{"type", "join_room_response"},
-                          {"status", false},
-                          {"message", "Room not found"},
-                          {"roomId", env.room_id}}));
+      c.send(msg({{"type", "join_room_response"},
+                  {"status", false},
+                  {"message", "Room not found"},
+                  {"roomId", env.room_id}}));
       return;
     }
     if (env.type == "JOIN_SKRIBBLE_ROOM" && refuse_new_member(c, env.room_id)) return;
@@ -298,8 +313,14 @@ class RoomService::Impl {
         room->start();
         ++restored;
       } catch (const std::exception& e) {
+        // Never dropped: the stored row stays as it is for an operator to inspect (the admin
+        // stats list it), and its id stays taken so that no new room overwrites it.
         metrics.store_failures.with({"restore"}).inc();
-        log::warn("room_restore_failed", {{"room", stored.id}, {"error", e.what()}});
+        log::error("room_restore_failed",
+                   {{"room", stored.id}, {"game", stored.game}, {"error", e.what()}});
+        std::lock_guard lock(quarantine_mutex);
+        quarantine[stored.id] = e.what();
+        metrics.rooms_quarantined.set(static_cast<double>(quarantine.size()));
       }
     }
     return restored;
@@ -316,7 +337,10 @@ class RoomService::Impl {
   std::atomic<bool> over_watermark{false};
   std::atomic<bool> draining{false};
   std::set<std::pair<std::string, std::string>> seen_phases;
-  std::mt19937_64 random{std::random_device{}()};
+  mutable std::mutex quarantine_mutex;
+  std::map<std::string, std::string> quarantine;  // room id -> why it could not be restored
+  std::mutex id_random_mutex;
+  std::mt19937_64 id_random{std::random_device{}()};  // room ids and game seeds
 };
 
 }  // namespace roomctl::runtime

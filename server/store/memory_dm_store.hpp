@@ -11,16 +11,19 @@ namespace roomctl::store {
 
 class MemoryDmStore : public DmStore {
  public:
-  void push(const std::string& receiver, const std::string& payload, Millis now,
-            Millis ttl) override;
-  std::vector<QueuedMessage> pending(const std::string& receiver, Millis now) override;
+  PushResult push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl,
+                  const QueueLimits& limits) override;
+  std::vector<QueuedMessage> pending(const std::string& receiver, Millis now,
+                                     const QueueLimits& chunk = {}) override;
   void ack(const std::string& receiver, std::int64_t up_to_seq) override;
+  std::size_t queued(const std::string& receiver, Millis now) override;
   std::size_t purge_expired(Millis now) override;
   std::size_t size() override;
 
  private:
   struct Queue {
     std::deque<QueuedMessage> messages;
+    std::size_t bytes = 0;
     Millis expires_at = 0;
   };
   std::mutex mutex_;

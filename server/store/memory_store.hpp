@@ -11,19 +11,21 @@ namespace roomctl::store {
 
 class MemoryStore : public StateStore {
  public:
-  void push(const std::string& r, const std::string& p, Millis now, Millis ttl) override {
-    dms_.push(r, p, now, ttl);
+  PushResult push(const std::string& r, const std::string& p, Millis now, Millis ttl,
+                  const QueueLimits& limits) override {
+    return dms_.push(r, p, now, ttl, limits);
   }
-  std::vector<QueuedMessage> pending(const std::string& r, Millis now) override {
-    return dms_.pending(r, now);
+  std::vector<QueuedMessage> pending(const std::string& r, Millis now,
+                                     const QueueLimits& chunk = {}) override {
+    return dms_.pending(r, now, chunk);
   }
   void ack(const std::string& r, std::int64_t seq) override { dms_.ack(r, seq); }
+  std::size_t queued(const std::string& r, Millis now) override { return dms_.queued(r, now); }
   std::size_t purge_expired(Millis now) override { return dms_.purge_expired(now); }
   std::size_t size() override { return dms_.size(); }
-
   void write_rooms(const RoomBatch& batch) override;
   std::vector<StoredRoom> load_rooms() override;
-  bool healthy() override { return true; }
+  std::string health_problem() override { return ""; }
   std::string describe() const override { return "memory://"; }
 
  private:

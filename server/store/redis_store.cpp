@@ -3,6 +3,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <unistd.h>
+
 #include <memory>
 #include <stdexcept>
 
@@ -60,6 +62,26 @@ void RedisStore::ensure_connected() {
   if (db_ != 0) {
     Reply r(command({"SELECT", std::to_string(db_)}));
   }
+  check_identity();
+}
+
+// Each server that holds our data carries a marker key with an id we chose. After a reconnect a
+// missing or different marker means this is not the data we wrote (Redis restarted empty, or a
+// replica without it was promoted): bump the generation so that every room is written again.
+void RedisStore::check_identity() {
+  Reply r(command({"GET", prefix_ + "store_id"}));
+  std::string seen = as_string(r.get());
+  if (!seen.empty() && seen == store_id_) return;
+  if (store_id_.empty() && !seen.empty()) {  // first connect: adopt the data that is there
+    store_id_ = seen;
+    connected_before_ = true;
+    return;
+  }
+  if (store_id_.empty())
+    store_id_ = std::to_string(wall_now_ms()) + "-" + std::to_string(::getpid());
+  Reply set(command({"SET", prefix_ + "store_id", store_id_}));
+  if (connected_before_) generation_.fetch_add(1);
+  connected_before_ = true;
 }
 
 void RedisStore::append(const std::vector<std::string>& args) {
@@ -95,29 +117,67 @@ redisReply* RedisStore::command(const std::vector<std::string>& args) {
   return next_reply();
 }
 
-bool RedisStore::healthy() {
+std::string RedisStore::health_problem() {
   std::lock_guard lock(mutex_);
   try {
     Reply r(command({"PING"}));
-    return true;
-  } catch (const std::exception&) {
-    return false;
+    return "";
+  } catch (const std::exception& e) {
+    return std::string("redis unreachable: ") + e.what();
   }
 }
 
-void RedisStore::push(const std::string& receiver, const std::string& payload, Millis, Millis ttl) {
+namespace {
+// Appends under the queue's bounds; keeps the queue's byte count in a companion key. Returns the
+// new message's seq, or -1 when the queue is full.
+const char* const kPushScript = R"(
+local n = redis.call('LLEN', KEYS[1])
+local b = 0
+if n > 0 then b = tonumber(redis.call('GET', KEYS[2]) or '0') end
+local size = string.len(ARGV[1])
+if n + 1 > tonumber(ARGV[3]) or b + size > tonumber(ARGV[4]) then return -1 end
+local seq = redis.call('INCR', KEYS[3])
+redis.call('RPUSH', KEYS[1], seq .. ' ' .. ARGV[1])
+redis.call('SET', KEYS[2], b + size, 'PX', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return seq
+)";
+
+// Drops the entries with seq <= ARGV[1] from the head of the queue and their bytes from the count.
+const char* const kAckScript = R"(
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+local n, b = 0, 0
+for _, e in ipairs(items) do
+  local sp = string.find(e, ' ', 1, true)
+  if not sp or tonumber(string.sub(e, 1, sp - 1)) > tonumber(ARGV[1]) then break end
+  n = n + 1
+  b = b + string.len(e) - sp
+end
+if n == 0 then return 0 end
+redis.call('LTRIM', KEYS[1], n, -1)
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[2])
+else redis.call('DECRBY', KEYS[2], b) end
+return n
+)";
+
+std::string size_arg(std::size_t v) {
+  return std::to_string(std::min<std::size_t>(v, std::size_t{1} << 52));
+}
+}  // namespace
+
+PushResult RedisStore::push(const std::string& receiver, const std::string& payload, Millis,
+                            Millis ttl, const QueueLimits& limits) {
   std::lock_guard lock(mutex_);
-  Reply seq(command({"INCR", prefix_ + "dmseq"}));
   std::string key = prefix_ + "messages:" + receiver;
-  append({"MULTI"});
-  append({"RPUSH", key, std::to_string(seq->integer) + " " + payload});
-  append({"PEXPIRE", key, std::to_string(ttl)});
-  append({"EXEC"});
-  for (int i = 0; i < 4; ++i) Reply r(next_reply());
+  Reply r(
+      command({"EVAL", kPushScript, "3", key, key + ":bytes", prefix_ + "dmseq", payload,
+               std::to_string(ttl), size_arg(limits.max_messages), size_arg(limits.max_bytes)}));
+  return r->integer < 0 ? PushResult::full : PushResult::queued;
 }
 
-std::vector<QueuedMessage> RedisStore::read_queue(const std::string& key) {
-  Reply r(command({"LRANGE", key, "0", "-1"}));
+std::vector<QueuedMessage> RedisStore::read_queue(const std::string& key, std::size_t max) {
+  std::string last = max >= (std::size_t{1} << 31) ? "-1" : std::to_string(max - 1);
+  Reply r(command({"LRANGE", key, "0", last}));
   std::vector<QueuedMessage> out;
   for (size_t i = 0; i < r->elements; ++i) {
     std::string e = as_string(r->element[i]);
@@ -128,20 +188,26 @@ std::vector<QueuedMessage> RedisStore::read_queue(const std::string& key) {
   return out;
 }
 
-std::vector<QueuedMessage> RedisStore::pending(const std::string& receiver, Millis) {
+std::vector<QueuedMessage> RedisStore::pending(const std::string& receiver, Millis,
+                                               const QueueLimits& chunk) {
   std::lock_guard lock(mutex_);
-  return read_queue(prefix_ + "messages:" + receiver);
+  std::vector<QueuedMessage> out;
+  std::size_t bytes = 0;
+  for (auto& m : read_queue(prefix_ + "messages:" + receiver, chunk.max_messages))
+    if (!take_into_chunk(out, bytes, chunk, std::move(m))) break;
+  return out;
 }
 
 void RedisStore::ack(const std::string& receiver, std::int64_t up_to_seq) {
   std::lock_guard lock(mutex_);
   std::string key = prefix_ + "messages:" + receiver;
-  auto q = read_queue(key);
-  std::size_t n = 0;
-  while (n < q.size() && q[n].seq <= up_to_seq) ++n;
-  if (n == 0) return;
-  // Pushes only append, so trimming the first n entries never drops a newer message.
-  Reply r(command({"LTRIM", key, std::to_string(n), "-1"}));
+  Reply r(command({"EVAL", kAckScript, "2", key, key + ":bytes", std::to_string(up_to_seq)}));
+}
+
+std::size_t RedisStore::queued(const std::string& receiver, Millis) {
+  std::lock_guard lock(mutex_);
+  Reply r(command({"LLEN", prefix_ + "messages:" + receiver}));
+  return static_cast<std::size_t>(r->integer);
 }
 
 std::size_t RedisStore::size() {

@@ -3,11 +3,15 @@
 //   <prefix>room:<id>        the room's game and snapshot ("<game>\n<json>")
 //   <prefix>rooms            set of stored room ids
 //   <prefix>messages:<user>  DM queue (ORIG's key name), entries "<seq> <json>", EXPIRE refreshed
-//   on push <prefix>dmseq            DM sequence counter
+//                            on push; bounded by a Lua script that also keeps
+//   <prefix>messages:<user>:bytes  the queue's payload bytes
+//   <prefix>dmseq            DM sequence counter
+//   <prefix>store_id         marker: tells a reconnect to an empty or different Redis apart
 // When Redis is unreachable every call throws (callers retry or report) and healthy() is false;
 // the connection is re-established with exponential backoff (100 ms .. 2 s).
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 
@@ -23,16 +27,19 @@ class RedisStore : public StateStore {
   RedisStore(std::string host, int port, int db, std::string prefix);
   ~RedisStore() override;
 
-  void push(const std::string& receiver, const std::string& payload, Millis now,
-            Millis ttl) override;
-  std::vector<QueuedMessage> pending(const std::string& receiver, Millis now) override;
+  PushResult push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl,
+                  const QueueLimits& limits) override;
+  std::vector<QueuedMessage> pending(const std::string& receiver, Millis now,
+                                     const QueueLimits& chunk = {}) override;
   void ack(const std::string& receiver, std::int64_t up_to_seq) override;
+  std::size_t queued(const std::string& receiver, Millis now) override;
   std::size_t purge_expired(Millis) override { return 0; }  // Redis expires queues itself
   std::size_t size() override;
 
   void write_rooms(const RoomBatch& batch) override;
   std::vector<StoredRoom> load_rooms() override;
-  bool healthy() override;
+  std::string health_problem() override;
+  std::uint64_t generation() const override { return generation_.load(); }
   std::string describe() const override;
 
  private:
@@ -42,7 +49,8 @@ class RedisStore : public StateStore {
   redisReply* command(const std::vector<std::string>& args);
   void append(const std::vector<std::string>& args);
   redisReply* next_reply();
-  std::vector<QueuedMessage> read_queue(const std::string& key);
+  void check_identity();
+  std::vector<QueuedMessage> read_queue(const std::string& key, std::size_t max);
 
   std::string host_, prefix_;
   int port_, db_;
@@ -50,6 +58,9 @@ class RedisStore : public StateStore {
   redisContext* ctx_ = nullptr;
   Millis next_attempt_ = 0;
   Millis backoff_ = 100;
+  std::string store_id_;  // the marker value we expect in <prefix>store_id
+  bool connected_before_ = false;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace roomctl::store

@@ -3,6 +3,7 @@
 // Implementations: sqlite (embedded default), redis (clusters), memory (tests, no durability).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,8 +31,14 @@ class StateStore : public DmStore {
   // Throws std::runtime_error when the batch could not be written (the caller retries).
   virtual void write_rooms(const RoomBatch& batch) = 0;
   virtual std::vector<StoredRoom> load_rooms() = 0;
-  // False while the backing service is unreachable.
-  virtual bool healthy() = 0;
+  // Why the store cannot take writes right now ("" when it can): Redis unreachable, the SQLite
+  // file removed. May do I/O (a Redis PING): never call it on an event loop.
+  virtual std::string health_problem() = 0;
+  bool healthy() { return health_problem().empty(); }
+  // Increases whenever the store behind this object was replaced by an empty or different one
+  // (Redis restarted without its data, failed over to a server without it): everything the
+  // server holds in memory must then be written again.
+  virtual std::uint64_t generation() const { return 0; }
   virtual std::string describe() const = 0;
 };
 

@@ -18,10 +18,6 @@ std::vector<std::string> user_ids(const boost::json::object& users_online) {
   return ids;
 }
 
-std::string dm(const std::string& from, const std::string& to, const std::string& text) {
-  return R"({"EventFrom":"AppChatMessaging","type":"chat","userId":")" + from +
-         R"(","receiverID":")" + to + R"(","text":")" + text + "\"}";
-}
 }  // namespace
 
 TEST_CASE("presence: users_online, user_status_change-free join and user_offline", "[presence]") {
@@ -62,7 +58,7 @@ TEST_CASE("a direct message to an online user is forwarded verbatim", "[dm]") {
   ServerProcess server;
   auto alice = connect_user(server.port(), "alice");
   auto bob = connect_user(server.port(), "bob");
-  std::string msg = dm("alice", "bob", "hi bob");
+  std::string msg = dm_text("alice", "bob", "hi bob");
   alice->send(msg);
   auto got =
       bob->recv_until([](const std::string& m) { return m.find("hi bob") != std::string::npos; });
@@ -74,7 +70,7 @@ TEST_CASE("direct messages to an offline user are queued and delivered in order 
           "[dm]") {
   ServerProcess server;
   auto alice = connect_user(server.port(), "alice");
-  for (int i = 1; i <= 5; ++i) alice->send(dm("alice", "carol", "m" + std::to_string(i)));
+  for (int i = 1; i <= 5; ++i) alice->send(dm_text("alice", "carol", "m" + std::to_string(i)));
   // Wait until all five are queued.
   for (int i = 0; i < 100 && server.metric("roomctl_dm_queued_total") < 5; ++i)
     std::this_thread::sleep_for(20ms);

@@ -21,6 +21,7 @@ class RedisProcess {
   }
   // Runs redis-cli against it; returns its output.
   std::string cli(const std::string& args) const;
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

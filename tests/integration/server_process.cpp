@@ -44,7 +44,8 @@ HttpReply http_get(std::uint16_t port, const std::string& target, const std::str
   return r;
 }
 
-ServerProcess::ServerProcess(std::vector<std::string> extra, std::string profile) {
+ServerProcess::ServerProcess(std::vector<std::string> extra, std::string profile,
+                             std::vector<std::string> wrapper) {
   char tmpl[] = "/tmp/roomctl-test-XXXXXX";
   int fd = mkstemp(tmpl);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
@@ -60,6 +61,7 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string profile
     has_store = has_store || e.rfind("store.url=", 0) == 0;
   }
   if (!has_store) args.insert(args.end(), {"--set", "store.url=memory://"});
+  args.insert(args.begin(), wrapper.begin(), wrapper.end());
 
   pid_ = fork();
   if (pid_ == 0) {
@@ -68,7 +70,7 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string profile
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(fd);

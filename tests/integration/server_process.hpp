@@ -19,12 +19,15 @@ HttpReply http_get(std::uint16_t port, const std::string& target, const std::str
 
 class ServerProcess {
  public:
-  // extra: additional `--set key=value` overrides.
-  explicit ServerProcess(std::vector<std::string> extra = {}, std::string profile = "");
+  // extra: additional `--set key=value` overrides; wrapper: a command the server runs under
+  // (e.g. {"prlimit", "--nofile=64:64", "--"}).
+  explicit ServerProcess(std::vector<std::string> extra = {}, std::string profile = "",
+                         std::vector<std::string> wrapper = {});
   ~ServerProcess();
 
   std::uint16_t port() const { return port_; }
   std::uint16_t admin_port() const { return admin_port_; }
+  pid_t pid() const { return pid_; }
   void signal(int sig);
   // Waits for exit; returns the exit status, or -1 on timeout.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(15));

@@ -1,4 +1,6 @@
 // One contract, three stores: memory, a real SQLite file and a real redis-server.
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -23,10 +25,10 @@ void contract(StateStore& s) {
   }
   SECTION("dms: order, ack after delivery, per receiver") {
     Millis now = wall_now_ms();
-    s.push("bob", R"({"n":1})", now, 60'000);
-    s.push("bob", R"({"n":2})", now, 60'000);
-    s.push("eve", R"({"n":9})", now, 60'000);
-    s.push("bob", R"({"n":3})", now, 60'000);
+    s.push("bob", R"({"n":1})", now, 60'000, {});
+    s.push("bob", R"({"n":2})", now, 60'000, {});
+    s.push("eve", R"({"n":9})", now, 60'000, {});
+    s.push("bob", R"({"n":3})", now, 60'000, {});
     auto q = s.pending("bob", now);
     REQUIRE(q.size() == 3);
     CHECK(q[0].payload == R"({"n":1})");
@@ -39,6 +41,37 @@ void contract(StateStore& s) {
     s.ack("bob", q[0].seq);
     CHECK(s.pending("bob", now).empty());
     CHECK(s.pending("eve", now).size() == 1);
+  }
+  SECTION("dms: a queue is bounded in messages and bytes; acks make room again") {
+    Millis now = wall_now_ms();
+    QueueLimits limits{3, 100};
+    std::string ten(10, 'm');  // 10 bytes each
+    CHECK(s.push("cap", ten, now, 60'000, limits) == PushResult::queued);
+    CHECK(s.push("cap", ten, now, 60'000, limits) == PushResult::queued);
+    CHECK(s.push("cap", ten, now, 60'000, limits) == PushResult::queued);
+    CHECK(s.push("cap", ten, now, 60'000, limits) == PushResult::full);  // 4 > 3 messages
+    CHECK(s.queued("cap", now) == 3);
+    auto q = s.pending("cap", now);
+    REQUIRE(q.size() == 3);
+    s.ack("cap", q[0].seq);
+    CHECK(s.queued("cap", now) == 2);
+    CHECK(s.push("cap", ten, now, 60'000, limits) == PushResult::queued);
+    // bytes: 3 x 10 queued; 71 more would pass 100
+    CHECK(s.push("cap", std::string(71, 'b'), now, 60'000, {10, 100}) == PushResult::full);
+    CHECK(s.push("cap", std::string(70, 'b'), now, 60'000, {10, 100}) == PushResult::queued);
+    CHECK(s.queued("cap", now) == 4);
+    CHECK(s.queued("nobody", now) == 0);
+  }
+  SECTION("dms: pending reads a chunk bounded in messages and bytes") {
+    Millis now = wall_now_ms();
+    for (int i = 0; i < 10; ++i) s.push("chunk", std::string(100, 'a' + i), now, 60'000, {});
+    CHECK(s.pending("chunk", now, {4, 1'000'000}).size() == 4);
+    auto q = s.pending("chunk", now, {100, 250});  // 2 x 100 bytes fit, a third would not
+    REQUIRE(q.size() == 2);
+    CHECK(q[1].payload == std::string(100, 'b'));
+    CHECK(s.pending("chunk", now, {100, 10}).size() == 1);  // never less than one message
+    s.ack("chunk", q[1].seq);
+    CHECK(s.pending("chunk", now, {1, 1000})[0].payload == std::string(100, 'c'));
   }
   SECTION("large snapshots round-trip unchanged") {
     std::string big(300'000, 'x');
@@ -88,8 +121,8 @@ TEST_CASE("sqlite: data survives reopening and expired DM queues are purged", "[
   {
     SqliteStore s(path);
     s.write_rooms({{{"keep", "spy", "{}"}}, {}});
-    s.push("old", "{}", 0, 1000);
-    s.push("new", "{}", wall_now_ms(), 60'000);
+    s.push("old", "{}", 0, 1000, {});
+    s.push("new", "{}", wall_now_ms(), 60'000, {});
   }
   {
     SqliteStore s(path);
@@ -102,6 +135,62 @@ TEST_CASE("sqlite: data survives reopening and expired DM queues are purged", "[
   unlink(path.c_str());
   unlink((path + "-wal").c_str());
   unlink((path + "-shm").c_str());
+}
+
+TEST_CASE("sqlite: a DM push touches one queue row, never the whole queue", "[store]") {
+  // Each push used to rewrite the expiry of every queued message of the receiver: O(queue) per
+  // push, 1,782 -> 59 pushes/s as a queue grew. A trigger counts updates of queued messages.
+  std::string path = "/tmp/roomctl-push-" + std::to_string(getpid()) + ".db";
+  { SqliteStore s(path); }
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TABLE updates (n INTEGER); INSERT INTO updates VALUES (0);"
+                         "CREATE TRIGGER count_updates AFTER UPDATE ON dm_queue "
+                         "BEGIN UPDATE updates SET n = n + 1; END;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    SqliteStore s(path);
+    for (int i = 0; i < 200; ++i) s.push("bob", "{}", wall_now_ms(), 60'000, {});
+    CHECK(s.queued("bob", wall_now_ms()) == 200);
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT n FROM updates", -1, &st, nullptr);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(st, 0) == 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  unlink(path.c_str());
+  unlink((path + "-wal").c_str());
+}
+
+TEST_CASE("sqlite: no shared-memory file, a removed database is reported, errors are the real ones",
+          "[store]") {
+  std::string dir = "/tmp/roomctl-rm-" + std::to_string(getpid());
+  REQUIRE(mkdir(dir.c_str(), 0700) == 0);
+  std::string path = dir + "/state.db";
+  SqliteStore s(path);
+  s.write_rooms({{{"r", "spy", "{}"}}, {}});
+  // Exclusive locking keeps the WAL index in heap memory: nothing is memory-mapped from a file
+  // that a read-only remount or a truncation could turn into a SIGBUS.
+  CHECK(access((path + "-shm").c_str(), F_OK) != 0);
+  CHECK(s.health_problem().empty());
+  unlink((path + "-wal").c_str());
+  unlink(path.c_str());
+  rmdir(dir.c_str());
+  auto problem = s.health_problem();
+  CHECK(problem.find("is gone") != std::string::npos);
+  try {
+    s.write_rooms({{{"r2", "spy", "{}"}}, {}});
+    FAIL("a write into a removed database must fail");
+  } catch (const std::exception& e) {
+    CHECK(std::string(e.what()).find("gone") != std::string::npos);
+  }
 }
 
 TEST_CASE("redis: an outage makes calls fail and healthy() false, then it recovers",
@@ -121,4 +210,20 @@ TEST_CASE("redis: an outage makes calls fail and healthy() false, then it recove
   CHECK(back);
   CHECK_NOTHROW(s->write_rooms({{{"r2", "spy", "{}"}}, {}}));
   CHECK(s->load_rooms().size() == 1);  // the first redis lost its data with the kill
+  // ... and the store says so, so that the server writes every room again.
+  CHECK(s->generation() == 1);
+}
+
+TEST_CASE("redis: a reconnect to the same data keeps the generation", "[store][redis]") {
+  test::RedisProcess redis;
+  auto s = open_store(redis.url(2));
+  s->write_rooms({{{"r", "spy", "{}"}}, {}});
+  redis.cli("CLIENT KILL TYPE normal");  // drop our connection; the data stays
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    back = s->healthy();
+    if (!back) usleep(50'000);
+  }
+  REQUIRE(back);
+  CHECK(s->generation() == 0);
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "loadgen/ws_client.hpp"
@@ -28,6 +29,24 @@ inline auto of_type(std::string type) {
     return v.is_object() && v.as_object().contains("type") &&
            v.as_object().at("type") == type.c_str();
   };
+}
+
+// A direct message (ORIG's AppChatMessaging chat) from one user to another.
+inline std::string dm_text(const std::string& from, const std::string& to,
+                           const std::string& text) {
+  return R"({"EventFrom":"AppChatMessaging","type":"chat","userId":")" + from +
+         R"(","receiverID":")" + to + R"(","text":")" + text + "\"}";
+}
+
+// Polls `pred` until it holds or `timeout` passes; returns its last answer.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
 }
 
 inline std::unique_ptr<loadgen::WsClient> connect_client(std::uint16_t port) {

@@ -87,9 +87,9 @@ TEST_CASE("presence coalesces a burst into one frame per recipient", "[runtime][
 
 TEST_CASE("memory DM store: order, ack up to a sequence, expiry", "[store]") {
   store::MemoryDmStore s;
-  s.push("bob", "1", 0, 1000);
-  s.push("bob", "2", 10, 1000);
-  s.push("bob", "3", 20, 1000);
+  s.push("bob", "1", 0, 1000, {});
+  s.push("bob", "2", 10, 1000, {});
+  s.push("bob", "3", 20, 1000, {});
   auto q = s.pending("bob", 30);
   REQUIRE(q.size() == 3);
   CHECK(q[0].payload == "1");

@@ -1,0 +1,36 @@
+// A blocking TCP socket for tests that must misbehave below the WebSocket layer: stall in the
+// middle of an HTTP request, hold descriptors, send frames in bulk, or reset the connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace roomctl::test {
+
+class RawSocket {
+ public:
+  // Connects to 127.0.0.1:port; is_open() is false when the connect failed.
+  explicit RawSocket(std::uint16_t port);
+  ~RawSocket();
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+
+  bool is_open() const { return fd_ >= 0; }
+  // Writes everything (false if the peer is gone).
+  bool write(const std::string& bytes);
+  // Reads what is there within `timeout_ms` (empty on timeout or EOF).
+  std::string read_some(int timeout_ms);
+  // True when the peer closed (EOF or reset) within `timeout_ms`.
+  bool peer_closed(int timeout_ms);
+  // Performs the WebSocket upgrade; true on 101.
+  bool upgrade();
+  // One masked client text frame carrying `text`.
+  static std::string text_frame(const std::string& text);
+  // Closes with SO_LINGER 0: the peer sees a TCP reset, not a FIN.
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace roomctl::test

@@ -1,0 +1,208 @@
+// What a hostile or broken client, or a full machine, must not be able to do to the server:
+// crash it, make it hold memory without bound, spin, or lose track of who is online.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "server/util/process_stats.hpp"
+#include "tests/integration/raw_socket.hpp"
+#include "tests/integration/server_process.hpp"
+#include "tests/integration/test_support.hpp"
+
+using namespace roomctl::test;
+using namespace std::chrono_literals;
+
+namespace {
+bool alive(ServerProcess& server) {
+  return server.wait(0ms) == -1 && http_get(server.admin_port(), "/healthz").status == 200;
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("messages for a missing room followed by a TCP reset never crash the server",
+          "[robustness]") {
+  // A read that completed before a failed write finished the session used to be handled with no
+  // connection left to answer: a null dereference in the error reply.
+  ServerProcess server;
+  std::string frames;
+  for (int i = 0; i < 2000; ++i)
+    frames += RawSocket::text_frame(
+        R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_STROKE","userId":"u)" +
+        std::to_string(i % 7) + R"(","roomId":"nope","x":1})");
+  for (int round = 0; round < 30; ++round) {
+    std::vector<std::unique_ptr<RawSocket>> socks;
+    for (int i = 0; i < 8; ++i) {
+      auto s = std::make_unique<RawSocket>(server.port());
+      REQUIRE(s->upgrade());
+      socks.push_back(std::move(s));
+    }
+    for (auto& s : socks) s->write(frames);
+    for (auto& s : socks) s->reset();
+  }
+  std::this_thread::sleep_for(300ms);
+  REQUIRE(alive(server));
+  // And it still serves players.
+  auto c = connect_user(server.port(), "after");
+  CHECK(c->is_open());
+}
+
+TEST_CASE("requests that never finish hold bounded memory and count against a limit",
+          "[robustness][limits]") {
+  ServerProcess server({"limits.max_pending_handshakes=200", "server.handshake_timeout=30s"});
+  long before = rss_kb(server.pid());
+  std::vector<std::unique_ptr<RawSocket>> stalled;
+  std::string header(4000, 'a');
+  for (int i = 0; i < 400; ++i) {
+    auto s = std::make_unique<RawSocket>(server.port());
+    // A request line and half a header: the server must wait for the rest.
+    s->write("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + header);
+    stalled.push_back(std::move(s));
+  }
+  CHECK(eventually([&] { return server.metric("roomctl_pending_handshakes") == 200; }));
+  CHECK(eventually([&] {
+    return server.metric(R"(roomctl_refusals_total{limit="pending_handshakes"})") >= 200;
+  }));
+  long after = rss_kb(server.pid());
+  INFO("RSS before " << before << " kB, after " << after << " kB");
+  CHECK(after - before < 40 * 1024);  // each parked request holds its few kB, not 1 MiB
+
+  // A header larger than the limit is answered 431 at once.
+  stalled.clear();
+  CHECK(eventually([&] { return server.metric("roomctl_pending_handshakes") == 0; }));
+  RawSocket big(server.port());
+  big.write("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20'000, 'b') + "\r\n\r\n");
+  auto reply = big.read_some(3000);
+  CHECK(reply.rfind("HTTP/1.1 431", 0) == 0);
+  CHECK(alive(server));
+}
+
+TEST_CASE("out of file descriptors: accept backs off, logs little, the admin API answers",
+          "[robustness][limits]") {
+  // No reserve: the public listener runs into EMFILE itself.
+  ServerProcess server({"limits.fd_reserve=0", "server.handshake_timeout=30s"}, "",
+                       {"prlimit", "--nofile=64:64", "--"});
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (int i = 0; i < 100; ++i) held.push_back(std::make_unique<RawSocket>(server.port()));
+  std::this_thread::sleep_for(2s);
+  // (Without a reserve the admin listener starves too: this read waits for its backoff.)
+  double errors = server.metric(R"(roomctl_accept_errors_total{reason="fd_limit"})");
+  CHECK(errors >= 1);
+  CHECK(errors < 100);  // backing off: a busy loop makes hundreds of thousands in 2 s
+  // At most one line per listener per 10 s.
+  auto elapsed =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  INFO(server.log());
+  CHECK(count(server.log(), "accept_failed") <= static_cast<std::size_t>(2 * (elapsed / 10 + 1)));
+  held.clear();
+  // Descriptors free again: the listener recovers by itself.
+  std::unique_ptr<roomctl::loadgen::WsClient> c;
+  CHECK(eventually([&] {
+    try {
+      c = connect_user(server.port(), "back");
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
+  CHECK(alive(server));
+}
+
+TEST_CASE("the open-files budget keeps a reserve: public sockets are refused before EMFILE",
+          "[robustness][limits]") {
+  ServerProcess server({"limits.fd_reserve=24", "server.handshake_timeout=30s"}, "",
+                       {"prlimit", "--nofile=64:64", "--"});
+  CHECK(server.log().find("fd_limit_below_connection_limit") != std::string::npos);
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (int i = 0; i < 100; ++i) held.push_back(std::make_unique<RawSocket>(server.port()));
+  CHECK(eventually(
+      [&] { return server.metric(R"(roomctl_refusals_total{limit="fd_budget"})") >= 1; }));
+  // The reserve is there for the operator: /readyz and /metrics keep answering.
+  CHECK(http_get(server.admin_port(), "/readyz").status == 200);
+  CHECK(server.metric(R"(roomctl_accept_errors_total{reason="fd_limit"})") <= 0);
+}
+
+TEST_CASE("a slow consumer is offline at once and sees its 4002 close when it reads again",
+          "[robustness][limits]") {
+  ServerProcess server({"limits.send_queue_max_messages=50", "limits.send_queue_max_bytes=64KiB",
+                        "limits.messages_per_second=100000", "limits.message_burst=100000"});
+  auto slow = connect_user(server.port(), "slow");
+  slow->pause_reading();
+  auto sender = connect_user(server.port(), "sender");
+  std::string pad(2000, 'x');
+  for (int i = 0; i < 3000; ++i)
+    sender->send(
+        R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"sender","receiverID":"slow","m":")" +
+        pad + "\"}");
+  REQUIRE(eventually([&] { return server.metric("roomctl_slow_consumer_closes_total") >= 1; }));
+  // Offline from the moment of the decision, not after a minute-long close handshake.
+  CHECK(eventually(
+      [&] {
+        auto r = http_get(server.admin_port(), "/admin/users/slow");
+        return r.body.find("\"online\":false") != std::string::npos;
+      },
+      2s));
+  slow->resume_reading();
+  CHECK(slow->wait_closed(10s) == std::optional<std::uint16_t>(4002));
+}
+
+TEST_CASE("all send queues together have a budget: the largest queues are shed first",
+          "[robustness][limits]") {
+  ServerProcess server({"limits.send_queue_total_bytes=1MiB", "limits.send_queue_max_bytes=64MiB",
+                        "limits.send_queue_max_messages=1000000",
+                        "limits.messages_per_second=100000", "limits.message_burst=100000"});
+  auto hog = connect_user(server.port(), "hog");
+  hog->pause_reading();
+  auto reader = connect_user(server.port(), "reader");
+  auto sender = connect_user(server.port(), "sender");
+  std::string pad(4000, 'x');
+  for (int i = 0; i < 2000; ++i)
+    sender->send(
+        R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"sender","receiverID":"hog","m":")" +
+        pad + "\"}");
+  CHECK(eventually([&] { return server.metric("roomctl_send_queue_budget_sheds_total") >= 1; }));
+  CHECK(eventually([&] { return server.metric("roomctl_send_queue_bytes") < 1024 * 1024; }));
+  // A reader that keeps up is untouched.
+  sender->send(dm_text("sender", "reader", "still here"));
+  CHECK(reader->recv_until(
+      [](const std::string& m) { return m.find("still here") != std::string::npos; }));
+}
+
+TEST_CASE("presence work per flush is bounded under identity churn", "[robustness][presence]") {
+  ServerProcess server({"presence.max_changes_per_flush=10", "presence.flush_interval=200ms"});
+  auto watcher = connect_user(server.port(), "watcher");
+  std::vector<std::unique_ptr<roomctl::loadgen::WsClient>> churn;
+  for (int i = 0; i < 60; ++i) {
+    auto c = connect_client(server.port());
+    c->send(R"({"EventFrom":"App","type":"app_opened","userId":"churn)" + std::to_string(i) +
+            "\"}");
+    churn.push_back(std::move(c));
+  }
+  std::size_t announced = 0;
+  for (int frames = 0; frames < 20 && announced < 60; ++frames) {
+    auto m = watcher->recv_until(of_type("users_online"), 3s);
+    REQUIRE(m);
+    auto users = J(*m).at("users").as_array();
+    CHECK(users.size() <= 10);
+    announced += users.size();
+  }
+  CHECK(announced == 60);  // late, in bounded steps, but every one of them
+}
