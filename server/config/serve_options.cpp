@@ -66,9 +66,10 @@ Schema build_schema() {
             "players per room (game caps apply too)", 2, 1000})
       .add({"limits.memory_high_watermark_bytes", Type::bytes, "0",
             "RSS above which no room is created; 0 = off", 0, 1e15})
-      .add({"limits.max_chat_length", Type::integer, "1000", "characters of one chat message", 1,
-            10'000})
-      .add({"limits.max_name_length", Type::integer, "32", "characters of a player name", 1, 1000})
+      .add({"limits.max_chat_length", Type::integer, "1000",
+            "bytes of one spy chat message (UTF-8)", 1, 10'000})
+      .add({"limits.max_name_length", Type::integer, "32",
+            "bytes of a spy player name (UTF-8, cut at a letter)", 1, 1000})
       .add({"limits.max_id_length", Type::integer, "128", "bytes of a userId or roomId", 8, 4096})
       .add({"rooms.idle_timeout", Type::duration, "30m", "remove a room without activity this long",
             1000, 30 * kDay})

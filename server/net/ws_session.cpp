@@ -8,6 +8,7 @@
 
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/envelope.hpp"
+#include "server/protocol/utf8.hpp"
 #include "server/runtime/dispatcher.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
@@ -270,7 +271,9 @@ void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pe
 void WsSession::do_close() {
   websocket::close_reason cr;
   cr.code = close_code_;
-  cr.reason = close_reason_.substr(0, 120);
+  // A close reason is UTF-8 text too (a peer fails the connection on a broken one), and it must
+  // fit a control frame: cut at a code-point boundary.
+  cr.reason = std::string(protocol::truncate_code_points(close_reason_, 120));
   ws_.async_close(
       cr, [self = shared_from_this()](beast::error_code) { self->finish(self->closed_reason_); });
 }

@@ -4,6 +4,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "server/protocol/utf8.hpp"
+
 namespace roomctl::protocol {
 namespace {
 
@@ -28,6 +30,46 @@ ParseResult fail(std::string code, std::string message) {
   r.error_code = std::move(code);
   r.error_message = std::move(message);
   return r;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A \uXXXX escape of a surrogate (U+D800..DFFF) that is not part of a high-low pair. Such an
+// escape denotes no character at all; the JSON parser refuses it, but some of its errors are a
+// plain "syntax error", so this names the cause. Backslashes only occur inside JSON strings, so
+// no string tracking is needed; an escaped backslash is skipped as a whole.
+bool has_lone_surrogate_escape(std::string_view text) {
+  auto escape_at = [&](std::size_t i) -> int {  // value of "\uXXXX" at i, or -1
+    if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+    int v = 0;
+    for (std::size_t k = i + 2; k < i + 6; ++k) {
+      int d = hex_digit(text[k]);
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    int v = escape_at(i);
+    if (v < 0) {
+      ++i;  // any other escape, including "\\", is two characters
+      continue;
+    }
+    if (v >= 0xDC00 && v <= 0xDFFF) return true;  // a low half without a high one before it
+    if (v >= 0xD800 && v <= 0xDBFF) {
+      int low = escape_at(i + 6);
+      if (low < 0xDC00 || low > 0xDFFF) return true;
+      i += 6;  // the pair's low half
+    }
+    i += 5;
+  }
+  return false;
 }
 
 // userId and roomId: ORIG clients send strings; numbers are accepted and normalised to text.
@@ -58,7 +100,15 @@ bool id_field(const boost::json::object& o, std::string_view key, std::string& o
 ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
-  if (ec) return fail("bad_json", "message is not valid JSON: " + ec.message());
+  if (ec) {
+    // The WebSocket layer already closes on a text frame that is not UTF-8 (1007); this names
+    // the cause for any other way in, and for escapes that decode to no character. Strings that
+    // pass the parser are valid UTF-8, so handlers never see anything else.
+    if (!valid_utf8(text)) return fail("bad_utf8", "message is not valid UTF-8");
+    if (has_lone_surrogate_escape(text))
+      return fail("bad_utf8", "message has a \\u escape of an unpaired surrogate");
+    return fail("bad_json", "message is not valid JSON: " + ec.message());
+  }
   if (!v.is_object()) return fail("not_object", "message must be a JSON object");
 
   ParseResult r;
@@ -76,9 +126,9 @@ ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) 
   if (from != o.end()) {
     if (!from->value().is_string()) return fail("bad_field", "\"EventFrom\" must be a string");
     if (!family_from(from->value().get_string(), r.envelope.family))
-      return fail(
-          "unknown_event_from",
-          "unknown EventFrom \"" + std::string(from->value().get_string().subview(0, 32)) + "\"");
+      return fail("unknown_event_from",
+                  "unknown EventFrom \"" +
+                      std::string(truncate_code_points(from->value().get_string(), 32)) + "\"");
   }
 
   ParseResult err;

@@ -18,6 +18,7 @@
 #include "server/games/skribble/skribble_game.hpp"
 #include "server/games/spy/spy_game.hpp"
 #include "server/metrics/server_metrics.hpp"
+#include "server/protocol/stored_json.hpp"
 #include "server/runtime/outbox.hpp"
 #include "server/runtime/persistence.hpp"
 #include "server/runtime/presence.hpp"
@@ -287,7 +288,8 @@ class RoomService::Impl {
     std::size_t restored = 0;
     for (auto& stored : store.load_rooms()) {
       try {
-        auto snapshot = json::parse(stored.snapshot).as_object();
+        // Lenient: a snapshot written before the UTF-8 rules may hold a name cut mid-letter.
+        auto snapshot = protocol::parse_stored_json(stored.snapshot).as_object();
         std::unique_ptr<games::Game> game;
         std::string key;
         if (stored.game == "spy") {

@@ -140,3 +140,40 @@ TEST_CASE("a hung Redis never stalls players: store work leaves the event loop",
   ::kill(redis.pid(), SIGCONT);
   CHECK(eventually([&] { return readyz(server).rfind("200", 0) == 0; }, 10s));
 }
+
+TEST_CASE("a name cut at its byte limit stays valid UTF-8 for clients and across a restart",
+          "[durability][utf8]") {
+  // 13 three-byte letters are 39 bytes: the 32-byte name limit used to cut inside the 11th,
+  // every member got a frame that was not UTF-8 (Beast, browsers and ws close with 1007), and
+  // the stored snapshot no longer restored.
+  TempDir dir;
+  std::string url = "store.url=sqlite://" + dir.path + "/state.db";
+  std::string name;
+  for (int i = 0; i < 13; ++i) name += "\xe4\xb8\xad";
+  {
+    ServerProcess server({url});
+    auto host = connect_user(server.port(), "u1");
+    host->send(
+        R"({"EventFrom":"SpyGame","type":"CREATE_ROOM","userId":"u1","roomId":"utf","name":")" +
+        name + "\"}");
+    REQUIRE(host->recv_until(of_type("create_room_response")));
+    auto guest = connect_user(server.port(), "u2");
+    guest->send(
+        R"({"EventFrom":"SpyGame","type":"join_room","userId":"u2","roomId":"utf","name":"b"})");
+    auto players = guest->recv_until(of_type("playerList"));
+    REQUIRE(players);  // a frame that is not UTF-8 would have closed this client instead
+    INFO(*players);
+    CHECK(players->find(name.substr(0, 30)) != std::string::npos);
+    CHECK(guest->is_open());
+    CHECK(host->is_open());
+    server.signal(SIGTERM);
+    REQUIRE(server.wait() == 0);
+  }
+  ServerProcess again({url});
+  CHECK(again.log().find("room_restore_failed") == std::string::npos);
+  CHECK(again.log().find("rooms_restored rooms=1") != std::string::npos);
+  auto host = connect_user(again.port(), "u1");
+  host->send(
+      R"({"EventFrom":"SpyGame","type":"join_room","userId":"u1","roomId":"utf","name":"x"})");
+  CHECK(host->recv_until(of_type("room_state")));
+}

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "server/protocol/envelope.hpp"
+#include "server/protocol/utf8.hpp"
 
 using namespace roomctl::protocol;
 
@@ -49,4 +50,31 @@ TEST_CASE("field accessors distinguish absent from wrong type", "[protocol]") {
   CHECK(i == 3);
   CHECK_FALSE(get_int(r.envelope.body, "f", i));
   CHECK_FALSE(get_int(r.envelope.body, "s", i));
+}
+
+TEST_CASE("envelope: invalid UTF-8 and unpaired surrogate escapes are bad_utf8",
+          "[protocol][utf8]") {
+  auto code = [](std::string_view text) { return parse_envelope(text, {}).error_code; };
+  CHECK(code("{\"type\":\"x\",\"name\":\"Ren\xC3\"}") == "bad_utf8");
+  CHECK(code("{\"type\":\"x\",\"name\":\"\xED\xA0\x80\"}") == "bad_utf8");  // encoded surrogate
+  CHECK(code(R"({"type":"x","name":"\ud800"})") == "bad_utf8");
+  CHECK(code(R"({"type":"x","name":"\udc00x"})") == "bad_utf8");
+  CHECK(code(R"({"type":"x","name":"\uD800\u0041"})") == "bad_utf8");
+  CHECK(code(R"({"type":"x","name":"\ud800)") == "bad_utf8");  // truncated as well
+  // A pair is one character; an escaped backslash before "ud800" is no escape at all.
+  auto pair = parse_envelope(R"({"type":"x","name":"\ud83d\ude00"})", {});
+  REQUIRE(pair.ok);
+  CHECK(pair.envelope.body.at("name").as_string() == "\xF0\x9F\x98\x80");
+  CHECK(parse_envelope(R"({"type":"x","name":"\\ud800"})", {}).ok);
+  CHECK(code(R"({"type":"x","name":"\\ud800",})") == "bad_json");
+  CHECK(code("{\"type\":\"x\",\"name\":\"caf\xC3\xA9\",}") == "bad_json");
+}
+
+TEST_CASE("envelope: the unknown EventFrom echo is cut at a letter boundary", "[protocol][utf8]") {
+  std::string from = "x";
+  for (int i = 0; i < 20; ++i) from += "\xC3\xA9";  // the 32-byte cut falls inside a letter
+  auto r = parse_envelope("{\"type\":\"x\",\"EventFrom\":\"" + from + "\"}", {});
+  CHECK(r.error_code == "unknown_event_from");
+  CHECK(valid_utf8(r.error_message));
+  CHECK(r.error_message.find(from.substr(0, 31)) != std::string::npos);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/games/game.hpp"
+#include "server/protocol/utf8.hpp"
 
 namespace roomctl::test {
 
@@ -60,11 +61,14 @@ class GameDriver {
     return !got(user, type).empty();
   }
   void clear() { inbox.clear(); }
+  // Every frame the game has emitted so far is valid UTF-8 (a browser closes on one that is not).
+  bool frames_valid_utf8() const { return bad_utf8_frames.empty(); }
 
   games::Game& game;
   Millis now;
   std::map<std::string, std::vector<std::string>> inbox;
   std::vector<games::Effects> history;
+  std::vector<std::string> bad_utf8_frames;  // outbound frames that are not valid UTF-8
 
  private:
   games::Effects apply(const games::Event& e) {
@@ -72,6 +76,7 @@ class GameDriver {
     game.step(e, now, fx);
     const auto& members = game.members();  // broadcasts reach the members after the step
     for (const auto& o : fx.out) {
+      if (!protocol::valid_utf8(*o.frame)) bad_utf8_frames.push_back(*o.frame);
       if (o.to == games::Outbound::To::one)
         inbox[o.user].push_back(*o.frame);
       else

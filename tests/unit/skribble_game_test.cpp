@@ -6,6 +6,7 @@
 
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_game.hpp"
+#include "server/protocol/utf8.hpp"
 #include "tests/unit/game_driver.hpp"
 
 using namespace roomctl;
@@ -438,4 +439,120 @@ TEST_CASE("skribble: a drawing alone takes the slower stroke flush", "[skribble]
   CHECK(g.snapshot_text() == json::serialize(g.snapshot()));
   SkribbleGame restored(state_from_json(json::parse(g.snapshot_text()).as_object()), words());
   CHECK(restored.snapshot_text() == g.snapshot_text());
+}
+
+namespace {
+std::string repeat(std::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+// The snapshot survives its text form (what the state store keeps) unchanged.
+void check_text_round_trip(const SkribbleGame& g, const WordLists& w) {
+  std::string text = g.snapshot_text();
+  CHECK(protocol::valid_utf8(text));
+  SkribbleGame restored(state_from_json(json::parse(text).as_object()), w);
+  CHECK(restored.snapshot_text() == text);
+}
+}  // namespace
+
+TEST_CASE("skribble: long names and avatars of multi-byte letters are cut to whole letters",
+          "[skribble][utf8]") {
+  const std::string han = "\xE6\xBC\xA2";  // 3 bytes: the 64-byte cut falls inside a letter
+  const std::string e = "\xC3\xA9";
+  SkribbleGame g("r", Rules{}, words(), 5);
+  GameDriver d(g);
+  d.send("p0", "CREATE_SKRIBBLE_ROOM",
+         {{"PlayerName", repeat(han, 22)}, {"avatar", "x" + repeat(e, 128)}});
+  d.send("p1", "JOIN_SKRIBBLE_ROOM", {{"name", "y" + repeat(e, 40)}, {"avatar", repeat(han, 90)}});
+
+  const auto& players = g.state().players;
+  CHECK(players.at(0).name == repeat(han, 21));         // 63 of 64 bytes
+  CHECK(players.at(0).avatar == "x" + repeat(e, 127));  // 255 of 256 bytes
+  CHECK(players.at(1).name == "y" + repeat(e, 31));     // 63 of 64 bytes
+  CHECK(players.at(1).avatar == repeat(han, 85));       // 255 of 256 bytes
+  CHECK(s(d.got("p1", "PLAYERS").back().at("players").at(0).at("name")) == repeat(han, 21));
+
+  d.send("p0", "START_SKRIBBLE_GAME");
+  to_drawing(d);
+  d.send("p1", "SKRIBBLE_MESSAGE", {{"message", "na\xC3\xAFve"}});
+  while (g.state().phase != Phase::game_over) d.advance(1000);
+  d.advance(5000);
+  CHECK(d.any("p1", "GAME_OVER"));
+  CHECK(d.frames_valid_utf8());
+  check_text_round_trip(g, words());
+}
+
+TEST_CASE("skribble: masks, hints and WORD_LENGTH count letters, not bytes", "[skribble][utf8]") {
+  struct Case {
+    std::string word, blank;
+    int letters;
+  };
+  const std::vector<Case> cases{
+      {"caf\xC3\xA9", "____", 4},  // café
+      {"\xC3\xB1"
+       "and\xC3\xBA",
+       "_____", 5},                                        // ñandú
+      {"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", "___", 3},  // 日本語
+      {"cr\xC3\xA8me br\xC3\xBBl\xC3\xA9"
+       "e",
+       "_____ ______", 11},                                  // crème brûlée
+      {"\xC3\xA9t\xC3\xA9-\xF0\x9F\x98\x80x", "___-__", 5},  // été-😀x
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.word);
+    WordLists w;
+    w.easy = w.medium = w.hard = {c.word};
+    SkribbleGame g("r", Rules{}, w, 3);
+    GameDriver d(g);
+    setup(d, 2, {{"hints", 5}, {"drawtime", 30}});
+    to_drawing(d);
+    REQUIRE(g.state().word == c.word);
+    auto length = d.got("p1", "WORD_LENGTH");
+    REQUIRE(length.size() == 1);
+    CHECK(length[0].at("wordLength").as_int64() == protocol::code_points(c.word));
+    CHECK(s(length[0].at("mask")) == c.blank);
+    CHECK(letter_count(c.word) == c.letters);
+
+    d.advance(29 * 1000);  // every hint is out, the turn still runs
+    auto letters = protocol::split_code_points(c.word);
+    int reveals = 0;
+    std::string expected_mask = c.blank;
+    for (auto& t : d.got("p1", "SECOND_TIMER")) {
+      if (!t.contains("reveledIndex")) continue;
+      ++reveals;
+      auto idx = static_cast<std::size_t>(t.at("reveledIndex").as_int64());
+      REQUIRE(idx < letters.size());
+      CHECK(s(t.at("letterReveled")) == letters[idx]);  // a whole letter
+    }
+    CHECK(reveals == std::min(5, c.letters - 1));
+    // The mask shows the revealed letters in place, one character per letter.
+    d.send("p1", "GET_SKRIBBLE_ROOM_STATE");
+    std::string mask = s(d.got("p1", "ROOM_STATE").back().at("mask"));
+    auto shown = protocol::split_code_points(mask);
+    REQUIRE(shown.size() == letters.size());
+    int revealed_letters = 0;
+    for (std::size_t i = 0; i < letters.size(); ++i) {
+      if (shown[i] == "_") continue;
+      CHECK(shown[i] == letters[i]);
+      if (letters[i] != " " && letters[i] != "-") ++revealed_letters;
+    }
+    CHECK(revealed_letters == reveals);
+    CHECK(d.frames_valid_utf8());
+    check_text_round_trip(g, w);
+  }
+}
+
+TEST_CASE("skribble: custom words are limited in letters and keep multi-byte letters",
+          "[skribble][utf8]") {
+  SkribbleGame g("r", Rules{}, words(), 8);
+  GameDriver d(g);
+  setup(d, 2, {}, false);
+  const std::string han = "\xE6\xBC\xA2";
+  json::array list{repeat(han, 20), repeat(han, 33), "\xC3\x89T\xC3\x89", "na\xC3\xAFve"};
+  d.send("p0", "SKRIBBLE_GAME_SETTINGS", {{"settings", {{"customWords", list}}}});
+  // 20 letters (60 bytes) fit the 32-letter limit; 33 letters do not. ASCII case folds only.
+  CHECK(g.state().settings.custom_words ==
+        std::vector<std::string>{repeat(han, 20), "\xC3\x89t\xC3\x89", "na\xC3\xAFve"});
+  CHECK(d.frames_valid_utf8());
 }

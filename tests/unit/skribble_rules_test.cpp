@@ -79,3 +79,21 @@ TEST_CASE("stroke log: append_json equals the JSON library's encoding, raw bytes
   log.append_json(fast);
   CHECK(fast == boost::json::serialize(log.to_json()));
 }
+
+TEST_CASE("skribble: rules count letters (code points), not bytes", "[skribble][utf8]") {
+  CHECK(letter_count("caf\xC3\xA9") == 4);
+  CHECK(letter_count("cr\xC3\xA8me br\xC3\xBBl\xC3\xA9"
+                     "e") == 11);
+  CHECK(hint_count(5, "\xE6\x97\xA5\xE6\x9C\xAC") == 1);  // 日本: two letters, one hint
+  CHECK(is_close_guess("cafe", "caf\xC3\xA9"));           // substitute one letter
+  CHECK(
+      is_close_guess("\xC3\xB1"
+                     "andu",
+                     "\xC3\xB1"
+                     "and\xC3\xBA"));
+  CHECK(is_close_guess("\xE6\x97\xA5\xE6\x9C\xAC", "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"));
+  CHECK(is_close_guess("\xE6\x9C\xAC\xE6\x97\xA5", "\xE6\x97\xA5\xE6\x9C\xAC"));  // swap
+  CHECK_FALSE(is_close_guess("caf", "caf\xC3\xA9x"));
+  // Case folds for ASCII only; other letters pass through byte for byte.
+  CHECK(normalise("  CAF\xC3\x89   Cr\xC3\xA8me ") == "caf\xC3\x89 cr\xC3\xa8me");
+}

@@ -1,9 +1,15 @@
 // Spy game rules with a fake clock (GAME-RULES.md §2): start, words, speaking, voting,
 // resolution, win conditions, leaves, reconnects, spectators, limits and snapshots.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
+#include <unistd.h>
+
 #include "server/games/spy/spy_game.hpp"
+#include "server/games/spy/word_pairs.hpp"
+#include "server/protocol/utf8.hpp"
 #include "tests/unit/game_driver.hpp"
 
 using namespace roomctl;
@@ -420,4 +426,43 @@ TEST_CASE("spy: word pairs: at least 100 built in, file loader validates", "[spy
   auto pairs = load_word_pairs(std::string(ROOMCTL_SOURCE_DIR) + "/data/spy_word_pairs.txt");
   CHECK(pairs.size() >= 100);
   CHECK_THROWS_WITH(load_word_pairs("/nonexistent/pairs.txt"), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("spy: a long name of multi-byte letters is cut to whole letters", "[spy][utf8]") {
+  const std::string han = "\xE6\xBC\xA2";  // 3 bytes: the 32-byte cut falls inside a letter
+  std::string long_name;
+  for (int i = 0; i < 14; ++i) long_name += han;  // 42 bytes
+  SpyGame g("room", rules(), builtin_word_pairs(), 7);
+  GameDriver d(g);
+  d.send("p0", "CREATE_ROOM", {{"name", long_name}});
+  d.send("p1", "join_room", {{"name", "P1 \xC3\xA9"}});
+  d.send("p1", "send_chat", {{"chat", "caf\xC3\xA9 \xF0\x9F\x98\x80"}});
+
+  // The limit stays 32 bytes; the cut moves back to the last whole letter.
+  CHECK(g.state().players.at(0).name == long_name.substr(0, 30));
+  CHECK(s(d.got("p1", "playerList").back().at("playerList").at(0).at("name")) ==
+        long_name.substr(0, 30));
+  CHECK(d.frames_valid_utf8());
+
+  // A join over the limit is refused as before (no cut there), and the reply is valid too.
+  d.send("p2", "join_room", {{"name", long_name}});
+  CHECK(s(d.got("p2", "error").back().at("code")) == "bad_field");
+  CHECK(d.frames_valid_utf8());
+
+  // The snapshot round-trips through its text form, the form the state store keeps.
+  std::string text = json::serialize(g.snapshot());
+  CHECK(protocol::valid_utf8(text));
+  SpyGame restored(state_from_json(json::parse(text).as_object()), builtin_word_pairs());
+  CHECK(json::serialize(restored.snapshot()) == text);
+}
+
+TEST_CASE("spy: a word pairs file that is not UTF-8 is refused with its line", "[spy][utf8]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("roomctl_pairs_" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream out(path);
+    out << "# pairs\nCaf\xC3\xA9,Th\xC3\xA9\nCaf\xE9,Tea\n";  // line 3 is Latin-1
+  }
+  CHECK_THROWS_WITH(load_word_pairs(path.string()), Catch::Contains(":3: not valid UTF-8"));
+  std::filesystem::remove(path);
 }

@@ -2,8 +2,9 @@
 #include "server/games/skribble/guess_rules.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
+
+#include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::skribble {
 
@@ -11,20 +12,25 @@ std::string normalise(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   bool space = false;
-  for (unsigned char c : text) {
-    if (std::isspace(c)) {
+  // ASCII only and locale-free on purpose: <cctype> under a non-"C" locale may treat a byte of a
+  // multi-byte letter as a space or fold it, which would break the letter in two.
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
       space = !out.empty();
       continue;
     }
     if (space) out += ' ';
     space = false;
-    out += static_cast<char>(std::tolower(c));
+    out += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
   return out;
 }
 
-bool is_close_guess(std::string_view a, std::string_view b) {
-  if (a == b) return false;
+bool is_close_guess(std::string_view guess, std::string_view word) {
+  if (guess == word) return false;
+  // One edit is one letter: "cafe" is one substitution from "café", not two.
+  auto a = protocol::split_code_points(guess);
+  auto b = protocol::split_code_points(word);
   std::size_t n = a.size(), m = b.size();
   if (n > m + 1 || m > n + 1) return false;
   // Optimal string alignment distance, bounded to small words in practice.
@@ -51,9 +57,13 @@ int guess_points(int elapsed_s, int drawtime_s) {
   return 40;
 }
 
+bool is_letter(std::string_view code_point) {
+  return code_point != " " && code_point != "-";
+}
+
 int letter_count(std::string_view word) {
-  return static_cast<int>(
-      std::count_if(word.begin(), word.end(), [](char c) { return c != ' ' && c != '-'; }));
+  auto letters = protocol::split_code_points(word);
+  return static_cast<int>(std::count_if(letters.begin(), letters.end(), is_letter));
 }
 
 int hint_count(int requested, std::string_view word) {

@@ -8,6 +8,7 @@
 #include "server/games/rng.hpp"
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_messages.hpp"
+#include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::skribble {
 
@@ -137,6 +138,19 @@ std::string text_field(const json::object& o, const char* key) {
   auto it = o.find(key);
   return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : "";
 }
+
+// Names and avatars are cut to a byte limit at a code-point boundary: a cut inside a multi-byte
+// letter would put invalid UTF-8 into every PLAYERS frame and into the snapshot.
+constexpr std::size_t kMaxNameBytes = 64;
+constexpr std::size_t kMaxAvatarBytes = 256;
+
+std::string player_name(const std::string& name, const std::string& user) {
+  return name.empty() ? user : std::string(protocol::truncate_code_points(name, kMaxNameBytes));
+}
+std::string avatar_of(const json::object* body) {
+  if (!body) return "";
+  return std::string(protocol::truncate_code_points(text_field(*body, "avatar"), kMaxAvatarBytes));
+}
 }  // namespace
 
 void SkribbleGame::create(const Event& e, Effects& fx) {
@@ -144,8 +158,8 @@ void SkribbleGame::create(const Event& e, Effects& fx) {
   if (name.empty() && e.body) name = text_field(*e.body, "name");
   Player host;
   host.id = e.user;
-  host.name = name.empty() ? e.user : name.substr(0, 64);
-  host.avatar = e.body ? text_field(*e.body, "avatar").substr(0, 256) : "";
+  host.name = player_name(name, e.user);
+  host.avatar = avatar_of(e.body);
   s_.players.push_back(std::move(host));
   s_.host = e.user;
   rebuild_members();
@@ -181,8 +195,8 @@ void SkribbleGame::join(const Event& e, Effects& fx) {
   Player p;
   p.id = e.user;
   std::string name = e.body ? text_field(*e.body, "name") : "";
-  p.name = name.empty() ? e.user : name.substr(0, 64);
-  p.avatar = e.body ? text_field(*e.body, "avatar").substr(0, 256) : "";
+  p.name = player_name(name, e.user);
+  p.avatar = avatar_of(e.body);
   s_.players.push_back(std::move(p));
   rebuild_members();
   fx.joined.push_back(e.user);

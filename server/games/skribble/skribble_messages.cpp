@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "server/games/skribble/guess_rules.hpp"
+#include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::skribble {
 
@@ -19,6 +20,8 @@ Frame error_frame(const char* code, const std::string& message) {
 }
 
 namespace {
+constexpr std::size_t kMaxCustomWordLetters = 32;
+
 bool int_in(const json::object& in, const char* key, int lo, int hi, int& out, std::string& err) {
   auto it = in.find(key);
   if (it == in.end()) return true;
@@ -65,7 +68,9 @@ std::string parse_settings(const json::object& in, Settings& out, int current_pl
     std::vector<std::string> words;
     auto add = [&](std::string_view w) {
       std::string n = normalise(w);
-      if (!n.empty() && n.size() <= 32) words.push_back(n);
+      // At most 32 letters (code points), the unit every word rule counts in; input text is
+      // valid UTF-8 already (the envelope parser rejects anything else).
+      if (!n.empty() && protocol::code_points(n) <= kMaxCustomWordLetters) words.push_back(n);
     };
     if (it->value().is_string()) {  // skribbl.io: comma separated
       std::stringstream ss{std::string(it->value().get_string())};

@@ -7,6 +7,7 @@
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_game.hpp"
 #include "server/games/skribble/skribble_messages.hpp"
+#include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::skribble {
 
@@ -89,7 +90,7 @@ void SkribbleGame::reveal_word(Millis now, Effects& fx) {
                               {"currentRoundNo", s_.round},
                               {"currentUser", drawer.id}}));
   auto length = frame({{"type", "WORD_LENGTH"},
-                       {"wordLength", s_.word.size()},
+                       {"wordLength", protocol::code_points(s_.word)},  // letters, not bytes
                        {"currentRoundNo", s_.round},
                        {"currentUser", drawer.id},
                        {"drawerName", drawer.name},
@@ -176,10 +177,11 @@ void SkribbleGame::tick(Millis now, Effects& fx) {
       {"type", "SECOND_TIMER"}, {"time", s_.elapsed}, {"timeRemaining", drawtime - s_.elapsed}};
   int next = static_cast<int>(s_.revealed.size()) + 1;
   if (next <= s_.hints_total && s_.elapsed >= hint_second(next, s_.hints_total, drawtime)) {
+    // Indices are code-point positions, so a hint reveals a whole letter and matches the mask.
+    auto letters = protocol::split_code_points(s_.word);
     std::vector<int> hidden;
-    for (int i = 0; i < static_cast<int>(s_.word.size()); ++i)
-      if (s_.word[static_cast<std::size_t>(i)] != ' ' &&
-          s_.word[static_cast<std::size_t>(i)] != '-' &&
+    for (int i = 0; i < static_cast<int>(letters.size()); ++i)
+      if (is_letter(letters[static_cast<std::size_t>(i)]) &&
           std::find(s_.revealed.begin(), s_.revealed.end(), i) == s_.revealed.end())
         hidden.push_back(i);
     if (!hidden.empty()) {
@@ -188,7 +190,7 @@ void SkribbleGame::tick(Millis now, Effects& fx) {
       s_.rng = rng.state();
       s_.revealed.push_back(idx);
       timer["reveledIndex"] = idx;  // ORIG's spelling
-      timer["letterReveled"] = std::string(1, s_.word[static_cast<std::size_t>(idx)]);
+      timer["letterReveled"] = std::string(letters[static_cast<std::size_t>(idx)]);
     }
   }
   fx.to_all(frame(timer));
@@ -313,14 +315,18 @@ void SkribbleGame::leave(const std::string& user, Millis now, Effects& fx, bool 
   check_all_guessed(now, fx);  // FIX: ORIG never rechecks and freezes
 }
 
+// One character per code point of the word: '_' for a hidden letter, the letter itself once
+// revealed; spaces and '-' always show.
 std::string SkribbleGame::mask() const {
   std::string m;
-  for (std::size_t i = 0; i < s_.word.size(); ++i) {
-    char c = s_.word[i];
-    bool shown =
-        c == ' ' || c == '-' ||
-        std::find(s_.revealed.begin(), s_.revealed.end(), static_cast<int>(i)) != s_.revealed.end();
-    m += shown ? c : '_';
+  auto letters = protocol::split_code_points(s_.word);
+  for (std::size_t i = 0; i < letters.size(); ++i) {
+    bool shown = !is_letter(letters[i]) || std::find(s_.revealed.begin(), s_.revealed.end(),
+                                                     static_cast<int>(i)) != s_.revealed.end();
+    if (shown)
+      m.append(letters[i]);
+    else
+      m += '_';
   }
   return m;
 }

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "server/protocol/utf8.hpp"
+
 namespace roomctl::games::skribble {
 
 WordLists builtin_word_lists() {
@@ -277,9 +279,14 @@ std::vector<std::string> load_words(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open word list");
   std::vector<std::string> words;
+  int line_no = 0;
   for (std::string line; std::getline(in, line);) {
+    ++line_no;
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     if (line.empty() || line[0] == '#') continue;
+    // Words go out in text frames; refuse a file in another encoding at startup instead.
+    if (!protocol::valid_utf8(line))
+      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": not valid UTF-8");
     words.push_back(line);
   }
   if (words.empty()) throw std::runtime_error(path + ": no words");

@@ -329,8 +329,9 @@ void SpyGame::chat(const std::string& user, const json::object& body, Effects& f
   std::string text(it->value().get_string());
   if (trimmed(text).empty()) return;
   if (static_cast<int>(text.size()) > s_.rules.max_chat_length) {
-    fx.to_one(user, error_msg("chat_too_long",
-                              "chat is longer than " + std::to_string(s_.rules.max_chat_length)));
+    fx.to_one(user,
+              error_msg("chat_too_long", "chat is longer than " +
+                                             std::to_string(s_.rules.max_chat_length) + " bytes"));
     return;
   }
   s_.chats.emplace_back(user, text);

@@ -3,6 +3,7 @@
 
 #include "server/games/spy/spy_frames.hpp"
 #include "server/games/spy/spy_game.hpp"
+#include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::spy {
 
@@ -14,7 +15,10 @@ void SpyGame::create(const Event& e, Effects& fx) {
     if (auto it = e.body->find("name"); it != e.body->end() && it->value().is_string())
       name = std::string(it->value().get_string());
   }
-  name = trimmed(name).substr(0, static_cast<std::size_t>(s_.rules.max_name_length));
+  // The limit is in bytes; the cut moves back to a code-point boundary so the name stays valid
+  // UTF-8 in every frame and snapshot that carries it.
+  name = std::string(protocol::truncate_code_points(
+      trimmed(name), static_cast<std::size_t>(s_.rules.max_name_length)));
   s_.host = e.user;
   s_.players.push_back({e.user, name.empty() ? e.user : name});
   rebuild_members();
@@ -41,8 +45,9 @@ void SpyGame::join(const Event& e, Effects& fx) {
     }
   }
   if (static_cast<int>(name.size()) > s_.rules.max_name_length) {
-    fx.to_one(e.user, error_msg("bad_field",
-                                "name is longer than " + std::to_string(s_.rules.max_name_length)));
+    fx.to_one(e.user,
+              error_msg("bad_field", "name is longer than " +
+                                         std::to_string(s_.rules.max_name_length) + " bytes"));
     return;
   }
   json::object ok{{"type", "join_room_response"},

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "server/protocol/utf8.hpp"
+
 namespace roomctl::games::spy {
 
 const std::vector<WordPair>& builtin_word_pairs() {
@@ -178,6 +180,9 @@ std::vector<WordPair> load_word_pairs(const std::string& path) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
+    // Words go out in text frames; refuse a file in another encoding at startup instead.
+    if (!protocol::valid_utf8(line))
+      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": not valid UTF-8");
     auto comma = line.find(',');
     if (comma == std::string::npos || comma == 0 || comma + 1 == line.size())
       throw std::runtime_error(path + ":" + std::to_string(line_no) +
