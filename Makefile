@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build run test test-unit asan bench format clean
+.PHONY: all deps configure build run test test-unit asan fuzz tsan bench format clean
 
 all: build
 
@@ -39,6 +39,20 @@ test-unit: build
 asan:
 	@$(MAKE) --no-print-directory test BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_FLAGS=-DROOMCTL_SANITIZE=ON
 
+# libFuzzer targets (tests/fuzz) built with clang in build-fuzz, each run FUZZ_SECONDS from its
+# seed corpus; fails if any target finds a crash or a broken invariant.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/run-fuzz.sh
+
+# The unit tests under ThreadSanitizer (the runtime's cross-thread state); only unit_tests is built.
+tsan: deps
+	@test -f build-tsan/build.ninja || cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+		-DROOMCTL_TSAN=ON
+	cmake --build build-tsan -j $(JOBS) --target unit_tests
+	cd build-tsan && TSAN_OPTIONS="second_deadlock_stack=1" \
+		ctest --output-on-failure -j $(JOBS) -L unit
+
 bench: build
 	bash bench/run.sh
 
@@ -46,4 +60,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz build-tsan

@@ -25,6 +25,9 @@ void walk(const YAML::Node& node, const std::string& prefix, const std::string& 
                       (prefix.empty() ? "profile" : prefix) + ": expected a mapping");
   }
   for (const auto& kv : node) {
+    if (!kv.first.IsScalar())  // `? [a, b]: x` is valid YAML, but no key of ours
+      throw ConfigError(origin + ":" + std::to_string(kv.first.Mark().line + 1) + ": " +
+                        (prefix.empty() ? "profile" : prefix) + ": a key must be a plain name");
     std::string name = kv.first.as<std::string>();
     std::string key = prefix.empty() ? name : prefix + "." + name;
     if (kv.second.IsMap())

@@ -2,6 +2,9 @@
 // envelope's shape once here so that handlers deal with typed, bounded values only.
 #include "server/protocol/envelope.hpp"
 
+#include <cmath>
+#include <cstdint>
+
 #include <boost/json/parse.hpp>
 
 #include "server/protocol/utf8.hpp"
@@ -169,11 +172,13 @@ bool get_int(const boost::json::object& o, std::string_view key, std::int64_t& o
   if (it == o.end() || it->value().is_null()) return true;
   if (it->value().is_int64())
     out = it->value().get_int64();
-  else if (it->value().is_uint64())
+  else if (it->value().is_uint64() &&
+           it->value().get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
     out = static_cast<std::int64_t>(it->value().get_uint64());
-  else if (it->value().is_double() &&
-           it->value().get_double() == static_cast<std::int64_t>(it->value().get_double()))
-    out = static_cast<std::int64_t>(it->value().get_double());
+  else if (double d = it->value().is_double() ? it->value().get_double() : 0.5;
+           // In range before the conversion: converting 1e300 to an integer is undefined.
+           it->value().is_double() && d >= -9.2e18 && d <= 9.2e18 && d == std::trunc(d))
+    out = static_cast<std::int64_t>(d);
   else
     return false;
   return true;

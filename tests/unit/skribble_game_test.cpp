@@ -556,3 +556,25 @@ TEST_CASE("skribble: custom words are limited in letters and keep multi-byte let
         std::vector<std::string>{repeat(han, 20), "\xC3\x89t\xC3\x89", "na\xC3\xAFve"});
   CHECK(d.frames_valid_utf8());
 }
+
+TEST_CASE("skribble: a snapshot whose indexes are out of range is refused, not run",
+          "[skribble][snapshot]") {
+  // Found by fuzz_snapshot_restore: a damaged stored row crashed the server at the room's first
+  // timer (autoChoice, drawerIdx read without a bound).
+  SkribbleGame g("r", Rules{}, words(), 3);
+  GameDriver d(g);
+  setup(d, 3, {{"wordChoices", 3}});
+  d.advance(3000);  // INTRO done: the drawer chooses
+  REQUIRE(std::string(phase_name(g.state().phase)) == "choosing");
+  auto snap = g.snapshot();
+  CHECK_NOTHROW(state_from_json(snap));
+  auto bad_choice = snap;
+  bad_choice["autoChoice"] = 7;
+  CHECK_THROWS_WITH(state_from_json(bad_choice), Catch::Contains("autoChoice"));
+  auto bad_drawer = snap;
+  bad_drawer["drawerIdx"] = 9;
+  CHECK_THROWS_WITH(state_from_json(bad_drawer), Catch::Contains("drawerIdx"));
+  auto bad_rules = snap;
+  bad_rules["rules"].as_object()["timeScale"] = 0;
+  CHECK_THROWS(state_from_json(bad_rules));
+}

@@ -466,3 +466,14 @@ TEST_CASE("spy: a word pairs file that is not UTF-8 is refused with its line", "
   CHECK_THROWS_WITH(load_word_pairs(path.string()), Catch::Contains(":3: not valid UTF-8"));
   std::filesystem::remove(path);
 }
+
+TEST_CASE("spy: a snapshot whose speaker position is out of range is refused", "[spy][snapshot]") {
+  SpyGame g("room", rules(), builtin_word_pairs(), 5);
+  GameDriver d(g);
+  start_game(d, 4);
+  to_speaking(d);
+  auto snap = g.snapshot();
+  CHECK_NOTHROW(state_from_json(snap));
+  snap["speakerPos"] = -1;  // speakers[-1] on the next skip
+  CHECK_THROWS_WITH(state_from_json(snap), Catch::Contains("speakerPos"));
+}

@@ -102,6 +102,30 @@ json::object to_json(const State& s, bool with_strokes) {
   };
 }
 
+namespace {
+void require(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("inconsistent skribble snapshot: ") + what);
+}
+
+// A stored snapshot is input like any other: indexes the game uses without checks must be in
+// range, or a damaged row would crash the server on restore or at the room's next timer.
+void check_consistent(const State& s) {
+  auto players = static_cast<int>(s.players.size());
+  // (In TURN_END the index may be one before a drawer who left: the next turn starts after it.)
+  bool in_turn =
+      s.phase == Phase::intro || s.phase == Phase::choosing || s.phase == Phase::drawing;
+  require(s.drawer_idx >= -1 && s.drawer_idx <= players, "drawerIdx");
+  require(!in_turn || (s.drawer_idx >= 0 && s.drawer_idx < players), "drawerIdx in a turn");
+  require(s.phase != Phase::choosing ||
+              (s.auto_choice >= 0 && s.auto_choice < static_cast<int>(s.choices.size())),
+          "autoChoice");
+  for (int i : s.revealed) require(i >= 0 && i < static_cast<int>(s.word.size()), "revealed");
+  require(s.rules.time_scale > 0 && s.rules.max_players_cap >= 2, "rules");
+  require(s.round >= 0 && s.step >= 0 && s.elapsed >= 0 && s.hints_total >= 0, "counters");
+  require(s.settings.drawtime > 0 && s.settings.rounds > 0 && s.settings.players >= 2, "settings");
+}
+}  // namespace
+
 State state_from_json(const json::object& o) {
   State s;
   s.room_id = get<std::string>(o, "roomId");
@@ -160,6 +184,7 @@ State state_from_json(const json::object& o) {
     s.kick_votes[std::string(t)] = json::value_to<std::set<std::string>>(voters);
   s.rng = get<std::uint64_t>(o, "rng");
   s.game_over_sent = o.at("gameOverSent").as_bool();
+  check_consistent(s);
   return s;
 }
 

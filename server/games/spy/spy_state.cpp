@@ -90,6 +90,21 @@ json::object to_json(const State& s) {
   };
 }
 
+namespace {
+void require(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("inconsistent spy snapshot: ") + what);
+}
+
+// A stored snapshot is input like any other: positions the game indexes with must be in range.
+void check_consistent(const State& s) {
+  require(s.speaker_pos >= 0, "speakerPos");  // (above the end: the round's speeches are over)
+  require(s.first_speaker >= 0, "firstSpeaker");
+  require(s.countdown >= 0 && s.round_no >= 0, "counters");
+  require(s.rules.max_players >= 1 && s.rules.min_players >= 1 && s.rules.time_scale > 0,
+          "rules");
+}
+}  // namespace
+
 State state_from_json(const json::object& o) {
   State s;
   s.room_id = json::value_to<std::string>(o.at("roomId"));
@@ -132,6 +147,7 @@ State state_from_json(const json::object& o) {
   }
   s.rng = json::value_to<std::uint64_t>(o.at("rng"));
   s.games_played = json::value_to<int>(o.at("gamesPlayed"));
+  check_consistent(s);
   return s;
 }
 

@@ -1,0 +1,170 @@
+// Shared helpers of the fuzz targets: a reader that turns the fuzz input into choices, text
+// generators that produce what a client can really send (valid UTF-8, since every inbound
+// message went through a JSON parser), and the checks every target applies to outbound frames.
+// A violated invariant prints its name and aborts, so libFuzzer records the input as a crash.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/games/game.hpp"
+
+namespace roomctl::fuzz {
+
+[[noreturn]] inline void violated(const char* invariant, std::string_view detail) {
+  std::fprintf(stderr, "INVARIANT VIOLATED: %s: %.*s\n", invariant, static_cast<int>(detail.size()),
+               detail.data());
+  std::abort();
+}
+
+// Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF.
+inline bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    std::uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= n; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    static const std::uint32_t min_for[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_for[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Consumes the fuzz input front to back; once it is exhausted every read returns zero, so a
+// short input is simply a short scenario.
+class Bytes {
+ public:
+  Bytes(const std::uint8_t* data, std::size_t size) : p_(data), end_(data + size) {}
+  bool empty() const { return p_ == end_; }
+  std::uint8_t byte() { return p_ == end_ ? 0 : *p_++; }
+  std::uint32_t below(std::uint32_t n) { return n == 0 ? 0 : byte() % n; }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(byte() | (byte() << 8)); }
+  bool flag() { return byte() & 1; }
+
+  // Text a client could send: short words, multi-byte runs long enough to cross the name and
+  // chat limits, raw input bytes repaired into valid UTF-8, padding whitespace, long ASCII.
+  std::string text() {
+    static const char* const words[] = {"apple", "Apple ", " a", "cat",   "x",  "spy",
+                                        "b-a n", "ümlaut", "猫", "🐈 cat", "  ", "tree house"};
+    static const char* const wide[] = {"é", "中", "😀", "ß", "a"};
+    switch (below(6)) {
+      case 0:
+        return words[below(sizeof words / sizeof *words)];
+      case 1: {
+        std::string s;
+        const char* w = wide[below(sizeof wide / sizeof *wide)];
+        for (int k = 1 + byte() % 80; k > 0; --k) s += w;
+        return s;
+      }
+      case 2: {
+        std::string s;
+        for (int k = byte() % 48; k > 0 && !empty(); --k) s += static_cast<char>(byte());
+        return repair(s);
+      }
+      case 3:
+        return std::string(16u * (1u + byte()), 'a');
+      case 4:
+        return " \t" + std::string(words[below(sizeof words / sizeof *words)]) + " \n";
+      default:
+        return "";
+    }
+  }
+
+  // Replaces every byte that is not part of a valid UTF-8 sequence with '?'.
+  static std::string repair(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size();) {
+      bool ok = false;
+      for (std::size_t n = 4; n >= 1 && !ok; --n)
+        if (i + n <= s.size() && valid_utf8(std::string_view(s).substr(i, n))) {
+          out.append(s, i, n);
+          i += n;
+          ok = true;
+        }
+      if (!ok) out += '?', ++i;
+    }
+    return out;
+  }
+
+ private:
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+};
+
+// Every outbound frame is what a client's JSON parser receives: valid UTF-8 and a JSON object
+// with a string "type". Returns the parsed object for further, game-specific checks.
+inline boost::json::object check_frame(const std::string& text) {
+  if (!valid_utf8(text)) violated("frame is valid UTF-8", text);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) violated("frame is a JSON object", text);
+  auto& o = v.as_object();
+  auto it = o.find("type");
+  if (it == o.end() || !it->value().is_string()) violated("frame has a string type", text);
+  return std::move(o);
+}
+
+// One delivered frame: who got it and what it says. Broadcasts reach the members after the step,
+// exactly as the room actor resolves them.
+struct Delivery {
+  std::string to;
+  const games::Outbound* out;
+  boost::json::object frame;
+  std::string_view type() const { return frame.at("type").get_string(); }
+};
+
+inline std::vector<Delivery> deliveries(const games::Effects& fx,
+                                        const std::vector<std::string>& members) {
+  std::vector<Delivery> d;
+  for (const auto& o : fx.out) {
+    if (!o.frame) violated("outbound frame is not null", o.user);
+    auto frame = check_frame(*o.frame);
+    if (o.to == games::Outbound::To::one)
+      d.push_back({o.user, &o, frame});
+    else
+      for (const auto& m : members)
+        if (o.to == games::Outbound::To::all || m != o.user) d.push_back({m, &o, frame});
+  }
+  return d;
+}
+
+inline std::string string_field(const boost::json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : "";
+}
+
+// The persisted form of a room is snapshot text: it must parse again (or the room is lost on the
+// next restart) and describe the same state as snapshot().
+inline void check_snapshot_text(const std::string& text, const boost::json::object& snapshot) {
+  if (!valid_utf8(text)) violated("snapshot text is valid UTF-8", text);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) violated("snapshot text parses", text);
+  if (v.as_object() != snapshot) violated("snapshot text equals snapshot()", text);
+}
+
+}  // namespace roomctl::fuzz
