@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build run test test-unit asan fuzz tsan bench format clean
+.PHONY: all deps configure build run test suite format-check test-unit asan fuzz tsan bench format clean
 
 all: build
 
@@ -29,15 +29,27 @@ build: deps configure
 run: build
 	./$(BUILD_DIR)/roomctl serve --profile profiles/serve/default.yaml
 
-test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
+# Everything CI runs: the suite (unit, integration, e2e, the soak), a short run of every fuzz
+# target, the suite under ASan+UBSan (without the soak, whose memory figures mean nothing there,
+# and the e2e checks, which test no server code of their own), and the unit tests under TSan.
+test: format-check suite
+	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory asan SUITE_EXCLUDE='soak|e2e'
+	@$(MAKE) --no-print-directory tsan
+
+# The suite alone (a quicker `make test` while developing).
+SUITE_EXCLUDE ?=
+suite: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300 \
+		$(if $(SUITE_EXCLUDE),-LE '$(SUITE_EXCLUDE)')
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
-# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
-	@$(MAKE) --no-print-directory test BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_FLAGS=-DROOMCTL_SANITIZE=ON
+	@$(MAKE) --no-print-directory suite BUILD_DIR=build-asan BUILD_TYPE=Debug \
+		CMAKE_FLAGS=-DROOMCTL_SANITIZE=ON
 
 # libFuzzer targets (tests/fuzz) built with clang in build-fuzz, each run FUZZ_SECONDS from its
 # seed corpus; fails if any target finds a crash or a broken invariant.
@@ -58,6 +70,10 @@ bench: build
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+# Fails when a tracked source is not formatted as .clang-format says (run `make format`).
+format-check: deps
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz build-tsan

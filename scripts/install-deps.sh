@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ccache clang-14 libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config ccache clang-14 libclang-rt-14-dev clang-format
+  util-linux
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libyaml-cpp-dev catch2 libhiredis-dev libsqlite3-dev libssl-dev
   redis-server prometheus python3 curl

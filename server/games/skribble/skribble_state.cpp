@@ -112,8 +112,7 @@ void require(bool ok, const char* what) {
 void check_consistent(const State& s) {
   auto players = static_cast<int>(s.players.size());
   // (In TURN_END the index may be one before a drawer who left: the next turn starts after it.)
-  bool in_turn =
-      s.phase == Phase::intro || s.phase == Phase::choosing || s.phase == Phase::drawing;
+  bool in_turn = s.phase == Phase::intro || s.phase == Phase::choosing || s.phase == Phase::drawing;
   require(s.drawer_idx >= -1 && s.drawer_idx <= players, "drawerIdx");
   require(!in_turn || (s.drawer_idx >= 0 && s.drawer_idx < players), "drawerIdx in a turn");
   require(s.phase != Phase::choosing ||

@@ -100,8 +100,7 @@ void check_consistent(const State& s) {
   require(s.speaker_pos >= 0, "speakerPos");  // (above the end: the round's speeches are over)
   require(s.first_speaker >= 0, "firstSpeaker");
   require(s.countdown >= 0 && s.round_no >= 0, "counters");
-  require(s.rules.max_players >= 1 && s.rules.min_players >= 1 && s.rules.time_scale > 0,
-          "rules");
+  require(s.rules.max_players >= 1 && s.rules.min_players >= 1 && s.rules.time_scale > 0, "rules");
 }
 }  // namespace
 
