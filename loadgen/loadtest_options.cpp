@@ -52,7 +52,7 @@ config::Schema build() {
             1e300,
             {"oracle", "random", "abstain"}})
       .add({"skribble.players", Type::integer, "4", "players per skribble room", 2, 20})
-      .add({"skribble.rounds", Type::integer, "2", "rounds per skribble game", 2, 10})
+      .add({"skribble.rounds", Type::integer, "2", "rounds per skribble game", 1, 20})
       .add({"skribble.drawtime", Type::integer, "15",
             "draw time setting (seconds, scaled by the server)", 15, 240})
       .add({"skribble.stroke_rate", Type::number, "20",

@@ -114,6 +114,31 @@ ServerMetrics::ServerMetrics(Registry& r)
                            "Objects alive in memory, by kind (room actors, connection sessions)",
                            {"kind"})) {
   r.gauge("roomctl_build_info", "Build information", {"version"}).with({ROOMCTL_VERSION}).set(1);
+  // Label values known in advance are exported at 0 from the start, so that rate() and the
+  // dashboards work before the first event.
+  for (const char* reason : {"empty", "idle", "finished", "admin"}) rooms_removed.with({reason});
+  for (const char* limit :
+       {"max_connections",   "message_size",       "message_rate",     "binary_frame",
+        "send_queue",        "max_rooms",          "memory_watermark", "draining",
+        "handshake_timeout", "pending_handshakes", "fd_budget",        "request_header_size",
+        "request_body_size", "dm_queue",           "store_queue",      "presence_flush",
+        "draw_rate",         "stroke_log",         "not_drawer",       "chat_rate",
+        "quarantined"})
+    refusals.with({limit});
+  for (const char* reason : {"peer", "timeout", "replaced", "slow_consumer", "send_queue_budget",
+                             "shutdown", "binary_frame", "message_too_big", "rate_limit_abuse",
+                             "kicked", "write_error", "handshake_failed", "max_connections"})
+    connections_closed.with({reason});
+  for (const char* family : {"spy", "skribble", "dm", "app", "friend", "none"})
+    messages_in.with({family});
+  for (const char* family : {"spy", "skribble", "presence", "dm", "error"})
+    frames_queued.with({family});
+  for (const char* game : {"spy", "skribble"}) games_started.with({game});
+  for (const char* outcome : {"civilians", "spy"}) games_finished.with({"spy", outcome});
+  for (const char* outcome : {"completed", "abandoned"}) games_finished.with({"skribble", outcome});
+  for (const char* op : {"write_rooms", "restore", "dm_push", "dm_read", "dm_ack", "dm_purge"})
+    store_failures.with({op});
+  for (const char* reason : {"fd_limit", "other"}) accept_errors.with({reason});
   process_start.set(static_cast<double>(wall_now_ms()) / 1000.0);
   r.on_collect([this] {
     process_rss.set(static_cast<double>(process_rss_bytes()));

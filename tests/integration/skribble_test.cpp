@@ -205,3 +205,33 @@ TEST_CASE("skribble: quick join offers open rooms; unknown rooms are refused", "
   CHECK(nf->at("status") == false);
   CHECK(str(*nf, "message") == "Room not found");
 }
+
+TEST_CASE("skribble: a one-round game (rounds: 1, as the original server accepts) plays to the end",
+          "[skribble]") {
+  ServerProcess server(kFast);
+  auto ps = make_room(server.port(), "sk1r", 2);
+  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS",
+                  {{"roomId", "sk1r"}, {"settings", {{"rounds", 1}, {"drawtime", 15}}}});
+  REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));  // accepted and relayed, not refused
+  CHECK_FALSE(ps[0]->next("error", 200ms));
+  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "sk1r"}});
+  std::vector<std::string> drawers;
+  for (int turn = 0; turn < 2; ++turn) {
+    auto rn = ps[0]->next("ROUND_NUMBER");
+    REQUIRE(rn);
+    CHECK(rn->at("currentRoundNo").as_int64() == 1);
+    drawers.push_back(str(*rn, "currentUser"));
+    auto word = by_id(ps, drawers.back()).next("WORD");
+    REQUIRE(word);
+    auto& guesser = *ps[drawers.back() == "sk1r-p0" ? 1 : 0];
+    wait_tick(guesser, 1);
+    guesser.skribble("SKRIBBLE_MESSAGE",
+                     {{"roomId", "sk1r"}, {"message", str(*word, "word")}, {"name", "G"}});
+    REQUIRE(ps[0]->next("ROUND_END"));
+  }
+  CHECK(drawers == std::vector<std::string>{"sk1r-p0", "sk1r-p1"});
+  auto over = ps[1]->next("GAME_OVER", 10s);
+  REQUIRE(over);
+  CHECK(over->at("ScoreCard").as_array().size() == 2);
+  CHECK(server.metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") == 1);
+}

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "server/metrics/registry.hpp"
+#include "server/metrics/server_metrics.hpp"
 
 using namespace roomctl::metrics;
 
@@ -31,4 +32,17 @@ TEST_CASE("collectors run before rendering", "[metrics]") {
   r.on_collect([&] { g.set(++calls); });
   CHECK(r.render().find("t_polled 1") != std::string::npos);
   CHECK(r.render().find("t_polled 2") != std::string::npos);
+}
+
+TEST_CASE("labelled counters with known label values start at 0", "[metrics]") {
+  // rate() and the dashboards need a series before its first event.
+  Registry r;
+  roomctl::metrics::ServerMetrics m(r);
+  auto text = r.render();
+  CHECK(text.find("roomctl_rooms_removed_total{reason=\"idle\"} 0") != std::string::npos);
+  CHECK(text.find("roomctl_refusals_total{limit=\"max_rooms\"} 0") != std::string::npos);
+  CHECK(text.find("roomctl_connections_closed_total{reason=\"slow_consumer\"} 0") !=
+        std::string::npos);
+  CHECK(text.find("roomctl_games_finished_total{game=\"skribble\",outcome=\"abandoned\"} 0") !=
+        std::string::npos);
 }

@@ -326,7 +326,7 @@ TEST_CASE("skribble: settings are host-only, lobby-only, validated and relayed v
   CHECK(s(d.got("p1", "error").at(0).at("code")) == "not_host");
   d.send("p0", "SKRIBBLE_GAME_SETTINGS", {{"settings", {{"drawtime", 5}}}});
   CHECK(s(d.got("p0", "error").at(0).at("code")) == "bad_settings");
-  d.send("p0", "SKRIBBLE_GAME_SETTINGS", {{"settings", {{"rounds", 11}}}});
+  d.send("p0", "SKRIBBLE_GAME_SETTINGS", {{"settings", {{"rounds", 21}}}});
   CHECK(d.got("p0", "error").size() == 2);
   auto fx = d.send("p0", "SKRIBBLE_GAME_SETTINGS",
                    {{"settings",

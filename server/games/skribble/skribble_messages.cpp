@@ -52,8 +52,8 @@ bool int_in(const json::object& in, const char* key, int lo, int hi, int& out, s
 std::string parse_settings(const json::object& in, Settings& out, int current_players, int cap) {
   std::string err;
   if (!int_in(in, "players", std::max(2, current_players), std::min(20, cap), out.players, err) ||
-      !int_in(in, "drawtime", 15, 240, out.drawtime, err) ||
-      !int_in(in, "rounds", 2, 10, out.rounds, err) ||
+      !int_in(in, "drawtime", 15, 300, out.drawtime, err) ||
+      !int_in(in, "rounds", 1, 20, out.rounds, err) ||
       !int_in(in, "wordChoices", 0, 5, out.word_choices, err) ||
       !int_in(in, "hints", 0, 5, out.hints, err))
     return err;
