@@ -7,6 +7,7 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/replies.hpp"
 #include "server/runtime/direct_messages.hpp"
+#include "server/runtime/game_catalogue.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/user_directory.hpp"
@@ -86,6 +87,8 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
     case Family::spy:
     case Family::skribble:
       if (env.type == "invite_friend") return handle_invite(client, env, raw);
+      // The one identity step for game messages too; a quick join needs none (as in ORIG).
+      if (!is_quick_join(env.family, env.type) && !require_user(client)) return;
       return rooms_.handle(client, env, raw);
     case Family::none:
       if (env.type == "pong" || env.type == "ping") return;  // app-level keepalive replies

@@ -1,57 +1,266 @@
-// Rooms runtime: room creation (limits, duplicate ids, generated ids), quick join through the
-// joinable index, routing to room actors, presence-driven events, restore and flush.
-#include "server/runtime/room_service_impl.hpp"
+// Rooms runtime: one create path (limits, duplicate and quarantined ids, generated ids), quick
+// join through the joinable index, one path to a room's actor, presence-driven events, the
+// sweeper's room work, restore and flush. Games are known only through the catalogue.
+#include "server/runtime/room_service.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "server/config/serve_options.hpp"
+#include "server/metrics/server_metrics.hpp"
+#include "server/protocol/stored_json.hpp"
+#include "server/runtime/persistence.hpp"
+#include "server/runtime/user_directory.hpp"
+#include "server/store/state_store.hpp"
+#include "server/util/log.hpp"
+#include "server/util/process_stats.hpp"
 
 namespace roomctl::runtime {
 
-RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
+namespace json = boost::json;
+
+namespace {
+Frame frame_of(const json::object& o) {
+  return make_frame(json::serialize(o));
+}
+}  // namespace
+
+RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& o,
                          UserDirectory& directory, Presence& presence,
                          metrics::ServerMetrics& metrics, Persistence* persistence)
-    : impl_(std::make_unique<Impl>(ioc, options, directory, presence, metrics, persistence)) {}
+    : ioc_(ioc),
+      options_(o),
+      directory_(directory),
+      metrics_(metrics),
+      deps_{directory,
+            presence,
+            metrics,
+            registry_,
+            o.store_flush_interval_ms,
+            o.store_stroke_flush_interval_ms,
+            nullptr,
+            nullptr},
+      data_(o) {
+  if (persistence) {
+    deps_.save = [persistence](const std::string& id, std::string game, std::string snapshot) {
+      persistence->save({id, std::move(game), std::move(snapshot)});
+    };
+  }
+  deps_.on_removed = [persistence](const std::string& id, const std::string& reason) {
+    log::debug("room_removed", {{"room", id}, {"reason", reason}});
+    if (persistence) persistence->erase(id);  // removed rooms leave the store too
+  };
+}
+
 RoomService::~RoomService() = default;
 
-void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
-  if (client.user.empty()) {
-    impl_->metrics.client_errors.with({"not_identified"}).inc();
-    client.send(msg({{"type", "error"},
-                     {"code", "not_identified"},
-                     {"message", "game messages need a userId"}}));
+std::uint64_t RoomService::seed() {
+  std::lock_guard lock(id_random_mutex_);
+  return id_random_();
+}
+
+std::string RoomService::generate_id() {
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id;
+  do {
+    id.clear();
+    std::lock_guard lock(id_random_mutex_);
+    for (int i = 0; i < 12; ++i) id += alphabet[id_random_() % 36];
+  } while (registry_.find(id) || is_quarantined(id));
+  return id;
+}
+
+bool RoomService::is_quarantined(const std::string& id) const {
+  std::lock_guard lock(quarantine_mutex_);
+  return quarantine_.count(id) != 0;
+}
+
+// Limits on room creation; on refusal the reply is sent and false returned.
+bool RoomService::may_create(Client& c, const std::string& room_id) {
+  const char* limit = nullptr;
+  std::string text;
+  if (is_quarantined(room_id)) {
+    limit = "quarantined";
+    text = "A room with this id already exists";
+  } else if (draining_.load()) {
+    limit = "draining";
+    text = "The server is draining; try another server";
+  } else if (static_cast<std::int64_t>(registry_.size()) >= options_.limits.max_rooms) {
+    limit = "max_rooms";
+    text = "The server has too many rooms; try again later";
+  } else if (over_watermark_.load()) {
+    limit = "memory_watermark";
+    text = "The server is low on memory; try again later";
+  }
+  if (!limit) return true;
+  metrics_.refusals.with({limit}).inc();
+  c.send(frame_of({{"type", "create_room_response"},
+                   {"status", false},
+                   {"message", text},
+                   {"roomId", room_id},
+                   {"code", limit}}));
+  return false;
+}
+
+void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& env,
+                         const Frame& raw) {
+  std::string id = env.room_id.empty() ? generate_id() : env.room_id;
+  auto refuse = [&](const std::string& message) {
+    c.send(frame_of({{"type", "create_room_response"},
+                     {"status", false},
+                     {"message", message},
+                     {"roomId", id}}));
+  };
+  std::string error;
+  auto made = game.create(data_, env, id, seed(), error);
+  if (!made.game) return refuse(error);
+  if (!may_create(c, id)) return;
+  auto room = std::make_shared<Room>(ioc_, id, std::move(made.index_key), std::move(made.game),
+                                     deps_, wall_now_ms());
+  // FIX: ORIG silently replaces an existing room with the same id.
+  if (!registry_.insert(id, room)) return refuse("A room with this id already exists");
+  post_message(*room, c.user, env, raw);
+}
+
+void RoomService::quick_join(Client& c, const QuickJoin& q) {
+  auto id = draining_.load() ? std::nullopt : registry_.pick_joinable(std::string(q.index_key));
+  if (!id) {
+    c.send(frame_of(
+        {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
     return;
   }
-  if (env.family == Family::spy)
-    impl_->handle_spy(client, env);
-  else
-    impl_->handle_skribble(client, env, raw);
+  json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", *id}};
+  if (!q.game_mode.empty()) o["gameMode"] = q.game_mode;
+  c.send(frame_of(o));
+}
+
+// While draining, only members already seated may (re)join.
+bool RoomService::refuse_new_member(Client& c, const std::string& room_id) {
+  if (!draining_.load()) return false;
+  auto rooms = directory_.rooms(c.user);
+  if (std::find(rooms.begin(), rooms.end(), room_id) != rooms.end()) return false;
+  metrics_.refusals.with({"draining"}).inc();
+  c.send(frame_of({{"type", "join_room_response"},
+                   {"status", false},
+                   {"message", "The server is draining; try another server"},
+                   {"roomId", room_id}}));
+  return true;
+}
+
+void RoomService::post_message(Room& room, const std::string& user, protocol::Envelope& env,
+                               const Frame& raw) {
+  games::Event e;
+  e.kind = games::Event::Kind::message;
+  e.user = user;
+  e.type = env.type;
+  e.raw = raw;  // drawing messages are relayed byte for byte
+  room.post(std::move(e), std::move(env.body));
+}
+
+void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
+  const GameEntry* game = game_for(env.family);
+  if (!game) return;
+  if (env.type == game->create_type) return create(*game, client, env, raw);
+  if (const QuickJoin* q = game->quick_join(env.type)) return quick_join(client, *q);
+  auto room = env.room_id.empty() ? nullptr : registry_.find(env.room_id);
+  if (!room || room->info().game != game->name) {
+    for (const auto& reply : game->not_found(env)) client.send(frame_of(reply));
+    return;
+  }
+  if (env.type == game->join_type && refuse_new_member(client, env.room_id)) return;
+  post_message(*room, client.user, env, raw);
+}
+
+void RoomService::post_to_rooms(const std::string& user, const std::vector<std::string>& rooms,
+                                games::Event::Kind kind) {
+  for (const auto& id : rooms) {
+    if (auto room = registry_.find(id)) {
+      games::Event e;
+      e.kind = kind;
+      e.user = user;
+      room->post(std::move(e));
+    }
+  }
 }
 
 void RoomService::disconnected(const std::string& user, const std::vector<std::string>& rooms) {
-  impl_->post_to_rooms(user, rooms, games::Event::Kind::disconnected);
+  post_to_rooms(user, rooms, games::Event::Kind::disconnected);
 }
 void RoomService::reconnected(const std::string& user, const std::vector<std::string>& rooms) {
-  impl_->post_to_rooms(user, rooms, games::Event::Kind::connected);
+  post_to_rooms(user, rooms, games::Event::Kind::connected);
 }
 void RoomService::grace_expired(const std::string& user, const std::vector<std::string>& rooms) {
-  impl_->post_to_rooms(user, rooms, games::Event::Kind::leave);
+  post_to_rooms(user, rooms, games::Event::Kind::leave);
 }
+
 void RoomService::sweep(Millis now) {
-  impl_->sweep(now);
-}
-std::size_t RoomService::room_count() const {
-  return impl_->registry.size();
-}
-boost::json::object RoomService::quarantined() const {
-  std::lock_guard lock(impl_->quarantine_mutex);
-  boost::json::object o;
-  for (const auto& [id, why] : impl_->quarantine) o[id] = why;
-  return o;
+  if (options_.limits.memory_high_watermark_bytes > 0)
+    over_watermark_ = process_rss_bytes() > options_.limits.memory_high_watermark_bytes;
+  std::map<std::pair<std::string, std::string>, int> by_phase;
+  double players = 0;
+  for (auto& room : registry_.all()) {
+    auto info = room->info();
+    if (info.removed) continue;
+    by_phase[{info.game, info.summary.phase}]++;
+    players += info.summary.players;
+    if (now - info.last_activity > options_.room_idle_timeout_ms)
+      room->close("idle");
+    else if (info.finished_at != 0 && !info.summary.running &&
+             now - info.finished_at > options_.room_finished_ttl_ms)
+      room->close("finished");
+  }
+  for (auto& key : seen_phases_) metrics_.rooms.with({key.first, key.second}).set(0);
+  for (auto& [key, n] : by_phase) {
+    seen_phases_.insert(key);
+    metrics_.rooms.with({key.first, key.second}).set(n);
+  }
+  metrics_.players.set(players);
 }
 
 std::size_t RoomService::restore(store::StateStore& store) {
-  return impl_->restore(store);
+  Millis now = wall_now_ms();
+  std::size_t restored = 0;
+  for (auto& stored : store.load_rooms()) {
+    try {
+      // Lenient: a snapshot written before the UTF-8 rules may hold a name cut mid-letter.
+      auto snapshot = protocol::parse_stored_json(stored.snapshot).as_object();
+      const GameEntry* game = game_named(stored.game);
+      if (!game) throw std::runtime_error("unknown game \"" + stored.game + "\"");
+      auto made = game->restore(data_, snapshot);
+      auto status =
+          made.game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
+      auto members = made.game->members();
+      auto room = std::make_shared<Room>(ioc_, stored.id, std::move(made.index_key),
+                                         std::move(made.game), deps_, now);
+      if (!registry_.insert(stored.id, room)) continue;
+      for (const auto& m : members) directory_.restore_offline(m, stored.id, status, now);
+      games::Event e;
+      e.kind = games::Event::Kind::restored;
+      room->post(std::move(e));
+      room->start();
+      ++restored;
+    } catch (const std::exception& e) {
+      // Never dropped: the stored row stays as it is for an operator to inspect (the admin
+      // stats list it), and its id stays taken so that no new room overwrites it.
+      metrics_.store_failures.with({"restore"}).inc();
+      log::error("room_restore_failed",
+                 {{"room", stored.id}, {"game", stored.game}, {"error", e.what()}});
+      std::lock_guard lock(quarantine_mutex_);
+      quarantine_[stored.id] = e.what();
+      metrics_.rooms_quarantined.set(static_cast<double>(quarantine_.size()));
+    }
+  }
+  return restored;
+}
+
+json::object RoomService::quarantined() const {
+  std::lock_guard lock(quarantine_mutex_);
+  json::object o;
+  for (const auto& [id, why] : quarantine_) o[id] = why;
+  return o;
 }
 
 void RoomService::flush_all(std::function<void()> done, bool force) {
-  auto rooms = impl_->registry.all();
+  auto rooms = registry_.all();
   if (rooms.empty()) return done();
   auto left = std::make_shared<std::atomic<std::size_t>>(rooms.size());
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));

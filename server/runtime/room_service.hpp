@@ -2,15 +2,22 @@
 // tells rooms about disconnects, reconnects and expired graces, and runs the sweeper's room work.
 #pragma once
 
+#include <atomic>
+#include <boost/json/object.hpp>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
-#include <boost/json/object.hpp>
-
 #include "server/protocol/envelope.hpp"
 #include "server/runtime/client.hpp"
+#include "server/runtime/game_catalogue.hpp"
+#include "server/runtime/room.hpp"
+#include "server/runtime/room_registry.hpp"
 #include "server/util/clock.hpp"
 
 namespace boost::asio {
@@ -49,13 +56,13 @@ class RoomService {
               Persistence* persistence = nullptr);
   ~RoomService();
 
+  // A game message (spy or skribble family) from an identified client, or a quick join.
   void handle(Client& client, protocol::Envelope& env, const Frame& raw);
   void disconnected(const std::string& user, const std::vector<std::string>& rooms);
   void reconnected(const std::string& user, const std::vector<std::string>& rooms);
   void grace_expired(const std::string& user, const std::vector<std::string>& rooms);
   // Sweeper work: idle and finished-room expiry, gauges. Called on the sweeper tick.
   void sweep(Millis now);
-  std::size_t room_count() const;
   // Recreates every stored room with its game; members start disconnected within their grace.
   // Returns how many rooms were restored.
   std::size_t restore(store::StateStore& store);
@@ -80,10 +87,36 @@ class RoomService {
   // an operator to inspect, and their ids cannot be taken by a new room.
   boost::json::object quarantined() const;
 
-  class Impl;
+  // Rooms created so far and not removed (tests, stats).
+  std::size_t size() const { return registry_.size(); }
 
  private:
-  std::unique_ptr<Impl> impl_;
+  std::uint64_t seed();
+  std::string generate_id();
+  bool may_create(Client& c, const std::string& room_id);
+  void create(const GameEntry& game, Client& c, protocol::Envelope& env, const Frame& raw);
+  void quick_join(Client& c, const QuickJoin& q);
+  bool refuse_new_member(Client& c, const std::string& room_id);
+  void post_message(Room& room, const std::string& user, protocol::Envelope& env, const Frame& raw);
+  void post_to_rooms(const std::string& user, const std::vector<std::string>& rooms,
+                     games::Event::Kind kind);
+  bool is_quarantined(const std::string& id) const;
+
+  boost::asio::io_context& ioc_;
+  const config::ServeOptions& options_;
+  UserDirectory& directory_;
+  metrics::ServerMetrics& metrics_;
+  RoomRegistry registry_;
+  RoomDeps deps_;
+  GameData data_;
+  std::atomic<bool> over_watermark_{false};
+  std::atomic<bool> draining_{false};
+  std::set<std::pair<std::string, std::string>> seen_phases_;  // sweeper only
+  mutable std::mutex quarantine_mutex_;
+  std::map<std::string, std::string> quarantine_;  // room id -> why it could not be restored
+  // Rooms are created on the creating connection's strand, so several threads draw at once.
+  std::mutex id_random_mutex_;
+  std::mt19937_64 id_random_{std::random_device{}()};  // room ids and game seeds
 };
 
 }  // namespace roomctl::runtime

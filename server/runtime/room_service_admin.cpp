@@ -1,7 +1,12 @@
 // Rooms runtime, admin side: listing, inspecting, closing rooms, kicking users, draining, stats.
-#include "server/runtime/room_service_impl.hpp"
+#include <algorithm>
+
+#include "server/runtime/room_service.hpp"
+#include "server/runtime/user_directory.hpp"
 
 namespace roomctl::runtime {
+
+namespace json = boost::json;
 
 json::object RoomService::list_rooms(const RoomQuery& q, Millis now) const {
   struct Row {
@@ -9,7 +14,7 @@ json::object RoomService::list_rooms(const RoomQuery& q, Millis now) const {
     Room::Info info;
   };
   std::vector<Row> rows;
-  for (auto& room : impl_->registry.all()) {
+  for (auto& room : registry_.all()) {
     auto info = room->info();
     if (info.removed) continue;
     if (!q.game.empty() && info.game != q.game) continue;
@@ -49,38 +54,38 @@ json::object RoomService::list_rooms(const RoomQuery& q, Millis now) const {
 
 bool RoomService::inspect_room(const std::string& id, bool reveal,
                                std::function<void(json::object)> done) {
-  auto room = impl_->registry.find(id);
+  auto room = registry_.find(id);
   if (!room) return false;
   room->inspect(reveal, std::move(done));
   return true;
 }
 
 bool RoomService::close_room(const std::string& id, const std::string& reason) {
-  auto room = impl_->registry.find(id);
+  auto room = registry_.find(id);
   if (!room) return false;
   room->close(reason);
   return true;
 }
 
 bool RoomService::kick_user(const std::string& user) {
-  auto& d = impl_->directory;
+  auto& d = directory_;
   if (!d.known(user)) return false;
-  impl_->post_to_rooms(user, d.rooms(user), games::Event::Kind::leave);
+  post_to_rooms(user, d.rooms(user), games::Event::Kind::leave);
   if (auto c = d.connection(user)) c->close(close_code::kicked, "removed by an operator");
   return true;
 }
 
 void RoomService::set_draining(bool on) {
-  impl_->draining = on;
+  draining_ = on;
 }
 bool RoomService::draining() const {
-  return impl_->draining.load();
+  return draining_.load();
 }
 
 json::object RoomService::stats() const {
   std::map<std::string, int> by_game;
   std::int64_t players = 0, running = 0;
-  for (auto& room : impl_->registry.all()) {
+  for (auto& room : registry_.all()) {
     auto info = room->info();
     if (info.removed) continue;
     by_game[info.game]++;
@@ -89,11 +94,11 @@ json::object RoomService::stats() const {
   }
   json::object games;
   for (auto& [g, n] : by_game) games[g] = n;
-  return {{"rooms", impl_->registry.size()},
+  return {{"rooms", registry_.size()},
           {"roomsByGame", std::move(games)},
           {"runningGames", running},
           {"players", players},
-          {"draining", impl_->draining.load()}};
+          {"draining", draining_.load()}};
 }
 
 }  // namespace roomctl::runtime

@@ -95,12 +95,12 @@ TEST_CASE("rooms: concurrent creation with generated ids from several threads",
                                  : R"({"EventFrom":"SkribbleGame","type":"CREATE_SKRIBBLE_ROOM"})";
           auto parsed = protocol::parse_envelope(text, {});
           rooms.handle(client, parsed.envelope, make_frame(text));
-          (void)rooms.room_count();
+          (void)rooms.size();
         }
       });
     }
     for (auto& c : creators) c.join();
-    CHECK(rooms.room_count() == static_cast<std::size_t>(kThreads * kRoomsPerThread));
+    CHECK(rooms.size() == static_cast<std::size_t>(kThreads * kRoomsPerThread));
 
     // Every room's strand ran the creation: each creator got its generated id back.
     std::set<std::string> ids;

@@ -1,0 +1,71 @@
+// The game catalogue: the one place that knows, for every game, how it is created, joined,
+// found and restored. The rooms runtime (RoomService) and the dispatcher route through it and
+// know no game by name. To add a game: its pure state machine in games/<name>/ and one entry in
+// game_catalogue.cpp.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/games/game.hpp"
+#include "server/games/skribble/word_lists.hpp"
+#include "server/games/spy/word_pairs.hpp"
+#include "server/protocol/envelope.hpp"
+
+namespace roomctl::config {
+struct ServeOptions;
+}
+
+namespace roomctl::runtime {
+
+// What games are made from: the serve options and the word data, loaded once at start.
+struct GameData {
+  explicit GameData(const config::ServeOptions& options);  // throws when a word file is bad
+  const config::ServeOptions& options;
+  std::vector<games::spy::WordPair> spy_pairs;
+  games::skribble::WordLists skribble_words;
+};
+
+struct QuickJoin {
+  std::string_view type;       // the client's message type
+  std::string_view index_key;  // the joinable index it draws from
+  std::string_view game_mode;  // echoed as gameMode in the reply; empty: not echoed
+};
+
+// A game state machine and the joinable index its room belongs to.
+struct MadeGame {
+  std::unique_ptr<games::Game> game;
+  std::string index_key;
+};
+
+struct GameEntry {
+  std::string_view name;  // stored with snapshots; Room::Info::game; metric label
+  protocol::Family family;
+  std::string_view create_type;
+  std::string_view join_type;
+  std::vector<QuickJoin> quick_joins;
+  // A new game for a create message, or an empty game and `error` (the reply's message) when the
+  // message asks for something invalid.
+  std::function<MadeGame(const GameData&, const protocol::Envelope&, const std::string& room_id,
+                         std::uint64_t seed, std::string& error)>
+      create;
+  // The game of a stored snapshot; throws std::exception when the snapshot is not one.
+  std::function<MadeGame(const GameData&, const boost::json::object& snapshot)> restore;
+  // What a client gets for a message to a room that does not exist (or holds another game).
+  std::function<std::vector<boost::json::object>(const protocol::Envelope&)> not_found;
+
+  const QuickJoin* quick_join(std::string_view type) const;
+};
+
+const std::vector<GameEntry>& game_catalogue();
+const GameEntry* game_for(protocol::Family family);  // nullptr for non-game families
+const GameEntry* game_named(std::string_view name);
+// A quick join needs no identity (the original protocol answers it before any userId).
+bool is_quick_join(protocol::Family family, std::string_view type);
+
+}  // namespace roomctl::runtime
