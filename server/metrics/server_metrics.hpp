@@ -11,7 +11,7 @@ struct ServerMetrics {
 
   Registry& registry;
   Gauge& ready;
-  Gauge& draining;
+  Gauge& draining;  // roomctl_draining: 1 while shutting down or during an admin drain
   Gauge& connections;
   Counter& connections_opened;
   Family<Counter>& connections_closed;  // reason

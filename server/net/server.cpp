@@ -281,7 +281,7 @@ class Server::Impl {
     });
   }
 
-  // Every room hands over its latest snapshot, then the writer drains to the store.
+  // Every room hands over its latest snapshot, then the writer flushes its queue to the store.
   void finish_shutdown(const char* why) {
     if (finishing) return;
     finishing = true;

@@ -1,5 +1,5 @@
-// Message routing and the app-level features of ORIG (PROTOCOL.md: identity, direct messages,
-// friends and invites). Game messages go to the RoomService.
+// Message routing and the app-level features of ORIG (docs/protocol.md: identity, direct
+// messages, friends and invites). Game messages go to the RoomService.
 #include "server/runtime/dispatcher.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -178,7 +178,7 @@ void Dispatcher::on_close(Client& client) {
   if (client.user.empty() || !client.outbox) return;
   std::vector<std::string> rooms;
   if (!directory_.unbind(client.user, client.outbox->id(), wall_now_ms(), rooms)) return;
-  if (draining_) return;
+  if (draining_) return;  // restarting: the seat is kept, no presence or room change
   presence_.went_offline(client.user);
   if (!rooms.empty()) rooms_.disconnected(client.user, rooms);
 }

@@ -32,8 +32,9 @@ class Dispatcher {
 
   void handle(Client& client, protocol::Envelope& env, const Frame& raw);
   void on_close(Client& client);
-  // While the server drains for a restart, closing sockets are not player disconnects: the rooms
-  // keep their state as it was (the restarted server starts every member disconnected anyway).
+  // Called when the server starts shutting down (SIGTERM/SIGINT): from then on it is
+  // "restarting", and closing sockets are not player disconnects: the rooms keep their state as
+  // it was (the restarted server starts every member disconnected anyway). Not the admin drain.
   void set_draining() { draining_ = true; }
   // Sends {"type":"error",...} and counts it.
   void reply_error(Client& client, std::string_view code, std::string_view message);
@@ -52,7 +53,7 @@ class Dispatcher {
   DirectMessages& dms_;
   RoomService& rooms_;
   metrics::ServerMetrics& metrics_;
-  std::atomic<bool> draining_{false};
+  std::atomic<bool> draining_{false};  // restarting: a close is not a leave (see set_draining)
 };
 
 }  // namespace roomctl::runtime

@@ -1,4 +1,5 @@
-// Rooms runtime, admin side: listing, inspecting, closing rooms, kicking users, draining, stats.
+// Rooms runtime, admin side: listing, inspecting, closing rooms, kicking users, the admin drain,
+// stats.
 #include <algorithm>
 
 #include "server/runtime/room_service.hpp"

@@ -159,7 +159,7 @@ TEST_CASE("SIGTERM: readyz turns 503, clients get 1012, exit code 0", "[connecti
   ServerProcess server({"server.handshake_timeout=2s"});
   auto normal = connect_user(server.port(), "alice");
   auto stuck = connect_user(server.port(), "bob");
-  stuck->pause_reading();  // cannot answer the close handshake: keeps the server draining
+  stuck->pause_reading();  // cannot answer the close handshake: keeps the server shutting down
   server.signal(SIGTERM);
   CHECK(normal->wait_closed() == std::optional<std::uint16_t>(1012));
   bool saw_503 = false;

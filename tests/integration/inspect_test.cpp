@@ -1,6 +1,6 @@
 // The admin API and `roomctl inspect` against a real server with live games: listing and
 // filters, room detail without secrets (and with reveal), users, stats, close and kick seen by
-// the clients, drain flipping readyz, 401s, and JSON output parsed.
+// the clients, the admin drain flipping readyz, 401s, and JSON output parsed.
 #include <catch2/catch.hpp>
 #include <thread>
 

@@ -1,6 +1,6 @@
-// Skribble game flow with a fake clock (GAME-RULES.md §1): start, intro timings, guesses and
-// scoring, hints, drawing relay and log, rotation across leaves and disconnects, game over,
-// settings, word choice, vote kick and snapshots.
+// Skribble game flow with a fake clock (docs/game-rules.md §skribble): start, intro timings,
+// guesses and scoring, hints, drawing relay and log, rotation across leaves and disconnects,
+// game over, settings, word choice, vote kick and snapshots.
 #include <catch2/catch.hpp>
 #include <set>
 

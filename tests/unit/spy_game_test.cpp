@@ -1,4 +1,4 @@
-// Spy game rules with a fake clock (GAME-RULES.md §2): start, words, speaking, voting,
+// Spy game rules with a fake clock (docs/game-rules.md §spy): start, words, speaking, voting,
 // resolution, win conditions, leaves, reconnects, spectators, limits and snapshots.
 #include <catch2/catch.hpp>
 #include <filesystem>

@@ -1,5 +1,6 @@
 // Pure helpers of the skribble rules: text normalisation, the close-guess test, the guesser
-// score table and the hint schedule (GAME-RULES.md §1.5-§1.6).
+// score table and the hint schedule (docs/game-rules.md §skribble.guess, §skribble.hints,
+// §skribble.scoring).
 #pragma once
 
 #include <string>

@@ -1,4 +1,5 @@
 // Skribble rules: lobby, settings and messages. Turn flow and timers live in skribble_turns.cpp.
+// ORIG behaviour unless a comment says FIX or OPT (docs/game-rules.md §skribble).
 #include "server/games/skribble/skribble_game.hpp"
 
 #include <algorithm>

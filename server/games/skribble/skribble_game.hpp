@@ -1,6 +1,7 @@
-// skribbl.io-style drawing and guessing as a pure state machine (GAME-RULES.md §1), ORIG wire
-// names. LOBBY -> INTRO(ROUND_NUMBER +1 s, WORD +2 s) -> [CHOOSING] -> DRAWING(SECOND_TIMER every
-// second) -> TURN_END(ROUND_END, TRANSITION_COUNTDOWN 4..1) -> INTRO ... -> GAME_OVER(+2 s).
+// skribbl.io-style drawing and guessing as a pure state machine (docs/game-rules.md §skribble),
+// ORIG wire names. LOBBY -> INTRO(ROUND_NUMBER +1 s, WORD +2 s) -> [CHOOSING] ->
+// DRAWING(SECOND_TIMER every second) -> TURN_END(ROUND_END, TRANSITION_COUNTDOWN 4..1) ->
+// INTRO ... -> GAME_OVER(+2 s).
 // Every duration is multiplied by rules.time_scale. One timer at a time (State::deadline, gen).
 #pragma once
 

@@ -11,7 +11,8 @@ namespace roomctl::games::skribble {
 
 Frame frame(const boost::json::object& o);
 Frame error_frame(const char* code, const std::string& message);
-// Applies the fields present in `in` to `out` after checking their ranges (GAME-RULES §1.1).
+// Applies the fields present in `in` to `out` after checking their ranges
+// (docs/game-rules.md §skribble.settings).
 // Returns an error message, or empty on success.
 std::string parse_settings(const boost::json::object& in, Settings& out, int current_players,
                            int cap);

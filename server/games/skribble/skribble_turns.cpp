@@ -1,4 +1,5 @@
-// SkribbleGame, part two: turns, timers, scoring, leaving and the snapshot a (re)joiner gets.
+// SkribbleGame, part two: turns, timers, scoring, leaving and the snapshot a (re)joiner gets
+// (docs/game-rules.md §skribble.turn to §skribble.reconnect).
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>

@@ -2,6 +2,7 @@
 // canvas. Entries are the drawer's messages exactly as received (replayed byte for byte).
 // CLEAR empties the log; UNDO drops the last stroke group: a START..STOP run, or events less
 // than 150 ms apart. Bounded in events and bytes; past the bound events are relayed, not logged.
+// Rules: docs/game-rules.md §skribble.strokes.
 #pragma once
 
 #include <boost/json/array.hpp>

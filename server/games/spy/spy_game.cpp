@@ -1,4 +1,5 @@
-// Spy game rules. ORIG behaviour unless a comment says FIX.
+// Spy game rules. ORIG behaviour unless a comment says FIX; each rule and the reason for each
+// FIX are in docs/game-rules.md §spy.
 #include "server/games/spy/spy_game.hpp"
 #include "server/games/spy/spy_frames.hpp"
 

@@ -1,5 +1,5 @@
-// "Who is the Spy" / Undercover as a pure state machine (GAME-RULES.md §2), ORIG wire names.
-// LOBBY -> COUNTDOWN(3 s) -> ROUND_INTRO(4 s) -> SPEAKING(15 s each) -> VOTING(15 s) ->
+// "Who is the Spy" / Undercover as a pure state machine (docs/game-rules.md §spy), ORIG wire
+// names. LOBBY -> COUNTDOWN(3 s) -> ROUND_INTRO(4 s) -> SPEAKING(15 s each) -> VOTING(15 s) ->
 // REVEAL(4 s) -> ROUND_INTRO ... -> game_ended -> LOBBY. Every duration is multiplied by
 // rules.time_scale. One timer at a time: State::deadline with State::gen.
 #pragma once
