@@ -12,11 +12,17 @@
 
 namespace roomctl::games {
 
-// Arms `deadline` at now + unscaled_ms x scale (at least 1 ms) and bumps `gen`, so that a
-// firing armed earlier is recognised as stale.
+// A game duration on the room's clock: unscaled_ms x scale, to the nearest millisecond. Every
+// timing a game measures (timers, grace periods, rate windows, time left) goes through here.
+inline Millis scaled_ms(Millis unscaled_ms, double scale) {
+  return std::llround(static_cast<double>(unscaled_ms) * scale);
+}
+
+// Arms `deadline` at now + scaled_ms(unscaled_ms, scale) (at least 1 ms) and bumps `gen`, so
+// that a firing armed earlier is recognised as stale.
 inline void arm_timer(Millis& deadline, std::uint64_t& gen, Millis now, Millis unscaled_ms,
                       double scale) {
-  deadline = now + std::max<Millis>(1, std::llround(static_cast<double>(unscaled_ms) * scale));
+  deadline = now + std::max<Millis>(1, scaled_ms(unscaled_ms, scale));
   ++gen;
 }
 

@@ -17,7 +17,6 @@ class Rng {
   // Uniform in [0, n); n > 0. The modulo bias is negligible for game-sized n.
   std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(next() % n); }
   std::uint64_t state() const { return state_; }
-  void set_state(std::uint64_t s) { state_ = s; }
 
  private:
   std::uint64_t state_;

@@ -1,12 +1,13 @@
-// Skribble rules: lobby, settings and messages. Turn flow and timers live in skribble_turns.cpp.
-// ORIG behaviour unless a comment says FIX or OPT (docs/game-rules.md §skribble).
+// SkribbleGame, part one: construction, the small lookups, the timer and the message handlers
+// (lobby, settings, chat, drawing, word choice, vote kick, (dis)connects). Turn flow and timers
+// live in skribble_turns.cpp, the views in skribble_views.cpp. ORIG behaviour unless a comment
+// says FIX or OPT (docs/game-rules.md §skribble).
 #include "server/games/skribble/skribble_game.hpp"
 
 #include <algorithm>
-#include <boost/json/serialize.hpp>
+#include <utility>
 
 #include "server/games/game_timer.hpp"
-#include "server/games/rng.hpp"
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_messages.hpp"
 #include "server/protocol/utf8.hpp"
@@ -49,9 +50,16 @@ Player* SkribbleGame::find(const std::string& user) {
 bool SkribbleGame::running() const {
   return s_.phase != Phase::lobby && s_.phase != Phase::game_over;
 }
+const Player* SkribbleGame::drawer() const {
+  bool seated = s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
+  return running() && seated ? &s_.players[static_cast<std::size_t>(s_.drawer_idx)] : nullptr;
+}
+Player* SkribbleGame::drawer() {
+  return const_cast<Player*>(std::as_const(*this).drawer());
+}
 bool SkribbleGame::is_drawer(const std::string& user) const {
-  return running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size()) &&
-         s_.players[static_cast<std::size_t>(s_.drawer_idx)].id == user;
+  const Player* d = drawer();
+  return d && d->id == user;
 }
 int SkribbleGame::connected_count() const {
   return static_cast<int>(
@@ -260,7 +268,7 @@ void SkribbleGame::start(const std::string& user, Millis now, Effects& fx) {
   fx.game_started = true;
   fx.to_all(frame(
       {{"type", "START_GAME"}, {"payload", "Game started"}, {"gameSetting", setting_json()}}));
-  advance_from_start(now, fx);
+  advance(now, fx);
 }
 
 void SkribbleGame::chat(const std::string& user, const json::object& body, Millis now,
@@ -272,7 +280,7 @@ void SkribbleGame::chat(const std::string& user, const json::object& body, Milli
   if (text.empty()) return;
   Player& p = *find(user);
   // The window scales with the game clock, like every other timing of the game.
-  auto window = static_cast<Millis>(kChatWindowMs * s_.rules.time_scale);
+  Millis window = scaled_ms(kChatWindowMs, s_.rules.time_scale);
   std::erase_if(p.recent, [&](Millis t) { return now - t >= window; });
   if (static_cast<int>(p.recent.size()) >= kChatPerWindow) {
     fx.refusals.push_back("chat_rate");

@@ -2,7 +2,9 @@
 // ORIG wire names. LOBBY -> INTRO(ROUND_NUMBER +1 s, WORD +2 s) -> [CHOOSING] ->
 // DRAWING(SECOND_TIMER every second) -> TURN_END(ROUND_END, TRANSITION_COUNTDOWN 4..1) ->
 // INTRO ... -> GAME_OVER(+2 s).
-// Every duration is multiplied by rules.time_scale. One timer at a time (State::deadline, gen).
+// Every duration is scaled by rules.time_scale (scaled_ms, game_timer.hpp). One timer at a time
+// (State::deadline, gen). The code: lobby and messages in skribble_game.cpp, turns and timers in
+// skribble_turns.cpp, what players and operators see in skribble_views.cpp.
 #pragma once
 
 #include "server/games/game.hpp"
@@ -14,8 +16,8 @@ namespace roomctl::games::skribble {
 inline constexpr Millis kSecondMs = 1000;
 inline constexpr Millis kChooseMs = 30000;
 inline constexpr Millis kGameOverDelayMs = 2000;
-inline constexpr int kDrawerGraceSeconds = 8;  // scribble.rs: drawer gone + empty canvas
-inline constexpr int kChatWindowMs = 3000;
+inline constexpr Millis kDrawerGraceMs = 8000;  // scribble.rs: drawer gone + empty canvas
+inline constexpr Millis kChatWindowMs = 3000;
 inline constexpr int kChatPerWindow = 5;
 
 class SkribbleGame : public Game {
@@ -52,10 +54,9 @@ class SkribbleGame : public Game {
   void reconnect(const std::string& user, Effects& fx);
 
   void guessed(const std::string& user, Millis now, Effects& fx);
-  void advance_from_start(Millis now, Effects& fx);
   void start_drawing_after_choice(Millis now, Effects& fx);
   void begin_turn(Millis now, Effects& fx);
-  void reveal_word(Millis now, Effects& fx);
+  void reveal_word(Effects& fx);
   void tick(Millis now, Effects& fx);
   void end_turn(const char* reason, Millis now, Effects& fx);
   void advance(Millis now, Effects& fx);
@@ -71,6 +72,10 @@ class SkribbleGame : public Game {
   int connected_count() const;
   int index_of(const std::string& user) const;
   Player* find(const std::string& user);
+  // The player drawer_idx names while a game runs; nullptr outside a game or when it names no
+  // seat. A turn (INTRO, CHOOSING, DRAWING) always has one (leave(), check_consistent).
+  const Player* drawer() const;
+  Player* drawer();
   bool is_drawer(const std::string& user) const;
   bool running() const;
   void rebuild_members();

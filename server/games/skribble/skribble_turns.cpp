@@ -1,9 +1,10 @@
-// SkribbleGame, part two: turns, timers, scoring, leaving and the snapshot a (re)joiner gets
-// (docs/game-rules.md §skribble.turn to §skribble.reconnect).
+// SkribbleGame, part two: the turn flow. Word picking, the INTRO/CHOOSING/DRAWING/TURN_END timers,
+// hints, scoring, game over and a player leaving mid-game (docs/game-rules.md §skribble.turn to
+// §skribble.leave).
 #include <algorithm>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
 
+#include "server/games/game_timer.hpp"
 #include "server/games/rng.hpp"
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_game.hpp"
@@ -29,10 +30,6 @@ std::string SkribbleGame::pick_word() {
   s_.rng = rng.state();
   s_.used_words.insert(word);
   return word;
-}
-
-void SkribbleGame::advance_from_start(Millis now, Effects& fx) {
-  advance(now, fx);
 }
 
 // Next drawer after drawer_idx, skipping disconnected players (FIX); wrapping starts a new round.
@@ -83,24 +80,24 @@ void SkribbleGame::begin_turn(Millis now, Effects& fx) {
   arm(now, kSecondMs);
 }
 
-void SkribbleGame::reveal_word(Millis now, Effects& fx) {
-  const Player& drawer = s_.players[static_cast<std::size_t>(s_.drawer_idx)];
+void SkribbleGame::reveal_word(Effects& fx) {
+  const Player& d = *drawer();  // a turn always has a drawer
   s_.hints_total = hint_count(s_.settings.hints, s_.word);
-  fx.to_one(drawer.id, frame({{"type", "WORD"},
-                              {"word", s_.word},
-                              {"currentRoundNo", s_.round},
-                              {"currentUser", drawer.id}}));
+  fx.to_one(d.id, frame({{"type", "WORD"},
+                         {"word", s_.word},
+                         {"currentRoundNo", s_.round},
+                         {"currentUser", d.id}}));
   auto length = frame({{"type", "WORD_LENGTH"},
                        {"wordLength", protocol::code_points(s_.word)},  // letters, not bytes
                        {"currentRoundNo", s_.round},
-                       {"currentUser", drawer.id},
-                       {"drawerName", drawer.name},
+                       {"currentUser", d.id},
+                       {"drawerName", d.name},
                        {"mask", mask()}});
-  fx.to_all_but(drawer.id, length);
+  fx.to_all_but(d.id, length);
 }
 
 void SkribbleGame::start_drawing_after_choice(Millis now, Effects& fx) {
-  reveal_word(now, fx);
+  reveal_word(fx);
   s_.phase = Phase::drawing;
   s_.elapsed = 0;
   fx.changed = true;
@@ -110,27 +107,26 @@ void SkribbleGame::start_drawing_after_choice(Millis now, Effects& fx) {
 void SkribbleGame::on_timer(Millis now, Effects& fx) {
   switch (s_.phase) {
     case Phase::intro: {
-      const Player& drawer = s_.players[static_cast<std::size_t>(s_.drawer_idx)];
+      const Player& d = *drawer();  // a turn always has a drawer
       if (s_.step == 0) {
         fx.to_all(frame({{"type", "ROUND_NUMBER"},
                          {"currentRoundNo", s_.round},
-                         {"currentUser", drawer.id},
-                         {"drawerName", drawer.name}}));
+                         {"currentUser", d.id},
+                         {"drawerName", d.name}}));
         if (s_.settings.word_choices > 0) {  // OPT: the drawer chooses
           s_.phase = Phase::choosing;
-          fx.to_one(drawer.id, frame({{"type", "CHOOSE_WORD"},
-                                      {"words", json::value_from(s_.choices)},
-                                      {"timeout", kChooseMs / 1000}}));
-          fx.to_all_but(drawer.id, frame({{"type", "CHOOSING"},
-                                          {"currentUser", drawer.id},
-                                          {"drawerName", drawer.name}}));
+          fx.to_one(d.id, frame({{"type", "CHOOSE_WORD"},
+                                 {"words", json::value_from(s_.choices)},
+                                 {"timeout", kChooseMs / 1000}}));
+          fx.to_all_but(
+              d.id, frame({{"type", "CHOOSING"}, {"currentUser", d.id}, {"drawerName", d.name}}));
           return arm(now, kChooseMs);
         }
         s_.step = 1;
         return arm(now, kSecondMs);
       }
       if (s_.step == 1) {
-        reveal_word(now, fx);
+        reveal_word(fx);
         s_.step = 2;
         return arm(now, 3 * kSecondMs);
       }
@@ -196,8 +192,7 @@ void SkribbleGame::tick(Millis now, Effects& fx) {
   }
   fx.to_all(frame(timer));
   bool drawer_gone = s_.drawer_gone_since != 0 && s_.strokes.empty() &&
-                     now - s_.drawer_gone_since >=
-                         static_cast<Millis>(kDrawerGraceSeconds * 1000 * s_.rules.time_scale);
+                     now - s_.drawer_gone_since >= scaled_ms(kDrawerGraceMs, s_.rules.time_scale);
   if (drawer_gone) return end_turn("drawer_gone", now, fx);
   if (s_.elapsed >= drawtime) return end_turn("time", now, fx);
   arm(now, kSecondMs);
@@ -243,13 +238,11 @@ void SkribbleGame::end_turn(const char* reason, Millis now, Effects& fx) {
     }
     round_score[p.id] = p.turn_points;
   }
-  if (s_.drawer_scored && s_.drawer_idx >= 0 &&
-      s_.drawer_idx < static_cast<int>(s_.players.size())) {
-    Player& drawer = s_.players[static_cast<std::size_t>(s_.drawer_idx)];
+  if (Player* d = drawer(); d && s_.drawer_scored) {
     int drawer_points = guessers > 0 ? total / guessers : 0;  // ORIG: average over the guessers
-    drawer.turn_points = drawer_points;
-    drawer.score += drawer_points;
-    round_score[drawer.id] = drawer_points;
+    d->turn_points = drawer_points;
+    d->score += drawer_points;
+    round_score[d->id] = drawer_points;
   }
   fx.to_all(frame({{"type", "ROUND_END"},
                    {"time", s_.elapsed},
@@ -314,144 +307,6 @@ void SkribbleGame::leave(const std::string& user, Millis now, Effects& fx, bool 
   if (idx < s_.drawer_idx) --s_.drawer_idx;  // ORIG
   if (connected_count() < 2) return game_over("abandoned", now, fx);
   check_all_guessed(now, fx);  // FIX: ORIG never rechecks and freezes
-}
-
-// One character per code point of the word: '_' for a hidden letter, the letter itself once
-// revealed; spaces and '-' always show.
-std::string SkribbleGame::mask() const {
-  std::string m;
-  auto letters = protocol::split_code_points(s_.word);
-  for (std::size_t i = 0; i < letters.size(); ++i) {
-    bool shown = !is_letter(letters[i]) || std::find(s_.revealed.begin(), s_.revealed.end(),
-                                                     static_cast<int>(i)) != s_.revealed.end();
-    if (shown)
-      m.append(letters[i]);
-    else
-      m += '_';
-  }
-  return m;
-}
-
-json::object SkribbleGame::setting_json() const {
-  const auto& st = s_.settings;
-  return {{"players", st.players},
-          {"drawtime", st.drawtime},
-          {"rounds", st.rounds},
-          {"difficulty", st.difficulty},
-          {"wordChoices", st.word_choices},
-          {"hints", st.hints},
-          {"customWords", json::value_from(st.custom_words)},
-          {"customOnly", st.custom_only}};
-}
-
-void SkribbleGame::broadcast_players(Effects& fx) const {
-  json::array list;
-  for (const auto& p : s_.players)
-    list.push_back(json::object{{"userId", p.id},
-                                {"name", p.name},
-                                {"avatar", p.avatar},
-                                {"score", p.score},
-                                {"guessed", p.guessed},
-                                {"connected", p.connected},
-                                {"host", p.id == s_.host}});
-  fx.to_all(frame({{"type", "PLAYERS"}, {"players", std::move(list)}}));
-}
-
-// FIX: ORIG keeps no drawing; a (re)joiner gets phase, timer, mask, scores and the stroke log.
-void SkribbleGame::send_snapshot(const std::string& user, Effects& fx) const {
-  int idx = index_of(user);
-  bool knows = is_drawer(user) || (idx >= 0 && s_.players[static_cast<std::size_t>(idx)].guessed);
-  bool has_drawer =
-      running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
-  json::array players;
-  for (const auto& p : s_.players)
-    players.push_back(json::object{{"userId", p.id},
-                                   {"name", p.name},
-                                   {"score", p.score},
-                                   {"guessed", p.guessed},
-                                   {"connected", p.connected}});
-  json::object snap{
-      {"type", "ROOM_STATE"},
-      {"roomId", s_.room_id},
-      {"phase", phase_name(s_.phase)},
-      {"round", s_.round},
-      {"rounds", s_.settings.rounds},
-      {"drawer",
-       has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},
-      {"host", s_.host},
-      {"timeRemaining", s_.phase == Phase::drawing ? s_.settings.drawtime - s_.elapsed : 0},
-      {"mask", s_.phase == Phase::drawing || s_.phase == Phase::intro ? mask() : ""},
-      {"word", knows && s_.phase == Phase::drawing ? s_.word : ""},
-      {"players", std::move(players)},
-      {"gameSetting", setting_json()},
-      {"strokes", nullptr}};
-  // The stroke log is spliced in as raw text: each entry is replayed exactly as the drawer sent it.
-  std::string text = json::serialize(snap);
-  const std::string tail = "\"strokes\":null}";
-  text.replace(text.size() - tail.size(), tail.size(),
-               "\"strokes\":" + s_.strokes.json_array() + "}");
-  fx.to_one(user, make_frame(std::move(text)));
-  if (is_drawer(user) && (s_.phase == Phase::drawing || (s_.phase == Phase::intro && s_.step == 2)))
-    fx.to_one(user, frame({{"type", "WORD"},
-                           {"word", s_.word},
-                           {"currentRoundNo", s_.round},
-                           {"currentUser", user}}));
-  if (is_drawer(user) && s_.phase == Phase::choosing)
-    fx.to_one(user, frame({{"type", "CHOOSE_WORD"},
-                           {"words", json::value_from(s_.choices)},
-                           {"timeout", kChooseMs / 1000}}));
-}
-
-}  // namespace roomctl::games::skribble
-
-namespace roomctl::games::skribble {
-
-json::object SkribbleGame::inspect(Millis now, bool reveal) const {
-  json::array members;
-  for (const auto& p : s_.players)
-    members.push_back(json::object{{"userId", p.id},
-                                   {"name", p.name},
-                                   {"connected", p.connected},
-                                   {"score", p.score},
-                                   {"guessed", p.guessed},
-                                   {"host", p.id == s_.host},
-                                   {"drawer", is_drawer(p.id)}});
-  bool has_drawer =
-      running() && s_.drawer_idx >= 0 && s_.drawer_idx < static_cast<int>(s_.players.size());
-  json::object o{
-      {"phase", phase_name(s_.phase)},
-      {"round", std::min(s_.round, s_.settings.rounds)},
-      {"rounds", s_.settings.rounds},
-      {"host", s_.host},
-      {"drawer",
-       has_drawer ? json::value(s_.players[static_cast<std::size_t>(s_.drawer_idx)].id) : nullptr},
-      {"members", std::move(members)},
-      {"remainingMs",
-       s_.phase == Phase::drawing
-           ? static_cast<Millis>((s_.settings.drawtime - s_.elapsed) * 1000 * s_.rules.time_scale)
-           : (s_.deadline ? std::max<Millis>(0, s_.deadline - now) : 0)},
-      {"mask", s_.phase == Phase::drawing ? mask() : ""},
-      {"strokeLogEvents", s_.strokes.size()},
-      {"strokeLogBytes", s_.strokes.bytes()},
-      {"strokeLogFull", s_.stroke_log_full},
-      {"settings", setting_json()}};
-  if (reveal) o["secrets"] = {{"word", s_.word}, {"choices", json::value_from(s_.choices)}};
-  return o;
-}
-
-}  // namespace roomctl::games::skribble
-
-namespace roomctl::games::skribble {
-
-// Equal to serialize(snapshot()), with the stroke log written by StrokeLog::append_json.
-std::string SkribbleGame::snapshot_text() const {
-  std::string text = json::serialize(to_json(s_, false));
-  const std::string empty = "\"strokes\":[]";
-  auto at = text.find(empty);
-  std::string log;
-  s_.strokes.append_json(log);
-  text.replace(at, empty.size(), "\"strokes\":" + log);
-  return text;
 }
 
 }  // namespace roomctl::games::skribble
