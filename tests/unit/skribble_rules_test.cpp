@@ -4,6 +4,8 @@
 
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/stroke_log.hpp"
+#include "server/games/skribble/word_lists.hpp"
+#include "server/games/spy/word_pairs.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -96,4 +98,23 @@ TEST_CASE("skribble: rules count letters (code points), not bytes", "[skribble][
   CHECK_FALSE(is_close_guess("caf", "caf\xC3\xA9x"));
   // Case folds for ASCII only; other letters pass through byte for byte.
   CHECK(normalise("  CAF\xC3\x89   Cr\xC3\xA8me ") == "caf\xC3\x89 cr\xC3\xa8me");
+}
+
+TEST_CASE("the built-in word lists are the files in data/, embedded", "[words]") {
+  namespace spy = roomctl::games::spy;
+  namespace sk = roomctl::games::skribble;
+  const std::string dir = std::string(ROOMCTL_SOURCE_DIR) + "/data/";
+  auto pairs = spy::load_word_pairs(dir + "spy_word_pairs.txt");
+  const auto& builtin = spy::builtin_word_pairs();
+  REQUIRE(pairs.size() == builtin.size());
+  CHECK(builtin.size() == 159);
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    CHECK(pairs[i].civilian == builtin[i].civilian);
+    CHECK(pairs[i].spy == builtin[i].spy);
+  }
+  auto lists = sk::builtin_word_lists();
+  CHECK(lists.easy == sk::load_words(dir + "skribble_words_easy.txt"));
+  CHECK(lists.medium == sk::load_words(dir + "skribble_words_medium.txt"));
+  CHECK(lists.hard == sk::load_words(dir + "skribble_words_hard.txt"));
+  CHECK(lists.easy.size() == 197);
 }

@@ -1,179 +1,17 @@
-// The built-in word pairs (159 of them) and the loader for a pairs file.
+// The built-in word pairs (data/spy_word_pairs.txt, embedded) and the loader for a pairs file.
 #include "server/games/spy/word_pairs.hpp"
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
+#include "server/games/data/word_data.hpp"
 #include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::spy {
 
-const std::vector<WordPair>& builtin_word_pairs() {
-  static const std::vector<WordPair> pairs{{"Pizza", "Burger"},
-                                           {"Beach", "Mountain"},
-                                           {"Library", "Museum"},
-                                           {"Guitar", "Piano"},
-                                           {"Coffee", "Tea"},
-                                           {"Dance", "Sing"},
-                                           {"Ocean", "Lake"},
-                                           {"Book", "Movie"},
-                                           {"Sunset", "Sunrise"},
-                                           {"Forest", "Jungle"},
-                                           {"Camera", "Phone"},
-                                           {"Train", "Bus"},
-                                           {"Cat", "Dog"},
-                                           {"Apple", "Pear"},
-                                           {"Rice", "Noodles"},
-                                           {"Soccer", "Rugby"},
-                                           {"Tennis", "Badminton"},
-                                           {"Doctor", "Nurse"},
-                                           {"Teacher", "Professor"},
-                                           {"Bicycle", "Motorcycle"},
-                                           {"Airplane", "Helicopter"},
-                                           {"Castle", "Palace"},
-                                           {"River", "Stream"},
-                                           {"Snow", "Rain"},
-                                           {"Winter", "Autumn"},
-                                           {"Moon", "Sun"},
-                                           {"Star", "Planet"},
-                                           {"Chair", "Sofa"},
-                                           {"Bed", "Hammock"},
-                                           {"Pencil", "Pen"},
-                                           {"Notebook", "Diary"},
-                                           {"Shirt", "Sweater"},
-                                           {"Shoes", "Boots"},
-                                           {"Hat", "Cap"},
-                                           {"Gloves", "Mittens"},
-                                           {"Umbrella", "Raincoat"},
-                                           {"Milk", "Yogurt"},
-                                           {"Cheese", "Butter"},
-                                           {"Bread", "Cake"},
-                                           {"Cookie", "Cracker"},
-                                           {"Chocolate", "Candy"},
-                                           {"Ice cream", "Frozen yogurt"},
-                                           {"Orange", "Lemon"},
-                                           {"Strawberry", "Cherry"},
-                                           {"Watermelon", "Melon"},
-                                           {"Potato", "Sweet potato"},
-                                           {"Carrot", "Radish"},
-                                           {"Onion", "Garlic"},
-                                           {"Salt", "Sugar"},
-                                           {"Honey", "Syrup"},
-                                           {"Wine", "Beer"},
-                                           {"Juice", "Smoothie"},
-                                           {"Soup", "Stew"},
-                                           {"Sandwich", "Wrap"},
-                                           {"Sushi", "Sashimi"},
-                                           {"Taco", "Burrito"},
-                                           {"Pasta", "Ramen"},
-                                           {"Hospital", "Clinic"},
-                                           {"School", "University"},
-                                           {"Restaurant", "Cafe"},
-                                           {"Hotel", "Hostel"},
-                                           {"Airport", "Train station"},
-                                           {"Supermarket", "Market"},
-                                           {"Bank", "Post office"},
-                                           {"Cinema", "Theater"},
-                                           {"Zoo", "Aquarium"},
-                                           {"Park", "Garden"},
-                                           {"Gym", "Stadium"},
-                                           {"Church", "Temple"},
-                                           {"Bridge", "Tunnel"},
-                                           {"Lighthouse", "Watchtower"},
-                                           {"Farm", "Ranch"},
-                                           {"Desert", "Savanna"},
-                                           {"Island", "Peninsula"},
-                                           {"Volcano", "Geyser"},
-                                           {"Cave", "Canyon"},
-                                           {"Lion", "Tiger"},
-                                           {"Wolf", "Fox"},
-                                           {"Eagle", "Hawk"},
-                                           {"Shark", "Dolphin"},
-                                           {"Whale", "Seal"},
-                                           {"Frog", "Toad"},
-                                           {"Butterfly", "Moth"},
-                                           {"Bee", "Wasp"},
-                                           {"Spider", "Scorpion"},
-                                           {"Snake", "Lizard"},
-                                           {"Horse", "Donkey"},
-                                           {"Cow", "Buffalo"},
-                                           {"Sheep", "Goat"},
-                                           {"Chicken", "Duck"},
-                                           {"Penguin", "Puffin"},
-                                           {"Rabbit", "Hamster"},
-                                           {"Mouse", "Rat"},
-                                           {"Owl", "Bat"},
-                                           {"Turtle", "Tortoise"},
-                                           {"Crocodile", "Alligator"},
-                                           {"Violin", "Cello"},
-                                           {"Drum", "Tambourine"},
-                                           {"Trumpet", "Saxophone"},
-                                           {"Flute", "Clarinet"},
-                                           {"Painting", "Photograph"},
-                                           {"Sculpture", "Statue"},
-                                           {"Poem", "Song"},
-                                           {"Novel", "Comic"},
-                                           {"Newspaper", "Magazine"},
-                                           {"Email", "Letter"},
-                                           {"Television", "Radio"},
-                                           {"Laptop", "Tablet"},
-                                           {"Keyboard", "Typewriter"},
-                                           {"Clock", "Watch"},
-                                           {"Mirror", "Window"},
-                                           {"Candle", "Lamp"},
-                                           {"Key", "Lock"},
-                                           {"Knife", "Scissors"},
-                                           {"Spoon", "Fork"},
-                                           {"Cup", "Mug"},
-                                           {"Plate", "Bowl"},
-                                           {"Oven", "Microwave"},
-                                           {"Fridge", "Freezer"},
-                                           {"Toothbrush", "Comb"},
-                                           {"Soap", "Shampoo"},
-                                           {"Towel", "Blanket"},
-                                           {"Pillow", "Cushion"},
-                                           {"Ring", "Bracelet"},
-                                           {"Necklace", "Earring"},
-                                           {"Wallet", "Purse"},
-                                           {"Backpack", "Suitcase"},
-                                           {"Map", "Compass"},
-                                           {"Tent", "Cabin"},
-                                           {"Campfire", "Fireplace"},
-                                           {"Fireworks", "Sparkler"},
-                                           {"Birthday", "Wedding"},
-                                           {"Christmas", "Halloween"},
-                                           {"Vacation", "Holiday"},
-                                           {"Magician", "Clown"},
-                                           {"Pirate", "Ninja"},
-                                           {"Knight", "Samurai"},
-                                           {"King", "Emperor"},
-                                           {"Police", "Detective"},
-                                           {"Firefighter", "Lifeguard"},
-                                           {"Pilot", "Astronaut"},
-                                           {"Chef", "Baker"},
-                                           {"Farmer", "Gardener"},
-                                           {"Singer", "Rapper"},
-                                           {"Actor", "Director"},
-                                           {"Football", "Basketball"},
-                                           {"Golf", "Cricket"},
-                                           {"Swimming", "Diving"},
-                                           {"Skiing", "Snowboarding"},
-                                           {"Chess", "Checkers"},
-                                           {"Puzzle", "Riddle"},
-                                           {"Ghost", "Zombie"},
-                                           {"Vampire", "Werewolf"},
-                                           {"Dragon", "Dinosaur"},
-                                           {"Robot", "Cyborg"},
-                                           {"Rainbow", "Aurora"},
-                                           {"Thunder", "Lightning"},
-                                           {"Tornado", "Hurricane"},
-                                           {"Earthquake", "Tsunami"}};
-  return pairs;
-}
-
-std::vector<WordPair> load_word_pairs(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open word pairs file");
+namespace {
+std::vector<WordPair> parse_word_pairs(std::istream& in, const std::string& origin) {
   std::vector<WordPair> pairs;
   int line_no = 0;
   for (std::string line; std::getline(in, line);) {
@@ -182,15 +20,30 @@ std::vector<WordPair> load_word_pairs(const std::string& path) {
     if (line.empty() || line[0] == '#') continue;
     // Words go out in text frames; refuse a file in another encoding at startup instead.
     if (!protocol::valid_utf8(line))
-      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": not valid UTF-8");
+      throw std::runtime_error(origin + ":" + std::to_string(line_no) + ": not valid UTF-8");
     auto comma = line.find(',');
     if (comma == std::string::npos || comma == 0 || comma + 1 == line.size())
-      throw std::runtime_error(path + ":" + std::to_string(line_no) +
+      throw std::runtime_error(origin + ":" + std::to_string(line_no) +
                                ": expected \"civilian,spy\"");
     pairs.push_back({line.substr(0, comma), line.substr(comma + 1)});
   }
-  if (pairs.empty()) throw std::runtime_error(path + ": no word pairs");
+  if (pairs.empty()) throw std::runtime_error(origin + ": no word pairs");
   return pairs;
+}
+}  // namespace
+
+const std::vector<WordPair>& builtin_word_pairs() {
+  static const std::vector<WordPair> pairs = [] {
+    std::istringstream in(data::kSpyWordPairs);
+    return parse_word_pairs(in, "data/spy_word_pairs.txt");
+  }();
+  return pairs;
+}
+
+std::vector<WordPair> load_word_pairs(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open word pairs file");
+  return parse_word_pairs(in, path);
 }
 
 }  // namespace roomctl::games::spy
