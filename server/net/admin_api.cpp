@@ -146,7 +146,7 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
     return respond(json(200, json::serialize(json::object{{"node", node}, {"kicked", seg[2]}})));
   }
   if (post && seg.size() == 2 && (seg[1] == "drain" || seg[1] == "resume")) {
-    deps_.set_draining(seg[1] == "drain");
+    deps_.set_admin_drain(seg[1] == "drain");
     return respond(
         json(200, json::serialize(json::object{{"node", node}, {"draining", seg[1] == "drain"}})));
   }

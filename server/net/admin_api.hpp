@@ -45,8 +45,8 @@ struct AdminDeps {
   std::string token;          // empty: loopback only
   bool allow_reveal = false;  // ?reveal=true needs a token and this
   std::function<std::string()> not_ready_reason;
-  std::function<void(bool)> set_draining;   // the admin drain: on (drain) or off (resume)
-  std::function<std::string()> stats_json;  // node totals and limits, as a JSON object text
+  std::function<void(bool)> set_admin_drain;  // the admin drain: on (drain) or off (resume)
+  std::function<std::string()> stats_json;    // node totals and limits, as a JSON object text
 };
 
 class AdminApi {

@@ -72,7 +72,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   parser_.reset();
   if (role_ == Role::public_port) {
     if (beast::websocket::is_upgrade(req_)) {
-      if (ctx_.draining.load()) {
+      if (ctx_.shutting_down.load()) {
         http::response<http::string_body> res{http::status::service_unavailable, req_.version()};
         res.set(http::field::content_type, "application/json");
         res.body() =

@@ -52,15 +52,15 @@ class Server::Impl {
                  static_cast<std::size_t>(options.presence_max_changes_per_flush)),
         store(store::open_store(options.store_url)),
         persistence(*store, metrics),
-        rooms(ioc, options, directory, presence, metrics, &persistence),
+        rooms(ioc, options, directory, presence, metrics, persistence),
         dms(dm_options(options), directory, store_worker, metrics),
         store_worker(*store, metrics, static_cast<std::size_t>(options.store_max_pending_jobs)),
         dispatcher({static_cast<std::size_t>(options.limits.max_id_length)}, directory, presence,
                    dms, rooms, metrics),
-        admin(AdminDeps{
-            registry, rooms, directory, store_worker, options.node_id, options.admin_token,
-            options.admin_allow_reveal, [this] { return not_ready_reason(); },
-            [this](bool on) { set_admin_draining(on); }, [this] { return stats_json(); }}),
+        admin(AdminDeps{registry, rooms, directory, store_worker, options.node_id,
+                        options.admin_token, options.admin_allow_reveal,
+                        [this] { return not_ready_reason(); },
+                        [this](bool on) { set_admin_drain(on); }, [this] { return stats_json(); }}),
         ctx{options, metrics, dispatcher, admin},
         signals(ioc, SIGINT, SIGTERM),
         ping_timer(ioc),
@@ -85,10 +85,10 @@ class Server::Impl {
     return d;
   }
 
-  void set_admin_draining(bool on) {
-    rooms.set_draining(on);
-    metrics.draining.set(on || ctx.draining ? 1 : 0);
-    metrics.ready.set(on || ctx.draining ? 0 : 1);
+  void set_admin_drain(bool on) {
+    rooms.set_admin_drain(on);
+    metrics.draining.set(on || ctx.shutting_down ? 1 : 0);
+    metrics.ready.set(on || ctx.shutting_down ? 0 : 1);
     log::info(on ? "drain_started" : "drain_stopped");
   }
 
@@ -133,8 +133,8 @@ class Server::Impl {
   }
 
   std::string not_ready_reason() {
-    if (ctx.draining.load()) return "shutting down";
-    if (rooms.draining()) return "draining";
+    if (ctx.shutting_down.load()) return "shutting down";
+    if (rooms.admin_drain()) return "draining";
     // Cached answers only: readyz must not wait for a store that hangs.
     if (auto problem = store_worker.health_problem(); !problem.empty()) return problem;
     if (!persistence.healthy()) return "state store writes are failing (" + store->describe() + ")";
@@ -189,7 +189,7 @@ class Server::Impl {
   void schedule_ping() {
     ping_timer.expires_after(std::chrono::milliseconds(options.app_ping_interval_ms));
     ping_timer.async_wait([this](boost::system::error_code ec) {
-      if (ec || ctx.draining) return;
+      if (ec || ctx.shutting_down) return;
       auto ping = protocol::ping_frame();
       ctx.for_each_connection([&](runtime::Outbox& c) { c.send(ping); });
       schedule_ping();
@@ -252,7 +252,7 @@ class Server::Impl {
   }
 
   void begin_shutdown(const char* why) {
-    if (ctx.draining.exchange(true)) return;
+    if (ctx.shutting_down.exchange(true)) return;
     log::info("shutdown_started",
               {{"signal", why}, {"connections", std::to_string(ctx.open_connections.load())}});
     metrics.ready.set(0);
@@ -260,7 +260,7 @@ class Server::Impl {
     public_listener->stop();
     ping_timer.cancel();
     presence.flush();
-    dispatcher.set_draining();
+    dispatcher.set_restarting();
     ctx.for_each_connection([](runtime::Outbox& c) {
       c.close(runtime::close_code::service_restart, "server restarting");
     });

@@ -29,7 +29,7 @@ struct ServerContext {
   metrics::ServerMetrics& metrics;
   runtime::Dispatcher& dispatcher;
   AdminApi& admin;
-  std::atomic<bool> draining{false};  // shutting down (SIGTERM/SIGINT); not the admin drain
+  std::atomic<bool> shutting_down{false};  // SIGTERM/SIGINT; not the admin drain
   std::atomic<std::int64_t> open_connections{0};
   std::atomic<std::uint64_t> next_connection_id{1};
 

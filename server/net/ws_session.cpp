@@ -66,7 +66,7 @@ void WsSession::on_accept(beast::error_code ec) {
     start_close(runtime::close_code::try_again_later, "server is at its connection limit", true);
     return;
   }
-  if (ctx_.draining.load()) {
+  if (ctx_.shutting_down.load()) {
     closed_reason_ = "shutdown";
     start_close(runtime::close_code::service_restart, "server is shutting down", true);
     return;

@@ -178,7 +178,7 @@ void Dispatcher::on_close(Client& client) {
   if (client.user.empty() || !client.outbox) return;
   std::vector<std::string> rooms;
   if (!directory_.unbind(client.user, client.outbox->id(), wall_now_ms(), rooms)) return;
-  if (draining_) return;  // restarting: the seat is kept, no presence or room change
+  if (restarting_) return;  // restarting: the seat is kept, no presence or room change
   presence_.went_offline(client.user);
   if (!rooms.empty()) rooms_.disconnected(client.user, rooms);
 }

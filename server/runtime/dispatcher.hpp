@@ -35,7 +35,7 @@ class Dispatcher {
   // Called when the server starts shutting down (SIGTERM/SIGINT): from then on it is
   // "restarting", and closing sockets are not player disconnects: the rooms keep their state as
   // it was (the restarted server starts every member disconnected anyway). Not the admin drain.
-  void set_draining() { draining_ = true; }
+  void set_restarting() { restarting_ = true; }
   // Sends {"type":"error",...} and counts it.
   void reply_error(Client& client, std::string_view code, std::string_view message);
 
@@ -53,7 +53,7 @@ class Dispatcher {
   DirectMessages& dms_;
   RoomService& rooms_;
   metrics::ServerMetrics& metrics_;
-  std::atomic<bool> draining_{false};  // restarting: a close is not a leave (see set_draining)
+  std::atomic<bool> restarting_{false};  // restarting: a close is not a leave (see set_restarting)
 };
 
 }  // namespace roomctl::runtime

@@ -10,13 +10,11 @@
 
 namespace roomctl::runtime {
 
-// WebSocket close codes roomctl uses (docs/protocol.md).
+// WebSocket close codes roomctl sends itself (docs/protocol.md); Beast closes a frame over
+// limits.max_message_bytes with 1009 and invalid UTF-8 with 1007 on its own.
 namespace close_code {
-inline constexpr std::uint16_t normal = 1000;
-inline constexpr std::uint16_t going_away = 1001;
 inline constexpr std::uint16_t unsupported_data = 1003;  // binary frame
 inline constexpr std::uint16_t policy_violation = 1008;  // abuse: rate limit exceeded repeatedly
-inline constexpr std::uint16_t too_big = 1009;           // frame over limits.max_message_bytes
 inline constexpr std::uint16_t try_again_later = 1013;   // max connections reached
 inline constexpr std::uint16_t service_restart = 1012;   // shutdown
 inline constexpr std::uint16_t replaced = 4001;          // same userId connected elsewhere

@@ -67,7 +67,7 @@ void Room::start() {
 
 void Room::flush(std::function<void()> done, bool force) {
   asio::post(exec_->strand, [self = shared_from_this(), done = std::move(done), force] {
-    if (force && self->deps_.save) self->dirty_ = true;
+    if (force) self->dirty_ = true;
     if (self->dirty_) self->save_now();
     done();
   });
@@ -76,7 +76,6 @@ void Room::flush(std::function<void()> done, bool force) {
 // Arms the write-behind timer, or brings it forward: a change that must be durable sooner
 // (any game change) overtakes a pending stroke-only flush.
 void Room::mark_dirty(Millis delay_ms) {
-  if (!deps_.save) return;
   auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
   if (dirty_ && due >= flush_due_) return;
   dirty_ = true;

@@ -75,10 +75,4 @@ std::size_t RoomRegistry::size() const {
   return rooms_.size();
 }
 
-std::size_t RoomRegistry::joinable_count(const std::string& index_key) const {
-  std::lock_guard lock(mutex_);
-  auto it = joinable_.find(index_key);
-  return it == joinable_.end() ? 0 : it->second.ids.size();
-}
-
 }  // namespace roomctl::runtime

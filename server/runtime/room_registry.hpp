@@ -26,7 +26,6 @@ class RoomRegistry {
   std::optional<std::string> pick_joinable(const std::string& index_key);
   std::vector<std::shared_ptr<Room>> all() const;  // for the sweeper only
   std::size_t size() const;
-  std::size_t joinable_count(const std::string& index_key) const;
 
  private:
   struct Index {

@@ -26,7 +26,7 @@ Frame frame_of(const json::object& o) {
 
 RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& o,
                          UserDirectory& directory, Presence& presence,
-                         metrics::ServerMetrics& metrics, Persistence* persistence)
+                         metrics::ServerMetrics& metrics, Persistence& persistence)
     : ioc_(ioc),
       options_(o),
       directory_(directory),
@@ -37,19 +37,14 @@ RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOption
             registry_,
             o.store_flush_interval_ms,
             o.store_stroke_flush_interval_ms,
-            nullptr,
-            nullptr},
-      data_(o) {
-  if (persistence) {
-    deps_.save = [persistence](const std::string& id, std::string game, std::string snapshot) {
-      persistence->save({id, std::move(game), std::move(snapshot)});
-    };
-  }
-  deps_.on_removed = [persistence](const std::string& id, const std::string& reason) {
-    log::debug("room_removed", {{"room", id}, {"reason", reason}});
-    if (persistence) persistence->erase(id);  // removed rooms leave the store too
-  };
-}
+            [&persistence](const std::string& id, std::string game, std::string snapshot) {
+              persistence.save({id, std::move(game), std::move(snapshot)});
+            },
+            [&persistence](const std::string& id, const std::string& reason) {
+              log::debug("room_removed", {{"room", id}, {"reason", reason}});
+              persistence.erase(id);  // removed rooms leave the store too
+            }},
+      data_(o) {}
 
 RoomService::~RoomService() = default;
 
@@ -81,7 +76,7 @@ bool RoomService::may_create(Client& c, const std::string& room_id) {
   if (is_quarantined(room_id)) {
     limit = "quarantined";
     text = "A room with this id already exists";
-  } else if (draining_.load()) {
+  } else if (admin_drain_.load()) {
     limit = "draining";
     text = "The server is draining; try another server";
   } else if (static_cast<std::int64_t>(registry_.size()) >= options_.limits.max_rooms) {
@@ -122,7 +117,7 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
 }
 
 void RoomService::quick_join(Client& c, const QuickJoin& q) {
-  auto id = draining_.load() ? std::nullopt : registry_.pick_joinable(std::string(q.index_key));
+  auto id = admin_drain_.load() ? std::nullopt : registry_.pick_joinable(std::string(q.index_key));
   if (!id) {
     c.send(frame_of(
         {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
@@ -135,7 +130,7 @@ void RoomService::quick_join(Client& c, const QuickJoin& q) {
 
 // While draining, only members already seated may (re)join.
 bool RoomService::refuse_new_member(Client& c, const std::string& room_id) {
-  if (!draining_.load()) return false;
+  if (!admin_drain_.load()) return false;
   auto rooms = directory_.rooms(c.user);
   if (std::find(rooms.begin(), rooms.end(), room_id) != rooms.end()) return false;
   metrics_.refusals.with({"draining"}).inc();

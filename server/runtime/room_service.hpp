@@ -53,7 +53,7 @@ class RoomService {
  public:
   RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
               UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics,
-              Persistence* persistence = nullptr);
+              Persistence& persistence);
   ~RoomService();
 
   // A game message (spy or skribble family) from an identified client, or a quick join.
@@ -75,8 +75,8 @@ class RoomService {
   // Admin: the user leaves every room at once and its connection is closed (4003).
   bool kick_user(const std::string& user);
   // Admin drain: no new rooms and no new members; running games go on.
-  void set_draining(bool on);
-  bool draining() const;
+  void set_admin_drain(bool on);
+  bool admin_drain() const;
   // Totals for /admin/stats: rooms by game, players.
   boost::json::object stats() const;
 
@@ -110,7 +110,7 @@ class RoomService {
   RoomDeps deps_;
   GameData data_;
   std::atomic<bool> over_watermark_{false};
-  std::atomic<bool> draining_{false};
+  std::atomic<bool> admin_drain_{false};  // POST /admin/drain until /admin/resume
   std::set<std::pair<std::string, std::string>> seen_phases_;  // sweeper only
   mutable std::mutex quarantine_mutex_;
   std::map<std::string, std::string> quarantine_;  // room id -> why it could not be restored

@@ -76,11 +76,11 @@ bool RoomService::kick_user(const std::string& user) {
   return true;
 }
 
-void RoomService::set_draining(bool on) {
-  draining_ = on;
+void RoomService::set_admin_drain(bool on) {
+  admin_drain_ = on;
 }
-bool RoomService::draining() const {
-  return draining_.load();
+bool RoomService::admin_drain() const {
+  return admin_drain_.load();
 }
 
 json::object RoomService::stats() const {
@@ -99,7 +99,7 @@ json::object RoomService::stats() const {
           {"roomsByGame", std::move(games)},
           {"runningGames", running},
           {"players", players},
-          {"draining", draining_.load()}};
+          {"draining", admin_drain_.load()}};
 }
 
 }  // namespace roomctl::runtime

@@ -17,9 +17,11 @@
 #include "server/metrics/registry.hpp"
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/envelope.hpp"
+#include "server/runtime/persistence.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/user_directory.hpp"
+#include "server/store/memory_store.hpp"
 
 using namespace roomctl;
 
@@ -81,7 +83,9 @@ TEST_CASE("rooms: concurrent creation with generated ids from several threads",
   for (int i = 0; i < kThreads * kRoomsPerThread; ++i)
     boxes.push_back(std::make_shared<LockedOutbox>(static_cast<std::uint64_t>(i)));
   {
-    runtime::RoomService rooms(ioc, options, directory, presence, metrics);
+    store::MemoryStore store;
+    runtime::Persistence persistence(store, metrics);
+    runtime::RoomService rooms(ioc, options, directory, presence, metrics, persistence);
     std::vector<std::thread> creators;
     for (int t = 0; t < kThreads; ++t) {
       creators.emplace_back([&, t] {
