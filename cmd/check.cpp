@@ -1,5 +1,9 @@
 // `roomctl check`: validate a profile and print the effective configuration as YAML.
+#include <CLI/CLI.hpp>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "cmd/commands.hpp"
 #include "loadgen/loadtest_options.hpp"
@@ -7,15 +11,20 @@
 #include "server/config/serve_options.hpp"
 #include "server/util/exit_codes.hpp"
 
-extern char** environ;
-
 namespace roomctl::cmd {
 
-int run_check(const ProfileArgs& args, const std::string& kind) {
+namespace {
+struct CheckArgs {
+  std::string profile;
+  std::vector<std::string> sets;
+  std::string kind = "serve";
+};
+
+int run_check(const CheckArgs& args, char** envp) {
   try {
-    bool serve = kind == "serve";
+    bool serve = args.kind == "serve";
     const auto& schema = serve ? config::serve_schema() : loadgen::loadtest_schema();
-    auto settings = config::load_profile(schema, args.profile, args.sets, environ);
+    auto settings = config::load_profile(schema, args.profile, args.sets, envp);
     if (serve)
       config::serve_options(settings);  // the same conversions the commands do
     else
@@ -26,6 +35,18 @@ int run_check(const ProfileArgs& args, const std::string& kind) {
     std::cerr << "roomctl check: " << e.what() << "\n";
     return exit_code::usage;
   }
+}
+}  // namespace
+
+Command add_check(CLI::App& app, char** envp) {
+  auto args = std::make_shared<CheckArgs>();
+  auto* sub =
+      app.add_subcommand("check", "Validate a profile and print the effective configuration");
+  sub->add_option("--profile,-p", args->profile, "Profile (YAML)")->check(CLI::ExistingFile);
+  sub->add_option("--set", args->sets, "Override a profile key: key=value (repeatable)");
+  sub->add_option("--kind", args->kind, "Profile kind: serve or loadtest")
+      ->check(CLI::IsMember({"serve", "loadtest"}));
+  return {sub, [args, envp] { return run_check(*args, envp); }};
 }
 
 }  // namespace roomctl::cmd

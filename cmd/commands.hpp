@@ -1,18 +1,25 @@
-// One entry point per subcommand; main.cpp maps CLI11 subcommands onto these.
+// Every subcommand has one file in cmd/ of the same shape: add_<name>(app, envp) declares the
+// subcommand with its options on the CLI11 app and returns how to run it once it was parsed.
+// main.cpp is a table of them. envp is the process environment, read once in main().
 #pragma once
 
-#include <string>
-#include <vector>
+#include <functional>
+
+namespace CLI {
+class App;
+}
 
 namespace roomctl::cmd {
 
-struct ProfileArgs {
-  std::string profile;
-  std::vector<std::string> sets;
+struct Command {
+  CLI::App* sub = nullptr;   // the parsed subcommand, to ask whether it was chosen
+  std::function<int()> run;  // runs it with the parsed options; returns the exit code
 };
 
-int run_serve(const ProfileArgs& args);
-int run_check(const ProfileArgs& args, const std::string& kind);
-int run_version();
+Command add_serve(CLI::App& app, char** envp);
+Command add_check(CLI::App& app, char** envp);
+Command add_version(CLI::App& app, char** envp);
+Command add_loadtest(CLI::App& app, char** envp);
+Command add_inspect(CLI::App& app, char** envp);
 
 }  // namespace roomctl::cmd

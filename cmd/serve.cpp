@@ -1,5 +1,9 @@
 // `roomctl serve`: load the profile, set the log level, run the server.
+#include <CLI/CLI.hpp>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "cmd/commands.hpp"
 #include "server/config/profile.hpp"
@@ -8,14 +12,18 @@
 #include "server/util/exit_codes.hpp"
 #include "server/util/log.hpp"
 
-extern char** environ;
-
 namespace roomctl::cmd {
 
-int run_serve(const ProfileArgs& args) {
+namespace {
+struct ServeArgs {
+  std::string profile;
+  std::vector<std::string> sets;
+};
+
+int run_serve(const ServeArgs& args, char** envp) {
   config::ServeOptions options;
   try {
-    auto settings = config::load_profile(config::serve_schema(), args.profile, args.sets, environ);
+    auto settings = config::load_profile(config::serve_schema(), args.profile, args.sets, envp);
     options = config::serve_options(settings);
   } catch (const config::ConfigError& e) {
     std::cerr << "roomctl serve: " << e.what() << "\n";
@@ -30,6 +38,15 @@ int run_serve(const ProfileArgs& args) {
     log::error("server_failed", {{"error", e.what()}});
     return exit_code::failure;
   }
+}
+}  // namespace
+
+Command add_serve(CLI::App& app, char** envp) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* sub = app.add_subcommand("serve", "Run the game server");
+  sub->add_option("--profile,-p", args->profile, "Serve profile (YAML)")->check(CLI::ExistingFile);
+  sub->add_option("--set", args->sets, "Override a profile key: key=value (repeatable)");
+  return {sub, [args, envp] { return run_serve(*args, envp); }};
 }
 
 }  // namespace roomctl::cmd

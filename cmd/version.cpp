@@ -1,4 +1,5 @@
 // `roomctl version`.
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cmd/commands.hpp"
@@ -6,9 +7,12 @@
 
 namespace roomctl::cmd {
 
-int run_version() {
-  std::cout << "roomctl " << ROOMCTL_VERSION << "\n";
-  return exit_code::ok;
+Command add_version(CLI::App& app, char**) {
+  auto* sub = app.add_subcommand("version", "Print the version");
+  return {sub, [] {
+            std::cout << "roomctl " << ROOMCTL_VERSION << "\n";
+            return exit_code::ok;
+          }};
 }
 
 }  // namespace roomctl::cmd

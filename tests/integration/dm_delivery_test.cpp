@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 // Reads queued_message frames until none comes for `quiet`; returns their texts in order.
-std::vector<std::string> drain_queued(roomctl::loadgen::WsClient& c,
+std::vector<std::string> drain_queued(roomctl::test::WsClient& c,
                                       std::chrono::milliseconds quiet = 1500ms) {
   std::vector<std::string> texts;
   while (auto m = c.recv_until(of_type("queued_message"), quiet))

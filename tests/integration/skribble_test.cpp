@@ -152,7 +152,7 @@ TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to 
   }
   CHECK(got == sent);
 
-  auto late = std::make_unique<roomctl::loadgen::WsClient>();
+  auto late = std::make_unique<roomctl::test::WsClient>();
   late->connect("127.0.0.1", server.port());
   late->send(
       R"({"EventFrom":"SkribbleGame","type":"JOIN_SKRIBBLE_ROOM","roomId":"sk2","userId":"late","name":"L"})");

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "loadgen/ws_client.hpp"
+#include "tests/integration/ws_client.hpp"
 
 namespace roomctl::test {
 
@@ -49,15 +49,14 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
   return pred();
 }
 
-inline std::unique_ptr<loadgen::WsClient> connect_client(std::uint16_t port) {
-  auto c = std::make_unique<loadgen::WsClient>();
+inline std::unique_ptr<WsClient> connect_client(std::uint16_t port) {
+  auto c = std::make_unique<WsClient>();
   c->connect("127.0.0.1", port);
   return c;
 }
 
 // Connects and binds `user` with an app_opened, waiting for its users_online full list.
-inline std::unique_ptr<loadgen::WsClient> connect_user(std::uint16_t port,
-                                                       const std::string& user) {
+inline std::unique_ptr<WsClient> connect_user(std::uint16_t port, const std::string& user) {
   auto c = connect_client(port);
   c->send(R"({"EventFrom":"App","type":"app_opened","userId":")" + user + "\"}");
   c->recv_until(of_type("users_online"));
@@ -126,7 +125,7 @@ class Player {
   }
 
   std::string user;
-  std::unique_ptr<loadgen::WsClient> ws;
+  std::unique_ptr<WsClient> ws;
   std::vector<boost::json::object> all;
   std::map<std::string, std::size_t> cursors;
 };

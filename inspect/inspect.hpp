@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace roomctl::loadgen {
+namespace roomctl::inspect {
 
 struct InspectArgs {
   std::string what;  // rooms, room, users|user, stats, close, kick, drain, resume
@@ -17,9 +17,10 @@ struct InspectArgs {
   std::string game, phase, idle_over, sort, cursor;
   int min_players = 0;
   int limit = 0;
+  bool no_color = false;  // NO_COLOR is set in the environment
 };
 
 // Exit codes: 0 ok, 1 server unreachable or failing, 2 usage, 4 unauthorized, 5 not found.
 int inspect(const InspectArgs& args);
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::inspect

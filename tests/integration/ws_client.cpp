@@ -1,5 +1,5 @@
 // WsClient: Beast WebSocket on a private io_context thread; a mutex+condvar inbox.
-#include "loadgen/ws_client.hpp"
+#include "tests/integration/ws_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace roomctl::loadgen {
+namespace roomctl::test {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -182,4 +182,4 @@ bool WsClient::is_open() const {
   return impl_->open && !impl_->closed;
 }
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::test

@@ -1,5 +1,5 @@
 // Tables for the on-call engineer; JSON and YAML for scripts.
-#include "loadgen/inspect_view.hpp"
+#include "inspect/inspect_view.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <sstream>
 
-namespace roomctl::loadgen {
+namespace roomctl::inspect {
 using Millis = std::int64_t;
 
 namespace json = boost::json;
@@ -233,4 +233,4 @@ std::string render(const std::string& kind, const json::value& answer, const Vie
   return out.str();
 }
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::inspect

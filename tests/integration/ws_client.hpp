@@ -1,6 +1,6 @@
 // A small WebSocket client with its own I/O thread: messages are queued as they arrive and taken
 // with a timeout, so tests and tools can script a conversation without blocking on the socket.
-// Used by the integration tests (and the load generator's single-connection tools).
+// Used by the integration tests only.
 #pragma once
 
 #include <chrono>
@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-namespace roomctl::loadgen {
+namespace roomctl::test {
 
 class WsClient {
  public:
@@ -44,4 +44,4 @@ class WsClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::test

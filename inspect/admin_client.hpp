@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace roomctl::loadgen {
+namespace roomctl::inspect {
 
 struct HttpResult {
   int status = 0;  // 0 when the server could not be reached
@@ -25,4 +25,4 @@ class AdminClient {
   std::string host_, port_, token_;
 };
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::inspect

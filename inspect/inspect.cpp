@@ -1,5 +1,5 @@
 // The inspect flow: build the admin request, call, map HTTP status to exit codes, render.
-#include "loadgen/inspect_command.hpp"
+#include "inspect/inspect.hpp"
 
 #include <unistd.h>
 
@@ -10,12 +10,12 @@
 #include <iostream>
 #include <thread>
 
-#include "loadgen/admin_client.hpp"
-#include "loadgen/inspect_view.hpp"
+#include "inspect/admin_client.hpp"
+#include "inspect/inspect_view.hpp"
 #include "server/config/value.hpp"
 #include "server/util/exit_codes.hpp"
 
-namespace roomctl::loadgen {
+namespace roomctl::inspect {
 
 namespace {
 std::string encode(const std::string& s) {
@@ -116,7 +116,7 @@ int inspect(const InspectArgs& a) {
   view.format = a.output == "json"   ? Format::json
                 : a.output == "yaml" ? Format::yaml
                                      : Format::table;
-  view.color = tty && view.format == Format::table && !getenv("NO_COLOR");
+  view.color = tty && view.format == Format::table && !a.no_color;
   AdminClient client(a.server, a.token);
 
   std::int64_t interval_ms = 0;
@@ -142,4 +142,4 @@ int inspect(const InspectArgs& a) {
   }
 }
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::inspect

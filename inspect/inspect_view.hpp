@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace roomctl::loadgen {
+namespace roomctl::inspect {
 
 enum class Format { table, json, yaml };
 
@@ -23,4 +23,4 @@ std::string human_duration(std::int64_t ms);  // 850ms, 12s, 4m05s, 3h12m, 2d04h
 std::string human_bytes(double bytes);        // 512 B, 3.2 KB, 3.2 MB, 1.1 GB
 std::string to_yaml(const boost::json::value& v);
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::inspect

@@ -1,5 +1,5 @@
 // AdminClient over a short-lived Beast HTTP connection with a 5 s timeout.
-#include "loadgen/admin_client.hpp"
+#include "inspect/admin_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,7 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 
-namespace roomctl::loadgen {
+namespace roomctl::inspect {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -70,4 +70,4 @@ HttpResult AdminClient::request(const std::string& method, const std::string& ta
   return r;
 }
 
-}  // namespace roomctl::loadgen
+}  // namespace roomctl::inspect
