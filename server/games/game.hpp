@@ -24,10 +24,10 @@ struct Event {
   enum class Kind { message, connected, disconnected, leave, timer, restored };
   Kind kind = Kind::message;
   std::string user;
-  std::string type;                           // message type
-  const boost::json::object* body = nullptr;  // message body
-  Frame raw;                                  // the message as received (relays forward it)
-  std::uint64_t timer_gen = 0;                // the gen the timer was armed with
+  std::string type;             // message type
+  boost::json::object body;     // message body (empty for non-message events)
+  Frame raw;                    // the message as received (relays forward it)
+  std::uint64_t timer_gen = 0;  // the gen the timer was armed with
 };
 
 struct Outbound {

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/protocol/fields.hpp"
+
 namespace roomctl::protocol {
 
 enum class Family { spy, skribble, dm, app, friends, none };
@@ -32,9 +34,5 @@ struct EnvelopeLimits {
 ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits);
 
 std::string_view family_name(Family f);  // metric label: spy, skribble, dm, app, friend, none
-
-// Field accessors for handlers: absent -> fallback; present with the wrong type -> false.
-bool get_string(const boost::json::object& o, std::string_view key, std::string& out);
-bool get_int(const boost::json::object& o, std::string_view key, std::int64_t& out);
 
 }  // namespace roomctl::protocol

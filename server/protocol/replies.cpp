@@ -1,4 +1,4 @@
-// Connection-level reply builders.
+// Outbound frame builders.
 #include "server/protocol/replies.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -12,6 +12,14 @@ std::string error_json(std::string_view code, std::string_view message) {
   o["code"] = code;
   o["message"] = message;
   return boost::json::serialize(o);
+}
+
+Frame frame(const boost::json::object& o) {
+  return make_frame(boost::json::serialize(o));
+}
+
+Frame error_frame(std::string_view code, std::string_view message) {
+  return make_frame(error_json(code, message));
 }
 
 Frame ping_frame() {

@@ -29,7 +29,7 @@ DirectMessages::DirectMessages(DmOptions options, UserDirectory& directory, Stor
 
 void DirectMessages::error(Outbox* to, const char* code, const char* message) {
   metrics_.client_errors.with({code}).inc();
-  if (to) to->send(make_frame(protocol::error_json(code, message)));
+  if (to) to->send(protocol::error_frame(code, message));
 }
 
 void DirectMessages::send(const Client& sender, const std::string& receiver, const Frame& raw,
@@ -138,7 +138,7 @@ void DirectMessages::deliver(const std::shared_ptr<DmDelivery>& d,
     auto v = boost::json::parse(m.payload, ec);
     if (ec || !v.is_object()) return make_frame(m.payload);
     v.as_object()["queueSeq"] = m.seq;
-    return make_frame(boost::json::serialize(v));
+    return protocol::frame(v.as_object());
   };
   for (std::size_t i = 0; i + 1 < chunk.size(); ++i) d->conn->send(frame_of(chunk[i]));
   std::int64_t last_seq = chunk.back().seq;

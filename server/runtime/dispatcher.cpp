@@ -29,7 +29,7 @@ Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Pres
 void Dispatcher::reply_error(Client& client, std::string_view code, std::string_view message) {
   metrics_.client_errors.with({std::string(code)}).inc();
   metrics_.frames_queued.with({"error"}).inc();
-  client.send(make_frame(protocol::error_json(code, message)));
+  client.send(protocol::error_frame(code, message));
 }
 
 bool Dispatcher::require_user(Client& client) {
@@ -147,16 +147,16 @@ void Dispatcher::handle_friend(Client& client, protocol::Envelope& env) {
   }
   if (env.type == "request") {
     if (receiver.empty()) return reply_error(client, "bad_field", "receiverUserId is required");
-    boost::json::object o{{"type", "friend_request"},
-                          {"senderUserId", sender},
-                          {"reciverUserId", receiver},
-                          {"senderName", name}};
-    directory_.send(receiver, make_frame(boost::json::serialize(o)));  // dropped if offline (ORIG)
+    directory_.send(receiver,
+                    protocol::frame({{"type", "friend_request"},
+                                     {"senderUserId", sender},
+                                     {"reciverUserId", receiver},
+                                     {"senderName", name}}));  // dropped if offline (ORIG)
   } else if (env.type == "accept") {
     if (sender.empty()) return reply_error(client, "bad_field", "senderUserId is required");
-    boost::json::object o{
-        {"type", "friend_accept"}, {"reciverUserId", receiver}, {"senderUserId", sender}};
-    directory_.send(sender, make_frame(boost::json::serialize(o)));
+    directory_.send(sender, protocol::frame({{"type", "friend_accept"},
+                                             {"reciverUserId", receiver},
+                                             {"senderUserId", sender}}));
   } else {
     reply_error(client, "unknown_type", "unknown Friend message type \"" + env.type + "\"");
   }

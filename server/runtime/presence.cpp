@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "server/metrics/server_metrics.hpp"
+#include "server/protocol/replies.hpp"
 
 namespace roomctl::runtime {
 namespace {
@@ -101,32 +102,32 @@ void Presence::flush() {
     for (const auto& [user, status] : changed) arrived.push_back(user_entry(user, status));
   } else {
     for (const auto& [user, status] : changed)
-      singles.emplace_back(user, make_frame(boost::json::serialize(
-                                     boost::json::object{{"type", "user_status_change"},
-                                                         {"userId", user},
-                                                         {"status", games::status_name(status)}})));
+      singles.emplace_back(
+          user, protocol::frame(boost::json::object{{"type", "user_status_change"},
+                                                    {"userId", user},
+                                                    {"status", games::status_name(status)}}));
   }
   Frame gone_frame;
   if (gone.size() > batch_threshold_) {
-    gone_frame = make_frame(boost::json::serialize(boost::json::object{
-        {"type", "users_offline"}, {"users", boost::json::array(gone.begin(), gone.end())}}));
+    gone_frame = protocol::frame(boost::json::object{
+        {"type", "users_offline"}, {"users", boost::json::array(gone.begin(), gone.end())}});
   } else {
     for (const auto& user : gone)
-      singles.emplace_back(user, make_frame(boost::json::serialize(boost::json::object{
-                                     {"type", "user_offline"}, {"userId", user}})));
+      singles.emplace_back(
+          user, protocol::frame(boost::json::object{{"type", "user_offline"}, {"userId", user}}));
   }
 
   Frame arrived_frame, full_list;
   if (!arrived.empty())
-    arrived_frame = make_frame(boost::json::serialize(
-        boost::json::object{{"type", "users_online"}, {"users", std::move(arrived)}}));
+    arrived_frame = protocol::frame(
+        boost::json::object{{"type", "users_online"}, {"users", std::move(arrived)}});
   if (!newcomers.empty()) {
     boost::json::array all;
     directory_.for_each_online([&](const std::string& u, UserStatus s, Outbox&) {
       if (full_list_max_ == 0 || all.size() < full_list_max_) all.push_back(user_entry(u, s));
     });
-    full_list = make_frame(boost::json::serialize(
-        boost::json::object{{"type", "users_online"}, {"users", std::move(all)}}));
+    full_list =
+        protocol::frame(boost::json::object{{"type", "users_online"}, {"users", std::move(all)}});
   }
 
   double frames = 0;

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "server/metrics/server_metrics.hpp"
+#include "server/protocol/replies.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_registry.hpp"
 #include "server/runtime/user_directory.hpp"
@@ -48,14 +49,11 @@ Room::~Room() {
   live_rooms.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Room::post(games::Event event, boost::json::object body) {
-  asio::post(exec_->strand,
-             [self = shared_from_this(), e = std::move(event), b = std::move(body)]() mutable {
-               if (self->removed_) return;
-               bool activity = e.kind == games::Event::Kind::message;
-               if (activity) e.body = &b;
-               self->run(e, activity);
-             });
+void Room::post(games::Event event) {
+  asio::post(exec_->strand, [self = shared_from_this(), e = std::move(event)]() mutable {
+    if (self->removed_) return;
+    self->run(e, e.kind == games::Event::Kind::message);
+  });
 }
 
 void Room::start() {
@@ -200,8 +198,8 @@ void Room::on_timer(std::uint64_t gen, Millis deadline) {
 void Room::close(std::string reason) {
   asio::post(exec_->strand, [self = shared_from_this(), reason = std::move(reason)] {
     if (self->removed_) return;
-    auto frame = make_frame(boost::json::serialize(
-        boost::json::object{{"type", "room_closed"}, {"roomId", self->id_}, {"reason", reason}}));
+    auto frame = protocol::frame(
+        boost::json::object{{"type", "room_closed"}, {"roomId", self->id_}, {"reason", reason}});
     for (const auto& m : self->game_->members()) {
       self->deps_.directory.send(m, frame);
       self->deps_.directory.remove_room(m, self->id_);

@@ -59,8 +59,8 @@ class Room : public std::enable_shared_from_this<Room> {
   const std::string& id() const { return id_; }
   // Room objects alive in this process (leak detection: roomctl_live_objects{kind="room"}).
   static std::int64_t live_count() { return live_rooms.load(std::memory_order_relaxed); }
-  // Thread-safe: the event runs later on the room's strand. `body` is owned by the event.
-  void post(games::Event event, boost::json::object body = {});
+  // Thread-safe: the event (which owns its message body) runs later on the room's strand.
+  void post(games::Event event);
   // Thread-safe: tells the members (room_closed), lets them go and removes the room.
   void close(std::string reason);
   // Resumes the game's timer and publishes its summary (after a restore).

@@ -7,6 +7,7 @@
 
 #include "server/config/serve_options.hpp"
 #include "server/metrics/server_metrics.hpp"
+#include "server/protocol/replies.hpp"
 #include "server/protocol/stored_json.hpp"
 #include "server/runtime/persistence.hpp"
 #include "server/runtime/user_directory.hpp"
@@ -17,12 +18,6 @@
 namespace roomctl::runtime {
 
 namespace json = boost::json;
-
-namespace {
-Frame frame_of(const json::object& o) {
-  return make_frame(json::serialize(o));
-}
-}  // namespace
 
 RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& o,
                          UserDirectory& directory, Presence& presence,
@@ -88,11 +83,11 @@ bool RoomService::may_create(Client& c, const std::string& room_id) {
   }
   if (!limit) return true;
   metrics_.refusals.with({limit}).inc();
-  c.send(frame_of({{"type", "create_room_response"},
-                   {"status", false},
-                   {"message", text},
-                   {"roomId", room_id},
-                   {"code", limit}}));
+  c.send(protocol::frame({{"type", "create_room_response"},
+                          {"status", false},
+                          {"message", text},
+                          {"roomId", room_id},
+                          {"code", limit}}));
   return false;
 }
 
@@ -100,10 +95,10 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
                          const Frame& raw) {
   std::string id = env.room_id.empty() ? generate_id() : env.room_id;
   auto refuse = [&](const std::string& message) {
-    c.send(frame_of({{"type", "create_room_response"},
-                     {"status", false},
-                     {"message", message},
-                     {"roomId", id}}));
+    c.send(protocol::frame({{"type", "create_room_response"},
+                            {"status", false},
+                            {"message", message},
+                            {"roomId", id}}));
   };
   std::string error;
   auto made = game.create(data_, env, id, seed(), error);
@@ -119,13 +114,13 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
 void RoomService::quick_join(Client& c, const QuickJoin& q) {
   auto id = admin_drain_.load() ? std::nullopt : registry_.pick_joinable(std::string(q.index_key));
   if (!id) {
-    c.send(frame_of(
+    c.send(protocol::frame(
         {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
     return;
   }
   json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", *id}};
   if (!q.game_mode.empty()) o["gameMode"] = q.game_mode;
-  c.send(frame_of(o));
+  c.send(protocol::frame(o));
 }
 
 // While draining, only members already seated may (re)join.
@@ -134,10 +129,10 @@ bool RoomService::refuse_new_member(Client& c, const std::string& room_id) {
   auto rooms = directory_.rooms(c.user);
   if (std::find(rooms.begin(), rooms.end(), room_id) != rooms.end()) return false;
   metrics_.refusals.with({"draining"}).inc();
-  c.send(frame_of({{"type", "join_room_response"},
-                   {"status", false},
-                   {"message", "The server is draining; try another server"},
-                   {"roomId", room_id}}));
+  c.send(protocol::frame({{"type", "join_room_response"},
+                          {"status", false},
+                          {"message", "The server is draining; try another server"},
+                          {"roomId", room_id}}));
   return true;
 }
 
@@ -148,7 +143,8 @@ void RoomService::post_message(Room& room, const std::string& user, protocol::En
   e.user = user;
   e.type = env.type;
   e.raw = raw;  // drawing messages are relayed byte for byte
-  room.post(std::move(e), std::move(env.body));
+  e.body = std::move(env.body);
+  room.post(std::move(e));
 }
 
 void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
@@ -158,7 +154,7 @@ void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& r
   if (const QuickJoin* q = game->quick_join(env.type)) return quick_join(client, *q);
   auto room = env.room_id.empty() ? nullptr : registry_.find(env.room_id);
   if (!room || room->info().game != game->name) {
-    for (const auto& reply : game->not_found(env)) client.send(frame_of(reply));
+    for (const auto& reply : game->not_found(env)) client.send(protocol::frame(reply));
     return;
   }
   if (env.type == game->join_type && refuse_new_member(client, env.room_id)) return;

@@ -41,7 +41,7 @@ void message(Game& g, const std::string& user, const std::string& type, Millis n
   Event e;
   e.user = user;
   e.type = type;
-  e.body = &body;
+  e.body = body;
   e.raw = make_frame(json::serialize(body));
   Effects fx;
   g.step(e, now, fx);

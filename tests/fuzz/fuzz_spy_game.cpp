@@ -124,7 +124,7 @@ class Harness {
     Event e;
     e.user = u;
     e.type = type;
-    e.body = &body;
+    e.body = body;
     e.raw = make_frame(json::serialize(body));
     apply(e);
   }

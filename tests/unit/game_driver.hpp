@@ -23,7 +23,7 @@ class GameDriver {
     e.kind = games::Event::Kind::message;
     e.user = user;
     e.type = type;
-    e.body = &body;
+    e.body = body;
     e.raw = make_frame(boost::json::serialize(body));
     return apply(e);
   }

@@ -10,9 +10,15 @@
 #include "server/games/game_timer.hpp"
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_messages.hpp"
+#include "server/protocol/fields.hpp"
+#include "server/protocol/replies.hpp"
 #include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::skribble {
+
+using protocol::error_frame;
+using protocol::frame;
+using protocol::text_field;
 
 namespace json = boost::json;
 
@@ -112,8 +118,7 @@ void SkribbleGame::step(const Event& e, Millis now, Effects& fx) {
 }
 
 void SkribbleGame::on_message(const Event& e, Millis now, Effects& fx) {
-  static const json::object empty;
-  const json::object& body = e.body ? *e.body : empty;
+  const json::object& body = e.body;
   if (e.type == "CREATE_SKRIBBLE_ROOM") return create(e, fx);
   if (e.type == "JOIN_SKRIBBLE_ROOM") return join(e, fx);
   if (!find(e.user)) {
@@ -143,11 +148,6 @@ void SkribbleGame::on_message(const Event& e, Millis now, Effects& fx) {
 }
 
 namespace {
-std::string text_field(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : "";
-}
-
 // Names and avatars are cut to a byte limit at a code-point boundary: a cut inside a multi-byte
 // letter would put invalid UTF-8 into every PLAYERS frame and into the snapshot.
 constexpr std::size_t kMaxNameBytes = 64;
@@ -156,15 +156,14 @@ constexpr std::size_t kMaxAvatarBytes = 256;
 std::string player_name(const std::string& name, const std::string& user) {
   return name.empty() ? user : std::string(protocol::truncate_code_points(name, kMaxNameBytes));
 }
-std::string avatar_of(const json::object* body) {
-  if (!body) return "";
-  return std::string(protocol::truncate_code_points(text_field(*body, "avatar"), kMaxAvatarBytes));
+std::string avatar_of(const json::object& body) {
+  return std::string(protocol::truncate_code_points(text_field(body, "avatar"), kMaxAvatarBytes));
 }
 }  // namespace
 
 void SkribbleGame::create(const Event& e, Effects& fx) {
-  std::string name = e.body ? text_field(*e.body, "PlayerName") : "";
-  if (name.empty() && e.body) name = text_field(*e.body, "name");
+  std::string name = text_field(e.body, "PlayerName");
+  if (name.empty()) name = text_field(e.body, "name");
   Player host;
   host.id = e.user;
   host.name = player_name(name, e.user);
@@ -203,7 +202,7 @@ void SkribbleGame::join(const Event& e, Effects& fx) {
   }
   Player p;
   p.id = e.user;
-  std::string name = e.body ? text_field(*e.body, "name") : "";
+  std::string name = text_field(e.body, "name");
   p.name = player_name(name, e.user);
   p.avatar = avatar_of(e.body);
   s_.players.push_back(std::move(p));
@@ -235,9 +234,8 @@ void SkribbleGame::settings(const Event& e, Effects& fx) {
   if (running())
     return fx.to_one(e.user, error_frame("game_running", "settings can change only in the lobby"));
   const json::object* in = nullptr;
-  if (e.body)
-    if (auto it = e.body->find("settings"); it != e.body->end() && it->value().is_object())
-      in = &it->value().get_object();
+  if (auto it = e.body.find("settings"); it != e.body.end() && it->value().is_object())
+    in = &it->value().get_object();
   if (!in) return fx.to_one(e.user, error_frame("bad_settings", "settings must be an object"));
   Settings next = s_.settings;
   std::string err =

@@ -1,4 +1,4 @@
-// Skribble frame builders and settings validation.
+// Skribble settings validation.
 #include "server/games/skribble/skribble_messages.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -10,14 +10,6 @@
 namespace roomctl::games::skribble {
 
 namespace json = boost::json;
-
-Frame frame(const json::object& o) {
-  return make_frame(json::serialize(o));
-}
-
-Frame error_frame(const char* code, const std::string& message) {
-  return frame({{"type", "error"}, {"code", code}, {"message", message}});
-}
 
 namespace {
 constexpr std::size_t kMaxCustomWordLetters = 32;

@@ -1,16 +1,13 @@
-// Message helpers of the skribble game: frame building and settings validation.
+// Settings validation of the skribble game.
 #pragma once
 
 #include <boost/json/object.hpp>
 #include <string>
 
 #include "server/games/skribble/skribble_state.hpp"
-#include "server/protocol/frame.hpp"
 
 namespace roomctl::games::skribble {
 
-Frame frame(const boost::json::object& o);
-Frame error_frame(const char* code, const std::string& message);
 // Applies the fields present in `in` to `out` after checking their ranges
 // (docs/game-rules.md §skribble.settings).
 // Returns an error message, or empty on success.

@@ -9,9 +9,15 @@
 #include "server/games/skribble/guess_rules.hpp"
 #include "server/games/skribble/skribble_game.hpp"
 #include "server/games/skribble/skribble_messages.hpp"
+#include "server/protocol/fields.hpp"
+#include "server/protocol/replies.hpp"
 #include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::skribble {
+
+using protocol::error_frame;
+using protocol::frame;
+using protocol::text_field;
 
 namespace json = boost::json;
 

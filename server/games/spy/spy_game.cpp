@@ -1,7 +1,8 @@
 // Spy game rules. ORIG behaviour unless a comment says FIX; each rule and the reason for each
 // FIX are in docs/game-rules.md §spy.
 #include "server/games/spy/spy_game.hpp"
-#include "server/games/spy/spy_frames.hpp"
+#include "server/protocol/fields.hpp"
+#include "server/protocol/replies.hpp"
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
@@ -11,6 +12,10 @@
 #include "server/games/rng.hpp"
 
 namespace roomctl::games::spy {
+
+using protocol::error_frame;
+using protocol::frame;
+using protocol::trimmed;
 
 namespace json = boost::json;
 
@@ -85,12 +90,11 @@ void SpyGame::step(const Event& e, Millis now, Effects& fx) {
 }
 
 void SpyGame::on_message(const Event& e, Millis now, Effects& fx) {
-  static const json::object empty;
-  const json::object& body = e.body ? *e.body : empty;
+  const json::object& body = e.body;
   if (e.type == "CREATE_ROOM") return create(e, fx);
   if (e.type == "join_room") return join(e, fx);
   if (!find(e.user)) {
-    fx.to_one(e.user, error_msg("not_in_room", "join the room first"));
+    fx.to_one(e.user, error_frame("not_in_room", "join the room first"));
     return;
   }
   if (e.type == "GET_JOIN_EVENTS") return join_events(e.user, fx);
@@ -100,7 +104,7 @@ void SpyGame::on_message(const Event& e, Millis now, Effects& fx) {
   if (e.type == "skip_speaking_statement") return skip(e.user, now, fx);
   if (e.type == "send_chat") return chat(e.user, body, fx);
   if (e.type == "leave_room") return leave(e.user, now, fx);
-  fx.to_one(e.user, error_msg("unknown_type", "unknown SpyGame message type \"" + e.type + "\""));
+  fx.to_one(e.user, error_frame("unknown_type", "unknown SpyGame message type \"" + e.type + "\""));
 }
 
 void SpyGame::maybe_start(Millis now, Effects& fx) {
@@ -127,17 +131,17 @@ void SpyGame::maybe_start(Millis now, Effects& fx) {
   fx.game_started = true;
   fx.changed = true;
   for (const auto& id : s_.alive) fx.statuses.emplace_back(id, UserStatus::in_game);
-  fx.to_all(msg({{"type", "gameStarted"}, {"gameStarted", true}}));
-  fx.to_all(msg({{"type", "countdown"}, {"seconds", 3}}));
+  fx.to_all(frame({{"type", "gameStarted"}, {"gameStarted", true}}));
+  fx.to_all(frame({{"type", "countdown"}, {"seconds", 3}}));
   arm(now, kCountdownStepMs);
 }
 
 void SpyGame::send_words(const std::string& user, Effects& fx) const {
   if (user == s_.spy) {
-    fx.to_one(user, msg({{"type", "spy"}, {"word", s_.spy_word}, {"player", s_.spy}}));
+    fx.to_one(user, frame({{"type", "spy"}, {"word", s_.spy_word}, {"player", s_.spy}}));
   } else if (const Player* p = find(user); p && !p->spectator) {
     // FIX: ORIG adds player:<spyId> here, telling every civilian who the spy is.
-    fx.to_one(user, msg({{"type", "civilianWord"}, {"word", s_.civilian_word}}));
+    fx.to_one(user, frame({{"type", "civilianWord"}, {"word", s_.civilian_word}}));
   }
 }
 
@@ -146,7 +150,7 @@ void SpyGame::on_timer(Millis now, Effects& fx) {
   fx.changed = true;
   switch (s_.phase) {
     case Phase::countdown:
-      fx.to_all(msg({{"type", "countdown"}, {"seconds", s_.countdown}}));
+      fx.to_all(frame({{"type", "countdown"}, {"seconds", s_.countdown}}));
       if (s_.countdown > 0) {
         --s_.countdown;
         arm(now, kCountdownStepMs);
@@ -154,7 +158,7 @@ void SpyGame::on_timer(Millis now, Effects& fx) {
       }
       for (const auto& id : s_.alive) send_words(id, fx);
       s_.round_no = 1;
-      fx.to_all(msg({{"type", "round_started"}, {"roundNo", s_.round_no}}));
+      fx.to_all(frame({{"type", "round_started"}, {"roundNo", s_.round_no}}));
       s_.phase = Phase::round_intro;
       arm(now, kRoundIntroMs);
       return;
@@ -188,13 +192,14 @@ void SpyGame::start_speaking(Millis now, Effects& fx) {
 void SpyGame::announce_speaker_or_vote(Millis now, Effects& fx) {
   fx.changed = true;
   if (s_.speaker_pos < static_cast<int>(s_.speakers.size())) {
-    fx.to_all(msg({{"type", "speak_statement"}, {"currentSpeaker", s_.speakers[s_.speaker_pos]}}));
+    fx.to_all(
+        frame({{"type", "speak_statement"}, {"currentSpeaker", s_.speakers[s_.speaker_pos]}}));
     arm(now, kSpeakMs);
     return;
   }
   s_.phase = Phase::voting;
   s_.votes.clear();
-  auto start = msg({{"type", "start_voting"}});
+  auto start = frame({{"type", "start_voting"}});
   for (const auto& id : s_.alive) fx.to_one(id, start);
   arm(now, kVoteMs);
 }
@@ -211,7 +216,9 @@ void SpyGame::vote(const std::string& user, const json::object& body, Millis now
   std::string target;
   if (auto it = body.find("votedPlayer"); it != body.end() && it->value().is_string())
     target = std::string(it->value().get_string());
-  auto refuse = [&](const char* code, const char* text) { fx.to_one(user, error_msg(code, text)); };
+  auto refuse = [&](const char* code, const char* text) {
+    fx.to_one(user, error_frame(code, text));
+  };
   if (s_.phase != Phase::voting) return refuse("not_voting", "Voting is not open");
   if (!is_alive(target)) return refuse("bad_vote", "Cannot vote for a player who is not alive");
   if (!is_alive(user)) return refuse("bad_vote", "You cannot vote as you are not alive");
@@ -259,7 +266,7 @@ void SpyGame::reveal(Millis now, Effects& fx) {
   json::value max_votes = nullptr;
   if (!s_.reveal_target.empty())
     max_votes = json::object{{"player", s_.reveal_target}, {"votes", best}};
-  fx.to_all(msg(
+  fx.to_all(frame(
       {{"type", "end_voting"}, {"votingResults", std::move(results)}, {"maxVotes", max_votes}}));
   s_.phase = Phase::reveal;
   fx.changed = true;
@@ -270,7 +277,7 @@ void SpyGame::resolve(Millis now, Effects& fx) {
   if (!s_.reveal_target.empty() && s_.reveal_target == s_.spy)
     return end_game("civilians", "spy_caught", fx);
   if (!s_.reveal_target.empty()) std::erase(s_.alive, s_.reveal_target);
-  fx.to_all(msg(
+  fx.to_all(frame(
       {{"type", "alivePlayers"}, {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())}}));
   if (check_parity(fx)) return;
   s_.votes.clear();
@@ -278,7 +285,7 @@ void SpyGame::resolve(Millis now, Effects& fx) {
   ++s_.round_no;
   if (s_.rules.max_rounds > 0 && s_.round_no > s_.rules.max_rounds)
     return end_game("spy", "max_rounds", fx);
-  fx.to_all(msg({{"type", "round_started"}, {"roundNo", s_.round_no}}));
+  fx.to_all(frame({{"type", "round_started"}, {"roundNo", s_.round_no}}));
   s_.phase = Phase::round_intro;
   arm(now, kRoundIntroMs);
 }
@@ -299,7 +306,8 @@ bool SpyGame::check_parity(Effects& fx) {
 }
 
 void SpyGame::end_game(const std::string& winner, const char* reason, Effects& fx) {
-  fx.to_all(msg({{"type", "game_ended"}, {"winner", winner}, {"spy", s_.spy}, {"reason", reason}}));
+  fx.to_all(
+      frame({{"type", "game_ended"}, {"winner", winner}, {"spy", s_.spy}, {"reason", reason}}));
   fx.game_finished_outcome = winner;
   for (auto& p : s_.players) {
     p.ready = false;
@@ -324,21 +332,21 @@ void SpyGame::end_game(const std::string& winner, const char* reason, Effects& f
 void SpyGame::chat(const std::string& user, const json::object& body, Effects& fx) {
   auto it = body.find("chat");
   if (it == body.end() || !it->value().is_string()) {
-    fx.to_one(user, error_msg("bad_field", "chat must be a string"));
+    fx.to_one(user, error_frame("bad_field", "chat must be a string"));
     return;
   }
   std::string text(it->value().get_string());
   if (trimmed(text).empty()) return;
   if (static_cast<int>(text.size()) > s_.rules.max_chat_length) {
-    fx.to_one(user,
-              error_msg("chat_too_long", "chat is longer than " +
-                                             std::to_string(s_.rules.max_chat_length) + " bytes"));
+    fx.to_one(user, error_frame("chat_too_long", "chat is longer than " +
+                                                     std::to_string(s_.rules.max_chat_length) +
+                                                     " bytes"));
     return;
   }
   s_.chats.emplace_back(user, text);
   if (s_.chats.size() > kMaxChats) s_.chats.erase(s_.chats.begin());
   fx.changed = true;
-  fx.to_all(msg({{"type", "chat"}, {"chat", text}, {"userId", user}}));
+  fx.to_all(frame({{"type", "chat"}, {"chat", text}, {"userId", user}}));
 }
 
 void SpyGame::leave(const std::string& user, Millis now, Effects& fx) {
@@ -364,7 +372,7 @@ void SpyGame::leave(const std::string& user, Millis now, Effects& fx) {
     return;
   }
   if (user == s_.spy) return end_game("civilians", "spy_left", fx);
-  fx.to_all(msg({{"type", "player_left"}, {"playerLeft", user}}));
+  fx.to_all(frame({{"type", "player_left"}, {"playerLeft", user}}));
   broadcast_player_list(fx);
   if (!is_alive(user)) return;
   // FIX: prune at once and re-check the win condition (ORIG waits for the next vote).

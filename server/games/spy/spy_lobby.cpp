@@ -1,20 +1,23 @@
 // SpyGame, part three: the lobby (creating, joining, readiness).
 #include <boost/json/serialize.hpp>
 
-#include "server/games/spy/spy_frames.hpp"
 #include "server/games/spy/spy_game.hpp"
+#include "server/protocol/fields.hpp"
+#include "server/protocol/replies.hpp"
 #include "server/protocol/utf8.hpp"
 
 namespace roomctl::games::spy {
+
+using protocol::error_frame;
+using protocol::frame;
+using protocol::trimmed;
 
 namespace json = boost::json;
 
 void SpyGame::create(const Event& e, Effects& fx) {
   std::string name;
-  if (e.body) {
-    if (auto it = e.body->find("name"); it != e.body->end() && it->value().is_string())
-      name = std::string(it->value().get_string());
-  }
+  if (auto it = e.body.find("name"); it != e.body.end() && it->value().is_string())
+    name = std::string(it->value().get_string());
   // The limit is in bytes; the cut moves back to a code-point boundary so the name stays valid
   // UTF-8 in every frame and snapshot that carries it.
   name = std::string(protocol::truncate_code_points(
@@ -25,29 +28,25 @@ void SpyGame::create(const Event& e, Effects& fx) {
   fx.joined.push_back(e.user);
   fx.statuses.emplace_back(e.user, UserStatus::in_room);
   fx.changed = true;
-  fx.to_one(e.user, msg({{"type", "create_room_response"},
-                         {"status", true},
-                         {"message", "You have created the room successfully"},
-                         {"roomId", s_.room_id},
-                         {"gameMode", s_.rules.mode}}));
+  fx.to_one(e.user, frame({{"type", "create_room_response"},
+                           {"status", true},
+                           {"message", "You have created the room successfully"},
+                           {"roomId", s_.room_id},
+                           {"gameMode", s_.rules.mode}}));
   broadcast_player_list(fx);
 }
 
 void SpyGame::join(const Event& e, Effects& fx) {
   std::string name;
-  if (e.body) {
-    if (auto it = e.body->find("name"); it != e.body->end()) {
-      if (!it->value().is_string()) {
-        fx.to_one(e.user, error_msg("bad_field", "name must be a string"));
-        return;
-      }
-      name = trimmed(std::string(it->value().get_string()));
-    }
+  if (!protocol::get_string(e.body, "name", name)) {
+    fx.to_one(e.user, error_frame("bad_field", "name must be a string"));
+    return;
   }
+  name = trimmed(name);
   if (static_cast<int>(name.size()) > s_.rules.max_name_length) {
     fx.to_one(e.user,
-              error_msg("bad_field", "name is longer than " +
-                                         std::to_string(s_.rules.max_name_length) + " bytes"));
+              error_frame("bad_field", "name is longer than " +
+                                           std::to_string(s_.rules.max_name_length) + " bytes"));
     return;
   }
   json::object ok{{"type", "join_room_response"},
@@ -55,17 +54,17 @@ void SpyGame::join(const Event& e, Effects& fx) {
                   {"message", "You have joined the room successfully"},
                   {"roomId", s_.room_id}};
   if (find(e.user)) {  // ORIG: a member joining again gets the room's state back
-    fx.to_one(e.user, msg(ok));
+    fx.to_one(e.user, frame(ok));
     send_state(e.user, fx);
-    fx.to_one(e.user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
+    fx.to_one(e.user, frame({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
     broadcast_player_list(fx);
     return;
   }
   if (static_cast<int>(s_.players.size()) >= s_.rules.max_players) {
-    fx.to_one(e.user, msg({{"type", "join_room_response"},
-                           {"status", false},
-                           {"message", "Room is full"},
-                           {"roomId", s_.room_id}}));
+    fx.to_one(e.user, frame({{"type", "join_room_response"},
+                             {"status", false},
+                             {"message", "Room is full"},
+                             {"roomId", s_.room_id}}));
     return;
   }
   bool running = s_.phase != Phase::lobby;
@@ -75,18 +74,18 @@ void SpyGame::join(const Event& e, Effects& fx) {
   fx.joined.push_back(e.user);
   fx.statuses.emplace_back(e.user, UserStatus::in_room);
   fx.changed = true;
-  fx.to_one(e.user, msg(ok));
+  fx.to_one(e.user, frame(ok));
   send_state(e.user, fx);
   broadcast_player_list(fx);
 }
 
 void SpyGame::join_events(const std::string& user, Effects& fx) {
-  fx.to_one(user, msg({{"type", "join_room_response"},
-                       {"status", true},
-                       {"message", "You have joined the room successfully"},
-                       {"roomId", s_.room_id}}));
+  fx.to_one(user, frame({{"type", "join_room_response"},
+                         {"status", true},
+                         {"message", "You have joined the room successfully"},
+                         {"roomId", s_.room_id}}));
   send_state(user, fx);
-  fx.to_one(user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
+  fx.to_one(user, frame({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
   broadcast_player_list(fx);
 }
 
@@ -95,7 +94,7 @@ void SpyGame::set_ready(const std::string& user, bool ready, Millis now, Effects
   find(user)->ready = ready;
   fx.changed = true;
   // FIX: ORIG tells only the sender about notready; everyone sees it here.
-  fx.to_all(msg({{"type", ready ? "player_ready" : "player_not_ready"}, {"playerId", user}}));
+  fx.to_all(frame({{"type", ready ? "player_ready" : "player_not_ready"}, {"playerId", user}}));
   if (ready) maybe_start(now, fx);
 }
 

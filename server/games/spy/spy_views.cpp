@@ -2,10 +2,15 @@
 // the reconnect snapshot, the operator's inspect view).
 #include <boost/json/serialize.hpp>
 
-#include "server/games/spy/spy_frames.hpp"
 #include "server/games/spy/spy_game.hpp"
+#include "server/protocol/fields.hpp"
+#include "server/protocol/replies.hpp"
 
 namespace roomctl::games::spy {
+
+using protocol::error_frame;
+using protocol::frame;
+using protocol::trimmed;
 
 namespace json = boost::json;
 
@@ -16,13 +21,14 @@ void SpyGame::reconnect(const std::string& user, Effects& fx) {
   fx.changed = true;
   // FIX: a reconnecting player gets everything needed to redraw its screen.
   send_state(user, fx);
-  fx.to_one(user, msg({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
+  fx.to_one(user, frame({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
   if (s_.phase == Phase::lobby || s_.phase == Phase::countdown) return;
   send_words(user, fx);
   if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
-    fx.to_one(user,
-              msg({{"type", "speak_statement"}, {"currentSpeaker", s_.speakers[s_.speaker_pos]}}));
-  if (s_.phase == Phase::voting && is_alive(user)) fx.to_one(user, msg({{"type", "start_voting"}}));
+    fx.to_one(user, frame({{"type", "speak_statement"},
+                           {"currentSpeaker", s_.speakers[s_.speaker_pos]}}));
+  if (s_.phase == Phase::voting && is_alive(user))
+    fx.to_one(user, frame({{"type", "start_voting"}}));
 }
 
 // FIX: ORIG sends its whole internal state (spy id and both words) to anyone; each viewer here
@@ -45,28 +51,29 @@ void SpyGame::send_state(const std::string& user, Effects& fx) const {
   json::value speaker = nullptr;
   if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
     speaker = json::value(s_.speakers[s_.speaker_pos]);
-  fx.to_one(user,
-            msg({{"type", "room_state"},
-                 {"roomState",
-                  {{"chats", std::move(chats)},
-                   {"readyStatus", std::move(ready)},
-                   {"gameStarted", running},
-                   {"spy", {{"word", is_spy ? s_.spy_word : ""}, {"player", is_spy ? s_.spy : ""}}},
-                   {"voting", std::move(voting)},
-                   {"civilianWord", is_civilian ? s_.civilian_word : ""},
-                   {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())},
-                   {"roundNo", s_.round_no},
-                   {"phase", phase_name(s_.phase)},
-                   {"host", s_.host},
-                   {"currentSpeaker", speaker},
-                   {"spectators", std::move(spectators)},
-                   {"phaseDeadline", s_.deadline}}}}));
+  fx.to_one(
+      user,
+      frame({{"type", "room_state"},
+             {"roomState",
+              {{"chats", std::move(chats)},
+               {"readyStatus", std::move(ready)},
+               {"gameStarted", running},
+               {"spy", {{"word", is_spy ? s_.spy_word : ""}, {"player", is_spy ? s_.spy : ""}}},
+               {"voting", std::move(voting)},
+               {"civilianWord", is_civilian ? s_.civilian_word : ""},
+               {"alivePlayers", json::array(s_.alive.begin(), s_.alive.end())},
+               {"roundNo", s_.round_no},
+               {"phase", phase_name(s_.phase)},
+               {"host", s_.host},
+               {"currentSpeaker", speaker},
+               {"spectators", std::move(spectators)},
+               {"phaseDeadline", s_.deadline}}}}));
 }
 
 void SpyGame::broadcast_player_list(Effects& fx) const {
   json::array list;
   for (const auto& p : s_.players) list.push_back(json::object{{"userId", p.id}, {"name", p.name}});
-  fx.to_all(msg({{"type", "playerList"}, {"playerList", std::move(list)}}));
+  fx.to_all(frame({{"type", "playerList"}, {"playerList", std::move(list)}}));
 }
 
 boost::json::object SpyGame::inspect(Millis now, bool reveal) const {
