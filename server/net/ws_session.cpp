@@ -1,9 +1,13 @@
 // WebSocket connection: limits, validation, bounded send queue and orderly close.
 #include "server/net/ws_session.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include <algorithm>
 #include <chrono>
 
 #include "server/metrics/server_metrics.hpp"
@@ -24,6 +28,7 @@ WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, HandshakeSl
       ctx_(ctx),
       id_(ctx.next_connection_id.fetch_add(1)),
       slot_(std::move(slot)),
+      ack_timer_(ws_.get_executor()),
       tokens_(static_cast<double>(ctx.options.limits.message_burst)),
       last_refill_ms_(mono_now_ms()) {
   live_sessions.fetch_add(1, std::memory_order_relaxed);
@@ -94,8 +99,8 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
     if (ec == websocket::error::message_too_big) {
       ctx_.metrics.refusals.with({"message_size"}).inc();
       closed_reason_ = "message_too_big";
-    } else if (ec == beast::error::timeout) {
-      closed_reason_ = "timeout";
+    } else if (ec == beast::error::timeout && !closing_) {
+      closed_reason_ = "timeout";  // (a close already under way keeps its own reason)
     }
     finish(closed_reason_);
     return;
@@ -238,14 +243,51 @@ void WsSession::on_write(beast::error_code ec, std::size_t bytes) {
   }
   Pending done = std::move(queue_.front());
   queue_.pop_front();
-  account(-static_cast<std::int64_t>(done.frame->size()));
+  std::size_t size = done.frame->size();
+  account(-static_cast<std::int64_t>(size));
   ctx_.metrics.messages_out.inc();
   ctx_.metrics.bytes_out.inc(static_cast<double>(bytes));
-  if (done.done) done.done(true);
+  // A server frame's header: 2 bytes, 4 from 126 bytes of payload, 10 from 64 KiB.
+  wire_written_ += size + (size < 126 ? 2 : size < 65536 ? 4 : 10);
+  if (done.done) {
+    unacked_.push_back({wire_written_, std::move(done.done)});
+    settle_acks();
+    watch_acks();
+  }
   if (!queue_.empty())
     do_write();
   else if (closing_)
     do_close();
+}
+
+// Calls done(true) for every waiting frame the peer's TCP stack has acknowledged. Our data bytes
+// not yet acknowledged are at most what the kernel still holds (SIOCOUTQ; pings and the close
+// frame we did not count only make this estimate later, never early).
+void WsSession::settle_acks() {
+  if (unacked_.empty()) return;
+  int outq = 0;
+  if (ioctl(beast::get_lowest_layer(ws_).socket().native_handle(), SIOCOUTQ, &outq) != 0) return;
+  auto in_flight = static_cast<std::uint64_t>(std::max(outq, 0));
+  std::uint64_t acked = wire_written_ > in_flight ? wire_written_ - in_flight : 0;
+  while (!unacked_.empty() && unacked_.front().wire_end <= acked) {
+    auto done = std::move(unacked_.front().done);
+    unacked_.pop_front();
+    done(true);
+  }
+}
+
+// While frames wait for their acknowledgement, look again every 50 ms: the peer's TCP acks
+// arrive without any event on this connection.
+void WsSession::watch_acks() {
+  if (unacked_.empty() || ack_timer_armed_ || closed_) return;
+  ack_timer_armed_ = true;
+  ack_timer_.expires_after(std::chrono::milliseconds(50));
+  ack_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    self->ack_timer_armed_ = false;
+    if (ec || self->closed_) return;
+    self->settle_acks();
+    self->watch_acks();
+  });
 }
 
 void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pending) {
@@ -282,8 +324,15 @@ void WsSession::finish(const char* reason) {
   if (closed_) return;
   closed_ = true;
   closing_ = true;
+  // What the peer acknowledged was delivered; the rest dies with the socket: its senders'
+  // fallbacks (the DM queue) take it back.
+  settle_acks();
+  auto never_acked = std::move(unacked_);
+  unacked_.clear();
+  ack_timer_.cancel();
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
+  for (auto& u : never_acked) u.done(false);
   auto pending = std::move(queue_);
   queue_.clear();
   for (auto& p : pending) {

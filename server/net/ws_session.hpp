@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -56,6 +57,8 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   void finish(const char* reason);
   void go_offline();
   void account(std::int64_t delta);
+  void settle_acks();
+  void watch_acks();
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;
@@ -64,6 +67,17 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   runtime::Client client_;
   HandshakeSlot slot_;
   std::deque<Pending> queue_;
+  // Frames written whose `done` waits until the peer's TCP stack acknowledged their last byte:
+  // a frame in this server's kernel send buffer is not delivered yet, and goes back to its
+  // sender's fallback (the DM queue) if the connection dies (see settle_acks).
+  struct Unacked {
+    std::uint64_t wire_end;  // wire_written_ after this frame
+    std::function<void(bool)> done;
+  };
+  std::deque<Unacked> unacked_;
+  std::uint64_t wire_written_ = 0;  // bytes of our data frames (headers included) written
+  boost::asio::steady_timer ack_timer_;
+  bool ack_timer_armed_ = false;
   std::atomic<std::int64_t> queued_bytes_{0};
   bool writing_ = false;
   bool accepted_ = false;

@@ -140,9 +140,14 @@ void DirectMessages::deliver(const std::shared_ptr<DmDelivery>& d,
     v.as_object()["queueSeq"] = m.seq;
     return protocol::frame(v.as_object());
   };
-  for (std::size_t i = 0; i + 1 < chunk.size(); ++i) d->conn->send(frame_of(chunk[i]));
   std::int64_t last_seq = chunk.back().seq;
   std::size_t count = chunk.size();
+  if (acknowledged) {  // before the frames leave: the client may acknowledge them at once
+    std::lock_guard lock(d->mutex);
+    d->awaiting_ack = last_seq;
+    d->awaiting_count = count;
+  }
+  for (std::size_t i = 0; i + 1 < chunk.size(); ++i) d->conn->send(frame_of(chunk[i]));
   metrics_.frames_queued.with({"dm"}).inc(static_cast<double>(count));
   d->conn->send_then(
       frame_of(chunk.back()), [this, d, last_seq, count, acknowledged](bool written) {
@@ -151,12 +156,7 @@ void DirectMessages::deliver(const std::shared_ptr<DmDelivery>& d,
           d->active = false;
           return;
         }
-        if (acknowledged) {  // the client says when it has them; until then nothing is deleted
-          std::lock_guard lock(d->mutex);
-          d->awaiting_ack = last_seq;
-          d->awaiting_count = count;
-          return;
-        }
+        if (acknowledged) return;  // the client says when it has them; until then nothing goes
         bool posted = worker_.post([this, d, last_seq, count](store::StateStore& store) {
           try {
             store.ack(d->user, last_seq);

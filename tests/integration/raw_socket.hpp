@@ -9,8 +9,10 @@ namespace roomctl::test {
 
 class RawSocket {
  public:
-  // Connects to 127.0.0.1:port; is_open() is false when the connect failed.
-  explicit RawSocket(std::uint16_t port);
+  // Connects to 127.0.0.1:port; is_open() is false when the connect failed. A receive buffer
+  // size (SO_RCVBUF, set before connecting) makes a reader that stops reading stall the sender
+  // at once instead of after megabytes.
+  explicit RawSocket(std::uint16_t port, int receive_buffer = 0);
   ~RawSocket();
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
