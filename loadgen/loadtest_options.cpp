@@ -93,9 +93,16 @@ double parse_bound(const std::string& text, bool& ok) {
   while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
                              text[i] == 'e' || text[i] == '-'))
     ++i;
-  ok = i > 0;
+  // The characters above are not yet a number ("e", "-.", "1e"): std::stod says so by throwing.
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = i > 0 ? std::stod(text.substr(0, i), &used) : 0;
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  ok = i > 0 && used == i;
   if (!ok) return 0;
-  double v = std::stod(text.substr(0, i));
   std::string unit = text.substr(i);
   if (unit == "" || unit == "s") return v;
   if (unit == "ms") return v / 1e3;

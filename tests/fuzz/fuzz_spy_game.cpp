@@ -30,7 +30,9 @@ namespace {
 
 const std::vector<std::string> kUsers = {"alice", "bob", "Ünïcødé", "用户三", "🎲dice", "u6"};
 
-class Harness {
+class Harness : public fuzz::EventDriver<Harness> {
+  friend class fuzz::EventDriver<Harness>;
+
  public:
   explicit Harness(fuzz::Bytes& in) : in_(in) {
     Rules rules;
@@ -97,64 +99,19 @@ class Harness {
         return send(u, "GET_JOIN_EVENTS");
       case 8:
         return send(u, "no_such_type");
-      case 9:
-        return event(Event::Kind::disconnected, u);
-      case 10:
-        return event(Event::Kind::connected, u);
-      case 11:
-        return event(Event::Kind::leave, u);
-      case 12:
-        return advance(static_cast<Millis>(in_.u16()) * 4);
-      case 13:
-        if (auto t = game_->timer()) {
-          now_ = std::max(now_, t->first);
-          timer(t->second);
-        }
-        return;
-      case 14:
-        if (auto t = game_->timer()) timer(t->second - 1);  // stale: must change nothing
-        return;
       default:
-        return restart();
+        return lifecycle_step(op - 9, u, static_cast<Millis>(in_.u16()) * 4);
     }
   }
 
-  void send(const std::string& u, const std::string& type, json::object body = {}) {
-    body["type"] = type;
-    Event e;
-    e.user = u;
-    e.type = type;
-    e.body = body;
-    e.raw = make_frame(json::serialize(body));
-    apply(e);
-  }
-  void event(Event::Kind kind, const std::string& u) {
-    Event e;
-    e.kind = kind;
-    e.user = u;
-    apply(e);
-  }
-  void timer(std::uint64_t gen) {
-    Event e;
-    e.kind = Event::Kind::timer;
-    e.timer_gen = gen;
-    apply(e);
-  }
-  void advance(Millis ms) {
-    Millis until = now_ + ms;
-    while (auto t = game_->timer()) {
-      if (t->first > until) break;
-      now_ = std::max(now_, t->first);
-      timer(t->second);
-    }
-    now_ = until;
-  }
   // A server restart: the room comes back from its snapshot with everyone disconnected.
   void restart() {
     auto snap = game_->snapshot();
     game_ = std::make_unique<SpyGame>(state_from_json(snap), builtin_word_pairs());
     event(Event::Kind::restored, "");
   }
+
+  games::Game& game() { return *game_; }
 
   void apply(const Event& e) {
     bool was_running = game_->state().phase != Phase::lobby;
@@ -218,7 +175,6 @@ class Harness {
 
   fuzz::Bytes& in_;
   std::unique_ptr<SpyGame> game_;
-  Millis now_ = 1'700'000'000'000;
   std::set<std::string> told_spy_, told_civilian_;  // this game's recipients of each role
 };
 

@@ -4,6 +4,7 @@
 // A violated invariant prints its name and aborts, so libFuzzer records the input as a crash.
 #pragma once
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "server/games/game.hpp"
+#include "server/protocol/frame.hpp"
 
 namespace roomctl::fuzz {
 
@@ -166,5 +168,81 @@ inline void check_snapshot_text(const std::string& text, const boost::json::obje
   if (ec || !v.is_object()) violated("snapshot text parses", text);
   if (v.as_object() != snapshot) violated("snapshot text equals snapshot()", text);
 }
+
+// The events every game harness feeds its game, written once: messages (with the body and the
+// raw frame the runtime would pass), connection events, timer firings, and a clock that follows
+// the game's own deadlines. Derived provides `games::Game& game()` and
+// `void apply(const games::Event&)`, which steps the game and checks its invariants.
+template <typename Derived>
+class EventDriver {
+ public:
+  void send(const std::string& user, const std::string& type, boost::json::object body = {}) {
+    body["type"] = type;
+    games::Event e;
+    e.user = user;
+    e.type = type;
+    e.raw = make_frame(boost::json::serialize(body));
+    e.body = std::move(body);
+    self().apply(e);
+  }
+  void event(games::Event::Kind kind, const std::string& user) {
+    games::Event e;
+    e.kind = kind;
+    e.user = user;
+    self().apply(e);
+  }
+  void timer(std::uint64_t gen) {
+    games::Event e;
+    e.kind = games::Event::Kind::timer;
+    e.timer_gen = gen;
+    self().apply(e);
+  }
+  // Moves the clock by `ms`, firing every deadline that falls in between, in order.
+  void advance(Millis ms) {
+    Millis until = now_ + ms;
+    while (auto t = self().game().timer()) {
+      if (t->first > until) break;
+      now_ = std::max(now_, t->first);
+      timer(t->second);
+    }
+    now_ = until;
+  }
+  void fire_next_timer() {
+    if (auto t = self().game().timer()) {
+      now_ = std::max(now_, t->first);
+      timer(t->second);
+    }
+  }
+  void fire_stale_timer() {  // a firing with an old gen: must change nothing
+    if (auto t = self().game().timer()) timer(t->second - 1);
+  }
+  // The steps every game shares, by number: 0 disconnect, 1 reconnect, 2 leave for good,
+  // 3 let `ms` pass, 4 fire the next deadline now, 5 fire a stale timer; anything else restarts
+  // the server (Derived::restart()).
+  void lifecycle_step(unsigned k, const std::string& user, Millis ms) {
+    switch (k) {
+      case 0:
+        return event(games::Event::Kind::disconnected, user);
+      case 1:
+        return event(games::Event::Kind::connected, user);
+      case 2:
+        return event(games::Event::Kind::leave, user);
+      case 3:
+        return advance(ms);
+      case 4:
+        return fire_next_timer();
+      case 5:
+        return fire_stale_timer();
+      default:
+        return self().restart();
+    }
+  }
+
+ protected:
+  Millis now_ = 1'700'000'000'000;
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+};
 
 }  // namespace roomctl::fuzz

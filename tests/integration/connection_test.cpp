@@ -140,17 +140,12 @@ TEST_CASE("the server sends ORIG's {\"type\":\"ping\"} periodically", "[connecti
 
 TEST_CASE("a slow reader is closed as a slow consumer (4002)", "[connection][limits]") {
   // Room in the DM queue for what the slow reader misses: the sender gets no refusals to read.
-  ServerProcess server({"limits.send_queue_max_messages=50", "limits.send_queue_max_bytes=64KiB",
-                        "limits.messages_per_second=100000", "limits.message_burst=100000",
-                        "dm.max_queue_messages=100000", "dm.max_queue_bytes=64MiB"});
+  ServerProcess server(
+      tiny_send_queue({"dm.max_queue_messages=100000", "dm.max_queue_bytes=64MiB"}));
   auto slow = connect_user(server.port(), "slow");
   slow->pause_reading();
   auto sender = connect_user(server.port(), "sender");
-  std::string pad(2000, 'x');
-  for (int i = 0; i < 3000; ++i)
-    sender->send(
-        R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"sender","receiverID":"slow","m":")" +
-        pad + "\"}");
+  flood_dms(*sender, "sender", "slow", 3000, 2000);
   bool closed = false;
   for (int i = 0; i < 100 && !closed; ++i) {
     closed = server.metric("roomctl_slow_consumer_closes_total") >= 1;

@@ -27,6 +27,16 @@ std::vector<std::string> drain_queued(roomctl::test::WsClient& c,
 void wait_queued(ServerProcess& server, double n) {
   REQUIRE(eventually([&] { return server.metric("roomctl_dm_queued_total") >= n; }, 10s));
 }
+
+// alice queues m1..m3 for an offline `to`, who then opens the app asking for acknowledgements.
+std::unique_ptr<WsClient> three_queued_then_open(ServerProcess& server, const std::string& to) {
+  auto alice = connect_user(server.port(), "alice");
+  for (int i = 1; i <= 3; ++i) alice->send(dm_text("alice", to, "m" + std::to_string(i)));
+  wait_queued(server, 3);
+  auto c = connect_client(server.port());
+  c->send(R"({"EventFrom":"App","type":"app_opened","userId":")" + to + R"(","ackQueued":true})");
+  return c;
+}
 }  // namespace
 
 TEST_CASE("a full DM queue refuses with dm_queue_full and keeps what it holds", "[dm][limits]") {
@@ -67,9 +77,8 @@ TEST_CASE("a queue longer than the send queue is delivered in chunks, not as a s
 
 TEST_CASE("live DMs to a connection that closes before writing them go to the queue",
           "[dm][robustness]") {
-  ServerProcess server({"limits.send_queue_max_messages=50", "limits.send_queue_max_bytes=64KiB",
-                        "limits.messages_per_second=100000", "limits.message_burst=100000",
-                        "dm.max_queue_messages=100000", "dm.max_queue_bytes=64MiB"});
+  ServerProcess server(
+      tiny_send_queue({"dm.max_queue_messages=100000", "dm.max_queue_bytes=64MiB"}));
   auto bob = connect_user(server.port(), "bob");
   bob->pause_reading();
   auto alice = connect_user(server.port(), "alice");
@@ -129,14 +138,9 @@ TEST_CASE("live DMs to a connection that closes before writing them go to the qu
 TEST_CASE("acknowledged delivery: nothing is deleted until the client says it has it",
           "[dm][protocol]") {
   ServerProcess server({"dm.delivery_chunk_messages=2"});
-  auto alice = connect_user(server.port(), "alice");
-  for (int i = 1; i <= 3; ++i) alice->send(dm_text("alice", "dave", "m" + std::to_string(i)));
-  wait_queued(server, 3);
-
   // A client that takes frames and dies before acknowledging: everything comes again.
   {
-    auto dave = connect_client(server.port());
-    dave->send(R"({"EventFrom":"App","type":"app_opened","userId":"dave","ackQueued":true})");
+    auto dave = three_queued_then_open(server, "dave");
     auto m = dave->recv_until(of_type("queued_message"));
     REQUIRE(m);
     CHECK(J(*m).at("queueSeq").is_int64());
@@ -168,12 +172,8 @@ TEST_CASE("acknowledged delivery: nothing is deleted until the client says it ha
 
 TEST_CASE("an acknowledgement cannot delete more than the connection was sent", "[dm][protocol]") {
   ServerProcess server({"dm.delivery_chunk_messages=1"});
-  auto alice = connect_user(server.port(), "alice");
-  for (int i = 1; i <= 3; ++i) alice->send(dm_text("alice", "erin", "m" + std::to_string(i)));
-  wait_queued(server, 3);
   {
-    auto erin = connect_client(server.port());
-    erin->send(R"({"EventFrom":"App","type":"app_opened","userId":"erin","ackQueued":true})");
+    auto erin = three_queued_then_open(server, "erin");
     REQUIRE(erin->recv_until(of_type("queued_message")));
     // A claim far beyond what was sent acknowledges only the one message it had.
     erin->send(R"({"EventFrom":"App","type":"queued_ack","userId":"erin","upTo":999999999})");

@@ -142,16 +142,11 @@ TEST_CASE("the open-files budget keeps a reserve: public sockets are refused bef
 
 TEST_CASE("a slow consumer is offline at once and sees its 4002 close when it reads again",
           "[robustness][limits]") {
-  ServerProcess server({"limits.send_queue_max_messages=50", "limits.send_queue_max_bytes=64KiB",
-                        "limits.messages_per_second=100000", "limits.message_burst=100000"});
+  ServerProcess server(tiny_send_queue());
   auto slow = connect_user(server.port(), "slow");
   slow->pause_reading();
   auto sender = connect_user(server.port(), "sender");
-  std::string pad(2000, 'x');
-  for (int i = 0; i < 3000; ++i)
-    sender->send(
-        R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"sender","receiverID":"slow","m":")" +
-        pad + "\"}");
+  flood_dms(*sender, "sender", "slow", 3000, 2000);
   REQUIRE(eventually([&] { return server.metric("roomctl_slow_consumer_closes_total") >= 1; }));
   // Offline from the moment of the decision, not after a minute-long close handshake.
   CHECK(eventually(
@@ -173,11 +168,7 @@ TEST_CASE("all send queues together have a budget: the largest queues are shed f
   hog->pause_reading();
   auto reader = connect_user(server.port(), "reader");
   auto sender = connect_user(server.port(), "sender");
-  std::string pad(4000, 'x');
-  for (int i = 0; i < 2000; ++i)
-    sender->send(
-        R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"sender","receiverID":"hog","m":")" +
-        pad + "\"}");
+  flood_dms(*sender, "sender", "hog", 2000, 4000);
   CHECK(eventually([&] { return server.metric("roomctl_send_queue_budget_sheds_total") >= 1; }));
   CHECK(eventually([&] { return server.metric("roomctl_send_queue_bytes") < 1024 * 1024; }));
   // A reader that keeps up is untouched.

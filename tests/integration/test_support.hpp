@@ -38,6 +38,15 @@ inline std::string dm_text(const std::string& from, const std::string& to,
          R"(","receiverID":")" + to + R"(","text":")" + text + "\"}";
 }
 
+// Server settings for a receiver that falls behind fast: a tiny send queue, no rate limit.
+inline std::vector<std::string> tiny_send_queue(std::vector<std::string> more = {}) {
+  std::vector<std::string> s{"limits.send_queue_max_messages=50",
+                             "limits.send_queue_max_bytes=64KiB",
+                             "limits.messages_per_second=100000", "limits.message_burst=100000"};
+  s.insert(s.end(), more.begin(), more.end());
+  return s;
+}
+
 // Polls `pred` until it holds or `timeout` passes; returns its last answer.
 template <typename Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
@@ -47,6 +56,14 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return pred();
+}
+
+// Sends `count` direct messages of about `pad` bytes each, texts prefix0.. prefix<count-1>.
+inline void flood_dms(WsClient& sender, const std::string& from, const std::string& to, int count,
+                      std::size_t pad, const std::string& prefix = "n") {
+  std::string padding(pad, 'p');
+  for (int i = 0; i < count; ++i)
+    sender.send(dm_text(from, to, prefix + std::to_string(i) + padding));
 }
 
 inline std::unique_ptr<WsClient> connect_client(std::uint16_t port) {

@@ -1,6 +1,7 @@
 // Profile parsing: types, bounds, units, precedence and error locations.
 #include <catch2/catch.hpp>
 
+#include "loadgen/loadtest_options.hpp"
 #include "server/config/profile.hpp"
 #include "server/config/serve_options.hpp"
 #include "server/config/settings.hpp"
@@ -60,4 +61,18 @@ TEST_CASE("serve options: endpoints and thread default", "[config]") {
   CHECK(o.listen.port == 0);
   CHECK(o.threads >= 1);
   CHECK(parse_endpoint("[::1]:9100").host == "::1");
+}
+
+TEST_CASE("a threshold bound that is not a number is a config error", "[config]") {
+  // Found by fuzz_profile: "<e" passed the character check and std::stod's exception escaped
+  // `roomctl check` and `roomctl loadtest`.
+  for (const char* bound : {"<e", "<-", "<.", ">1e", "<-.e"}) {
+    Settings s(roomctl::loadgen::loadtest_schema());
+    s.apply_override(std::string("thresholds.fanout_latency.p99=") + bound);
+    INFO(bound);
+    CHECK_THROWS_AS(roomctl::loadgen::loadtest_options(s), ConfigError);
+  }
+  Settings ok(roomctl::loadgen::loadtest_schema());
+  ok.apply_override("thresholds.fanout_latency.p99=<1.5e1ms");
+  CHECK_NOTHROW(roomctl::loadgen::loadtest_options(ok));
 }
