@@ -129,13 +129,9 @@ ServerMetrics::ServerMetrics(Registry& r)
                              "shutdown", "binary_frame", "message_too_big", "rate_limit_abuse",
                              "kicked", "write_error", "handshake_failed", "max_connections"})
     connections_closed.with({reason});
-  for (const char* family : {"spy", "skribble", "dm", "app", "friend", "none"})
-    messages_in.with({family});
-  for (const char* family : {"spy", "skribble", "presence", "dm", "error"})
-    frames_queued.with({family});
-  for (const char* game : {"spy", "skribble"}) games_started.with({game});
-  for (const char* outcome : {"civilians", "spy"}) games_finished.with({"spy", outcome});
-  for (const char* outcome : {"completed", "abandoned"}) games_finished.with({"skribble", outcome});
+  // (The games' own labels are registered by the rooms runtime from its game catalogue.)
+  for (const char* family : {"dm", "app", "friend", "none"}) messages_in.with({family});
+  for (const char* family : {"presence", "dm", "error"}) frames_queued.with({family});
   for (const char* op : {"write_rooms", "restore", "dm_push", "dm_read", "dm_ack", "dm_purge"})
     store_failures.with({op});
   for (const char* reason : {"fd_limit", "other"}) accept_errors.with({reason});

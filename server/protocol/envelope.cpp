@@ -12,17 +12,16 @@
 namespace roomctl::protocol {
 namespace {
 
+// Any other EventFrom of a sane length is a game's (the catalogue says which exist).
 bool family_from(std::string_view s, Family& f) {
-  if (s == "SpyGame")
-    f = Family::spy;
-  else if (s == "SkribbleGame")
-    f = Family::skribble;
-  else if (s == "AppChatMessaging")
+  if (s == "AppChatMessaging")
     f = Family::dm;
   else if (s == "App")
     f = Family::app;
   else if (s == "Friend")
     f = Family::friends;
+  else if (!s.empty() && s.size() <= 64)
+    f = Family::game;
   else
     return false;
   return true;
@@ -128,7 +127,8 @@ ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) 
   auto from = o.find("EventFrom");
   if (from != o.end()) {
     if (!from->value().is_string()) return fail("bad_field", "\"EventFrom\" must be a string");
-    if (!family_from(from->value().get_string(), r.envelope.family))
+    r.envelope.event_from = std::string(from->value().get_string());
+    if (!family_from(r.envelope.event_from, r.envelope.family))
       return fail("unknown_event_from",
                   "unknown EventFrom \"" +
                       std::string(truncate_code_points(from->value().get_string(), 32)) + "\"");
@@ -143,10 +143,8 @@ ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) 
 
 std::string_view family_name(Family f) {
   switch (f) {
-    case Family::spy:
-      return "spy";
-    case Family::skribble:
-      return "skribble";
+    case Family::game:
+      return "game";
     case Family::dm:
       return "dm";
     case Family::app:

@@ -10,10 +10,14 @@
 
 namespace roomctl::protocol {
 
-enum class Family { spy, skribble, dm, app, friends, none };
+// The EventFrom families the server handles itself; every other EventFrom names a game, which the
+// rooms runtime looks up in its game catalogue (Envelope::event_from): the protocol layer knows
+// no game by name.
+enum class Family { game, dm, app, friends, none };
 
 struct Envelope {
   Family family = Family::none;
+  std::string event_from;  // as sent; for Family::game, the game's wire name (e.g. SpyGame)
   std::string type;
   std::string user_id;  // empty when absent
   std::string room_id;  // empty when absent
@@ -33,6 +37,6 @@ struct EnvelopeLimits {
 
 ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits);
 
-std::string_view family_name(Family f);  // metric label: spy, skribble, dm, app, friend, none
+std::string_view family_name(Family f);  // metric label: game, dm, app, friend, none
 
 }  // namespace roomctl::protocol

@@ -6,6 +6,7 @@
 
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/replies.hpp"
+#include "server/protocol/utf8.hpp"
 #include "server/runtime/direct_messages.hpp"
 #include "server/runtime/game_catalogue.hpp"
 #include "server/runtime/presence.hpp"
@@ -60,7 +61,18 @@ bool Dispatcher::bind_identity(Client& client, const std::string& claimed) {
 }
 
 void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
-  metrics_.messages_in.with({std::string(protocol::family_name(env.family))}).inc();
+  // Games are known only to the catalogue: an EventFrom that is no game's is refused here.
+  const GameEntry* game = game_for(env);
+  if (env.family == Family::game && !game) {
+    reply_error(client, "unknown_event_from",
+                "unknown EventFrom \"" +
+                    std::string(protocol::truncate_code_points(env.event_from, 32)) + "\"");
+    return;
+  }
+  // The metric label of a game's messages is the game's name (spy, skribble).
+  metrics_.messages_in
+      .with({game ? std::string(game->name) : std::string(protocol::family_name(env.family))})
+      .inc();
 
   // Which field names the speaker: ORIG's Friend messages carry it in their own fields.
   std::string claimed = env.user_id;
@@ -84,12 +96,11 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
       return handle_app(client, env);
     case Family::friends:
       return handle_friend(client, env);
-    case Family::spy:
-    case Family::skribble:
+    case Family::game:
       if (env.type == "invite_friend") return handle_invite(client, env, raw);
       // The one identity step for game messages too; a quick join needs none (as in ORIG).
-      if (!is_quick_join(env.family, env.type) && !require_user(client)) return;
-      return rooms_.handle(client, env, raw);
+      if (!game->quick_join(env.type) && !require_user(client)) return;
+      return rooms_.handle(*game, client, env, raw);
     case Family::none:
       if (env.type == "pong" || env.type == "ping") return;  // app-level keepalive replies
       reply_error(client, "missing_event_from", "message has no \"EventFrom\"");

@@ -42,11 +42,12 @@ json::object room_not_found(const protocol::Envelope& env) {
 GameEntry spy_entry() {
   GameEntry e;
   e.name = "spy";
-  e.family = Family::spy;
+  e.event_from = "SpyGame";
   e.create_type = "CREATE_ROOM";
   e.join_type = "join_room";
   e.quick_joins = {{"QUICK_JOIN_WORD_SPY", "spy/word_spy", "word_spy"},
                    {"QUICK_JOIN_WORDLESS_SPY", "spy/wordless_spy", "wordless_spy"}};
+  e.outcomes = {"civilians", "spy"};
   e.create = [](const GameData& d, const protocol::Envelope& env, const std::string& id,
                 std::uint64_t seed, std::string& error) -> MadeGame {
     std::string mode = "word_spy";
@@ -82,10 +83,11 @@ GameEntry spy_entry() {
 GameEntry skribble_entry() {
   GameEntry e;
   e.name = "skribble";
-  e.family = Family::skribble;
+  e.event_from = "SkribbleGame";
   e.create_type = "CREATE_SKRIBBLE_ROOM";
   e.join_type = "JOIN_SKRIBBLE_ROOM";
   e.quick_joins = {{"QUICK_JOIN_SKRIBBLE_ROOM", "skribble", ""}};
+  e.outcomes = {"completed", "abandoned"};
   e.create = [](const GameData& d, const protocol::Envelope&, const std::string& id,
                 std::uint64_t seed, std::string&) -> MadeGame {
     const auto& o = d.options;
@@ -118,9 +120,10 @@ const std::vector<GameEntry>& game_catalogue() {
   return games;
 }
 
-const GameEntry* game_for(Family family) {
+const GameEntry* game_for(const protocol::Envelope& env) {
+  if (env.family != Family::game) return nullptr;
   for (const auto& g : game_catalogue())
-    if (g.family == family) return &g;
+    if (g.event_from == env.event_from) return &g;
   return nullptr;
 }
 
@@ -128,11 +131,6 @@ const GameEntry* game_named(std::string_view name) {
   for (const auto& g : game_catalogue())
     if (g.name == name) return &g;
   return nullptr;
-}
-
-bool is_quick_join(Family family, std::string_view type) {
-  const auto* g = game_for(family);
-  return g && g->quick_join(type) != nullptr;
 }
 
 }  // namespace roomctl::runtime

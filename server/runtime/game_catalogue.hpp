@@ -44,11 +44,12 @@ struct MadeGame {
 };
 
 struct GameEntry {
-  std::string_view name;  // stored with snapshots; Room::Info::game; metric label
-  protocol::Family family;
+  std::string_view name;        // stored with snapshots; Room::Info::game; metric label
+  std::string_view event_from;  // the EventFrom its clients send (e.g. SpyGame)
   std::string_view create_type;
   std::string_view join_type;
   std::vector<QuickJoin> quick_joins;
+  std::vector<std::string_view> outcomes;  // game_finished outcome labels
   // A new game for a create message, or an empty game and `error` (the reply's message) when the
   // message asks for something invalid.
   std::function<MadeGame(const GameData&, const protocol::Envelope&, const std::string& room_id,
@@ -63,9 +64,8 @@ struct GameEntry {
 };
 
 const std::vector<GameEntry>& game_catalogue();
-const GameEntry* game_for(protocol::Family family);  // nullptr for non-game families
+// The game a message is for: nullptr unless it is of Family::game with a known EventFrom.
+const GameEntry* game_for(const protocol::Envelope& env);
 const GameEntry* game_named(std::string_view name);
-// A quick join needs no identity (the original protocol answers it before any userId).
-bool is_quick_join(protocol::Family family, std::string_view type);
 
 }  // namespace roomctl::runtime

@@ -39,7 +39,16 @@ RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOption
               log::debug("room_removed", {{"room", id}, {"reason", reason}});
               persistence.erase(id);  // removed rooms leave the store too
             }},
-      data_(o) {}
+      data_(o) {
+  // Every game's labelled series exist from the start, at 0 (rate() before the first event).
+  for (const auto& g : game_catalogue()) {
+    std::string name(g.name);
+    metrics.messages_in.with({name});
+    metrics.frames_queued.with({name});
+    metrics.games_started.with({name});
+    for (auto outcome : g.outcomes) metrics.games_finished.with({name, std::string(outcome)});
+  }
+}
 
 RoomService::~RoomService() = default;
 
@@ -147,17 +156,16 @@ void RoomService::post_message(Room& room, const std::string& user, protocol::En
   room.post(std::move(e));
 }
 
-void RoomService::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
-  const GameEntry* game = game_for(env.family);
-  if (!game) return;
-  if (env.type == game->create_type) return create(*game, client, env, raw);
-  if (const QuickJoin* q = game->quick_join(env.type)) return quick_join(client, *q);
+void RoomService::handle(const GameEntry& game, Client& client, protocol::Envelope& env,
+                         const Frame& raw) {
+  if (env.type == game.create_type) return create(game, client, env, raw);
+  if (const QuickJoin* q = game.quick_join(env.type)) return quick_join(client, *q);
   auto room = env.room_id.empty() ? nullptr : registry_.find(env.room_id);
-  if (!room || room->info().game != game->name) {
-    for (const auto& reply : game->not_found(env)) client.send(protocol::frame(reply));
+  if (!room || room->info().game != game.name) {
+    for (const auto& reply : game.not_found(env)) client.send(protocol::frame(reply));
     return;
   }
-  if (env.type == game->join_type && refuse_new_member(client, env.room_id)) return;
+  if (env.type == game.join_type && refuse_new_member(client, env.room_id)) return;
   post_message(*room, client.user, env, raw);
 }
 

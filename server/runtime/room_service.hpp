@@ -56,8 +56,8 @@ class RoomService {
               Persistence& persistence);
   ~RoomService();
 
-  // A game message (spy or skribble family) from an identified client, or a quick join.
-  void handle(Client& client, protocol::Envelope& env, const Frame& raw);
+  // A message for `game` from an identified client, or a quick join.
+  void handle(const GameEntry& game, Client& client, protocol::Envelope& env, const Frame& raw);
   void disconnected(const std::string& user, const std::vector<std::string>& rooms);
   void reconnected(const std::string& user, const std::vector<std::string>& rooms);
   void grace_expired(const std::string& user, const std::vector<std::string>& rooms);

@@ -10,7 +10,8 @@ TEST_CASE("envelope: valid messages parse with family, type and ids", "[protocol
   auto r = parse_envelope(
       R"({"EventFrom":"SpyGame","type":"join_room","userId":"u","roomId":"r","name":"N"})", {});
   REQUIRE(r.ok);
-  CHECK(r.envelope.family == Family::spy);
+  CHECK(r.envelope.family == Family::game);
+  CHECK(r.envelope.event_from == "SpyGame");
   CHECK(r.envelope.type == "join_room");
   CHECK(r.envelope.user_id == "u");
   CHECK(r.envelope.room_id == "r");
@@ -29,7 +30,10 @@ TEST_CASE("envelope: error codes", "[protocol]") {
   CHECK(code(R"({"type":null})") == "bad_type");
   CHECK(code(R"({"type":""})") == "bad_type");
   CHECK(code(R"({"type":"x","EventFrom":1})") == "bad_field");
-  CHECK(code(R"({"type":"x","EventFrom":"Other"})") == "unknown_event_from");
+  // Any other EventFrom names a game (the dispatcher refuses one no catalogue entry has).
+  CHECK(code(R"({"type":"x","EventFrom":""})") == "unknown_event_from");
+  std::string too_long = R"({"type":"x","EventFrom":")" + std::string(65, 'G') + "\"}";
+  CHECK(code(too_long.c_str()) == "unknown_event_from");
   CHECK(code(R"({"type":"x","userId":[1]})") == "bad_field");
   CHECK(code(R"({"type":"x","roomId":true})") == "bad_field");
   EnvelopeLimits tight{4};
@@ -72,7 +76,9 @@ TEST_CASE("envelope: invalid UTF-8 and unpaired surrogate escapes are bad_utf8",
 
 TEST_CASE("envelope: the unknown EventFrom echo is cut at a letter boundary", "[protocol][utf8]") {
   std::string from = "x";
-  for (int i = 0; i < 20; ++i) from += "\xC3\xA9";  // the 32-byte cut falls inside a letter
+  for (int i = 0; i < 40; ++i)
+    from += "\xC3\xA9";  // too long for a game's name; the 32-byte
+                         // cut of the echo falls inside a letter
   auto r = parse_envelope("{\"type\":\"x\",\"EventFrom\":\"" + from + "\"}", {});
   CHECK(r.error_code == "unknown_event_from");
   CHECK(valid_utf8(r.error_message));

@@ -98,7 +98,8 @@ TEST_CASE("rooms: concurrent creation with generated ids from several threads",
           std::string text = spy ? R"({"EventFrom":"SpyGame","type":"CREATE_ROOM"})"
                                  : R"({"EventFrom":"SkribbleGame","type":"CREATE_SKRIBBLE_ROOM"})";
           auto parsed = protocol::parse_envelope(text, {});
-          rooms.handle(client, parsed.envelope, make_frame(text));
+          rooms.handle(*runtime::game_for(parsed.envelope), client, parsed.envelope,
+                       make_frame(text));
           (void)rooms.size();
         }
       });
