@@ -110,7 +110,13 @@ void AppDriver::on_message(int bot, std::string_view raw) {
   } else if (type == "friend_accept") {
     env_.stats.inc("friend_accepts_received");
   } else if (type == "error") {
-    env_.stats.error(o.contains("code") ? std::string(o.at("code").as_string()) : "error");
+    std::string code = o.contains("code") ? std::string(o.at("code").as_string()) : "error";
+    if (code == "dm_queue_full") {  // documented behaviour of a full queue, not a failure
+      ++queue_refused_;
+      env_.stats.inc("expected_refusals");
+      return;
+    }
+    env_.stats.error(code);
   }
 }
 
@@ -143,7 +149,7 @@ void AppDriver::finish(std::function<void()> done) {
                       t->async_wait([self, t, c, pending, done](boost::system::error_code) {
                         c->close();
                         if (--*pending == 0) {
-                          if (self->queued_received_ < self->queued_sent_)
+                          if (self->queued_received_ + self->queue_refused_ < self->queued_sent_)
                             self->env_.stats.violation("queued_dm_lost");
                           done();
                         }

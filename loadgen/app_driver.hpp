@@ -35,6 +35,9 @@ class AppDriver : public std::enable_shared_from_this<AppDriver> {
   bool stopping_ = false;
   std::uint64_t ticks_ = 0;
   std::uint64_t queued_sent_ = 0, queued_received_ = 0;
+  // The offline users' queues are bounded (dm.max_queue_messages): a long run fills them, and
+  // the server refuses the rest with dm_queue_full. Those were never queued, so never lost.
+  std::uint64_t queue_refused_ = 0;
   std::shared_ptr<boost::asio::steady_timer> timer_;
 };
 
