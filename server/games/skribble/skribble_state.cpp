@@ -111,10 +111,12 @@ void require(bool ok, const char* what) {
 // range, or a damaged row would crash the server on restore or at the room's next timer.
 void check_consistent(const State& s) {
   auto players = static_cast<int>(s.players.size());
-  // (In TURN_END the index may be one before a drawer who left: the next turn starts after it.)
-  bool in_turn = s.phase == Phase::intro || s.phase == Phase::choosing || s.phase == Phase::drawing;
-  require(s.drawer_idx >= -1 && s.drawer_idx <= players, "drawerIdx");
-  require(!in_turn || (s.drawer_idx >= 0 && s.drawer_idx < players), "drawerIdx in a turn");
+  // Only where the turn flow reads players[drawer_idx] unchecked (the INTRO timer and the word
+  // choice) must the index name a player; elsewhere drawer() checks it (after leaves it may
+  // point one before or past the remaining players).
+  bool drawer_read = s.phase == Phase::intro || s.phase == Phase::choosing;
+  require(s.drawer_idx >= -1, "drawerIdx");
+  require(!drawer_read || (s.drawer_idx >= 0 && s.drawer_idx < players), "drawerIdx in a turn");
   require(s.phase != Phase::choosing ||
               (s.auto_choice >= 0 && s.auto_choice < static_cast<int>(s.choices.size())),
           "autoChoice");
