@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "tests/integration/raw_socket.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
 
@@ -162,8 +163,12 @@ TEST_CASE("a slow reader is closed as a slow consumer (4002)", "[connection][lim
 TEST_CASE("SIGTERM: readyz turns 503, clients get 1012, exit code 0", "[connection][shutdown]") {
   ServerProcess server({"server.handshake_timeout=2s"});
   auto normal = connect_user(server.port(), "alice");
-  auto stuck = connect_user(server.port(), "bob");
-  stuck->pause_reading();  // cannot answer the close handshake: keeps the server shutting down
+  // A peer that never reads cannot answer the close handshake: it keeps the server shutting
+  // down (for server.handshake_timeout), so readyz can be seen saying 503.
+  RawSocket stuck(server.port());
+  REQUIRE(stuck.upgrade());
+  stuck.write(RawSocket::text_frame(R"({"EventFrom":"App","type":"app_opened","userId":"bob"})"));
+  REQUIRE(eventually([&] { return server.metric("roomctl_users_online") == 2; }));
   server.signal(SIGTERM);
   // At once, before the connections are gone (a slow machine may take the whole close).
   bool saw_503 = false;
