@@ -30,7 +30,7 @@ namespace json = boost::json;
 
 namespace {
 
-const std::vector<std::string> kUsers = {"alice", "bob", "Ünïcødé", "用户三", "🎲dice", "u6"};
+using roomctl::fuzz::kUsers;
 const char* const kDrawTypes[] = {
     "SKRIBBLE_STROKE",        "SKRIBBLE_POINT",        "SKRIBBLE_DRAW",
     "START_SKRIBBLE_DRAWING", "STOP_SKRIBBLE_DRAWING", "SKRIBBLE_CLEAR",

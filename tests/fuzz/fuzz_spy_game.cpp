@@ -28,7 +28,7 @@ namespace json = boost::json;
 
 namespace {
 
-const std::vector<std::string> kUsers = {"alice", "bob", "Ünïcødé", "用户三", "🎲dice", "u6"};
+using roomctl::fuzz::kUsers;
 
 class Harness : public fuzz::EventDriver<Harness> {
   friend class fuzz::EventDriver<Harness>;

@@ -169,6 +169,9 @@ inline void check_snapshot_text(const std::string& text, const boost::json::obje
   if (v.as_object() != snapshot) violated("snapshot text equals snapshot()", text);
 }
 
+// The user pool of the game harnesses: ASCII, accented, CJK and emoji ids.
+inline const std::vector<std::string> kUsers = {"alice", "bob", "Ünïcødé", "用户三", "🎲dice", "u6"};
+
 // The events every game harness feeds its game, written once: messages (with the body and the
 // raw frame the runtime would pass), connection events, timer firings, and a clock that follows
 // the game's own deadlines. Derived provides `games::Game& game()` and
