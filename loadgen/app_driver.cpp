@@ -3,17 +3,11 @@
 
 #include <boost/json.hpp>
 
+#include "loadgen/clock.hpp"
+
 namespace roomctl::loadgen {
 
 namespace json = boost::json;
-
-namespace {
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 AppDriver::AppDriver(DriverEnv env, std::string prefix, int users, std::uint64_t seed)
     : env_(std::move(env)), prefix_(std::move(prefix)), rng_(seed), users_(users) {}
@@ -73,7 +67,7 @@ void AppDriver::tick() {
                                            {"type", "chat"},
                                            {"userId", me},
                                            {"receiverID", to},
-                                           {"ts", now_us()}}));
+                                           {"ts", monotonic_us()}}));
       self->env_.stats.inc(offline ? "dm_sent_offline" : "dm_sent");
       if (offline) ++self->queued_sent_;
       if ((self->ticks_ + static_cast<std::uint64_t>(i)) % 5 == 0) {
@@ -98,7 +92,7 @@ void AppDriver::on_message(int bot, std::string_view raw) {
   auto type = o.at("type").as_string();
   if (type == "chat") {
     if (auto t = o.find("ts"); t != o.end() && t->value().is_int64())
-      env_.stats.latency("dm_latency", now_us() - t->value().get_int64());
+      env_.stats.latency("dm_latency", monotonic_us() - t->value().get_int64());
     env_.stats.inc("dm_received");
   } else if (type == "friend_request") {
     env_.stats.inc("friend_requests_received");

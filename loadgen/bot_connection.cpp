@@ -1,24 +1,44 @@
-// Bot connection I/O.
+// Bot connection I/O: connect, upgrade, a readiness-driven read loop over the shared receive
+// buffer, writes that go out at once when the socket takes them.
 #include "loadgen/bot_connection.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
-#include <chrono>
+#include <random>
 #include <stdexcept>
+#include <vector>
+
+#include "loadgen/ws_codec.hpp"
 
 namespace roomctl::loadgen {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+constexpr std::size_t kMaxMessage = 64 << 20;
+constexpr std::size_t kReceiveBuffer = 256 << 10;
+constexpr auto kCloseWait = std::chrono::seconds(1);
+
+// One receive buffer per thread: a connection only borrows it while it parses what it read.
+std::vector<char>& receive_buffer() {
+  thread_local std::vector<char> buffer(kReceiveBuffer);
+  return buffer;
+}
+
+std::uint64_t random_word() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return engine();
+}
+}  // namespace
 
 Target parse_target(const std::string& url) {
   auto u = boost::urls::parse_uri(url);
   if (!u || u->scheme() != "ws")
     throw std::runtime_error("target \"" + url + "\": expected ws://HOST:PORT/PATH");
   Target t;
+  t.url = url;
   std::string host(u->host());
   std::string port = u->has_port() ? std::string(u->port()) : "80";
   asio::io_context ioc;
@@ -28,131 +48,284 @@ Target parse_target(const std::string& url) {
   t.endpoint = *results.begin();
   t.host = host + ":" + port;
   t.path = u->encoded_path().empty() ? "/" : std::string(u->encoded_path());
+  if (u->has_query()) t.path += "?" + std::string(u->encoded_query());
   return t;
 }
 
 BotConnection::BotConnection(asio::io_context& ioc, Stats& stats, const Target& target,
                              std::string source_ip, std::int64_t connect_timeout_ms)
-    : ws_(ioc),
-      pause_timer_(ioc),
+    : socket_(ioc),
+      timer_(ioc),
       stats_(stats),
       target_(target),
       source_ip_(std::move(source_ip)),
-      connect_timeout_ms_(connect_timeout_ms) {}
+      small_buffer_(new char[kSmallBuffer]),
+      connect_timeout_ms_(connect_timeout_ms),
+      received_(&stats.slot("messages_received")),
+      received_bytes_(&stats.slot("bytes_received")),
+      sent_(&stats.slot("messages_sent")),
+      sent_bytes_(&stats.slot("bytes_sent")),
+      mask_(static_cast<std::uint32_t>(random_word()) | 1) {}
 
 void BotConnection::connect(std::function<void(bool)> done) {
-  auto started = std::chrono::steady_clock::now();
-  auto& sock = beast::get_lowest_layer(ws_).socket();
-  beast::error_code ec;
-  sock.open(target_.endpoint.protocol(), ec);
+  connect_done_ = std::move(done);
+  started_ = std::chrono::steady_clock::now();
+  state_ = State::connecting;
+  error_code ec;
+  socket_.open(target_.endpoint.protocol(), ec);
   if (!ec && !source_ip_.empty()) {
-    sock.set_option(asio::socket_base::reuse_address(true), ec);
-    sock.bind(tcp::endpoint(asio::ip::make_address(source_ip_), 0), ec);
+    socket_.set_option(asio::socket_base::reuse_address(true), ec);
+    socket_.bind(tcp::endpoint(asio::ip::make_address(source_ip_), 0), ec);
   }
-  if (ec) {
-    stats_.error("connect_failed");
-    return done(false);
-  }
-  beast::get_lowest_layer(ws_).expires_after(std::chrono::milliseconds(connect_timeout_ms_));
-  beast::get_lowest_layer(ws_).async_connect(
-      target_.endpoint, [self = shared_from_this(), started, done](beast::error_code ec) {
-        if (ec) {
-          self->stats_.error("connect_failed");
-          return done(false);
-        }
-        self->ws_.async_handshake(
-            self->target_.host, self->target_.path, [self, started, done](beast::error_code ec) {
-              if (ec) {
-                self->stats_.error("handshake_failed");
-                return done(false);
-              }
-              beast::get_lowest_layer(self->ws_).expires_never();
-              self->ws_.read_message_max(64 << 20);
-              self->open_ = true;
-              self->stats_.inc("connections");
-              self->stats_.latency("connect_latency",
-                                   std::chrono::duration_cast<std::chrono::microseconds>(
-                                       std::chrono::steady_clock::now() - started)
-                                       .count());
-              self->read();
-              self->write();
-              done(true);
-            });
-      });
-}
-
-void BotConnection::read() {
-  if (paused_ || reading_ || !open_) return;
-  reading_ = true;
-  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-    self->reading_ = false;
-    if (ec) return self->closed(static_cast<std::uint16_t>(self->ws_.reason().code));
-    self->stats_.inc("messages_received");
-    self->stats_.inc("bytes_received", bytes);
-    auto data = self->buffer_.cdata();
-    if (self->on_message)
-      self->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    self->buffer_.consume(self->buffer_.size());
-    self->read();
+  if (ec) return handshake_done(false, "connect_failed");
+  timer_.expires_after(std::chrono::milliseconds(connect_timeout_ms_));
+  timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec) return;
+    if (self->state_ == State::connecting) self->handshake_done(false, "connect_failed");
+    if (self->state_ == State::handshaking) self->handshake_done(false, "handshake_failed");
+  });
+  socket_.async_connect(target_.endpoint, [self = shared_from_this()](error_code ec) {
+    if (self->state_ != State::connecting) return;
+    if (ec) return self->handshake_done(false, "connect_failed");
+    error_code ignored;
+    self->socket_.set_option(tcp::no_delay(true), ignored);
+    self->socket_.non_blocking(true, ignored);
+    self->state_ = State::handshaking;
+    self->key_ = ws::make_key(random_word(), random_word());
+    auto request = std::make_shared<std::string>(
+        ws::upgrade_request(self->target_.host, self->target_.path, self->key_));
+    asio::async_write(self->socket_, asio::buffer(*request),
+                      [self, request](error_code ec, std::size_t) {
+                        if (self->state_ != State::handshaking) return;
+                        if (ec) return self->handshake_done(false, "handshake_failed");
+                        self->await_readable();
+                      });
   });
 }
 
-// Messages sent before the handshake completes wait in the queue and go out right after it.
-void BotConnection::send(std::string text) {
-  if (finished_) return;
-  queue_.push_back(std::move(text));
-  write();
+void BotConnection::handshake_done(bool ok, const char* error) {
+  timer_.cancel();
+  if (ok) {
+    state_ = State::open;
+    stats_.inc("connections");
+    stats_.latency("connect_latency", std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - started_)
+                                          .count());
+  } else {
+    stats_.error(error);
+    state_ = State::finished;
+    error_code ignored;
+    socket_.close(ignored);
+    on_message = nullptr;
+    on_close = nullptr;
+  }
+  if (auto done = std::move(connect_done_)) done(ok);
+  if (ok) flush();
 }
 
-void BotConnection::write() {
-  if (writing_ || queue_.empty() || !open_) return;
-  writing_ = true;
-  ws_.async_write(asio::buffer(queue_.front()),
-                  [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-                    self->writing_ = false;
-                    if (ec) return self->closed(0);
-                    self->stats_.inc("messages_sent");
-                    self->stats_.inc("bytes_sent", bytes);
-                    self->queue_.pop_front();
-                    self->write();
-                  });
+// Waits with a read into the connection's small buffer rather than a bare readiness wait: Asio
+// re-arms a bare wait with an epoll_ctl call every time, while a read is tried at once and
+// otherwise parked on the registration the socket already has.
+void BotConnection::await_readable() {
+  if (awaiting_ || paused_ || state_ == State::finished) return;
+  awaiting_ = true;
+  socket_.async_read_some(
+      asio::buffer(small_buffer_.get(), kSmallBuffer),
+      [self = shared_from_this()](error_code ec, std::size_t n) {
+        self->awaiting_ = false;
+        if (self->state_ == State::finished) return;
+        if (ec) return self->closed(self->state_ == State::closing ? 1000 : self->peer_close_code_);
+        if (!self->ingest(std::string_view(self->small_buffer_.get(), n))) return;
+        if (n == kSmallBuffer) self->drain();
+        if (self->state_ == State::finished) return;
+        self->flush();  // pongs and close replies
+        self->await_readable();
+      });
+}
+
+// More than the small buffer was waiting: read the rest into the thread's big buffer, a few
+// reads at most so that no bot starves the others.
+void BotConnection::drain() {
+  auto& buffer = receive_buffer();
+  for (int round = 0; round < 4 && !paused_ && state_ != State::finished; ++round) {
+    error_code ec;
+    std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+    if (ec) return closed(state_ == State::closing ? 1000 : peer_close_code_);
+    if (!ingest(std::string_view(buffer.data(), n)) || n < buffer.size()) return;
+  }
+}
+
+// Handles what was read; false once the connection is finished.
+bool BotConnection::ingest(std::string_view bytes) {
+  *received_bytes_ += bytes.size();
+  if (state_ == State::handshaking) {
+    read_handshake(bytes);
+  } else if (in_.empty()) {
+    std::size_t used = consume(bytes);
+    if (state_ == State::finished) return false;
+    in_.assign(bytes.substr(used));
+  } else {
+    in_.append(bytes);
+    std::size_t used = consume(in_);
+    if (state_ == State::finished) return false;
+    in_.erase(0, used);
+  }
+  if (in_.empty() && in_.capacity() > (64 << 10)) std::string().swap(in_);
+  return state_ != State::finished;
+}
+
+void BotConnection::read_handshake(std::string_view bytes) {
+  in_.append(bytes);
+  std::size_t head = 0;
+  std::string why;
+  switch (ws::check_upgrade_response(in_, key_, head, why)) {
+    case ws::Handshake::incomplete:
+      return;
+    case ws::Handshake::refused:
+      return handshake_done(false, "handshake_failed");
+    case ws::Handshake::accepted:
+      break;
+  }
+  std::string rest = in_.substr(head);
+  in_.clear();
+  handshake_done(true, "");
+  if (state_ != State::open) return;
+  std::size_t used = consume(rest);
+  if (state_ != State::finished) in_.assign(rest, used);
+}
+
+std::size_t BotConnection::consume(std::string_view data) {
+  std::size_t used = 0;
+  while (state_ == State::open || state_ == State::closing) {
+    auto f = ws::parse_frame(data.substr(used), kMaxMessage);
+    if (f.status == ws::Frame::Status::incomplete) break;
+    if (f.status == ws::Frame::Status::error) {
+      stats_.error("ws_protocol_error");
+      closed(1002);
+      break;
+    }
+    used += f.size;
+    switch (f.op) {
+      case ws::Opcode::text:
+      case ws::Opcode::binary:
+      case ws::Opcode::continuation:
+        if (!f.fin || !fragments_.empty()) {
+          fragments_.append(f.payload);
+          if (!f.fin) break;
+          ++*received_;
+          std::string message = std::move(fragments_);
+          fragments_.clear();
+          deliver(message);
+        } else {
+          ++*received_;
+          deliver(f.payload);
+        }
+        break;
+      case ws::Opcode::ping:
+        ws::append_frame(out_, ws::Opcode::pong, f.payload, mask_ = mask_ * 1664525 + 1013904223);
+        break;
+      case ws::Opcode::pong:
+        break;
+      case ws::Opcode::close:
+        peer_close_code_ = ws::close_code(f.payload);
+        if (state_ == State::open)  // echo the close; best effort, the socket closes next
+          ws::append_frame(out_, ws::Opcode::close, f.payload.substr(0, 2), mask_);
+        flush();
+        closed(state_ == State::closing ? 1000 : peer_close_code_);
+        break;
+    }
+  }
+  return used;
+}
+
+// The callback may close this connection (or drop its owner): it is not destroyed while it runs.
+void BotConnection::deliver(std::string_view message) {
+  if (!on_message || state_ != State::open) return;
+  delivering_ = true;
+  on_message(message);
+  delivering_ = false;
+  if (state_ == State::finished) on_message = nullptr;
+}
+
+void BotConnection::send(std::string_view text) {
+  if (state_ == State::finished || state_ == State::closing) return;
+  mask_ = mask_ * 1664525 + 1013904223;  // a fresh mask per frame, as the protocol asks
+  ws::append_frame(out_, ws::Opcode::text, text, mask_);
+  ++*sent_;
+  flush();
+}
+
+// Writes what the socket takes now; the rest goes in one asynchronous write, and whatever is sent
+// meanwhile waits for it and leaves in the next one.
+void BotConnection::flush() {
+  if (writing_active_ || out_.empty()) return;
+  if (state_ != State::open && state_ != State::closing) return;
+  error_code ec;
+  std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    out_.clear();
+    socket_.close(ec);  // the pending read wait reports it
+    return;
+  }
+  *sent_bytes_ += n;
+  out_.erase(0, n);
+  if (out_.empty()) return;
+  writing_active_ = true;
+  writing_.swap(out_);
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](error_code ec, std::size_t n) {
+                      self->writing_active_ = false;
+                      self->writing_.clear();
+                      if (ec) return;  // the read side sees the broken connection
+                      *self->sent_bytes_ += n;
+                      self->flush();
+                    });
 }
 
 void BotConnection::pause_reading(std::int64_t ms) {
+  if (state_ != State::open) return;
   paused_ = true;
-  pause_timer_.expires_after(std::chrono::milliseconds(ms));
-  pause_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec) return;
+  timer_.expires_after(std::chrono::milliseconds(ms));
+  timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec || self->state_ == State::finished) return;
     self->paused_ = false;
-    self->read();
+    self->await_readable();
   });
 }
 
 void BotConnection::close() {
-  if (!open_) return;
-  open_ = false;
-  ws_.async_close(websocket::close_code::normal,
-                  [self = shared_from_this()](beast::error_code) { self->closed(1000); });
+  if (state_ != State::open) return;
+  std::string code{'\x03', '\xE8'};  // 1000
+  mask_ = mask_ * 1664525 + 1013904223;
+  ws::append_frame(out_, ws::Opcode::close, code, mask_);
+  state_ = State::closing;
+  paused_ = false;
+  flush();
+  await_readable();
+  timer_.expires_after(kCloseWait);
+  timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec && self->state_ == State::closing) self->closed(1000);
+  });
 }
 
 void BotConnection::drop() {
-  if (!open_) return;
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  if (state_ != State::open) return;
   closed(1006);
 }
 
 void BotConnection::closed(std::uint16_t code) {
-  if (finished_) return;
-  finished_ = true;
-  open_ = false;
-  pause_timer_.cancel();
-  queue_.clear();
-  if (!on_close) on_message = nullptr;  // callbacks may hold their owners: drop them when done
-  if (on_close) {
-    auto cb = std::move(on_close);
+  if (state_ == State::finished) return;
+  state_ = State::finished;
+  timer_.cancel();
+  error_code ignored;
+  socket_.close(ignored);
+  out_.clear();
+  // Callbacks may hold their owners: drop them when done (on_message after it returns, if it is
+  // the one closing).
+  if (!delivering_) on_message = nullptr;
+  if (auto cb = std::move(on_close)) {
     on_close = nullptr;
-    on_message = nullptr;
     cb(code);
   }
 }

@@ -34,7 +34,10 @@ std::int64_t Histogram::upper_edge(std::size_t index) {
 }
 
 void Histogram::record(std::int64_t micros) {
-  if (micros < 0) micros = 0;
+  if (micros < 0) {
+    ++negative_;
+    return;
+  }
   ++counts_[index_of(micros)];
   ++count_;
   sum_ += micros;
@@ -49,6 +52,7 @@ void Histogram::merge(const Histogram& o) {
     max_ = std::max(max_, o.max_);
   }
   count_ += o.count_;
+  negative_ += o.negative_;
   sum_ += o.sum_;
 }
 
@@ -75,11 +79,8 @@ boost::json::object Histogram::to_json() const {
   boost::json::array buckets;
   for (std::size_t i = 0; i < kSlots; ++i)
     if (counts_[i]) buckets.push_back(boost::json::array{i, counts_[i]});
-  return {{"count", count_},
-          {"min", min()},
-          {"max", max_},
-          {"sum", sum_},
-          {"buckets", std::move(buckets)}};
+  return {{"count", count_}, {"min", min()},          {"max", max_},
+          {"sum", sum_},     {"negative", negative_}, {"buckets", std::move(buckets)}};
 }
 
 Histogram Histogram::from_json(const boost::json::object& o) {
@@ -88,6 +89,7 @@ Histogram Histogram::from_json(const boost::json::object& o) {
   h.min_ = h.count_ ? boost::json::value_to<std::int64_t>(o.at("min")) : INT64_MAX;
   h.max_ = boost::json::value_to<std::int64_t>(o.at("max"));
   h.sum_ = boost::json::value_to<std::int64_t>(o.at("sum"));
+  if (auto n = o.if_contains("negative")) h.negative_ = boost::json::value_to<std::uint64_t>(*n);
   for (const auto& b : o.at("buckets").as_array()) {
     auto i = boost::json::value_to<std::size_t>(b.as_array().at(0));
     if (i < kSlots) h.counts_[i] = boost::json::value_to<std::uint64_t>(b.as_array().at(1));

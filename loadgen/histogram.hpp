@@ -12,9 +12,12 @@ namespace roomctl::loadgen {
 class Histogram {
  public:
   Histogram();
+  // A negative value (a reply seen before its intended send time: a clock or schedule bug) is
+  // counted apart, never folded into the buckets where it would pass for 0.
   void record(std::int64_t micros);
   void merge(const Histogram& other);
   std::uint64_t count() const { return count_; }
+  std::uint64_t negative() const { return negative_; }
   std::int64_t min() const { return count_ ? min_ : 0; }
   std::int64_t max() const { return max_; }
   double mean() const {
@@ -34,7 +37,7 @@ class Histogram {
 
  private:
   std::vector<std::uint64_t> counts_;
-  std::uint64_t count_ = 0;
+  std::uint64_t count_ = 0, negative_ = 0;
   std::int64_t min_ = INT64_MAX, max_ = 0, sum_ = 0;
 };
 

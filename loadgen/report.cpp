@@ -52,6 +52,10 @@ bool metric_value(const Stats& s, const std::string& metric, const std::string& 
       out = static_cast<double>(h->second.count());
       return true;
     }
+    if (stat == "negative") {
+      out = static_cast<double>(h->second.negative());
+      return true;
+    }
     if (h->second.count() == 0) return false;
     out = quantile_s(h->second, stat);
     return out >= 0;
@@ -92,6 +96,19 @@ std::vector<Verdict> evaluate(const Stats& stats, const std::vector<Threshold>& 
   return out;
 }
 
+// Worker CPU per received frame, and what one core could receive at that cost.
+static std::string cpu_line(const Stats& s) {
+  double cpu_s = static_cast<double>(s.counter("worker_cpu_us")) / 1e6;
+  double frames = static_cast<double>(s.counter("messages_received"));
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "load generator CPU %.2f s: %.2f s per million received frames (%.2f us each, "
+                "%.0f frames/s per core)",
+                cpu_s, cpu_s / frames * 1e6, cpu_s / frames * 1e6,
+                cpu_s > 0 ? frames / cpu_s : 0.0);
+  return line;
+}
+
 std::string summary_table(const Stats& s, const std::vector<Verdict>& verdicts, double elapsed_s) {
   std::ostringstream out;
   char line[160];
@@ -113,6 +130,11 @@ std::string summary_table(const Stats& s, const std::vector<Verdict>& verdicts, 
                   elapsed_s > 0 ? static_cast<double>(n) / elapsed_s : 0.0);
     out << line;
   }
+  if (auto frames = s.counter("messages_received"); frames > 0) out << cpu_line(s) << "\n";
+  for (const auto& [name, h] : s.histograms)
+    if (h.negative())
+      out << "  NEGATIVE SAMPLES " << name << ": " << h.negative()
+          << " (seen before their intended send time)\n";
   for (const auto& [code, n] : s.errors) out << "  error " << code << ": " << n << "\n";
   for (const auto& [what, n] : s.violations)
     out << "  INVARIANT VIOLATED " << what << ": " << n << "\n";
@@ -127,7 +149,7 @@ json::object report_json(const Stats& s, const std::vector<Verdict>& verdicts,
                          const LoadtestOptions& o, double elapsed_s, int workers) {
   json::object lat;
   for (const auto& [name, h] : s.histograms) {
-    json::object e{{"count", h.count()}, {"mean", h.mean() / 1e6}};
+    json::object e{{"count", h.count()}, {"negative", h.negative()}, {"mean", h.mean() / 1e6}};
     for (const char* st : kStats) e[st] = quantile_s(h, st);
     lat[name] = std::move(e);
   }
@@ -142,7 +164,12 @@ json::object report_json(const Stats& s, const std::vector<Verdict>& verdicts,
                               {"passed", v.passed}});
   }
   auto full = s.to_json();
+  double cpu_s = static_cast<double>(s.counter("worker_cpu_us")) / 1e6;
+  double frames = static_cast<double>(s.counter("messages_received"));
+  json::object cpu{{"workerSeconds", cpu_s},
+                   {"secondsPerMillionFrames", frames > 0 ? cpu_s / frames * 1e6 : 0.0}};
   return {{"targets", json::value_from(o.targets)},
+          {"cpu", std::move(cpu)},
           {"model", o.model},
           {"seed", o.seed},
           {"workers", workers},

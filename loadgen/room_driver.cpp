@@ -15,12 +15,6 @@ RoomDriver::RoomDriver(DriverEnv env, std::string room_id, std::string user_pref
     bots_.push_back({user_prefix + "-" + std::to_string(i), nullptr, {}});
 }
 
-std::int64_t RoomDriver::now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void RoomDriver::start() {
   env_.stats.inc("rooms_started");
   for (int i = 0; i < static_cast<int>(bots_.size()); ++i) connect(i, false);
@@ -40,13 +34,15 @@ void RoomDriver::connect(int bot, bool reconnect) {
   conn->on_message = [weak, bot](std::string_view text) {
     auto self = weak.lock();
     if (!self) return;
+    FramePeek peek;
+    if (!peek_frame(text, peek)) return self->env_.stats.violation("invalid_json_from_server");
+    if (peek.has_room_id && peek.room_id != self->room_id_)
+      return self->env_.stats.violation("message_from_another_room");
+    if (self->on_timed_frame(bot, peek)) return;
     boost::system::error_code ec;
     auto v = json::parse(text, ec);
     if (ec || !v.is_object()) return self->env_.stats.violation("invalid_json_from_server");
     const auto& o = v.as_object();
-    if (auto it = o.find("roomId");
-        it != o.end() && it->value().is_string() && it->value().get_string() != self->room_id_)
-      return self->env_.stats.violation("message_from_another_room");
     if (auto t = o.find("type"); t != o.end() && t->value() == "error") {
       auto c = o.find("code");
       std::string code =
@@ -86,6 +82,15 @@ void RoomDriver::send(int bot, json::object o) {
   o["userId"] = b.user;
   if (!o.contains("roomId")) o["roomId"] = room_id_;
   b.conn->send(json::serialize(o));
+}
+
+void RoomDriver::send_text(int bot, std::string text) {
+  auto& b = bots_[static_cast<std::size_t>(bot)];
+  if (!b.conn || text.empty() || text.back() != '}') return;
+  text.pop_back();
+  text.append(",\"userId\":\"").append(b.user).append("\",\"roomId\":\"");
+  text.append(room_id_).append("\"}");
+  b.conn->send(text);
 }
 
 void RoomDriver::after(std::int64_t ms, std::function<void()> fn) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "loadgen/bot_connection.hpp"
+#include "loadgen/frame_peek.hpp"
 #include "loadgen/loadtest_options.hpp"
 #include "loadgen/stats.hpp"
 
@@ -53,14 +54,18 @@ class RoomDriver : public std::enable_shared_from_this<RoomDriver> {
   virtual void create_room() = 0;  // bot 0 creates; the reply arrives at on_message
   virtual void join(int bot) = 0;  // the game's join message
   virtual void on_message(int bot, const boost::json::object& msg, std::string_view raw) = 0;
+  // The fast path: a frame the game only times or counts, handled from its peeked fields alone.
+  // Returns false to have the frame parsed and passed to on_message.
+  virtual bool on_timed_frame(int bot, const FramePeek& frame) { return false; }
   virtual void on_reconnected(int bot) {}
   // An error reply the game's timing makes unavoidable (a message crossing a phase change):
   // counted apart, not as an error.
   virtual bool expected_error(int bot, const std::string& code) { return false; }
 
   void send(int bot, boost::json::object o);
+  // A message already serialised, with userId and roomId added here (the drawer's hot path).
+  void send_text(int bot, std::string text);
   void after(std::int64_t ms, std::function<void()> fn);
-  static std::int64_t now_us();
   // Common replies: create/join bookkeeping; returns true when the message was handled.
   bool handle_common(int bot, const boost::json::object& msg);
   virtual void all_joined() = 0;

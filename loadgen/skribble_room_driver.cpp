@@ -2,10 +2,19 @@
 #include "loadgen/skribble_room_driver.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
+
+#include "loadgen/clock.hpp"
 
 namespace roomctl::loadgen {
 
 namespace json = boost::json;
+
+SkribbleRoomDriver::SkribbleRoomDriver(DriverEnv env, std::string room_id, std::string user_prefix,
+                                       int players, std::uint64_t seed)
+    : RoomDriver(std::move(env), std::move(room_id), std::move(user_prefix), players, seed),
+      draw_timer_(env_.ioc),
+      fanout_(env_.stats.histogram("fanout_latency")) {}
 
 void SkribbleRoomDriver::create_room() {
   send(0,
@@ -64,33 +73,47 @@ void SkribbleRoomDriver::begin_turn(int drawer, const std::string& word) {
 }
 
 // Fixed schedule from the turn's start: tick k is due at t0 + k * interval, whatever happened to
-// the ticks before it; its payload carries that intended time.
+// the ticks before it, and carries that intended time. The timer waits for the exact due time
+// (never earlier: a timer rounded to whole milliseconds fired early and produced "negative"
+// latencies), and a tick that runs late still stamps the time it was due, so a stalled server or
+// a busy load generator cannot hide behind a slowed sender (no coordinated omission).
 void SkribbleRoomDriver::draw_tick(std::uint64_t turn, std::int64_t seq) {
   if (!drawing_ || turn != turn_ || finishing_) return;
   auto interval =
-      std::chrono::microseconds(static_cast<std::int64_t>(1e6 / env_.options.stroke_rate));
+      std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / env_.options.stroke_rate));
   auto due = draw_t0_ + interval * seq;
-  auto intended_us = now_us() - std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - due)
-                                    .count();
-  json::array points;
-  std::uniform_int_distribution<int> coord(0, 1600);
-  for (int i = 0; i < env_.options.stroke_batch; ++i)
-    points.push_back(json::array{coord(rng_), coord(rng_) % 900});
-  send(drawer_, {{"EventFrom", "SkribbleGame"},
-                 {"type", "SKRIBBLE_DRAW"},
-                 {"t", intended_us},
-                 {"seq", seq},
-                 {"points", std::move(points)},
-                 {"color", 3},
-                 {"width", 8}});
+  send_text(drawer_, stroke(to_us(due), seq));
   env_.stats.inc("offered_messages");
-  auto next = due + interval;
-  auto wait =
-      std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now())
-          .count();
+  draw_timer_.expires_at(due + interval);
   std::weak_ptr<RoomDriver> weak = shared_from_this();
-  after(std::max<std::int64_t>(0, wait), [this, turn, seq] { draw_tick(turn, seq + 1); });
+  draw_timer_.async_wait([this, weak, turn, seq](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec && !finished()) draw_tick(turn, seq + 1);
+  });
+}
+
+// A drawing message written directly: the drawer sends one per tick, and a DOM per message would
+// cost the load generator more than the server spends relaying it.
+std::string SkribbleRoomDriver::stroke(std::int64_t intended_us, std::int64_t seq) {
+  std::string out = R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_DRAW","t":)";
+  char num[24];
+  auto append_number = [&](std::int64_t v) {
+    auto r = std::to_chars(num, num + sizeof num, v);
+    out.append(num, r.ptr);
+  };
+  append_number(intended_us);
+  out += R"(,"seq":)";
+  append_number(seq);
+  out += R"(,"points":[)";
+  std::uniform_int_distribution<int> coord(0, 1600);
+  for (int i = 0; i < env_.options.stroke_batch; ++i) {
+    out += i ? ",[" : "[";
+    append_number(coord(rng_));
+    out += ',';
+    append_number(coord(rng_) % 900);
+    out += ']';
+  }
+  out += R"(],"color":3,"width":8})";
+  return out;
 }
 
 void SkribbleRoomDriver::on_tick(int bot, std::int64_t time) {
@@ -153,14 +176,19 @@ void SkribbleRoomDriver::game_over(const json::object& msg) {
     finish();
 }
 
+// Drawing messages are nearly all the traffic: timed from their intended send time, checked not
+// to come back to the drawer, never parsed.
+bool SkribbleRoomDriver::on_timed_frame(int bot, const FramePeek& frame) {
+  if (frame.type != "SKRIBBLE_DRAW") return false;
+  if (frame.has_t) fanout_.record(monotonic_us() - frame.t);
+  if (bot == drawer_) env_.stats.violation("drawing_echoed_to_drawer");
+  return true;
+}
+
 void SkribbleRoomDriver::on_message(int bot, const json::object& msg, std::string_view raw) {
   if (handle_common(bot, msg)) return;
   const auto& type = msg.at("type").as_string();
-  if (type == "SKRIBBLE_DRAW") {
-    if (auto t = msg.find("t"); t != msg.end() && t->value().is_int64())
-      env_.stats.latency("fanout_latency", now_us() - t->value().get_int64());
-    if (bot == drawer_) env_.stats.violation("drawing_echoed_to_drawer");
-  } else if (type == "START_GAME") {
+  if (type == "START_GAME") {
     if (!started_seen_) {
       started_seen_ = true;
       env_.stats.inc("games_started");

@@ -15,16 +15,19 @@ namespace roomctl::loadgen {
 
 class SkribbleRoomDriver : public RoomDriver {
  public:
-  using RoomDriver::RoomDriver;
+  SkribbleRoomDriver(DriverEnv env, std::string room_id, std::string user_prefix, int players,
+                     std::uint64_t seed);
 
  private:
   void create_room() override;
   void join(int bot) override;
   void all_joined() override;
   void on_message(int bot, const boost::json::object& msg, std::string_view raw) override;
+  bool on_timed_frame(int bot, const FramePeek& frame) override;
   void start_game();
   void begin_turn(int drawer, const std::string& word);
   void draw_tick(std::uint64_t turn, std::int64_t seq);
+  std::string stroke(std::int64_t intended_us, std::int64_t seq);
   void on_tick(int bot, std::int64_t time);
   void turn_ended(const boost::json::object& msg);
   void game_over(const boost::json::object& msg);
@@ -45,6 +48,8 @@ class SkribbleRoomDriver : public RoomDriver {
   std::uint64_t turn_ = 0;
   bool drawing_ = false;
   std::chrono::steady_clock::time_point draw_t0_;
+  boost::asio::steady_timer draw_timer_;  // one per room: the schedule allocates nothing per tick
+  Histogram& fanout_;
   std::map<int, Guesser> guessers_;
   std::set<std::string> matched_;               // users the server said guessed this turn
   std::map<std::string, std::int64_t> totals_;  // from ROUND_END, per user

@@ -3,6 +3,8 @@
 
 #include <boost/json.hpp>
 
+#include "loadgen/clock.hpp"
+
 namespace roomctl::loadgen {
 
 namespace json = boost::json;
@@ -101,7 +103,7 @@ void SpyRoomDriver::on_message(int bot, const json::object& msg, std::string_vie
     after(env_.options.think_ms, [this, bot] {
       send(bot, {{"EventFrom", "SpyGame"},
                  {"type", "send_chat"},
-                 {"chat", "ts:" + std::to_string(now_us())}});
+                 {"chat", "ts:" + std::to_string(monotonic_us())}});
       send(bot, {{"EventFrom", "SpyGame"}, {"type", "skip_speaking_statement"}});
     });
   } else if (type == "chat") {
@@ -109,7 +111,7 @@ void SpyRoomDriver::on_message(int bot, const json::object& msg, std::string_vie
     if (text.starts_with("ts:")) {
       std::int64_t sent = std::stoll(std::string(text.subview(3)));
       env_.stats.latency(msg.at("userId").as_string() == me ? "chat_rtt" : "fanout_latency",
-                         now_us() - sent);
+                         monotonic_us() - sent);
     }
   } else if (type == "start_voting") {
     after(env_.options.think_ms, [this, bot] { vote(bot); });

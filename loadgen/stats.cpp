@@ -40,12 +40,67 @@ Stats Stats::from_json(const json::object& o) {
   return s;
 }
 
+namespace {
+// What each series means, for the HELP lines of the live /metrics.
+const std::map<std::string, const char*>& help_texts() {
+  static const std::map<std::string, const char*> texts{
+      {"messages_sent", "WebSocket messages the bots sent"},
+      {"messages_received", "WebSocket messages the bots received"},
+      {"bytes_sent", "Bytes the bots wrote to their sockets"},
+      {"bytes_received", "Bytes the bots read from their sockets"},
+      {"connections", "WebSocket connections opened (upgrade completed)"},
+      {"disconnects", "Connections lost or refused while their room was still playing"},
+      {"reconnects", "Connections reopened by a reconnect storm"},
+      {"rooms_started", "Rooms the load generator started"},
+      {"rooms_unfinished", "Rooms still playing when the run ended"},
+      {"arrivals_dropped", "Open model: arrivals dropped at the max_rooms cap"},
+      {"games_started", "Games started, as seen by the bots"},
+      {"games_completed", "Games played to their end"},
+      {"spy_games_completed", "Spy games played to their end"},
+      {"skribble_games_completed", "Skribble games played to their end"},
+      {"offered_messages", "Drawing messages the schedule offered"},
+      {"expected_refusals", "Error replies the game's timing makes unavoidable (not errors)"},
+      {"errors", "Errors seen by the bots (refusals, failed connects, unexpected closes)"},
+      {"invariant_violations", "Game invariant violations the bots observed"},
+      {"dm_sent", "Direct messages sent to online users"},
+      {"dm_sent_offline", "Direct messages sent to offline users (queued by the server)"},
+      {"dm_received", "Direct messages received live"},
+      {"dm_queued_received", "Queued direct messages received when their user came online"},
+      {"friend_requests_sent", "Friend requests sent"},
+      {"friend_requests_received", "Friend requests received"},
+      {"friend_accepts_received", "Friend request acceptances received"},
+      {"connect_latency", "Time from TCP connect to the completed WebSocket upgrade"},
+      {"join_latency", "Time from a join request to its reply"},
+      {"game_start_latency", "Time from the start request to the game's start frame"},
+      {"fanout_latency",
+       "Time from a message's intended send time to its arrival at another room member"},
+      {"chat_rtt", "Time from a chat message to its echo back to the sender"},
+      {"dm_latency", "Time from sending a direct message to its live delivery"},
+  };
+  return texts;
+}
+
+std::string help(const std::string& key) {
+  auto it = help_texts().find(key);
+  return it != help_texts().end() ? it->second : "Load test counter " + key;
+}
+}  // namespace
+
 std::string Stats::prometheus() const {
   std::string out;
   char buf[256];
   for (const auto& [k, n] : counters) {
+    if (k == "worker_cpu_us") {  // exported in the base unit, seconds
+      std::snprintf(buf, sizeof buf,
+                    "# HELP roomctl_loadtest_worker_cpu_seconds_total CPU time used by the load "
+                    "generator's workers\n# TYPE roomctl_loadtest_worker_cpu_seconds_total "
+                    "counter\nroomctl_loadtest_worker_cpu_seconds_total %.6f\n",
+                    static_cast<double>(n) / 1e6);
+      out += buf;
+      continue;
+    }
     std::string name = "roomctl_loadtest_" + k + "_total";
-    out += "# HELP " + name + " Load test " + k + "\n# TYPE " + name + " counter\n";
+    out += "# HELP " + name + " " + help(k) + "\n# TYPE " + name + " counter\n";
     out += name + " " + std::to_string(n) + "\n";
   }
   out +=
@@ -65,7 +120,7 @@ std::string Stats::prometheus() const {
                                    0.1,    0.2,   0.5,   1,     2,    5,    10};
   for (const auto& [k, h] : histograms) {
     std::string name = "roomctl_loadtest_" + k + "_seconds";
-    out += "# HELP " + name + " Load test " + k + "\n# TYPE " + name + " histogram\n";
+    out += "# HELP " + name + " " + help(k) + "\n# TYPE " + name + " histogram\n";
     for (double b : kBounds) {
       std::snprintf(
           buf, sizeof buf, "%s_bucket{le=\"%g\"} %llu\n", name.c_str(), b,

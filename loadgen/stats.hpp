@@ -22,6 +22,10 @@ struct Stats {
   std::map<std::string, std::uint64_t> violations;  // by invariant
 
   void inc(const std::string& counter, std::uint64_t n = 1) { counters[counter] += n; }
+  // A counter's storage, for hot paths that count per frame: looked up once, then incremented
+  // directly (the map never moves its elements).
+  std::uint64_t& slot(const std::string& counter) { return counters[counter]; }
+  Histogram& histogram(const std::string& name) { return histograms[name]; }
   void error(const std::string& code) {
     ++errors[code];
     ++counters["errors"];
