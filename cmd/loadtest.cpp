@@ -11,13 +11,23 @@ Command add_loadtest(CLI::App& app, char** envp) {
   auto args = std::make_shared<loadgen::LoadtestArgs>();
   auto* sub =
       app.add_subcommand("loadtest", "Flood a server with synthetic players that play both games");
-  sub->add_option("--profile,-p", args->profile, "Load test profile (YAML)")
+  sub->add_option("--profile,-p", args->profile, "Load test profile (YAML), required")
       ->check(CLI::ExistingFile);
   sub->add_option("--set", args->sets,
                   "Override a profile key: key=value (repeatable), e.g. target=ws://HOST:PORT/");
   sub->add_option("--workers,-w", args->workers,
                   "worker processes (each holds up to ~19k connections)");
-  sub->add_option("--report", args->report, "write the JSON report here");
+  sub->add_option("--report", args->report, "write the JSON report here (checked at start)");
+  sub->add_option("--out", args->outs,
+                  "per-second measurements: json=FILE (one JSON line per metric)");
+  sub->add_option("--search", args->search,
+                  "capacity search: ramp this parameter (rooms or stroke_rate) until an SLO fails");
+  sub->add_option("--slo", args->slos,
+                  "what each search step must hold, e.g. 'fanout_latency.p99<10ms' (repeatable; "
+                  "default: the profile's thresholds)");
+  sub->add_option("--max-steps", args->max_steps, "capacity search: at most this many steps");
+  sub->add_option("--server-admin", args->server_admin,
+                  "capacity search: the server's admin address (http://HOST:PORT) for its CPU");
   sub->add_option("--worker", args->worker)->group("");  // internal: this process is worker i/N
   sub->add_option("--run-id", args->run_id)->group("");
   return {sub, [args, envp] { return loadgen::loadtest(*args, envp); }};

@@ -38,6 +38,7 @@ class AppDriver : public std::enable_shared_from_this<AppDriver> {
   // The offline users' queues are bounded (dm.max_queue_messages): a long run fills them, and
   // the server refuses the rest with dm_queue_full. Those were never queued, so never lost.
   std::uint64_t queue_refused_ = 0;
+  bool unreadable_ = false;  // an offline reader could not connect
   std::shared_ptr<boost::asio::steady_timer> timer_;
 };
 

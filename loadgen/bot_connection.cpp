@@ -4,6 +4,7 @@
 
 #include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -52,6 +53,16 @@ Target parse_target(const std::string& url) {
   return t;
 }
 
+std::string probe(const Target& target, std::chrono::milliseconds timeout) {
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  std::optional<error_code> result;
+  socket.async_connect(target.endpoint, [&](error_code ec) { result = ec; });
+  ioc.run_for(timeout);
+  if (!result) return "no answer within " + std::to_string(timeout.count() / 1000) + "s";
+  return *result ? result->message() : "";
+}
+
 BotConnection::BotConnection(asio::io_context& ioc, Stats& stats, const Target& target,
                              std::string source_ip, std::int64_t connect_timeout_ms)
     : socket_(ioc),
@@ -71,6 +82,7 @@ void BotConnection::connect(std::function<void(bool)> done) {
   connect_done_ = std::move(done);
   started_ = std::chrono::steady_clock::now();
   state_ = State::connecting;
+  stats_.inc("connect_attempts");
   error_code ec;
   socket_.open(target_.endpoint.protocol(), ec);
   if (!ec && !source_ip_.empty()) {
@@ -127,7 +139,9 @@ void BotConnection::handshake_done(bool ok, const char* error) {
 // re-arms a bare wait with an epoll_ctl call every time, while a read is tried at once and
 // otherwise parked on the registration the socket already has.
 void BotConnection::await_readable() {
-  if (awaiting_ || paused_ || state_ == State::finished) return;
+  // Inside the read handler the buffer is still being parsed: a new read now could land in it
+  // at once (Asio tries reads speculatively). The handler re-arms when it is done.
+  if (awaiting_ || handling_read_ || paused_ || state_ == State::finished) return;
   awaiting_ = true;
   socket_.async_read_some(
       asio::buffer(small_buffer_.get(), kSmallBuffer),
@@ -135,8 +149,10 @@ void BotConnection::await_readable() {
         self->awaiting_ = false;
         if (self->state_ == State::finished) return;
         if (ec) return self->closed(self->state_ == State::closing ? 1000 : self->peer_close_code_);
-        if (!self->ingest(std::string_view(self->small_buffer_.get(), n))) return;
-        if (n == kSmallBuffer) self->drain();
+        self->handling_read_ = true;
+        bool more = self->ingest(std::string_view(self->small_buffer_.get(), n));
+        if (more && n == kSmallBuffer) self->drain();
+        self->handling_read_ = false;
         if (self->state_ == State::finished) return;
         self->flush();  // pongs and close replies
         self->await_readable();

@@ -28,6 +28,10 @@ struct Target {
 // Parses ws://HOST:PORT/PATH and resolves HOST once. Throws std::runtime_error.
 Target parse_target(const std::string& url);
 
+// Whether a TCP connection to the target opens within `timeout`: empty, or why not
+// ("Connection refused"). The load test's pre-flight check.
+std::string probe(const Target& target, std::chrono::milliseconds timeout);
+
 class BotConnection : public std::enable_shared_from_this<BotConnection> {
  public:
   BotConnection(boost::asio::io_context& ioc, Stats& stats, const Target& target,
@@ -81,7 +85,8 @@ class BotConnection : public std::enable_shared_from_this<BotConnection> {
   std::uint32_t mask_;
   std::uint16_t peer_close_code_ = 1006;
   State state_ = State::idle;
-  bool awaiting_ = false, writing_active_ = false, paused_ = false, delivering_ = false;
+  bool awaiting_ = false, writing_active_ = false, paused_ = false, delivering_ = false,
+       handling_read_ = false;
 };
 
 }  // namespace roomctl::loadgen

@@ -1,18 +1,21 @@
-// Load test coordinator and worker entry.
+// Load test entry: the worker side, and the coordinator's checks, banner and report.
 #include "loadgen/loadtest_command.hpp"
 
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
+#include <optional>
 
 #include "loadgen/bot_connection.hpp"
+#include "loadgen/capacity_search.hpp"
+#include "loadgen/coordinator.hpp"
 #include "loadgen/loadtest_options.hpp"
 #include "loadgen/metrics_server.hpp"
 #include "loadgen/report.hpp"
@@ -23,7 +26,6 @@
 namespace roomctl::loadgen {
 
 namespace json = boost::json;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -38,7 +40,9 @@ int run_worker(const LoadtestOptions& o, const LoadtestArgs& a) {
                        {{"elapsed", p.elapsed_s},
                         {"phase", p.phase},
                         {"rooms", p.active_rooms},
-                        {"connections", p.connections}}},
+                        {"connections", p.connections},
+                        {"aborted", p.aborted},
+                        {"interrupted", p.interrupted}}},
                       {"final", p.phase == "done"}};
     std::string text = json::serialize(line) + "\n";
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -53,73 +57,84 @@ int run_worker(const LoadtestOptions& o, const LoadtestArgs& a) {
   return exit_code::ok;
 }
 
-struct Worker {
-  pid_t pid = -1;
-  int fd = -1;
-  std::string partial;
-  Stats stats;
-  json::object progress;
-  bool final = false;
-};
-
-pid_t spawn(const LoadtestArgs& a, int index, int& read_fd) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<std::string> args{"/proc/self/exe", "loadtest"};
-    if (!a.profile.empty()) args.insert(args.end(), {"--profile", a.profile});
-    for (const auto& s : a.sets) args.insert(args.end(), {"--set", s});
-    args.insert(args.end(), {"--worker", std::to_string(index) + "/" + std::to_string(a.workers),
-                             "--run-id", a.run_id});
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    execv("/proc/self/exe", argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  read_fd = fds[0];
-  return pid;
+std::string utc(std::chrono::system_clock::time_point t, const char* format) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
 }
 
-std::string progress_line(const Stats& s, const std::vector<Worker>& ws, double elapsed,
-                          double rate_window_s, std::uint64_t sent_delta,
-                          std::uint64_t recv_delta) {
-  std::int64_t rooms = 0, conns = 0;
-  std::string phase = "starting";
-  for (const auto& w : ws) {
-    if (w.progress.empty()) continue;
-    rooms += w.progress.at("rooms").as_int64();
-    conns += w.progress.at("connections").as_int64();
-    phase = std::string(w.progress.at("phase").as_string());
-  }
-  double p99 = 0;
-  if (auto h = s.histograms.find("fanout_latency"); h != s.histograms.end())
-    p99 = h->second.quantile(0.99) / 1e3;
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "[%5.0fs %-9s] rooms %lld conns %lld | out %.0f/s in %.0f/s | fanout p99 %.1fms | "
-                "games %llu | errors %llu | violations %llu",
-                elapsed, phase.c_str(), static_cast<long long>(rooms),
-                static_cast<long long>(conns), rate_window_s > 0 ? sent_delta / rate_window_s : 0.0,
-                rate_window_s > 0 ? recv_delta / rate_window_s : 0.0, p99,
-                static_cast<unsigned long long>(s.counter("games_completed")),
-                static_cast<unsigned long long>(s.counter("errors")),
-                static_cast<unsigned long long>(s.counter("invariant_violations")));
+std::string seconds_text(std::int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%gs", static_cast<double>(ms) / 1000);
   return buf;
+}
+
+// What is about to run, and until when at the latest.
+void banner(const LoadtestOptions& o, const LoadtestArgs& a) {
+  std::string targets;
+  for (const auto& t : o.targets) targets += (targets.empty() ? "" : ", ") + t;
+  std::string load = o.model == "closed" ? std::to_string(o.rooms) + " rooms"
+                                         : std::to_string(o.arrival_rate) + " rooms/s up to " +
+                                               std::to_string(o.max_rooms);
+  std::string games;
+  if (o.spy_weight > 0) games += "spy x" + std::to_string(o.spy_players);
+  if (o.skribble_weight > 0)
+    games += (games.empty() ? "" : ", ") + std::string("skribble x") +
+             std::to_string(o.skribble_players);
+  auto total_ms = o.ramp_up_ms + o.duration_ms + o.ramp_down_ms;
+  auto end = std::chrono::system_clock::now() + std::chrono::milliseconds(total_ms);
+  std::cerr << "roomctl loadtest: " << targets << " | " << o.model << " model, " << load << " ("
+            << games << ")";
+  if (o.app_users > 0) std::cerr << " + " << o.app_users << " app users";
+  std::cerr << " | " << a.workers << (a.workers == 1 ? " worker" : " workers") << " | ramp-up "
+            << seconds_text(o.ramp_up_ms) << ", steady " << seconds_text(o.duration_ms)
+            << ", ramp-down up to " << seconds_text(o.ramp_down_ms);
+  if (a.search.empty())
+    std::cerr << " | ends by " << utc(end, "%H:%M:%S UTC") << " (" << seconds_text(total_ms) << ")";
+  std::cerr << "\n";
+}
+
+// Per-second measurements as JSON lines (one per metric), k6's convention for --out json=FILE.
+void write_points(std::ostream& out, const Stats& s) {
+  std::string time = utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
+  auto point = [&](const std::string& metric, double value, const char* stat) {
+    json::object data{{"time", time}, {"value", value}};
+    if (stat) data["tags"] = json::object{{"stat", stat}};
+    out << json::serialize(json::object{{"type", "Point"}, {"metric", metric}, {"data", data}})
+        << "\n";
+  };
+  for (const auto& [name, n] : s.counters) point(name, static_cast<double>(n), nullptr);
+  for (const auto& [name, h] : s.histograms) {
+    point(name, static_cast<double>(h.count()), "count");
+    if (h.count() == 0) continue;
+    point(name, static_cast<double>(h.quantile(0.5)) / 1e6, "p50");
+    point(name, static_cast<double>(h.quantile(0.99)) / 1e6, "p99");
+    point(name, static_cast<double>(h.max()) / 1e6, "max");
+  }
+  out.flush();
 }
 }  // namespace
 
 int loadtest(const LoadtestArgs& a, char** envp) {
+  if (a.worker.empty() && a.profile.empty()) {
+    std::cerr << "roomctl loadtest: a profile is required\n"
+                 "usage: roomctl loadtest --profile FILE.yaml [--set key=value]... [--workers N] "
+                 "[--report FILE.json] [--out json=FILE] [--search rooms|stroke_rate --slo "
+                 "'fanout_latency.p99<10ms']\n"
+                 "profiles: profiles/loadtest/{smoke,steady,spike,soak,fanout}.yaml; "
+                 "`roomctl loadtest --help` lists every option\n";
+    return exit_code::usage;
+  }
   LoadtestOptions o;
+  std::optional<config::Settings> settings;
+  std::vector<Target> targets;
   try {
-    auto settings = config::load_profile(loadtest_schema(), a.profile, a.sets, envp);
-    o = loadtest_options(settings);
-    for (const auto& t : o.targets) parse_target(t);
+    settings.emplace(config::load_profile(loadtest_schema(), a.profile, a.sets, envp));
+    o = loadtest_options(*settings);
+    for (const auto& t : o.targets) targets.push_back(parse_target(t));
   } catch (const std::exception& e) {
     std::cerr << "roomctl loadtest: " << e.what() << "\n";
     return exit_code::usage;
@@ -129,21 +144,48 @@ int loadtest(const LoadtestArgs& a, char** envp) {
     std::cerr << "roomctl loadtest: --workers must be 1..64\n";
     return exit_code::usage;
   }
+  std::vector<Threshold> slos;
+  try {
+    slos = parse_slos(a.slos);
+    if (!a.search.empty()) check_search(a, o);
+  } catch (const std::exception& e) {
+    std::cerr << "roomctl loadtest: " << e.what() << "\n";
+    return exit_code::usage;
+  }
+
+  // Outputs are opened now, not after a four-hour soak.
+  std::ofstream report;
+  if (!a.report.empty()) {
+    report.open(a.report, std::ios::trunc);
+    if (!report) {
+      std::cerr << "roomctl loadtest: cannot write the report " << a.report << "\n";
+      return exit_code::usage;
+    }
+  }
+  std::vector<std::unique_ptr<std::ofstream>> points;
+  for (const auto& spec : a.outs) {
+    if (spec.rfind("json=", 0) != 0) {
+      std::cerr << "roomctl loadtest: --out " << spec << ": expected json=FILE\n";
+      return exit_code::usage;
+    }
+    points.push_back(std::make_unique<std::ofstream>(spec.substr(5), std::ios::trunc));
+    if (!*points.back()) {
+      std::cerr << "roomctl loadtest: cannot write " << spec.substr(5) << "\n";
+      return exit_code::usage;
+    }
+  }
+  for (const auto& t : targets) {
+    if (auto why = probe(t, std::chrono::seconds(3)); !why.empty()) {
+      std::cerr << "roomctl loadtest: cannot reach " << t.url << ": " << why << "\n";
+      return exit_code::failure;
+    }
+  }
+  install_interrupt_handlers();
 
   LoadtestArgs child = a;
   child.run_id =
       "lt" + std::to_string(getpid()) + "x" +
       std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000);
-  std::vector<Worker> workers(static_cast<std::size_t>(a.workers));
-  for (int i = 0; i < a.workers; ++i) {
-    auto& w = workers[static_cast<std::size_t>(i)];
-    w.pid = spawn(child, i, w.fd);
-    if (w.pid < 0) {
-      std::cerr << "roomctl loadtest: cannot start worker " << i << "\n";
-      return exit_code::failure;
-    }
-  }
-
   std::mutex merged_mutex;
   Stats merged;
   std::unique_ptr<MetricsServer> metrics;
@@ -159,87 +201,44 @@ int loadtest(const LoadtestArgs& a, char** envp) {
       return exit_code::usage;
     }
   }
-
-  bool tty = isatty(STDERR_FILENO);
-  auto t0 = Clock::now();
-  auto last_print = t0;
-  std::uint64_t last_sent = 0, last_recv = 0;
-  int open = a.workers;
-  while (open > 0) {
-    std::vector<pollfd> fds;
-    for (auto& w : workers)
-      if (w.fd >= 0) fds.push_back({w.fd, POLLIN, 0});
-    poll(fds.data(), fds.size(), 200);
-    for (auto& w : workers) {
-      if (w.fd < 0) continue;
-      char buf[65536];
-      pollfd p{w.fd, POLLIN, 0};
-      if (poll(&p, 1, 0) <= 0) continue;
-      ssize_t n = read(w.fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(w.fd);
-        w.fd = -1;
-        --open;
-        continue;
-      }
-      w.partial.append(buf, static_cast<std::size_t>(n));
-      for (std::size_t nl; (nl = w.partial.find('\n')) != std::string::npos;) {
-        std::string line = w.partial.substr(0, nl);
-        w.partial.erase(0, nl + 1);
-        boost::system::error_code ec;
-        auto v = json::parse(line, ec);
-        if (ec || !v.is_object()) continue;
-        w.stats = Stats::from_json(v.at("stats").as_object());
-        w.progress = v.at("progress").as_object();
-        w.final = v.at("final").as_bool();
-      }
-    }
-    Stats now_merged;
-    for (const auto& w : workers) now_merged.merge(w.stats);
+  OnMerged on_merged = [&](const Stats& s, double) {
     {
       std::lock_guard lock(merged_mutex);
-      merged = now_merged;
+      merged = s;
     }
-    auto now = Clock::now();
-    double window = std::chrono::duration<double>(now - last_print).count();
-    bool due = tty ? window >= 1.0 : window * 1000 >= static_cast<double>(o.progress_interval_ms);
-    if (due) {
-      std::string line =
-          progress_line(now_merged, workers, std::chrono::duration<double>(now - t0).count(),
-                        window, now_merged.counter("messages_sent") - last_sent,
-                        now_merged.counter("messages_received") - last_recv);
-      if (tty)
-        std::cerr << "\r" << line << "\033[K" << std::flush;
-      else
-        std::cerr << line << "\n";
-      last_sent = now_merged.counter("messages_sent");
-      last_recv = now_merged.counter("messages_received");
-      last_print = now;
-    }
-  }
-  if (tty) std::cerr << "\n";
+    for (auto& p : points) write_points(*p, s);
+  };
+  banner(o, a);
+  auto started = std::chrono::system_clock::now();
+  json::object run{{"startedAt", utc(started, "%Y-%m-%dT%H:%M:%SZ")},
+                   {"version", ROOMCTL_VERSION},
+                   {"profile", a.profile},
+                   {"configuration", json::value_from(settings->flat())}};
+  if (!a.search.empty())
+    return capacity_search(child, o, slos, on_merged, run, report.is_open() ? &report : nullptr);
 
+  RunOutcome outcome = run_workers(child, o, {}, on_merged);
+  auto verdicts = evaluate(outcome.stats, o.thresholds);
+  std::cout << summary_table(outcome.stats, verdicts, outcome.elapsed_s);
+  if (!outcome.aborted.empty())
+    std::cerr << "roomctl loadtest: aborted: " << outcome.aborted << "\n";
   int rc = exit_code::ok;
-  for (auto& w : workers) {
-    int status = 0;
-    waitpid(w.pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !w.final) {
-      std::cerr << "roomctl loadtest: worker " << w.pid << " failed\n";
-      rc = exit_code::failure;
-    }
-  }
-  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  auto verdicts = evaluate(merged, o.thresholds);
-  std::cout << summary_table(merged, verdicts, elapsed);
-  if (!a.report.empty()) {
-    std::ofstream out(a.report);
-    out << json::serialize(report_json(merged, verdicts, o, elapsed, a.workers)) << "\n";
-    if (!out) {
+  if (report.is_open()) {
+    auto doc = report_json(outcome.stats, verdicts, o, outcome.elapsed_s, a.workers);
+    for (auto& [k, v] : run) doc[k] = v;
+    doc["endedAt"] = utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
+    doc["interrupted"] = outcome.interrupted;
+    doc["aborted"] = outcome.aborted;
+    report << json::serialize(doc) << "\n";
+    report.flush();
+    if (!report) {
       std::cerr << "roomctl loadtest: cannot write " << a.report << "\n";
       rc = exit_code::failure;
     }
   }
-  if (rc != exit_code::ok) return rc;
+  if (outcome.interrupted) return exit_code::interrupted;
+  if (outcome.workers_failed || !outcome.aborted.empty() || rc != exit_code::ok)
+    return exit_code::failure;
   for (const auto& v : verdicts)
     if (!v.passed) return exit_code::thresholds_failed;
   return exit_code::ok;

@@ -1,10 +1,13 @@
 // Load test profile schema and conversion.
 #include "loadgen/loadtest_options.hpp"
 
+#include <algorithm>
 #include <sstream>
 
+#include "loadgen/stats.hpp"
 #include "server/config/schema.hpp"
 #include "server/config/settings.hpp"
+#include "server/util/suggest.hpp"
 
 namespace roomctl::loadgen {
 
@@ -78,6 +81,9 @@ config::Schema build() {
             "how long a slow reader stops reading", 0, 3'600'000})
       .add({"connect_timeout", Type::duration, "5s", "WebSocket connect and handshake deadline",
             100, 60'000})
+      .add({"abort_after", Type::duration, "10s",
+            "give up when no bot has held a live connection this long (target gone); 0 = never", 0,
+            86'400'000})
       .add({"source_addresses", Type::integer, "0",
             "bind to 127.0.0.2.. for more than 64k connections; 0 = off", 0, 250})
       .add({"metrics.listen", Type::string, "",
@@ -140,6 +146,33 @@ Threshold parse_threshold(const std::string& metric, const std::string& stat,
   return t;
 }
 
+std::vector<std::string> threshold_stats(const std::string& metric) {
+  auto it = metric_catalogue().find(metric);
+  if (it == metric_catalogue().end()) return {};
+  if (it->second.kind == MetricInfo::Kind::histogram)
+    return {"p50", "p90", "p99", "p999", "max", "mean", "count", "negative"};
+  if (metric == "errors") return {"rate", "count"};
+  if (metric == "games") return {"completed"};
+  return {"count"};
+}
+
+// A misspelt metric or statistic would otherwise be "no data" and pass silently.
+void check_threshold_names(const Threshold& t) {
+  std::string key = "thresholds." + t.metric + "." + t.stat;
+  std::vector<std::string> metrics;
+  for (const auto& [name, info] : metric_catalogue()) metrics.push_back(name);
+  if (!metric_catalogue().count(t.metric))
+    throw config::ConfigError(key + ": unknown metric \"" + t.metric + "\"" +
+                              util::did_you_mean(t.metric, metrics));
+  auto stats = threshold_stats(t.metric);
+  if (std::find(stats.begin(), stats.end(), t.stat) == stats.end()) {
+    std::string allowed;
+    for (const auto& st : stats) allowed += (allowed.empty() ? "" : ", ") + st;
+    throw config::ConfigError(key + ": \"" + t.metric + "\" has no statistic \"" + t.stat + "\"" +
+                              util::did_you_mean(t.stat, stats) + "; it has " + allowed);
+  }
+}
+
 LoadtestOptions loadtest_options(const config::Settings& s) {
   LoadtestOptions o;
   std::stringstream targets(s.string("target"));
@@ -182,6 +215,7 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
   o.slow_reader_pause_ms = s.millis("faults.slow_reader_pause");
   o.connect_timeout_ms = s.millis("connect_timeout");
   o.source_addresses = static_cast<int>(s.integer("source_addresses"));
+  o.abort_after_ms = s.millis("abort_after");
   o.metrics_listen = s.string("metrics.listen");
   o.progress_interval_ms = s.millis("progress_interval");
   for (const auto& key : s.keys_under("thresholds.")) {
@@ -190,6 +224,7 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
     if (s.string(key).empty()) continue;
     o.thresholds.push_back(
         parse_threshold(rest.substr(0, dot), rest.substr(dot + 1), s.string(key)));
+    check_threshold_names(o.thresholds.back());
   }
   return o;
 }

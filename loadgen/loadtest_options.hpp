@@ -46,6 +46,7 @@ struct LoadtestOptions {
   std::int64_t slow_reader_pause_ms;
   std::int64_t connect_timeout_ms;
   int source_addresses;  // > 0: bind client sockets to 127.0.0.2 .. 127.0.0.(1+N)
+  std::int64_t abort_after_ms;
   std::string metrics_listen;
   std::int64_t progress_interval_ms;
   std::vector<Threshold> thresholds;
@@ -54,6 +55,10 @@ struct LoadtestOptions {
 const config::Schema& loadtest_schema();
 // Throws config::ConfigError on a bad target or threshold.
 LoadtestOptions loadtest_options(const config::Settings& settings);
+// The statistics a threshold may name for a metric (empty for an unknown metric).
+std::vector<std::string> threshold_stats(const std::string& metric);
+// Throws config::ConfigError, with a suggestion, for an unknown metric or statistic.
+void check_threshold_names(const Threshold& t);
 Threshold parse_threshold(const std::string& metric, const std::string& stat,
                           const std::string& text);
 

@@ -39,7 +39,9 @@ bool is_latency(const std::string& metric) {
 
 std::string show(const Verdict& v) {
   if (!v.known) return "no data";
-  if (is_latency(v.threshold.metric) && v.threshold.stat != "count") return ms(v.value);
+  if (is_latency(v.threshold.metric) && v.threshold.stat != "count" &&
+      v.threshold.stat != "negative")
+    return ms(v.value);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v.value);
   return buf;
@@ -60,9 +62,10 @@ bool metric_value(const Stats& s, const std::string& metric, const std::string& 
     out = quantile_s(h->second, stat);
     return out >= 0;
   }
-  if (metric == "errors" && stat == "rate") {
-    out = static_cast<double>(s.counter("errors")) /
-          static_cast<double>(std::max<std::uint64_t>(1, s.counter("messages_sent")));
+  if (metric == "errors" && stat == "rate") {  // per attempt (a message or a connect): 0..1
+    double attempts =
+        static_cast<double>(s.counter("messages_sent") + s.counter("connect_attempts"));
+    out = std::min(1.0, static_cast<double>(s.counter("errors")) / std::max(1.0, attempts));
     return true;
   }
   if (metric == "games" && stat == "completed") {

@@ -62,6 +62,7 @@ void RoomDriver::connect(int bot, bool reconnect) {
     if (!self) return;
     if (!ok) {
       self->env_.stats.inc("disconnects");
+      self->connect_failed_ = true;
       self->finish();  // the room cannot be played without this player
       return;
     }

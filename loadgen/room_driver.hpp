@@ -38,6 +38,8 @@ class RoomDriver : public std::enable_shared_from_this<RoomDriver> {
   // Players leave and disconnect; on_finished runs once everything is closed.
   void finish();
   bool finished() const { return finished_; }
+  // The room ended because a player could not connect (the runner backs off before the next).
+  bool connect_failed() const { return connect_failed_; }
   std::function<void()> on_finished;
 
   // Faults: drop a fraction of the connections and reconnect them at once with the same userId.
@@ -80,7 +82,7 @@ class RoomDriver : public std::enable_shared_from_this<RoomDriver> {
  private:
   void connect(int bot, bool reconnect);
   void closed(int bot, std::uint16_t code);
-  bool finished_ = false;
+  bool finished_ = false, connect_failed_ = false;
   int open_ = 0;
 };
 

@@ -3,7 +3,10 @@
 
 #include <sys/resource.h>
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <map>
@@ -13,6 +16,7 @@
 #include "loadgen/app_driver.hpp"
 #include "loadgen/skribble_room_driver.hpp"
 #include "loadgen/spy_room_driver.hpp"
+#include "server/util/exit_codes.hpp"
 
 namespace roomctl::loadgen {
 
@@ -27,7 +31,8 @@ class Runner::Impl {
         snap_(std::move(snap)),
         rng_(o.seed * 7919 + static_cast<std::uint64_t>(plan_.index)),
         ticker_(ioc_),
-        arrivals_(ioc_) {
+        arrivals_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM) {
     for (const auto& t : o.targets) targets_.push_back(parse_target(t));
   }
 
@@ -45,9 +50,12 @@ class Runner::Impl {
     }
     schedule_arrival();
     tick();
+    await_signal();
     ioc_.run();
     Progress p = progress();
     p.phase = "done";
+    p.aborted = aborted_;
+    p.interrupted = interrupted_;
     snapshot(p);
     return stats_;
   }
@@ -81,7 +89,47 @@ class Runner::Impl {
     snap_(stats_, p);
   }
 
-  bool in_steady() const { return Clock::now() < steady_end_; }
+  bool in_steady() const { return Clock::now() < steady_end_ && !stopping_early(); }
+  bool stopping_early() const { return interrupted_ || !aborted_.empty(); }
+
+  // The first SIGINT/SIGTERM ends the run early but in order (rooms finish, the final snapshot
+  // goes out); a second one ends the process.
+  void await_signal() {
+    signals_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      if (interrupted_) _exit(exit_code::interrupted);
+      interrupted_ = true;
+      force_stop();
+      await_signal();
+    });
+  }
+
+  // A target that is gone: give up after options.abort_after without one live connection.
+  void check_liveness(std::size_t connections) {
+    auto now = Clock::now();
+    // Only while connections are expected: an open model with rare arrivals may hold none.
+    bool expecting = !rooms_.empty() || restarts_pending_ > 0 || app_ || failed_since_live_;
+    if (connections > 0) failed_since_live_ = false;
+    if (connections > 0 || !expecting || last_live_ == Clock::time_point{}) last_live_ = now;
+    if (o_.abort_after_ms <= 0 || !aborted_.empty()) return;
+    if (now - last_live_ >= std::chrono::milliseconds(o_.abort_after_ms)) {
+      aborted_ = "no live connection for " + std::to_string(o_.abort_after_ms / 1000) + "s";
+      force_stop();
+    }
+  }
+
+  // Exponential backoff with jitter for rooms whose players could not connect: a dead target
+  // gets a few attempts per second, not tens of thousands.
+  std::chrono::milliseconds restart_delay(bool connect_failed) {
+    if (!connect_failed) {
+      failures_ = 0;
+      return std::chrono::milliseconds(0);
+    }
+    failures_ = std::min(failures_ + 1, 16);
+    double base = std::min(5000.0, 50.0 * static_cast<double>(1 << std::min(failures_, 7)));
+    return std::chrono::milliseconds(
+        static_cast<std::int64_t>(base * std::uniform_real_distribution<double>(0.5, 1.5)(rng_)));
+  }
 
   void start_room() {
     std::size_t n = room_counter_++;
@@ -101,8 +149,24 @@ class Runner::Impl {
     room->on_finished = [this, n] {
       // Erase later: we are inside the room's own callback.
       asio::post(ioc_, [this, n] {
+        auto it = rooms_.find(n);
+        bool failed = it != rooms_.end() && it->second->connect_failed();
+        failed_since_live_ = failed_since_live_ || failed;
         rooms_.erase(n);
-        if (o_.model == "closed" && in_steady()) start_room();  // keep the population
+        auto delay = restart_delay(failed);
+        if (o_.model == "closed" && in_steady()) {  // keep the population
+          if (delay.count() == 0) {
+            start_room();
+          } else {
+            ++restarts_pending_;
+            auto t = std::make_shared<asio::steady_timer>(ioc_, delay);
+            t->async_wait([this, t](boost::system::error_code) {
+              --restarts_pending_;
+              if (in_steady()) start_room();
+              maybe_stop();
+            });
+          }
+        }
         maybe_stop();
       });
     };
@@ -168,7 +232,9 @@ class Runner::Impl {
         for (auto& [n, r] : rooms_)
           r->slow_readers(o_.slow_reader_fraction, o_.slow_reader_pause_ms);
       }
-      snapshot(progress());
+      auto p = progress();
+      check_liveness(p.connections);
+      snapshot(p);
       if (Clock::now() >= hard_end_)
         force_stop();
       else
@@ -178,7 +244,7 @@ class Runner::Impl {
   }
 
   void maybe_stop() {
-    if (stopped_ || in_steady() || !rooms_.empty()) return;
+    if (stopped_ || in_steady() || !rooms_.empty() || restarts_pending_ > 0) return;
     stop_app();
   }
 
@@ -198,14 +264,27 @@ class Runner::Impl {
     if (stopped_) return;
     stopped_ = true;
     arrivals_.cancel();
-    auto end = [this] {
+    auto ended = std::make_shared<bool>(false);
+    auto end = [this, ended] {
+      if (*ended) return;
+      *ended = true;
       ticker_.cancel();
+      signals_.cancel();
       // Let close handshakes complete, bounded.
       auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(500));
       t->async_wait([this, t](boost::system::error_code) { ioc_.stop(); });
     };
+    // Whatever the app bots wait for (a server that is gone), the worker ends in bounded time.
+    auto bound = std::make_shared<asio::steady_timer>(
+        ioc_, std::chrono::milliseconds(o_.connect_timeout_ms + 3000));
+    bound->async_wait([bound, end](boost::system::error_code ec) {
+      if (!ec) end();
+    });
     if (app_)
-      app_->finish(end);
+      app_->finish([end, bound] {
+        bound->cancel();
+        end();
+      });
     else
       end();
   }
@@ -224,7 +303,12 @@ class Runner::Impl {
   std::size_t room_counter_ = 0;
   int started_ = 0;
   unsigned source_cursor_ = 0;
-  bool stormed_ = false, slowed_ = false, stopped_ = false;
+  asio::signal_set signals_;
+  Clock::time_point last_live_{};
+  std::string aborted_;
+  int failures_ = 0, restarts_pending_ = 0;
+  bool failed_since_live_ = false;
+  bool stormed_ = false, slowed_ = false, stopped_ = false, interrupted_ = false;
 };
 
 Runner::Runner(const LoadtestOptions& options, WorkerPlan plan, Snapshot on_snapshot)

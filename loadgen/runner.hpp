@@ -17,6 +17,8 @@ struct Progress {
   std::string phase;  // ramp-up, steady, ramp-down, done
   int active_rooms = 0;
   std::size_t connections = 0;
+  std::string aborted;  // why the worker gave up early, or empty
+  bool interrupted = false;
 };
 
 struct WorkerPlan {

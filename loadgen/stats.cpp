@@ -41,48 +41,64 @@ Stats Stats::from_json(const json::object& o) {
 }
 
 namespace {
-// What each series means, for the HELP lines of the live /metrics.
-const std::map<std::string, const char*>& help_texts() {
-  static const std::map<std::string, const char*> texts{
-      {"messages_sent", "WebSocket messages the bots sent"},
-      {"messages_received", "WebSocket messages the bots received"},
-      {"bytes_sent", "Bytes the bots wrote to their sockets"},
-      {"bytes_received", "Bytes the bots read from their sockets"},
-      {"connections", "WebSocket connections opened (upgrade completed)"},
-      {"disconnects", "Connections lost or refused while their room was still playing"},
-      {"reconnects", "Connections reopened by a reconnect storm"},
-      {"rooms_started", "Rooms the load generator started"},
-      {"rooms_unfinished", "Rooms still playing when the run ended"},
-      {"arrivals_dropped", "Open model: arrivals dropped at the max_rooms cap"},
-      {"games_started", "Games started, as seen by the bots"},
-      {"games_completed", "Games played to their end"},
-      {"spy_games_completed", "Spy games played to their end"},
-      {"skribble_games_completed", "Skribble games played to their end"},
-      {"offered_messages", "Drawing messages the schedule offered"},
-      {"expected_refusals", "Error replies the game's timing makes unavoidable (not errors)"},
-      {"errors", "Errors seen by the bots (refusals, failed connects, unexpected closes)"},
-      {"invariant_violations", "Game invariant violations the bots observed"},
-      {"dm_sent", "Direct messages sent to online users"},
-      {"dm_sent_offline", "Direct messages sent to offline users (queued by the server)"},
-      {"dm_received", "Direct messages received live"},
-      {"dm_queued_received", "Queued direct messages received when their user came online"},
-      {"friend_requests_sent", "Friend requests sent"},
-      {"friend_requests_received", "Friend requests received"},
-      {"friend_accepts_received", "Friend request acceptances received"},
-      {"connect_latency", "Time from TCP connect to the completed WebSocket upgrade"},
-      {"join_latency", "Time from a join request to its reply"},
-      {"game_start_latency", "Time from the start request to the game's start frame"},
+using Kind = MetricInfo::Kind;
+}  // namespace
+
+// Every series a run can produce: what it is, for the HELP lines of the live /metrics and for
+// checking that a threshold names something that exists.
+const std::map<std::string, MetricInfo>& metric_catalogue() {
+  static const std::map<std::string, MetricInfo> catalogue{
+      {"messages_sent", {Kind::counter, "WebSocket messages the bots sent"}},
+      {"messages_received", {Kind::counter, "WebSocket messages the bots received"}},
+      {"bytes_sent", {Kind::counter, "Bytes the bots wrote to their sockets"}},
+      {"bytes_received", {Kind::counter, "Bytes the bots read from their sockets"}},
+      {"connect_attempts", {Kind::counter, "WebSocket connections the bots tried to open"}},
+      {"connections", {Kind::counter, "WebSocket connections opened (upgrade completed)"}},
+      {"disconnects",
+       {Kind::counter, "Connections lost or refused while their room was still playing"}},
+      {"reconnects", {Kind::counter, "Connections reopened by a reconnect storm"}},
+      {"rooms_started", {Kind::counter, "Rooms the load generator started"}},
+      {"rooms_unfinished", {Kind::counter, "Rooms still playing when the run ended"}},
+      {"arrivals_dropped", {Kind::counter, "Open model: arrivals dropped at the max_rooms cap"}},
+      {"games_started", {Kind::counter, "Games started, as seen by the bots"}},
+      {"games_completed", {Kind::counter, "Games played to their end"}},
+      {"spy_games_completed", {Kind::counter, "Spy games played to their end"}},
+      {"skribble_games_completed", {Kind::counter, "Skribble games played to their end"}},
+      {"offered_messages", {Kind::counter, "Drawing messages the schedule offered"}},
+      {"expected_refusals",
+       {Kind::counter, "Error replies the game's timing makes unavoidable (not errors)"}},
+      {"errors",
+       {Kind::counter, "Errors seen by the bots (refusals, failed connects, unexpected closes)"}},
+      {"invariant_violations", {Kind::counter, "Game invariant violations the bots observed"}},
+      {"dm_sent", {Kind::counter, "Direct messages sent to online users"}},
+      {"dm_sent_offline",
+       {Kind::counter, "Direct messages sent to offline users (queued by the server)"}},
+      {"dm_received", {Kind::counter, "Direct messages received live"}},
+      {"dm_queued_received",
+       {Kind::counter, "Queued direct messages received when their user came online"}},
+      {"friend_requests_sent", {Kind::counter, "Friend requests sent"}},
+      {"friend_requests_received", {Kind::counter, "Friend requests received"}},
+      {"friend_accepts_received", {Kind::counter, "Friend request acceptances received"}},
+      {"worker_cpu_us", {Kind::counter, "CPU time used by the load generator's workers"}},
+      {"games", {Kind::counter, "Games: games.completed counts the games played to their end"}},
+      {"connect_latency",
+       {Kind::histogram, "Time from TCP connect to the completed WebSocket upgrade"}},
+      {"join_latency", {Kind::histogram, "Time from a join request to its reply"}},
+      {"game_start_latency",
+       {Kind::histogram, "Time from the start request to the game's start frame"}},
       {"fanout_latency",
-       "Time from a message's intended send time to its arrival at another room member"},
-      {"chat_rtt", "Time from a chat message to its echo back to the sender"},
-      {"dm_latency", "Time from sending a direct message to its live delivery"},
+       {Kind::histogram,
+        "Time from a message's intended send time to its arrival at another room member"}},
+      {"chat_rtt", {Kind::histogram, "Time from a chat message to its echo back to the sender"}},
+      {"dm_latency", {Kind::histogram, "Time from sending a direct message to its live delivery"}},
   };
-  return texts;
+  return catalogue;
 }
 
+namespace {
 std::string help(const std::string& key) {
-  auto it = help_texts().find(key);
-  return it != help_texts().end() ? it->second : "Load test counter " + key;
+  auto it = metric_catalogue().find(key);
+  return it != metric_catalogue().end() ? it->second.help : "Load test counter " + key;
 }
 }  // namespace
 

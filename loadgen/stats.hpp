@@ -11,6 +11,13 @@
 
 namespace roomctl::loadgen {
 
+struct MetricInfo {
+  enum class Kind { counter, histogram } kind;
+  const char* help;
+};
+// Every counter and histogram a run can produce, by name.
+const std::map<std::string, MetricInfo>& metric_catalogue();
+
 // Histogram names: connect_latency, join_latency, game_start_latency, chat_rtt, fanout_latency.
 // Counter names: messages_sent, messages_received, bytes_sent, bytes_received, connections,
 // disconnects, reconnects, games_completed, games_started, rooms_started, invariant_violations,

@@ -126,6 +126,12 @@ std::vector<std::string> Settings::keys_under(const std::string& prefix) const {
   return keys;
 }
 
+std::map<std::string, std::string> Settings::flat() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, e] : values_) out[key] = format_value(e.spec->type, e.value);
+  return out;
+}
+
 std::string Settings::to_yaml() const {
   // values_ is sorted, so keys sharing a prefix are adjacent: emit nested maps by diffing paths.
   YAML::Emitter out;

@@ -39,6 +39,8 @@ class Settings {
   bool has(const std::string& key) const { return values_.count(key) != 0; }
 
   std::string to_yaml() const;
+  // Every key with its value as text (what a report records as the effective configuration).
+  std::map<std::string, std::string> flat() const;
 
  private:
   struct Entry {

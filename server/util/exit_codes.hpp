@@ -8,4 +8,5 @@ inline constexpr int usage = 2;              // bad flags, bad profile
 inline constexpr int thresholds_failed = 3;  // loadtest: a threshold was not met
 inline constexpr int unauthorized = 4;       // inspect: 401 from the admin API
 inline constexpr int not_found = 5;          // inspect: no such room or user
+inline constexpr int interrupted = 6;        // loadtest: stopped by SIGINT/SIGTERM, report written
 }  // namespace roomctl::exit_code

@@ -113,14 +113,17 @@ TEST_CASE("loadtest: /metrics while running has roomctl_loadtest_* histograms", 
 
 TEST_CASE("loadtest: bad profiles and thresholds exit 2", "[loadtest]") {
   std::string out;
-  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--set", "thresholds.fanout_latency.p99=fast"},
+  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set",
+                     "thresholds.fanout_latency.p99=fast"},
                     out) == 2);
   CHECK(out.find("thresholds.fanout_latency.p99") != std::string::npos);
   out.clear();
-  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--set", "target=http://x/"}, out) == 2);
+  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", "target=http://x/"},
+                    out) == 2);
   out.clear();
-  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--set", "rooms=0"}, out) == 2);
-  for (const char* p : {"smoke", "steady", "spike", "soak"}) {
+  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", "rooms=0"}, out) ==
+        2);
+  for (const char* p : {"smoke", "steady", "spike", "soak", "fanout"}) {
     out.clear();
     // Every shipped profile parses (the target is unreachable: that is a run-time failure, not 2).
     std::string path = std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/" + p + ".yaml";
