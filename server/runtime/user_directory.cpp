@@ -108,20 +108,6 @@ std::size_t UserDirectory::send_many(const std::vector<std::string>& users,
   return n;
 }
 
-std::size_t UserDirectory::send_many(const std::vector<std::string>& users, const Frame& frame,
-                                     const std::string* except) {
-  std::size_t n = 0;
-  std::lock_guard lock(mutex_);
-  for (const auto& u : users) {
-    if (except && u == *except) continue;
-    auto it = users_.find(u);
-    if (it == users_.end() || !it->second.conn) continue;
-    it->second.conn->send(frame);  // only posts to the connection's strand: safe under the lock
-    ++n;
-  }
-  return n;
-}
-
 std::shared_ptr<Outbox> UserDirectory::connection(const std::string& user) {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user);

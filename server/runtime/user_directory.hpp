@@ -52,11 +52,8 @@ class UserDirectory {
   // A message whose frames differ per dialect: the user gets the one of its connection's
   // dialect (nothing when that one is null). Returns whether a frame was queued.
   bool send(const std::string& user, const games::Outbound& message);
-  // Sends one frame to several users under one lock; `except` is skipped. Returns how many
-  // were online.
-  std::size_t send_many(const std::vector<std::string>& users, const Frame& frame,
-                        const std::string* except);
-  // As above, each user getting the frame of its dialect (built once per dialect, not per user).
+  // Sends one message to several users under one lock, each the frame of its dialect (built
+  // once per dialect, not per user); `except` is skipped. Returns how many frames were queued.
   std::size_t send_many(const std::vector<std::string>& users, const games::Outbound& message,
                         const std::string* except);
   std::shared_ptr<Outbox> connection(const std::string& user);
