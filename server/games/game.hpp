@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/protocol/dialect.hpp"
 #include "server/protocol/frame.hpp"
 #include "server/util/clock.hpp"
 
@@ -30,11 +31,18 @@ struct Event {
   std::uint64_t timer_gen = 0;  // the gen the timer was armed with
 };
 
+// One message, as each dialect's clients read it (docs/protocol.md §dialects). Most messages are
+// the same in both: both pointers then share one buffer. A null frame: that dialect gets nothing.
 struct Outbound {
   enum class To { one, all, all_but };
   To to;
-  std::string user;  // the one, or the excluded one
-  Frame frame;
+  std::string user;    // the one, or the excluded one
+  Frame frame;         // for members speaking the EventFrom dialect
+  Frame legacy_frame;  // for members speaking the legacy app dialect
+
+  const Frame& for_dialect(protocol::Dialect d) const {
+    return d == protocol::Dialect::legacy_app ? legacy_frame : frame;
+  }
 };
 
 struct Effects {
@@ -49,12 +57,17 @@ struct Effects {
   bool game_started = false;
   std::string game_finished_outcome;  // non-empty when a game ended (metric label)
 
-  void to_one(const std::string& user, Frame f) {
-    out.push_back({Outbound::To::one, user, std::move(f)});
+  void to_one(const std::string& user, const Frame& f) { to_one(user, f, f); }
+  void to_all(const Frame& f) { to_all(f, f); }
+  void to_all_but(const std::string& user, const Frame& f) {
+    out.push_back({Outbound::To::all_but, user, f, f});
   }
-  void to_all(Frame f) { out.push_back({Outbound::To::all, {}, std::move(f)}); }
-  void to_all_but(const std::string& user, Frame f) {
-    out.push_back({Outbound::To::all_but, user, std::move(f)});
+  // A message whose dialects differ; either frame may be null.
+  void to_one(const std::string& user, Frame event_from, Frame legacy) {
+    out.push_back({Outbound::To::one, user, std::move(event_from), std::move(legacy)});
+  }
+  void to_all(Frame event_from, Frame legacy) {
+    out.push_back({Outbound::To::all, {}, std::move(event_from), std::move(legacy)});
   }
 };
 

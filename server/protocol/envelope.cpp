@@ -125,6 +125,7 @@ ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) 
     return fail("bad_type", "\"type\" must be 1 to 64 characters");
 
   auto from = o.find("EventFrom");
+  if (from == o.end()) r.envelope.dialect = Dialect::legacy_app;
   if (from != o.end()) {
     if (!from->value().is_string()) return fail("bad_field", "\"EventFrom\" must be a string");
     r.envelope.event_from = std::string(from->value().get_string());

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/protocol/dialect.hpp"
 #include "server/protocol/fields.hpp"
 
 namespace roomctl::protocol {
@@ -21,6 +22,9 @@ struct Envelope {
   std::string type;
   std::string user_id;  // empty when absent
   std::string room_id;  // empty when absent
+  // legacy_app when the frame has no EventFrom (a game then claims it by its type, if any game
+  // knows that type in the legacy dialect).
+  Dialect dialect = Dialect::event_from;
   boost::json::object body;
 };
 

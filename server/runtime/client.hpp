@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "server/protocol/dialect.hpp"
 #include "server/runtime/outbox.hpp"
 
 namespace roomctl::runtime {
@@ -15,6 +16,8 @@ struct Client {
   std::shared_ptr<Outbox> outbox;           // null once the connection is gone
   std::string user;                         // empty until the first message carrying a userId
   std::shared_ptr<DmDelivery> dm_delivery;  // this connection's queued-DM delivery, if any
+  // The dialect of the latest game frame (docs/protocol.md §dialects); rooms answer in it.
+  protocol::Dialect dialect = protocol::Dialect::event_from;
 
   // A reply to a connection that is already gone is a no-op: every reply goes through here.
   void send(Frame frame) const {

@@ -3,6 +3,7 @@
 #include "server/runtime/dispatcher.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <utility>
 
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/replies.hpp"
@@ -39,17 +40,48 @@ bool Dispatcher::require_user(Client& client) {
   return false;
 }
 
-// ORIG binds a connection to the first userId it sees; a later message with another userId is
-// refused (FIX user_mismatch). The same userId on a new socket takes the user over.
-bool Dispatcher::bind_identity(Client& client, const std::string& claimed) {
-  if (claimed.empty()) return true;
+// Whether a bound connection may go on as another user. The public app gets a new userId from
+// its HTTP service for every room and uses it on the socket it keeps for the whole session, and
+// ORIG re-maps the socket. Without authentication any socket may claim any id anyway (a new
+// socket takes a user over), so the switch is allowed in every state of the claimed id: an unused
+// id or one seated within its grace is simply bound; one live elsewhere is taken over as a new
+// socket would (its connection closes with 4001). Authentication (tokens for the new id, the
+// take-over rules for a live one) decides here.
+bool Dispatcher::may_switch_identity(const Client&, const std::string&, ClaimedIdentity) const {
+  return true;
+}
+
+// The connection's user goes offline as on a socket close: its seats are kept for the reconnect
+// grace, the others see it go offline.
+void Dispatcher::release_identity(Client& client) {
+  std::string user = std::exchange(client.user, std::string());
+  client.dm_delivery.reset();  // a delivery belongs to the user it was opened for
+  std::vector<std::string> rooms;
+  if (!directory_.unbind(user, client.outbox->id(), wall_now_ms(), rooms)) return;
+  if (restarting_) return;  // restarting: the seat is kept, no presence or room change
+  presence_.went_offline(user);
+  if (!rooms.empty()) rooms_.disconnected(user, rooms);
+}
+
+// ORIG binds a connection to the first userId it sees and re-maps it to a later one. A claim
+// made in another field (a Friend message's sender) never switches: it is refused
+// (user_mismatch). The same userId on a new socket takes the user over.
+bool Dispatcher::bind_identity(Client& client, const std::string& claimed,
+                               bool claimed_by_user_id) {
+  if (claimed.empty() || claimed == client.user) return true;
   if (!client.user.empty()) {
-    if (claimed == client.user) return true;
-    reply_error(client, "user_mismatch",
-                "this connection belongs to another user; open a new connection to switch users");
-    return false;
+    auto state = directory_.online(claimed)          ? ClaimedIdentity::live_elsewhere
+                 : directory_.rooms(claimed).empty() ? ClaimedIdentity::unused
+                                                     : ClaimedIdentity::seated_in_grace;
+    if (!claimed_by_user_id || !may_switch_identity(client, claimed, state)) {
+      reply_error(client, "user_mismatch",
+                  "this connection belongs to another user; open a new connection to switch users");
+      return false;
+    }
+    log::debug("user_switched", {{"from", client.user}, {"to", claimed}});
+    release_identity(client);
   }
-  auto r = directory_.bind(claimed, client.outbox);
+  auto r = directory_.bind(claimed, client.outbox, client.dialect);
   client.user = claimed;
   if (r.replaced) {
     r.replaced->close(close_code::replaced, "replaced by a newer connection of the same user");
@@ -61,8 +93,18 @@ bool Dispatcher::bind_identity(Client& client, const std::string& claimed) {
 }
 
 void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& raw) {
-  // Games are known only to the catalogue: an EventFrom that is no game's is refused here.
+  // Games are known only to the catalogue: an EventFrom that is no game's is refused here. A
+  // frame without EventFrom is a game's when its type is one of the game's legacy types.
   const GameEntry* game = game_for(env);
+  if (game) {
+    env.family = Family::game;
+    // The latest game frame sets the connection's dialect (docs/protocol.md §dialects), before
+    // a bind or reconnect below makes rooms answer in it.
+    if (client.dialect != env.dialect) {
+      client.dialect = env.dialect;
+      if (!client.user.empty()) directory_.set_dialect(client.user, client.dialect);
+    }
+  }
   if (env.family == Family::game && !game) {
     reply_error(client, "unknown_event_from",
                 "unknown EventFrom \"" +
@@ -87,7 +129,7 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
     reply_error(client, "bad_field", "user id is too long");
     return;
   }
-  if (!bind_identity(client, claimed)) return;
+  if (!bind_identity(client, claimed, !env.user_id.empty())) return;
 
   switch (env.family) {
     case Family::dm:
@@ -187,11 +229,9 @@ void Dispatcher::handle_invite(Client& client, protocol::Envelope& env, const Fr
 
 void Dispatcher::on_close(Client& client) {
   if (client.user.empty() || !client.outbox) return;
-  std::vector<std::string> rooms;
-  if (!directory_.unbind(client.user, client.outbox->id(), wall_now_ms(), rooms)) return;
-  if (restarting_) return;  // restarting: the seat is kept, no presence or room change
-  presence_.went_offline(client.user);
-  if (!rooms.empty()) rooms_.disconnected(client.user, rooms);
+  std::string user = client.user;
+  release_identity(client);
+  client.user = std::move(user);  // the closed connection still names its last user
 }
 
 }  // namespace roomctl::runtime

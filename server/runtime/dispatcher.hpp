@@ -40,7 +40,12 @@ class Dispatcher {
   void reply_error(Client& client, std::string_view code, std::string_view message);
 
  private:
-  bool bind_identity(Client& client, const std::string& claimed);
+  // What a userId new to a bound connection currently is, for may_switch_identity.
+  enum class ClaimedIdentity { unused, seated_in_grace, live_elsewhere };
+  bool bind_identity(Client& client, const std::string& claimed, bool claimed_by_user_id);
+  bool may_switch_identity(const Client& client, const std::string& claimed,
+                           ClaimedIdentity state) const;
+  void release_identity(Client& client);
   void handle_dm(Client& client, protocol::Envelope& env, const Frame& raw);
   void handle_app(Client& client, protocol::Envelope& env);
   void handle_friend(Client& client, protocol::Envelope& env);

@@ -45,8 +45,15 @@ GameEntry spy_entry() {
   e.event_from = "SpyGame";
   e.create_type = "CREATE_ROOM";
   e.join_type = "join_room";
-  e.quick_joins = {{"QUICK_JOIN_WORD_SPY", "spy/word_spy", "word_spy"},
-                   {"QUICK_JOIN_WORDLESS_SPY", "spy/wordless_spy", "wordless_spy"}};
+  JoinableSource word{"spy/word_spy", "word_spy"}, wordless{"spy/wordless_spy", "wordless_spy"};
+  // QUICK_JOIN is the public app's: any spy room, the reply naming its mode (as ORIG c3f330b,
+  // whose app sends it, often as the first frame and without a userId).
+  e.quick_joins = {{"QUICK_JOIN_WORD_SPY", {word}},
+                   {"QUICK_JOIN_WORDLESS_SPY", {wordless}},
+                   {"QUICK_JOIN", {word, wordless}}};
+  e.legacy_types = {"CREATE_ROOM", "join_room", "ready",      "notready",
+                    "send_chat",   "vote",      "leave_room", "skip_speaking_statement",
+                    "QUICK_JOIN"};
   e.outcomes = {"civilians", "spy"};
   e.create = [](const GameData& d, const protocol::Envelope& env, const std::string& id,
                 std::uint64_t seed, std::string& error) -> MadeGame {
@@ -73,6 +80,14 @@ GameEntry spy_entry() {
   };
   e.not_found = [](const protocol::Envelope& env) {
     std::vector<json::object> out;
+    if (env.dialect == protocol::Dialect::legacy_app) {
+      // The app's home screen alerts on room_not_found at any time: only a join gets it.
+      if (env.type == "join_room")
+        out.push_back({{"type", "room_not_found"}, {"roomId", env.room_id}});
+      else
+        out.push_back({{"type", "error"}, {"code", "room_not_found"}, {"message", "no such room"}});
+      return out;
+    }
     if (env.type == "join_room") out.push_back(room_not_found(env));
     out.push_back({{"type", "spy_room_not_found"}, {"roomId", env.room_id}});
     return out;
@@ -86,7 +101,7 @@ GameEntry skribble_entry() {
   e.event_from = "SkribbleGame";
   e.create_type = "CREATE_SKRIBBLE_ROOM";
   e.join_type = "JOIN_SKRIBBLE_ROOM";
-  e.quick_joins = {{"QUICK_JOIN_SKRIBBLE_ROOM", "skribble", ""}};
+  e.quick_joins = {{"QUICK_JOIN_SKRIBBLE_ROOM", {{"skribble", ""}}}};
   e.outcomes = {"completed", "abandoned"};
   e.create = [](const GameData& d, const protocol::Envelope&, const std::string& id,
                 std::uint64_t seed, std::string&) -> MadeGame {
@@ -121,6 +136,12 @@ const std::vector<GameEntry>& game_catalogue() {
 }
 
 const GameEntry* game_for(const protocol::Envelope& env) {
+  if (env.family == Family::none) {
+    for (const auto& g : game_catalogue())
+      if (std::find(g.legacy_types.begin(), g.legacy_types.end(), env.type) != g.legacy_types.end())
+        return &g;
+    return nullptr;
+  }
   if (env.family != Family::game) return nullptr;
   for (const auto& g : game_catalogue())
     if (g.event_from == env.event_from) return &g;

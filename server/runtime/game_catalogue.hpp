@@ -31,10 +31,15 @@ struct GameData {
   games::skribble::WordLists skribble_words;
 };
 
+// A joinable index a quick join draws from, and the gameMode its reply names (empty: none).
+struct JoinableSource {
+  std::string_view index_key;
+  std::string_view game_mode;
+};
+
 struct QuickJoin {
-  std::string_view type;       // the client's message type
-  std::string_view index_key;  // the joinable index it draws from
-  std::string_view game_mode;  // echoed as gameMode in the reply; empty: not echoed
+  std::string_view type;                // the client's message type
+  std::vector<JoinableSource> sources;  // drawn from uniformly, over all their rooms
 };
 
 // A game state machine and the joinable index its room belongs to.
@@ -49,6 +54,9 @@ struct GameEntry {
   std::string_view create_type;
   std::string_view join_type;
   std::vector<QuickJoin> quick_joins;
+  // Message types its clients send without EventFrom (the legacy app dialect): a frame without
+  // EventFrom of one of these types is this game's.
+  std::vector<std::string_view> legacy_types;
   std::vector<std::string_view> outcomes;  // game_finished outcome labels
   // A new game for a create message, or an empty game and `error` (the reply's message) when the
   // message asks for something invalid.
@@ -57,14 +65,16 @@ struct GameEntry {
       create;
   // The game of a stored snapshot; throws std::exception when the snapshot is not one.
   std::function<MadeGame(const GameData&, const boost::json::object& snapshot)> restore;
-  // What a client gets for a message to a room that does not exist (or holds another game).
+  // What a client gets for a message to a room that does not exist (or holds another game), in
+  // the dialect of the message.
   std::function<std::vector<boost::json::object>(const protocol::Envelope&)> not_found;
 
   const QuickJoin* quick_join(std::string_view type) const;
 };
 
 const std::vector<GameEntry>& game_catalogue();
-// The game a message is for: nullptr unless it is of Family::game with a known EventFrom.
+// The game a message is for: nullptr unless it is of Family::game with a known EventFrom, or
+// has no EventFrom and a type some game takes in the legacy app dialect.
 const GameEntry* game_for(const protocol::Envelope& env);
 const GameEntry* game_named(std::string_view name);
 

@@ -118,15 +118,15 @@ void Room::run(games::Event& event, bool activity) {
 void Room::deliver(const games::Outbound& out) {
   using To = games::Outbound::To;
   if (out.to == To::one) {
-    if (deps_.directory.send(out.user, out.frame)) {
+    if (deps_.directory.send(out.user, out)) {
       ++frames_out_;
       frames_metric_->inc();
     }
     return;
   }
-  // The same buffer for everyone, queued under one directory lock.
+  // One buffer per dialect for everyone, queued under one directory lock.
   double n = static_cast<double>(deps_.directory.send_many(
-      game_->members(), out.frame, out.to == To::all_but ? &out.user : nullptr));
+      game_->members(), out, out.to == To::all_but ? &out.user : nullptr));
   frames_out_ += static_cast<std::uint64_t>(n);
   frames_metric_->inc(n);
   deps_.metrics.fanout_deliveries.inc(n);

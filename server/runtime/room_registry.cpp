@@ -54,12 +54,24 @@ void RoomRegistry::set_joinable(const std::string& id, const std::string& index_
   }
 }
 
-std::optional<std::string> RoomRegistry::pick_joinable(const std::string& index_key) {
+std::optional<std::pair<std::string, std::size_t>> RoomRegistry::pick_joinable(
+    const std::vector<std::string_view>& index_keys) {
   std::lock_guard lock(mutex_);
-  auto it = joinable_.find(index_key);
-  if (it == joinable_.end() || it->second.ids.empty()) return std::nullopt;
-  const auto& ids = it->second.ids;
-  return ids[rng_.below(static_cast<std::uint32_t>(ids.size()))];
+  std::vector<const Index*> indexes;
+  std::size_t total = 0;
+  for (auto key : index_keys) {
+    auto it = joinable_.find(std::string(key));
+    indexes.push_back(it == joinable_.end() ? nullptr : &it->second);
+    if (indexes.back()) total += indexes.back()->ids.size();
+  }
+  if (total == 0) return std::nullopt;
+  std::size_t pick = rng_.below(static_cast<std::uint32_t>(total));
+  for (std::size_t i = 0; i < indexes.size(); ++i) {
+    if (!indexes[i]) continue;
+    if (pick < indexes[i]->ids.size()) return std::make_pair(indexes[i]->ids[pick], i);
+    pick -= indexes[i]->ids.size();
+  }
+  return std::nullopt;
 }
 
 std::vector<std::shared_ptr<Room>> RoomRegistry::all() const {

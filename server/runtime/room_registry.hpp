@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -23,7 +24,9 @@ class RoomRegistry {
   std::shared_ptr<Room> find(const std::string& id) const;
   void remove(const std::string& id);
   void set_joinable(const std::string& id, const std::string& index_key, bool joinable);
-  std::optional<std::string> pick_joinable(const std::string& index_key);
+  // A room drawn uniformly from the union of the indexes, and which of them it came from.
+  std::optional<std::pair<std::string, std::size_t>> pick_joinable(
+      const std::vector<std::string_view>& index_keys);
   std::vector<std::shared_ptr<Room>> all() const;  // for the sweeper only
   std::size_t size() const;
 

@@ -121,14 +121,16 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
 }
 
 void RoomService::quick_join(Client& c, const QuickJoin& q) {
-  auto id = admin_drain_.load() ? std::nullopt : registry_.pick_joinable(std::string(q.index_key));
-  if (!id) {
+  std::vector<std::string_view> keys;
+  for (const auto& source : q.sources) keys.push_back(source.index_key);
+  auto picked = admin_drain_.load() ? std::nullopt : registry_.pick_joinable(keys);
+  if (!picked) {
     c.send(protocol::frame(
         {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
     return;
   }
-  json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", *id}};
-  if (!q.game_mode.empty()) o["gameMode"] = q.game_mode;
+  json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", picked->first}};
+  if (auto mode = q.sources[picked->second].game_mode; !mode.empty()) o["gameMode"] = mode;
   c.send(protocol::frame(o));
 }
 

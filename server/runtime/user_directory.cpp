@@ -4,8 +4,8 @@
 
 namespace roomctl::runtime {
 
-UserDirectory::BindResult UserDirectory::bind(const std::string& user,
-                                              std::shared_ptr<Outbox> conn) {
+UserDirectory::BindResult UserDirectory::bind(const std::string& user, std::shared_ptr<Outbox> conn,
+                                              protocol::Dialect dialect) {
   std::lock_guard lock(mutex_);
   BindResult r;
   auto [it, inserted] = users_.try_emplace(user);
@@ -18,6 +18,7 @@ UserDirectory::BindResult UserDirectory::bind(const std::string& user,
     if (!inserted) offline_.erase({u.offline_since, user});
   }
   u.conn = std::move(conn);
+  u.dialect = dialect;
   r.status = u.status;
   r.rooms.assign(u.rooms.begin(), u.rooms.end());
   return r;
@@ -70,14 +71,37 @@ bool UserDirectory::send(const std::string& user, const Frame& frame) {
   return true;
 }
 
-std::size_t UserDirectory::send_many(const std::vector<std::string>& users, const Frame& frame,
-                                     const std::string* except) {
+void UserDirectory::set_dialect(const std::string& user, protocol::Dialect dialect) {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user);
+  if (it != users_.end()) it->second.dialect = dialect;
+}
+
+bool UserDirectory::send(const std::string& user, const games::Outbound& message) {
+  std::shared_ptr<Outbox> conn;
+  Frame frame;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = users_.find(user);
+    if (it == users_.end() || !it->second.conn) return false;
+    frame = message.for_dialect(it->second.dialect);
+    conn = it->second.conn;
+  }
+  if (!frame) return false;
+  conn->send(std::move(frame));
+  return true;
+}
+
+std::size_t UserDirectory::send_many(const std::vector<std::string>& users,
+                                     const games::Outbound& message, const std::string* except) {
   std::size_t n = 0;
   std::lock_guard lock(mutex_);
   for (const auto& u : users) {
     if (except && u == *except) continue;
     auto it = users_.find(u);
     if (it == users_.end() || !it->second.conn) continue;
+    const Frame& frame = message.for_dialect(it->second.dialect);
+    if (!frame) continue;
     it->second.conn->send(frame);  // only posts to the connection's strand: safe under the lock
     ++n;
   }

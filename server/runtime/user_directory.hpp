@@ -33,7 +33,10 @@ class UserDirectory {
     std::vector<std::string> rooms;
   };
 
-  BindResult bind(const std::string& user, std::shared_ptr<Outbox> conn);
+  // `dialect`: what the connection speaks; rooms pick each member's frames by it.
+  BindResult bind(const std::string& user, std::shared_ptr<Outbox> conn,
+                  protocol::Dialect dialect = protocol::Dialect::event_from);
+  void set_dialect(const std::string& user, protocol::Dialect dialect);
   // Marks the user offline if `conn_id` is still its connection. Returns false if it was not
   // (the user already moved to a newer socket), in which case nothing changes.
   bool unbind(const std::string& user, std::uint64_t conn_id, Millis now,
@@ -46,9 +49,12 @@ class UserDirectory {
                        Millis now);
 
   bool send(const std::string& user, const Frame& frame);
-  // Sends one frame to several users under one lock; `except` is skipped. Returns how many
-  // were online.
-  std::size_t send_many(const std::vector<std::string>& users, const Frame& frame,
+  // A message whose frames differ per dialect: the user gets the one of its connection's
+  // dialect (nothing when that one is null). Returns whether a frame was queued.
+  bool send(const std::string& user, const games::Outbound& message);
+  // Sends one message to several users under one lock, each the frame of its dialect (built
+  // once per dialect, not per user); `except` is skipped. Returns how many frames were queued.
+  std::size_t send_many(const std::vector<std::string>& users, const games::Outbound& message,
                         const std::string* except);
   std::shared_ptr<Outbox> connection(const std::string& user);
   bool online(const std::string& user);
@@ -68,6 +74,7 @@ class UserDirectory {
  private:
   struct User {
     std::shared_ptr<Outbox> conn;  // null while disconnected
+    protocol::Dialect dialect = protocol::Dialect::event_from;
     UserStatus status = UserStatus::idle;
     std::unordered_set<std::string> rooms;
     Millis offline_since = 0;

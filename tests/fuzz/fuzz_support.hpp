@@ -143,13 +143,17 @@ inline std::vector<Delivery> deliveries(const games::Effects& fx,
                                         const std::vector<std::string>& members) {
   std::vector<Delivery> d;
   for (const auto& o : fx.out) {
-    if (!o.frame) violated("outbound frame is not null", o.user);
-    auto frame = check_frame(*o.frame);
-    if (o.to == games::Outbound::To::one)
-      d.push_back({o.user, &o, frame});
-    else
-      for (const auto& m : members)
-        if (o.to == games::Outbound::To::all || m != o.user) d.push_back({m, &o, frame});
+    if (!o.frame && !o.legacy_frame) violated("an outbound message has a frame", o.user);
+    // Each dialect's frame once (they usually share one buffer): both must keep every rule.
+    for (const Frame* f : {&o.frame, &o.legacy_frame}) {
+      if (!*f || (f == &o.legacy_frame && o.legacy_frame == o.frame)) continue;
+      auto frame = check_frame(**f);
+      if (o.to == games::Outbound::To::one)
+        d.push_back({o.user, &o, frame});
+      else
+        for (const auto& m : members)
+          if (o.to == games::Outbound::To::all || m != o.user) d.push_back({m, &o, frame});
+    }
   }
   return d;
 }

@@ -160,6 +160,8 @@ TEST_CASE("a name cut at its byte limit stays valid UTF-8 for clients and across
     auto guest = connect_user(server.port(), "u2");
     guest->send(
         R"({"EventFrom":"SpyGame","type":"join_room","userId":"u2","roomId":"utf","name":"b"})");
+    REQUIRE(guest->recv_until(of_type("join_room_response")));
+    guest->send(R"({"EventFrom":"SpyGame","type":"GET_JOIN_EVENTS","userId":"u2","roomId":"utf"})");
     auto players = guest->recv_until(of_type("playerList"));
     REQUIRE(players);  // a frame that is not UTF-8 would have closed this client instead
     INFO(*players);

@@ -48,9 +48,19 @@ class GameDriver {
   }
   // Messages of a type received by a user, oldest first, as JSON objects.
   std::vector<boost::json::object> got(const std::string& user, const std::string& type) const {
+    return of_type(inbox, user, type);
+  }
+  // The same, as a member speaking the legacy app dialect receives them.
+  std::vector<boost::json::object> got_legacy(const std::string& user,
+                                              const std::string& type) const {
+    return of_type(legacy_inbox, user, type);
+  }
+  static std::vector<boost::json::object> of_type(
+      const std::map<std::string, std::vector<std::string>>& box, const std::string& user,
+      const std::string& type) {
     std::vector<boost::json::object> out;
-    auto it = inbox.find(user);
-    if (it == inbox.end()) return out;
+    auto it = box.find(user);
+    if (it == box.end()) return out;
     for (const auto& m : it->second) {
       auto o = boost::json::parse(m).as_object();
       if (o.at("type").as_string() == type) out.push_back(o);
@@ -60,28 +70,40 @@ class GameDriver {
   bool any(const std::string& user, const std::string& type) const {
     return !got(user, type).empty();
   }
-  void clear() { inbox.clear(); }
+  void clear() {
+    inbox.clear();
+    legacy_inbox.clear();
+  }
   // Every frame the game has emitted so far is valid UTF-8 (a browser closes on one that is not).
   bool frames_valid_utf8() const { return bad_utf8_frames.empty(); }
 
   games::Game& game;
   Millis now;
-  std::map<std::string, std::vector<std::string>> inbox;
+  std::map<std::string, std::vector<std::string>> inbox;         // as EventFrom clients read it
+  std::map<std::string, std::vector<std::string>> legacy_inbox;  // as the legacy app reads it
   std::vector<games::Effects> history;
   std::vector<std::string> bad_utf8_frames;  // outbound frames that are not valid UTF-8
 
  private:
+  void deliver(const games::Outbound& o, const Frame& frame,
+               const std::vector<std::string>& members,
+               std::map<std::string, std::vector<std::string>>& to) {
+    if (!frame) return;  // nothing for this dialect
+    if (!protocol::valid_utf8(*frame)) bad_utf8_frames.push_back(*frame);
+    if (o.to == games::Outbound::To::one)
+      to[o.user].push_back(*frame);
+    else
+      for (const auto& m : members)
+        if (o.to == games::Outbound::To::all || m != o.user) to[m].push_back(*frame);
+  }
+
   games::Effects apply(const games::Event& e) {
     games::Effects fx;
     game.step(e, now, fx);
     const auto& members = game.members();  // broadcasts reach the members after the step
     for (const auto& o : fx.out) {
-      if (!protocol::valid_utf8(*o.frame)) bad_utf8_frames.push_back(*o.frame);
-      if (o.to == games::Outbound::To::one)
-        inbox[o.user].push_back(*o.frame);
-      else
-        for (const auto& m : members)
-          if (o.to == games::Outbound::To::all || m != o.user) inbox[m].push_back(*o.frame);
+      deliver(o, o.frame, members, inbox);
+      deliver(o, o.legacy_frame, members, legacy_inbox);
     }
     history.push_back(fx);
     return fx;

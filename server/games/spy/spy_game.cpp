@@ -131,7 +131,11 @@ void SpyGame::maybe_start(Millis now, Effects& fx) {
   fx.game_started = true;
   fx.changed = true;
   for (const auto& id : s_.alive) fx.statuses.emplace_back(id, UserStatus::in_game);
-  fx.to_all(frame({{"type", "gameStarted"}, {"gameStarted", true}}));
+  // The app takes its first alive list from gameStarted.playerList (userId strings).
+  fx.to_all(frame({{"type", "gameStarted"}, {"gameStarted", true}}),
+            frame({{"type", "gameStarted"},
+                   {"gameStarted", true},
+                   {"playerList", json::array(s_.alive.begin(), s_.alive.end())}}));
   fx.to_all(frame({{"type", "countdown"}, {"seconds", 3}}));
   arm(now, kCountdownStepMs);
 }
@@ -329,26 +333,6 @@ void SpyGame::end_game(const std::string& winner, const char* reason, Effects& f
   fx.changed = true;
 }
 
-void SpyGame::chat(const std::string& user, const json::object& body, Effects& fx) {
-  auto it = body.find("chat");
-  if (it == body.end() || !it->value().is_string()) {
-    fx.to_one(user, error_frame("bad_field", "chat must be a string"));
-    return;
-  }
-  std::string text(it->value().get_string());
-  if (trimmed(text).empty()) return;
-  if (static_cast<int>(text.size()) > s_.rules.max_chat_length) {
-    fx.to_one(user, error_frame("chat_too_long", "chat is longer than " +
-                                                     std::to_string(s_.rules.max_chat_length) +
-                                                     " bytes"));
-    return;
-  }
-  s_.chats.emplace_back(user, text);
-  if (s_.chats.size() > kMaxChats) s_.chats.erase(s_.chats.begin());
-  fx.changed = true;
-  fx.to_all(frame({{"type", "chat"}, {"chat", text}, {"userId", user}}));
-}
-
 void SpyGame::leave(const std::string& user, Millis now, Effects& fx) {
   auto it =
       std::find_if(s_.players.begin(), s_.players.end(), [&](auto& p) { return p.id == user; });
@@ -367,13 +351,13 @@ void SpyGame::leave(const std::string& user, Millis now, Effects& fx) {
   }
   if (s_.phase == Phase::lobby) {
     for (const auto& p : s_.players) send_state(p.id, fx);  // ORIG broadcasts room_state
-    broadcast_player_list(fx);
+    tell_legacy_members(fx);
     maybe_start(now, fx);  // the leaver may have been the last one not ready
     return;
   }
   if (user == s_.spy) return end_game("civilians", "spy_left", fx);
   fx.to_all(frame({{"type", "player_left"}, {"playerLeft", user}}));
-  broadcast_player_list(fx);
+  tell_legacy_members(fx);
   if (!is_alive(user)) return;
   // FIX: prune at once and re-check the win condition (ORIG waits for the next vote).
   std::erase(s_.alive, user);

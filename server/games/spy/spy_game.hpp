@@ -61,6 +61,8 @@ class SpyGame : public Game {
   void send_words(const std::string& user, Effects& fx) const;
   void send_state(const std::string& user, Effects& fx) const;
   void broadcast_player_list(Effects& fx) const;
+  void tell_legacy_members(Effects& fx) const;
+  Frame legacy_player_list() const;
 
   Player* find(const std::string& user);
   const Player* find(const std::string& user) const;

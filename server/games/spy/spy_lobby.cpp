@@ -1,4 +1,5 @@
-// SpyGame, part three: the lobby (creating, joining, readiness).
+// SpyGame, part three: the lobby (creating, joining, readiness) and the room's chat. Joins answer
+// each dialect as its clients expect (docs/protocol.md §dialects).
 #include <boost/json/serialize.hpp>
 
 #include "server/games/spy/spy_game.hpp"
@@ -33,7 +34,6 @@ void SpyGame::create(const Event& e, Effects& fx) {
                            {"message", "You have created the room successfully"},
                            {"roomId", s_.room_id},
                            {"gameMode", s_.rules.mode}}));
-  broadcast_player_list(fx);
 }
 
 void SpyGame::join(const Event& e, Effects& fx) {
@@ -53,18 +53,20 @@ void SpyGame::join(const Event& e, Effects& fx) {
                   {"status", true},
                   {"message", "You have joined the room successfully"},
                   {"roomId", s_.room_id}};
-  if (find(e.user)) {  // ORIG: a member joining again gets the room's state back
-    fx.to_one(e.user, frame(ok));
+  if (find(e.user)) {  // a member joining again gets the room's state back
+    fx.to_one(e.user, frame(ok), nullptr);
     send_state(e.user, fx);
-    fx.to_one(e.user, frame({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
-    broadcast_player_list(fx);
+    fx.to_one(e.user, frame({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}), nullptr);
+    tell_legacy_members(fx);  // ORIG c3f330b: the app's room screen joins again to get these
     return;
   }
   if (static_cast<int>(s_.players.size()) >= s_.rules.max_players) {
-    fx.to_one(e.user, frame({{"type", "join_room_response"},
-                             {"status", false},
-                             {"message", "Room is full"},
-                             {"roomId", s_.room_id}}));
+    fx.to_one(e.user,
+              frame({{"type", "join_room_response"},
+                     {"status", false},
+                     {"message", "Room is full"},
+                     {"roomId", s_.room_id}}),
+              frame({{"type", "room_full"}, {"roomId", s_.room_id}}));
     return;
   }
   bool running = s_.phase != Phase::lobby;
@@ -74,9 +76,11 @@ void SpyGame::join(const Event& e, Effects& fx) {
   fx.joined.push_back(e.user);
   fx.statuses.emplace_back(e.user, UserStatus::in_room);
   fx.changed = true;
-  fx.to_one(e.user, frame(ok));
+  // The app enters its room screen only on room_seat_available.
+  fx.to_one(e.user, frame(ok),
+            frame({{"type", "room_seat_available"}, {"userId", e.user}, {"roomId", s_.room_id}}));
   send_state(e.user, fx);
-  broadcast_player_list(fx);
+  tell_legacy_members(fx);
 }
 
 void SpyGame::join_events(const std::string& user, Effects& fx) {
@@ -96,6 +100,27 @@ void SpyGame::set_ready(const std::string& user, bool ready, Millis now, Effects
   // FIX: ORIG tells only the sender about notready; everyone sees it here.
   fx.to_all(frame({{"type", ready ? "player_ready" : "player_not_ready"}, {"playerId", user}}));
   if (ready) maybe_start(now, fx);
+}
+
+void SpyGame::chat(const std::string& user, const json::object& body, Effects& fx) {
+  auto it = body.find("chat");
+  if (it == body.end() || !it->value().is_string()) {
+    fx.to_one(user, error_frame("bad_field", "chat must be a string"));
+    return;
+  }
+  std::string text(it->value().get_string());
+  if (trimmed(text).empty()) return;
+  if (static_cast<int>(text.size()) > s_.rules.max_chat_length) {
+    fx.to_one(user, error_frame("chat_too_long", "chat is longer than " +
+                                                     std::to_string(s_.rules.max_chat_length) +
+                                                     " bytes"));
+    return;
+  }
+  s_.chats.emplace_back(user, text);
+  if (s_.chats.size() > kMaxChats) s_.chats.erase(s_.chats.begin());
+  fx.changed = true;
+  // Everyone, the sender too: the app shows its own lines only from this echo.
+  fx.to_all(frame({{"type", "chat"}, {"chat", text}, {"userId", user}}));
 }
 
 }  // namespace roomctl::games::spy

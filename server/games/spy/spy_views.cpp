@@ -22,6 +22,7 @@ void SpyGame::reconnect(const std::string& user, Effects& fx) {
   // FIX: a reconnecting player gets everything needed to redraw its screen.
   send_state(user, fx);
   fx.to_one(user, frame({{"type", "game_mode"}, {"gameMode", s_.rules.mode}}));
+  fx.to_one(user, nullptr, legacy_player_list());  // the app redraws its seats from it
   if (s_.phase == Phase::lobby || s_.phase == Phase::countdown) return;
   send_words(user, fx);
   if (s_.phase == Phase::speaking && s_.speaker_pos < static_cast<int>(s_.speakers.size()))
@@ -70,10 +71,25 @@ void SpyGame::send_state(const std::string& user, Effects& fx) const {
                {"phaseDeadline", s_.deadline}}}}));
 }
 
+// GET_JOIN_EVENTS' list (ORIG: {userId,name} entries); legacy app members get their strings.
 void SpyGame::broadcast_player_list(Effects& fx) const {
   json::array list;
   for (const auto& p : s_.players) list.push_back(json::object{{"userId", p.id}, {"name", p.name}});
-  fx.to_all(frame({{"type", "playerList"}, {"playerList", std::move(list)}}));
+  fx.to_all(frame({{"type", "playerList"}, {"playerList", std::move(list)}}), legacy_player_list());
+}
+
+// The legacy app learns who is in the room only from playerList frames, as ORIG c3f330b sent
+// them on every join; EventFrom clients ask with GET_JOIN_EVENTS (ORIG sends them nothing
+// unasked, and its clients cannot read a string list).
+void SpyGame::tell_legacy_members(Effects& fx) const {
+  fx.to_all(nullptr, legacy_player_list());
+}
+
+// The app renders every entry as a userId string (an object entry crashes its room screen).
+Frame SpyGame::legacy_player_list() const {
+  json::array list;
+  for (const auto& p : s_.players) list.push_back(json::value(p.id));
+  return frame({{"type", "playerList"}, {"playerList", std::move(list)}});
 }
 
 boost::json::object SpyGame::inspect(Millis now, bool reveal) const {
