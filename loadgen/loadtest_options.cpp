@@ -31,7 +31,8 @@ config::Schema build() {
             -1e300,
             1e300,
             {"closed", "open"}})
-      .add({"rooms", Type::integer, "10", "closed model: concurrent rooms", 1, 1'000'000})
+      .add({"rooms", Type::integer, "10", "closed model: concurrent rooms (0: app bots only)", 0,
+            1'000'000})
       .add({"arrival_rate", Type::number, "1", "open model: new rooms per second", 0.001, 100000})
       .add({"max_rooms", Type::integer, "10000", "open model: cap on concurrent rooms", 1,
             1'000'000})
