@@ -14,6 +14,8 @@ struct DmDelivery;
 struct Client {
   std::shared_ptr<Outbox> outbox;           // null once the connection is gone
   std::string user;                         // empty until the first message carrying a userId
+  std::string proven_user;                  // the user a valid token named, if any
+  std::string address;                      // the peer's IP address (per-address limits)
   std::shared_ptr<DmDelivery> dm_delivery;  // this connection's queued-DM delivery, if any
 
   // A reply to a connection that is already gone is a no-op: every reply goes through here.

@@ -6,9 +6,12 @@
 
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/replies.hpp"
+#include "server/protocol/server_types.hpp"
 #include "server/protocol/utf8.hpp"
+#include "server/runtime/abuse_limits.hpp"
 #include "server/runtime/direct_messages.hpp"
 #include "server/runtime/game_catalogue.hpp"
+#include "server/runtime/identity_guard.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/user_directory.hpp"
@@ -19,18 +22,27 @@ namespace roomctl::runtime {
 using protocol::Family;
 
 Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
-                       DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics)
+                       DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics,
+                       IdentityGuard& identity, AbuseLimits& abuse)
     : options_(options),
       directory_(directory),
       presence_(presence),
       dms_(dms),
       rooms_(rooms),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      identity_(identity),
+      abuse_(abuse) {}
 
 void Dispatcher::reply_error(Client& client, std::string_view code, std::string_view message) {
   metrics_.client_errors.with({std::string(code)}).inc();
   metrics_.frames_queued.with({"error"}).inc();
   client.send(protocol::error_frame(code, message));
+}
+
+void Dispatcher::refuse_forgery(Client& client, const char* reason, std::string_view code,
+                                std::string_view message) {
+  metrics_.auth_refusals.with({reason}).inc();
+  reply_error(client, code, message);
 }
 
 bool Dispatcher::require_user(Client& client) {
@@ -40,8 +52,10 @@ bool Dispatcher::require_user(Client& client) {
 }
 
 // ORIG binds a connection to the first userId it sees; a later message with another userId is
-// refused (FIX user_mismatch). The same userId on a new socket takes the user over.
-bool Dispatcher::bind_identity(Client& client, const std::string& claimed) {
+// refused (FIX user_mismatch). The same userId on a new socket takes the user over, if the
+// IdentityGuard lets it (a token in token mode, the resume secret of an opted-in user).
+bool Dispatcher::bind_identity(Client& client, const std::string& claimed,
+                               const boost::json::object& body) {
   if (claimed.empty()) return true;
   if (!client.user.empty()) {
     if (claimed == client.user) return true;
@@ -49,8 +63,20 @@ bool Dispatcher::bind_identity(Client& client, const std::string& claimed) {
                 "this connection belongs to another user; open a new connection to switch users");
     return false;
   }
+  if (auto refusal = identity_.may_bind(client, claimed, body); !refusal.code.empty()) {
+    reply_error(client, refusal.code, refusal.message);
+    return false;
+  }
+  // Presence churn: one address cycling through userIds (abuse.identities_per_address).
+  if (!abuse_.identity(client.address, wall_now_ms())) {
+    reply_error(
+        client, "identity_rate",
+        "too many users bound from this address; wait a minute (abuse.identities_per_address)");
+    return false;
+  }
   auto r = directory_.bind(claimed, client.outbox);
   client.user = claimed;
+  identity_.bound(client, body);
   if (r.replaced) {
     r.replaced->close(close_code::replaced, "replaced by a newer connection of the same user");
   }
@@ -87,7 +113,7 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
     reply_error(client, "bad_field", "user id is too long");
     return;
   }
-  if (!bind_identity(client, claimed)) return;
+  if (!bind_identity(client, claimed, env.body)) return;
 
   switch (env.family) {
     case Family::dm:
@@ -120,6 +146,18 @@ void Dispatcher::handle_dm(Client& client, protocol::Envelope& env, const Frame&
   }
   if (receiver.empty() || receiver.size() > options_.max_id_length) {
     reply_error(client, "bad_field", "receiverID is required");
+    return;
+  }
+  // FIX: ORIG relays a DM verbatim whatever its type, so a user could send another a fake
+  // game_ended, room_closed or error. Types the server sends are refused; others (chat, typing,
+  // read receipts, ...) pass.
+  if (protocol::is_server_type(env.type)) {
+    return refuse_forgery(client, "forged_type", "forged_type",
+                          "\"" + std::string(protocol::truncate_code_points(env.type, 64)) +
+                              "\" is a type the server sends; a direct message cannot use it");
+  }
+  if (!abuse_.dm(client.user, wall_now_ms())) {
+    reply_error(client, "dm_rate", "too many direct messages; wait a minute (abuse.dms_per_user)");
     return;
   }
   env.body["type"] = "queued_message";
@@ -156,6 +194,16 @@ void Dispatcher::handle_friend(Client& client, protocol::Envelope& env) {
     reply_error(client, "bad_field", "friend fields must be strings");
     return;
   }
+  // FIX: ORIG takes the sender of a request (and the accepter of an accept) from the message, so
+  // anyone could send a request or an acceptance in another user's name. It must be the
+  // connection's own user.
+  const std::string& speaker = env.type == "accept" ? receiver : sender;
+  if ((env.type == "request" || env.type == "accept") &&
+      (speaker.empty() || speaker != client.user)) {
+    return refuse_forgery(client, "spoofed_sender", "user_mismatch",
+                          env.type == "accept" ? "reciverUserId must be this connection's user"
+                                               : "senderUserId must be this connection's user");
+  }
   if (env.type == "request") {
     if (receiver.empty()) return reply_error(client, "bad_field", "receiverUserId is required");
     directory_.send(receiver,
@@ -179,6 +227,13 @@ void Dispatcher::handle_invite(Client& client, protocol::Envelope& env, const Fr
   if (!protocol::get_string(env.body, "FriendUserId", friend_id) || friend_id.empty()) {
     reply_error(client, "bad_field", "FriendUserId must be a non-empty string");
     return;
+  }
+  // The invite is relayed verbatim: a sender field in it must name the inviter itself.
+  std::string sender;
+  if (!protocol::get_string(env.body, "senderUserId", sender) ||
+      (!sender.empty() && sender != client.user)) {
+    return refuse_forgery(client, "spoofed_sender", "user_mismatch",
+                          "senderUserId must be this connection's user");
   }
   if (!directory_.send(friend_id, raw)) {
     client.send(make_frame(R"({"type":"friend_not_found"})"));

@@ -20,6 +20,8 @@ class UserDirectory;
 class Presence;
 class RoomService;
 class DirectMessages;
+class IdentityGuard;
+class AbuseLimits;
 
 struct DispatcherOptions {
   std::size_t max_id_length;
@@ -28,7 +30,8 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
-             DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics);
+             DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics,
+             IdentityGuard& identity, AbuseLimits& abuse);
 
   void handle(Client& client, protocol::Envelope& env, const Frame& raw);
   void on_close(Client& client);
@@ -40,7 +43,10 @@ class Dispatcher {
   void reply_error(Client& client, std::string_view code, std::string_view message);
 
  private:
-  bool bind_identity(Client& client, const std::string& claimed);
+  bool bind_identity(Client& client, const std::string& claimed, const boost::json::object& body);
+  // Refusals that name no limit but an attack (forged frames): counted in auth_refusals.
+  void refuse_forgery(Client& client, const char* reason, std::string_view code,
+                      std::string_view message);
   void handle_dm(Client& client, protocol::Envelope& env, const Frame& raw);
   void handle_app(Client& client, protocol::Envelope& env);
   void handle_friend(Client& client, protocol::Envelope& env);
@@ -53,6 +59,8 @@ class Dispatcher {
   DirectMessages& dms_;
   RoomService& rooms_;
   metrics::ServerMetrics& metrics_;
+  IdentityGuard& identity_;
+  AbuseLimits& abuse_;
   std::atomic<bool> restarting_{false};  // restarting: a close is not a leave (see set_restarting)
 };
 
