@@ -61,7 +61,7 @@ void BotConnection::connect(std::function<void(bool)> done) {
           return done(false);
         }
         self->ws_.async_handshake(
-            self->target_.host, self->target_.path, [self, started, done](beast::error_code ec) {
+            self->target_.host, self->target_.path + self->query, [self, started, done](beast::error_code ec) {
               if (ec) {
                 self->stats_.error("handshake_failed");
                 return done(false);

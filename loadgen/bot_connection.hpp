@@ -36,6 +36,7 @@ class BotConnection : public std::enable_shared_from_this<BotConnection> {
   void pause_reading(std::int64_t ms);
   bool is_open() const { return open_; }
 
+  std::string query;  // appended to the target's path in the upgrade: the bot's ?token=
   std::function<void(std::string_view)> on_message;
   std::function<void(std::uint16_t code)> on_close;
 

@@ -3,8 +3,10 @@
 
 #include <sstream>
 
+#include "server/auth/jwt.hpp"
 #include "server/config/schema.hpp"
 #include "server/config/settings.hpp"
+#include "server/util/clock.hpp"
 
 namespace roomctl::loadgen {
 
@@ -84,6 +86,8 @@ config::Schema build() {
             "serve /metrics here while running (host:port); empty = off"})
       .add({"progress_interval", Type::duration, "5s", "progress line interval when not on a TTY",
             100, 3'600'000})
+      .add({"auth.token_secret", Type::string, "",
+            "the target's auth.secret when it runs auth.mode token (ROOMCTL_AUTH_TOKEN_SECRET)"})
       .add({"thresholds.*.*", Type::string, "", "e.g. thresholds.fanout_latency.p99: \"<20ms\""});
   return s;
 }
@@ -140,6 +144,13 @@ Threshold parse_threshold(const std::string& metric, const std::string& stat,
   return t;
 }
 
+std::string bot_upgrade_query(const LoadtestOptions& o, const std::string& user) {
+  if (o.token_secret.empty()) return "";
+  // A day: longer than any run; a reconnecting bot mints a fresh one anyway.
+  std::int64_t now = wall_now_ms() / 1000;
+  return "?token=" + auth::sign_token("HS256", o.token_secret, user, now + 86'400, now);
+}
+
 LoadtestOptions loadtest_options(const config::Settings& s) {
   LoadtestOptions o;
   std::stringstream targets(s.string("target"));
@@ -184,6 +195,7 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
   o.source_addresses = static_cast<int>(s.integer("source_addresses"));
   o.metrics_listen = s.string("metrics.listen");
   o.progress_interval_ms = s.millis("progress_interval");
+  o.token_secret = s.string("auth.token_secret");
   for (const auto& key : s.keys_under("thresholds.")) {
     auto rest = key.substr(std::string("thresholds.").size());
     auto dot = rest.find('.');

@@ -49,11 +49,14 @@ struct LoadtestOptions {
   std::string metrics_listen;
   std::int64_t progress_interval_ms;
   std::vector<Threshold> thresholds;
+  std::string token_secret;  // the server's auth.secret: bots prove their userIds (auth.mode token)
 };
 
 const config::Schema& loadtest_schema();
 // Throws config::ConfigError on a bad target or threshold.
 LoadtestOptions loadtest_options(const config::Settings& settings);
+// The query a bot adds to its upgrade URL: "?token=..." for `user` when a token secret is set.
+std::string bot_upgrade_query(const LoadtestOptions& options, const std::string& user);
 Threshold parse_threshold(const std::string& metric, const std::string& stat,
                           const std::string& text);
 
