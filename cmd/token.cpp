@@ -54,8 +54,8 @@ int run_token(const TokenArgs& args, char** envp) {
       return exit_code::usage;
     }
     std::int64_t now = wall_now_ms() / 1000;
-    std::cout << auth::sign_token(args.alg, key, args.user, now + std::get<std::int64_t>(ttl) / 1000,
-                                  now)
+    std::cout << auth::sign_token(args.alg, key, args.user,
+                                  now + std::get<std::int64_t>(ttl) / 1000, now)
               << "\n";
     return exit_code::ok;
   } catch (const config::ConfigError& e) {
