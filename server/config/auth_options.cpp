@@ -63,10 +63,6 @@ void read_auth_options(const Settings& s, AuthOptions& auth, AbuseOptions& abuse
   if (auth.secret.empty()) auth.secret = first_line(read_file(s, "auth.secret_file"));
   auth.public_key_pem = read_file(s, "auth.public_key_file");
   auth.clock_skew_ms = s.millis("auth.clock_skew");
-  if (auth.mode == "token" && auth.secret.empty() && auth.public_key_pem.empty())
-    throw ConfigError(
-        "auth.mode: token needs auth.secret (or auth.secret_file, ROOMCTL_AUTH_SECRET) or "
-        "auth.public_key_file");
   if (!auth.secret.empty() && auth.secret.size() < 16)
     throw ConfigError("auth.secret: use at least 16 characters (32 random bytes are better)");
   abuse.room_creations_per_user = s.integer("abuse.room_creations_per_user");

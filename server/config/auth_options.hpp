@@ -29,7 +29,8 @@ struct AbuseOptions {
 };
 
 void add_auth_schema(Schema& schema);
-// Throws ConfigError on an unreadable file or token mode without a key.
+// Throws ConfigError on an unreadable file or a short secret. (Token mode without a key is a
+// refusal of `serve` only: `check` validates a profile whose secrets come at deploy time.)
 void read_auth_options(const Settings& settings, AuthOptions& auth, AbuseOptions& abuse);
 
 }  // namespace roomctl::config

@@ -156,6 +156,9 @@ Endpoint parse_endpoint(const std::string& host_port) {
 }
 
 std::string serve_refusal(const ServeOptions& o) {
+  if (o.auth.mode == "token" && o.auth.secret.empty() && o.auth.public_key_pem.empty())
+    return "auth.mode is token but there is no key to check tokens with: set auth.secret (or "
+           "auth.secret_file, ROOMCTL_AUTH_SECRET) or auth.public_key_file";
   const auto& h = o.admin_listen.host;
   bool loopback = h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
   if (loopback || !o.admin_token.empty()) return "";

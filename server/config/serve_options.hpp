@@ -82,7 +82,8 @@ const Schema& serve_schema();
 ServeOptions serve_options(const Settings& settings);
 Endpoint parse_endpoint(const std::string& host_port);
 // Why `serve` must not start with these options (empty: it may): an admin listener off loopback
-// without a token would let anyone on the network close rooms and kick users.
+// without a token would let anyone on the network close rooms and kick users; token mode
+// without a key would refuse every player.
 std::string serve_refusal(const ServeOptions& options);
 
 }  // namespace roomctl::config

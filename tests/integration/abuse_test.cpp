@@ -28,8 +28,8 @@ std::string next_error(WsClient& c) {
 }
 
 std::string create_room(WsClient& c, const std::string& user, const std::string& room) {
-  c.send(R"({"EventFrom":"SpyGame","type":"CREATE_ROOM","userId":")" + user +
-         R"(","roomId":")" + room + R"(","name":"N"})");
+  c.send(R"({"EventFrom":"SpyGame","type":"CREATE_ROOM","userId":")" + user + R"(","roomId":")" +
+         room + R"(","name":"N"})");
   auto m = c.recv_until(of_type("create_room_response"), 2s);
   if (!m) return "no answer";
   auto o = J(*m);
@@ -52,24 +52,30 @@ TEST_CASE("forged frames are refused in every mode", "[auth][abuse]") {
       CHECK(next_error(*alice) == "forged_type");
     }
     // Client types (chat, typing, read receipts) still pass, verbatim.
-    alice->send(R"({"EventFrom":"AppChatMessaging","type":"typing","userId":"alice","receiverID":"bob"})");
-    auto got = bob->recv_until([](const std::string& m) { return m.find("alice") != std::string::npos; });
+    alice->send(
+        R"({"EventFrom":"AppChatMessaging","type":"typing","userId":"alice","receiverID":"bob"})");
+    auto got =
+        bob->recv_until([](const std::string& m) { return m.find("alice") != std::string::npos; });
     REQUIRE(got);
     CHECK(str(J(*got), "type") == "typing");
     CHECK(server.metric(R"(roomctl_auth_refusals_total{reason="forged_type"})") == 5);
   }
   SECTION("friend requests, accepts and invites in another user's name") {
-    alice->send(R"({"EventFrom":"Friend","type":"request","userId":"alice","senderUserId":"bob","receiverUserId":"carol","senderName":"Bob"})");
+    alice->send(
+        R"({"EventFrom":"Friend","type":"request","userId":"alice","senderUserId":"bob","receiverUserId":"carol","senderName":"Bob"})");
     CHECK(next_error(*alice) == "user_mismatch");
-    alice->send(R"({"EventFrom":"Friend","type":"accept","userId":"alice","senderUserId":"carol","reciverUserId":"bob"})");
+    alice->send(
+        R"({"EventFrom":"Friend","type":"accept","userId":"alice","senderUserId":"carol","reciverUserId":"bob"})");
     CHECK(next_error(*alice) == "user_mismatch");
-    alice->send(R"({"EventFrom":"SpyGame","type":"invite_friend","userId":"alice","senderUserId":"bob","FriendUserId":"carol","roomId":"r1"})");
+    alice->send(
+        R"({"EventFrom":"SpyGame","type":"invite_friend","userId":"alice","senderUserId":"bob","FriendUserId":"carol","roomId":"r1"})");
     CHECK(next_error(*alice) == "user_mismatch");
     CHECK_FALSE(carol->recv_until(of_type("friend_request"), 300ms));
     CHECK_FALSE(carol->recv_until(of_type("invite_friend"), 100ms));
     CHECK(server.metric(R"(roomctl_auth_refusals_total{reason="spoofed_sender"})") == 3);
     // In its own name it works.
-    alice->send(R"({"EventFrom":"Friend","type":"request","userId":"alice","senderUserId":"alice","receiverUserId":"carol","senderName":"A"})");
+    alice->send(
+        R"({"EventFrom":"Friend","type":"request","userId":"alice","senderUserId":"alice","receiverUserId":"carol","senderName":"A"})");
     CHECK(carol->recv_until(of_type("friend_request")));
   }
 }
@@ -109,12 +115,17 @@ TEST_CASE("admin API: cross-site and non-JSON mutating requests are refused and 
 
 TEST_CASE("serve refuses a non-loopback admin listener without a token", "[auth][admin]") {
   std::string out;
-  int rc = run_command({"timeout", "10", ROOMCTL_BINARY, "serve", "--set",
-                        "server.listen=127.0.0.1:0", "--set", "admin.listen=0.0.0.0:0", "--set",
-                        "store.url=memory://"},
-                       out);
+  int rc =
+      run_command({"timeout", "10", ROOMCTL_BINARY, "serve", "--set", "server.listen=127.0.0.1:0",
+                   "--set", "admin.listen=0.0.0.0:0", "--set", "store.url=memory://"},
+                  out);
   CHECK(rc == 2);
   CHECK(out.find("not a loopback address") != std::string::npos);
+  rc = run_command({"timeout", "10", ROOMCTL_BINARY, "serve", "--set", "server.listen=127.0.0.1:0",
+                    "--set", "admin.listen=127.0.0.1:0", "--set", "auth.mode=token"},
+                   out);
+  CHECK(rc == 2);
+  CHECK(out.find("no key to check tokens with") != std::string::npos);
   ServerProcess ok({"admin.listen=0.0.0.0:0", "admin.token=t0ken"});
   CHECK(http_get(ok.admin_port(), "/admin/stats", "Bearer t0ken").status == 200);
 }
@@ -170,12 +181,11 @@ TEST_CASE("abuse limits per user and per address", "[abuse]") {
 TEST_CASE("loadtest smoke against a server in token mode", "[loadtest][auth]") {
   ServerProcess server(token_mode({"games.time_scale=0.05"}));
   std::string out;
-  int rc = run_command(
-      {ROOMCTL_BINARY, "loadtest", "--profile",
-       std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/smoke.yaml", "--set",
-       "target=ws://127.0.0.1:" + std::to_string(server.port()) + "/", "--set",
-       "auth.token_secret=" + kAuthSecret, "--workers", "2"},
-      out);
+  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile",
+                        std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/smoke.yaml", "--set",
+                        "target=ws://127.0.0.1:" + std::to_string(server.port()) + "/", "--set",
+                        "auth.token_secret=" + kAuthSecret, "--workers", "2"},
+                       out);
   INFO(out);
   CHECK(rc == 0);
   CHECK(server.metric(R"(roomctl_auth_refusals_total{reason="auth_required"})") == 0);
