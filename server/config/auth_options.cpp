@@ -52,7 +52,8 @@ void add_auth_schema(Schema& s) {
       .add({"abuse.dms_per_user", Type::integer, "600",
             "direct messages one user may send per minute; 0 = no limit", 0, kMax})
       .add({"abuse.identities_per_address", Type::integer, "0",
-            "distinct userIds bound from one IP address per minute; 0 = no limit", 0, kMax})
+            "userId bindings (logins, reconnects) from one IP address per minute; 0 = no limit", 0,
+            kMax})
       .add({"abuse.connections_per_address", Type::integer, "0",
             "open WebSocket connections from one IP address; 0 = no limit", 0, kMax});
 }

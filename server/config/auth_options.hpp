@@ -24,7 +24,7 @@ struct AbuseOptions {
   std::int64_t room_creations_per_address;  // per minute
   std::int64_t rooms_held_per_user;         // rooms a user created that still exist
   std::int64_t dms_per_user;                // direct messages per minute
-  std::int64_t identities_per_address;      // distinct users bound per address per minute
+  std::int64_t identities_per_address;      // userId bindings per address per minute
   std::int64_t connections_per_address;     // open WebSocket connections
 };
 

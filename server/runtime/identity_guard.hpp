@@ -38,8 +38,8 @@ class IdentityGuard {
   ~IdentityGuard();
 
   bool token_mode() const { return token_mode_; }
-  // Checks a token presented with the upgrade request; sets `user` when it is valid. Refusals
-  // are counted.
+  // Checks a token; sets `user` when it is valid. Refusals are counted. Without a key (none
+  // mode only) tokens are ignored: no refusal, no user.
   Refusal check_token(const std::string& token, std::string& user);
   // May `client` (bound to nobody yet) bind `claimed`? `body` is the message that claims it.
   Refusal may_bind(Client& client, const std::string& claimed, const boost::json::object& body);
