@@ -60,8 +60,10 @@ void BotConnection::connect(std::function<void(bool)> done) {
           self->stats_.error("connect_failed");
           return done(false);
         }
+        // (The request is built before async_handshake returns: a local target is enough.)
+        std::string path = self->target_.path + self->query;
         self->ws_.async_handshake(
-            self->target_.host, self->target_.path + self->query, [self, started, done](beast::error_code ec) {
+            self->target_.host, path, [self, started, done](beast::error_code ec) {
               if (ec) {
                 self->stats_.error("handshake_failed");
                 return done(false);
