@@ -102,10 +102,7 @@ std::string digest_sign(EVP_PKEY* k, const std::string& data) {
 }
 
 VerifyResult refuse(std::string code, std::string message) {
-  VerifyResult r;
-  r.code = std::move(code);
-  r.message = std::move(message);
-  return r;
+  return {false, "", 0, std::move(code), std::move(message)};
 }
 
 bool parse_object(const std::string& b64, json::object& out) {
@@ -163,7 +160,9 @@ bool base64url_decode(const std::string& text, std::string& out) {
       out += static_cast<char>((acc >> bits) & 0xff);
     }
   }
-  return bits < 6;  // a lone trailing character carries no byte
+  // A lone trailing character carries no byte, and leftover bits must be zero: one token has
+  // one spelling (no variants of a signature that verify alike).
+  return bits < 6 && (acc & ((1u << bits) - 1)) == 0;
 }
 
 struct JwtVerifier::Key {

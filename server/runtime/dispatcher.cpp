@@ -114,7 +114,16 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
     return;
   }
   if (!bind_identity(client, claimed, env.body)) return;
+  // A proof never travels on: DMs, invites and drawing messages are relayed verbatim, and would
+  // hand the sender's token or resume secret to their receivers.
+  Frame cleaned;
+  if (env.body.erase("token") + env.body.erase("resumeSecret") > 0)
+    cleaned = make_frame(boost::json::serialize(env.body));
+  handle_bound(client, env, cleaned ? cleaned : raw, game);
+}
 
+void Dispatcher::handle_bound(Client& client, protocol::Envelope& env, const Frame& raw,
+                              const GameEntry* game) {
   switch (env.family) {
     case Family::dm:
       return handle_dm(client, env, raw);

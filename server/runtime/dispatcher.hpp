@@ -21,6 +21,7 @@ class Presence;
 class RoomService;
 class DirectMessages;
 class IdentityGuard;
+struct GameEntry;
 class AbuseLimits;
 
 struct DispatcherOptions {
@@ -47,6 +48,8 @@ class Dispatcher {
   // Refusals that name no limit but an attack (forged frames): counted in auth_refusals.
   void refuse_forgery(Client& client, const char* reason, std::string_view code,
                       std::string_view message);
+  void handle_bound(Client& client, protocol::Envelope& env, const Frame& raw,
+                    const GameEntry* game);
   void handle_dm(Client& client, protocol::Envelope& env, const Frame& raw);
   void handle_app(Client& client, protocol::Envelope& env);
   void handle_friend(Client& client, protocol::Envelope& env);

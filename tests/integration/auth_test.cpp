@@ -72,7 +72,8 @@ TEST_CASE("token mode: a user is bound only with a valid token for it", "[auth]"
   SECTION("a forged or expired token in the message is refused with its reason") {
     auto m = connect_client(server.port());
     auto forged = token_for("alice");
-    forged.back() = forged.back() == 'A' ? 'B' : 'A';
+    char& c = forged[forged.size() - 10];  // inside the signature, all six bits count
+    c = c == 'A' ? 'B' : 'A';
     m->send(app_opened("alice", R"(,"token":")" + forged + "\""));
     CHECK(next_error(*m) == "bad_token");
     m->send(app_opened("alice", R"(,"token":")" + token_for("alice", -3600) + "\""));
@@ -85,6 +86,24 @@ TEST_CASE("token mode: a user is bound only with a valid token for it", "[auth]"
     CHECK(again->recv_until(of_type("users_online")));
     CHECK(alice->wait_closed() == std::optional<std::uint16_t>(4001));
   }
+}
+
+TEST_CASE("a token or resume secret in a relayed message never reaches the receiver", "[auth]") {
+  ServerProcess server(token_mode());
+  auto bob = connect_path(server.port(), "/?token=" + token_for("bob"));
+  bob->send(app_opened("bob"));
+  REQUIRE(bob->recv_until(of_type("users_online")));
+  auto alice = connect_client(server.port());
+  std::string token = token_for("alice");
+  // Alice's first message is a DM carrying her token.
+  alice->send(
+      R"({"EventFrom":"AppChatMessaging","type":"chat","userId":"alice","receiverID":"bob","text":"hi","token":")" +
+      token + R"(","resumeSecret":"s"})");
+  auto got = bob->recv_until(of_type("chat"));
+  REQUIRE(got);
+  CHECK(got->find("\"text\":\"hi\"") != std::string::npos);
+  CHECK(got->find(token) == std::string::npos);
+  CHECK(got->find("resumeSecret") == std::string::npos);
 }
 
 TEST_CASE("token mode: a bad token in the upgrade is refused with 401 and its reason", "[auth]") {

@@ -66,6 +66,8 @@ TEST_CASE("base64url round trips every length", "[jwt]") {
   std::string out;
   CHECK_FALSE(base64url_decode("ab+c", out));  // not the URL alphabet
   CHECK_FALSE(base64url_decode("abc=", out));  // no padding in JWTs
+  CHECK_FALSE(base64url_decode("AB", out));    // leftover bits set: not the canonical "AA"
+  CHECK(base64url_decode("AA", out));
 }
 
 TEST_CASE("HS256: a good token names its user; a bad signature is refused", "[jwt]") {
