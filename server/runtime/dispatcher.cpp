@@ -109,6 +109,9 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
       return;
     }
   }
+  // A connection that proved a user with its upgrade is that user, whether a message names it
+  // or not.
+  if (claimed.empty() && client.user.empty()) claimed = client.proven_user;
   if (claimed.size() > options_.max_id_length) {
     reply_error(client, "bad_field", "user id is too long");
     return;

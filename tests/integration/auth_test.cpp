@@ -1,12 +1,16 @@
 // Who may act as whom (docs/protocol.md §Identity): in none mode any socket takes any user over
 // (ORIG, documented) unless the user opted in to a resume secret; in token mode only a valid
 // token for that user binds it, from the URL, the Authorization header or the message.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <thread>
 
 #include "tests/integration/auth_support.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
+#include "tests/test_keys.hpp"
 
 using namespace roomctl::test;
 using namespace std::chrono_literals;
@@ -79,6 +83,12 @@ TEST_CASE("token mode: a user is bound only with a valid token for it", "[auth]"
     m->send(app_opened("alice", R"(,"token":")" + token_for("alice", -3600) + "\""));
     CHECK(next_error(*m) == "token_expired");
     CHECK(still_open(*alice));
+  }
+  SECTION("a token in the upgrade binds its user even when messages name none") {
+    auto again = connect_path(server.port(), "/?token=" + token_for("alice"));
+    again->send(R"({"EventFrom":"App","type":"app_opened"})");
+    CHECK(again->recv_until(of_type("users_online")));
+    CHECK(alice->wait_closed() == std::optional<std::uint16_t>(4001));
   }
   SECTION("the user's own token takes it over (a reconnect), from the first message") {
     auto again = connect_client(server.port());
@@ -179,4 +189,32 @@ TEST_CASE("none mode: an opted-in user is taken over only with its resume secret
   auto bob = connect_user(server.port(), "bob");
   auto bob2 = connect_user(server.port(), "bob");
   CHECK(bob->wait_closed() == std::optional<std::uint16_t>(4001));
+}
+
+TEST_CASE("RS256 and ES256: tokens from `roomctl token --private-key` bind, HS256 ones do not",
+          "[auth]") {
+  bool rsa = GENERATE(false, true);
+  std::string alg = rsa ? "RS256" : "ES256";
+  INFO(alg);
+  auto keys = make_key_pair(rsa);
+  std::string base = "/tmp/roomctl-test-key-" + std::to_string(getpid());
+  std::ofstream(base + ".pem") << keys.private_pem;
+  std::ofstream(base + ".pub") << keys.public_pem;
+  ServerProcess server({"auth.mode=token", "auth.public_key_file=" + base + ".pub"});
+  std::string token, out;
+  REQUIRE(run_command({ROOMCTL_BINARY, "token", "--user", "alice", "--ttl", "10m", "--alg", alg,
+                       "--private-key", base + ".pem"},
+                      token) == 0);
+  token.erase(token.find_last_not_of("\n") + 1);
+  auto alice = connect_path(server.port(), "/?token=" + token);
+  alice->send(app_opened("alice"));
+  CHECK(alice->recv_until(of_type("users_online")));
+  // Alg confusion: HS256 "signed" with the public key, which anyone may have.
+  REQUIRE(run_command({ROOMCTL_BINARY, "token", "--user", "bob", "--secret", keys.public_pem},
+                      token) == 0);
+  token.erase(token.find_last_not_of("\n") + 1);
+  RawSocket s(server.port());
+  CHECK(raw_upgrade(s, "/?token=" + token).rfind("HTTP/1.1 401", 0) == 0);
+  unlink((base + ".pem").c_str());
+  unlink((base + ".pub").c_str());
 }

@@ -2,51 +2,28 @@
 // confusion attacks (a token must not choose how it is checked).
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/pem.h>
 
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
 
 #include "server/auth/jwt.hpp"
+#include "tests/test_keys.hpp"
 
 using namespace roomctl::auth;
+using roomctl::test::KeyPair;
+using roomctl::test::make_key_pair;
 
 namespace {
 constexpr std::int64_t kNow = 1'800'000'000;
 const std::string kSecret = "a-shared-secret-of-some-length";
 
-struct KeyPair {
-  std::string private_pem, public_pem;
-};
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
-
-KeyPair make_keys(bool rsa) {
-  EVP_PKEY* k = rsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
-                    : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  REQUIRE(k);
-  BIO* priv = BIO_new(BIO_s_mem());
-  BIO* pub = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(priv, k, nullptr, nullptr, 0, nullptr, nullptr);
-  PEM_write_bio_PUBKEY(pub, k);
-  KeyPair kp{bio_text(priv), bio_text(pub)};
-  BIO_free(priv);
-  BIO_free(pub);
-  EVP_PKEY_free(k);
-  return kp;
-}
-
 const KeyPair& rsa_keys() {
-  static const KeyPair k = make_keys(true);
+  static const KeyPair k = make_key_pair(true);
   return k;
 }
 const KeyPair& ec_keys() {
-  static const KeyPair k = make_keys(false);
+  static const KeyPair k = make_key_pair(false);
   return k;
 }
 
@@ -138,7 +115,7 @@ TEST_CASE("RS256 and ES256 verify with the public key", "[jwt]") {
     CHECK(r.user == "bob");
     CHECK(v.verify(token, kNow + 91).code == "token_expired");
     // A signature by another key of the same kind is refused.
-    auto stranger = make_keys(alg == "RS256");
+    auto stranger = make_key_pair(alg == "RS256");
     CHECK_FALSE(v.verify(sign_token(alg, stranger.private_pem, "bob", kNow + 60, kNow), kNow).ok);
   }
   // An RS256 token for an ES256 key (and the reverse) is refused.
