@@ -21,5 +21,6 @@ Command add_check(CLI::App& app, char** envp);
 Command add_version(CLI::App& app, char** envp);
 Command add_loadtest(CLI::App& app, char** envp);
 Command add_inspect(CLI::App& app, char** envp);
+Command add_token(CLI::App& app, char** envp);
 
 }  // namespace roomctl::cmd

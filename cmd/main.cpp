@@ -12,8 +12,9 @@ int main(int argc, char** argv) {
   CLI::App app{"roomctl: game-room server and operations toolkit"};
   app.require_subcommand(1);
   char** envp = environ;  // the environment is read here, once, and handed to every command
-  const Command commands[] = {add_serve(app, envp), add_check(app, envp), add_version(app, envp),
-                              add_loadtest(app, envp), add_inspect(app, envp)};
+  const Command commands[] = {add_serve(app, envp),   add_check(app, envp),
+                              add_version(app, envp), add_loadtest(app, envp),
+                              add_inspect(app, envp), add_token(app, envp)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

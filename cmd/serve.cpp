@@ -29,6 +29,10 @@ int run_serve(const ServeArgs& args, char** envp) {
     std::cerr << "roomctl serve: " << e.what() << "\n";
     return exit_code::usage;
   }
+  if (auto refusal = config::serve_refusal(options); !refusal.empty()) {
+    std::cerr << "roomctl serve: refusing to start: " << refusal << "\n";
+    return exit_code::usage;
+  }
   log::Level level;
   if (log::parse_level(options.log_level, level)) log::set_level(level);
   try {

@@ -22,6 +22,7 @@ void AppDriver::connect(const std::string& user,
                         std::function<void(std::shared_ptr<BotConnection>)> ready) {
   auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats, env_.target, env_.source_ip(),
                                               env_.options.connect_timeout_ms);
+  conn->query = bot_upgrade_query(env_.options, user);
   conn->connect([conn, user, ready](bool ok) {
     if (!ok) return ready(nullptr);  // counted as an error by the connection
     conn->send(json::serialize(

@@ -104,8 +104,11 @@ void BotConnection::connect(std::function<void(bool)> done) {
     self->socket_.non_blocking(true, ignored);
     self->state_ = State::handshaking;
     self->key_ = ws::make_key(random_word(), random_word());
-    auto request = std::make_shared<std::string>(
-        ws::upgrade_request(self->target_.host, self->target_.path, self->key_));
+    std::string path = self->target_.path;
+    if (!self->query.empty())  // the target may carry a query of its own
+      path += (path.find('?') == std::string::npos ? "?" : "&") + self->query.substr(1);
+    auto request =
+        std::make_shared<std::string>(ws::upgrade_request(self->target_.host, path, self->key_));
     asio::async_write(self->socket_, asio::buffer(*request),
                       [self, request](error_code ec, std::size_t) {
                         if (self->state_ != State::handshaking) return;

@@ -45,6 +45,7 @@ class BotConnection : public std::enable_shared_from_this<BotConnection> {
   void pause_reading(std::int64_t ms);
   bool is_open() const { return state_ == State::open; }
 
+  std::string query;  // appended to the target's path in the upgrade: the bot's ?token=
   // The text of each message; valid only during the call.
   std::function<void(std::string_view)> on_message;
   std::function<void(std::uint16_t code)> on_close;

@@ -5,8 +5,10 @@
 #include <sstream>
 
 #include "loadgen/stats.hpp"
+#include "server/auth/jwt.hpp"
 #include "server/config/schema.hpp"
 #include "server/config/settings.hpp"
+#include "server/util/clock.hpp"
 #include "server/util/suggest.hpp"
 
 namespace roomctl::loadgen {
@@ -91,6 +93,8 @@ config::Schema build() {
             "serve /metrics here while running (host:port); empty = off"})
       .add({"progress_interval", Type::duration, "5s", "progress line interval when not on a TTY",
             100, 3'600'000})
+      .add({"auth.token_secret", Type::string, "",
+            "the target's auth.secret when it runs auth.mode token (ROOMCTL_AUTH_TOKEN_SECRET)"})
       .add({"thresholds.*.*", Type::string, "", "e.g. thresholds.fanout_latency.p99: \"<20ms\""});
   return s;
 }
@@ -174,6 +178,13 @@ void check_threshold_names(const Threshold& t) {
   }
 }
 
+std::string bot_upgrade_query(const LoadtestOptions& o, const std::string& user) {
+  if (o.token_secret.empty()) return "";
+  // A day: longer than any run; a reconnecting bot mints a fresh one anyway.
+  std::int64_t now = wall_now_ms() / 1000;
+  return "?token=" + auth::sign_token("HS256", o.token_secret, user, now + 86'400, now);
+}
+
 LoadtestOptions loadtest_options(const config::Settings& s) {
   LoadtestOptions o;
   std::stringstream targets(s.string("target"));
@@ -219,6 +230,7 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
   o.abort_after_ms = s.millis("abort_after");
   o.metrics_listen = s.string("metrics.listen");
   o.progress_interval_ms = s.millis("progress_interval");
+  o.token_secret = s.string("auth.token_secret");
   for (const auto& key : s.keys_under("thresholds.")) {
     auto rest = key.substr(std::string("thresholds.").size());
     auto dot = rest.find('.');

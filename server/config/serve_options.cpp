@@ -135,6 +135,7 @@ Schema build_schema() {
             -1e300,
             1e300,
             {"debug", "info", "warn", "error"}});
+  add_auth_schema(s);
   return s;
 }
 }  // namespace
@@ -152,6 +153,18 @@ Endpoint parse_endpoint(const std::string& host_port) {
     e.host = e.host.substr(1, e.host.size() - 2);
   e.port = static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1)));
   return e;
+}
+
+std::string serve_refusal(const ServeOptions& o) {
+  if (o.auth.mode == "token" && o.auth.secret.empty() && o.auth.public_key_pem.empty())
+    return "auth.mode is token but there is no key to check tokens with: set auth.secret (or "
+           "auth.secret_file, ROOMCTL_AUTH_SECRET) or auth.public_key_file";
+  const auto& h = o.admin_listen.host;
+  bool loopback = h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
+  if (loopback || !o.admin_token.empty()) return "";
+  return "admin.listen " + h + ":" + std::to_string(o.admin_listen.port) +
+         " is not a loopback address: set admin.token (or admin.token_file, "
+         "ROOMCTL_ADMIN_TOKEN), or listen on 127.0.0.1";
 }
 
 ServeOptions serve_options(const Settings& s) {
@@ -223,6 +236,7 @@ ServeOptions serve_options(const Settings& s) {
   o.store_flush_interval_ms = s.millis("store.flush_interval");
   o.store_stroke_flush_interval_ms = s.millis("store.stroke_flush_interval");
   o.log_level = s.string("log.level");
+  read_auth_options(s, o.auth, o.abuse);
   return o;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "server/config/auth_options.hpp"
+
 namespace roomctl::config {
 
 class Schema;
@@ -72,10 +74,16 @@ struct ServeOptions {
   std::int64_t store_flush_interval_ms;
   std::int64_t store_stroke_flush_interval_ms;
   std::string log_level;
+  AuthOptions auth;
+  AbuseOptions abuse;
 };
 
 const Schema& serve_schema();
 ServeOptions serve_options(const Settings& settings);
 Endpoint parse_endpoint(const std::string& host_port);
+// Why `serve` must not start with these options (empty: it may): an admin listener off loopback
+// without a token would let anyone on the network close rooms and kick users; token mode
+// without a key would refuse every player.
+std::string serve_refusal(const ServeOptions& options);
 
 }  // namespace roomctl::config

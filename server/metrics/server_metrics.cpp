@@ -55,6 +55,10 @@ ServerMetrics::ServerMetrics(Registry& r)
           r.counter("roomctl_refusals_total", "Requests refused by a limit, by limit", {"limit"})),
       client_errors(r.counter("roomctl_client_errors_total",
                               "Error replies sent to clients, by code", {"code"})),
+      auth_refusals(r.counter("roomctl_auth_refusals_total",
+                              "Refused identities, forged frames and unsafe admin requests, by "
+                              "reason",
+                              {"reason"})),
       rooms_removed(
           r.counter("roomctl_rooms_removed_total", "Rooms removed, by reason", {"reason"})),
       sweeper_duration(
@@ -117,14 +121,38 @@ ServerMetrics::ServerMetrics(Registry& r)
   // Label values known in advance are exported at 0 from the start, so that rate() and the
   // dashboards work before the first event.
   for (const char* reason : {"empty", "idle", "finished", "admin"}) rooms_removed.with({reason});
-  for (const char* limit :
-       {"max_connections",   "message_size",       "message_rate",     "binary_frame",
-        "send_queue",        "max_rooms",          "memory_watermark", "draining",
-        "handshake_timeout", "pending_handshakes", "fd_budget",        "request_header_size",
-        "request_body_size", "dm_queue",           "store_queue",      "presence_flush",
-        "draw_rate",         "stroke_log",         "not_drawer",       "chat_rate",
-        "quarantined"})
+  for (const char* limit : {"max_connections",
+                            "message_size",
+                            "message_rate",
+                            "binary_frame",
+                            "send_queue",
+                            "max_rooms",
+                            "memory_watermark",
+                            "draining",
+                            "handshake_timeout",
+                            "pending_handshakes",
+                            "fd_budget",
+                            "request_header_size",
+                            "request_body_size",
+                            "dm_queue",
+                            "store_queue",
+                            "presence_flush",
+                            "draw_rate",
+                            "stroke_log",
+                            "not_drawer",
+                            "chat_rate",
+                            "quarantined",
+                            "rooms_held",
+                            "room_creations_user",
+                            "room_creations_address",
+                            "dm_rate",
+                            "identity_rate",
+                            "connections_per_address"})
     refusals.with({limit});
+  for (const char* reason : {"auth_required", "bad_token", "token_expired", "token_user_mismatch",
+                             "resume_secret", "forged_type", "spoofed_sender", "admin_origin",
+                             "admin_content_type", "admin_unauthorized"})
+    auth_refusals.with({reason});
   for (const char* reason : {"peer", "timeout", "replaced", "slow_consumer", "send_queue_budget",
                              "shutdown", "binary_frame", "message_too_big", "rate_limit_abuse",
                              "kicked", "write_error", "handshake_failed", "max_connections"})

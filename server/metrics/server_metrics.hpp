@@ -33,6 +33,7 @@ struct ServerMetrics {
   Counter& slow_consumer_closes;
   Family<Counter>& refusals;       // limit
   Family<Counter>& client_errors;  // code
+  Family<Counter>& auth_refusals;  // reason: identity proofs, forged frames, unsafe admin requests
   Family<Counter>& rooms_removed;  // reason
   Histogram& sweeper_duration;
   Histogram& store_flush;

@@ -6,10 +6,12 @@
 
 #include "server/config/value.hpp"
 #include "server/metrics/registry.hpp"
+#include "server/metrics/server_metrics.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/store_worker.hpp"
 #include "server/runtime/user_directory.hpp"
 #include "server/store/state_store.hpp"
+#include "server/util/log.hpp"
 
 namespace roomctl::net {
 
@@ -41,7 +43,42 @@ bool AdminApi::authorized(const AdminRequest& req) const {
   return constant_time_equal(req.authorization, "Bearer " + deps_.token);
 }
 
+void AdminApi::count(const char* reason) const {
+  if (deps_.metrics) deps_.metrics->auth_refusals.with({reason}).inc();
+}
+
+int AdminApi::unsafe(const AdminRequest& req, std::string& why) const {
+  if (req.has_origin) {
+    count("admin_origin");
+    why = "cross-site request refused: an admin request must not carry an Origin header";
+    return 403;
+  }
+  auto type = req.content_type.substr(0, req.content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  if (!type.empty() && type != "application/json") {
+    count("admin_content_type");
+    why = "an admin request that changes something must be application/json (or have no body)";
+    return 415;
+  }
+  return 0;
+}
+
+// Requests that change something are logged with their peer and answer, whatever it is.
 void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)> respond) {
+  if (req.method == "GET" || req.method == "HEAD") return route(req, std::move(respond));
+  auto logged = [req, respond = std::move(respond)](AdminResponse r) {
+    log::info("admin_action", {{"method", req.method},
+                               {"target", req.target.substr(0, 200)},
+                               {"peer", req.peer},
+                               {"status", std::to_string(r.status)}});
+    respond(std::move(r));
+  };
+  std::string why;
+  if (int status = unsafe(req, why)) return logged(json(status, error_body(deps_.node_id, why)));
+  route(req, std::move(logged));
+}
+
+void AdminApi::route(const AdminRequest& req, std::function<void(AdminResponse)> respond) {
   auto url = boost::urls::parse_origin_form(req.target);
   if (!url) return respond({400, kText, "bad request target\n"});
   std::vector<std::string> seg;
@@ -65,7 +102,10 @@ void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)
       return respond({200, "text/plain; version=0.0.4; charset=utf-8", deps_.registry.render()});
   }
   if (seg.empty() || seg[0] != "admin") return respond({404, kText, "not found\n"});
-  if (!authorized(req)) return respond(json(401, error_body(node, "unauthorized")));
+  if (!authorized(req)) {
+    count("admin_unauthorized");
+    return respond(json(401, error_body(node, "unauthorized")));
+  }
 
   Millis now = wall_now_ms();
   if (get && seg.size() == 2 && seg[1] == "rooms") {

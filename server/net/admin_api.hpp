@@ -7,6 +7,10 @@
 //   /admin/resume
 // /admin/* needs `Authorization: Bearer <admin.token>`; with no token configured it answers only
 // on loopback. Wrong or missing token: 401 and nothing else. Every JSON answer carries "node".
+// A request that changes something (any method but GET/HEAD) is refused when it carries an
+// Origin header (403) or a content type other than JSON (415): a web page open in an operator's
+// browser can send a "simple" cross-site POST to 127.0.0.1, and browsers always add an Origin
+// to those. Every such request is logged with its peer (`admin_action`).
 #pragma once
 
 #include <functional>
@@ -14,7 +18,8 @@
 
 namespace roomctl::metrics {
 class Registry;
-}
+struct ServerMetrics;
+}  // namespace roomctl::metrics
 namespace roomctl::runtime {
 class RoomService;
 class UserDirectory;
@@ -27,6 +32,10 @@ struct AdminRequest {
   std::string method;
   std::string target;         // path and query
   std::string authorization;  // the Authorization header, if any
+  std::string origin;         // the Origin header, if any
+  bool has_origin = false;    // (an empty Origin is still a browser's)
+  std::string content_type;   // the Content-Type header, if any
+  std::string peer;           // address:port of the client, for the log
   bool from_loopback = false;
 };
 
@@ -47,6 +56,7 @@ struct AdminDeps {
   std::function<std::string()> not_ready_reason;
   std::function<void(bool)> set_admin_drain;  // the admin drain: on (drain) or off (resume)
   std::function<std::string()> stats_json;    // node totals and limits, as a JSON object text
+  metrics::ServerMetrics* metrics = nullptr;  // refusals (roomctl_auth_refusals_total)
 };
 
 class AdminApi {
@@ -57,6 +67,10 @@ class AdminApi {
 
  private:
   bool authorized(const AdminRequest& req) const;
+  // The reason a mutating request is refused (403/415), or 0 when it may go on.
+  int unsafe(const AdminRequest& req, std::string& why) const;
+  void count(const char* reason) const;
+  void route(const AdminRequest& req, std::function<void(AdminResponse)> respond);
   AdminResponse json(int status, std::string body) const;
 
   AdminDeps deps_;

@@ -4,11 +4,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
 #include <chrono>
 
 #include "server/metrics/server_metrics.hpp"
 #include "server/net/admin_api.hpp"
 #include "server/net/ws_session.hpp"
+#include "server/runtime/identity_guard.hpp"
 
 namespace roomctl::net {
 
@@ -18,6 +22,18 @@ namespace http = beast::http;
 namespace {
 // Bodies are tiny on both listeners (the admin API's POSTs carry none).
 constexpr std::uint64_t kMaxBodyBytes = 16 * 1024;
+
+// A token presented with the upgrade: `?token=` in the URL (browsers cannot set headers on a
+// WebSocket) or `Authorization: Bearer`.
+std::string upgrade_token(const http::request<http::string_body>& req) {
+  auto auth = req[http::field::authorization];
+  if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer "))
+    return std::string(auth.substr(7));
+  auto url = boost::urls::parse_origin_form(req.target());
+  if (!url) return "";
+  auto it = url->params().find("token");
+  return it == url->params().end() ? "" : std::string((*it).value);
+}
 }  // namespace
 
 HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& ctx, Role role,
@@ -80,8 +96,21 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
         res.keep_alive(false);
         return respond(std::move(res));
       }
+      // A bad token is refused before the upgrade, with the reason, so that a client sees why
+      // instead of a connection that then refuses its every message.
+      std::string proven;
+      if (auto token = upgrade_token(req_); !token.empty()) {
+        if (auto r = ctx_.identity.check_token(token, proven); !r.code.empty()) {
+          http::response<http::string_body> res{http::status::unauthorized, req_.version()};
+          res.set(http::field::content_type, "application/json");
+          res.body() = boost::json::serialize(
+              boost::json::object{{"type", "error"}, {"code", r.code}, {"message", r.message}});
+          res.keep_alive(false);
+          return respond(std::move(res));
+        }
+      }
       std::make_shared<WsSession>(std::move(stream_), ctx_, std::move(slot_))
-          ->start(std::move(req_));
+          ->start(std::move(req_), std::move(proven));
       return;
     }
     http::response<http::string_body> res{http::status::ok, req_.version()};
@@ -100,9 +129,13 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   ar.method = std::string(req_.method_string());
   ar.target = std::string(req_.target());
   ar.authorization = std::string(req_[http::field::authorization]);
+  ar.origin = std::string(req_[http::field::origin]);
+  ar.content_type = std::string(req_[http::field::content_type]);
+  ar.has_origin = req_.find(http::field::origin) != req_.end();
   beast::error_code ep_ec;
   auto remote = stream_.socket().remote_endpoint(ep_ec);
   ar.from_loopback = !ep_ec && remote.address().is_loopback();
+  if (!ep_ec) ar.peer = remote.address().to_string() + ":" + std::to_string(remote.port());
   bool head = req_.method() == http::verb::head;
   unsigned version = req_.version();
   bool keep_alive = req_.keep_alive();

@@ -22,8 +22,10 @@
 #include "server/net/listener.hpp"
 #include "server/net/ws_session.hpp"
 #include "server/protocol/replies.hpp"
+#include "server/runtime/abuse_limits.hpp"
 #include "server/runtime/direct_messages.hpp"
 #include "server/runtime/dispatcher.hpp"
+#include "server/runtime/identity_guard.hpp"
 #include "server/runtime/persistence.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room.hpp"
@@ -55,18 +57,22 @@ class Server::Impl {
         rooms(ioc, options, directory, presence, metrics, persistence),
         dms(dm_options(options), directory, store_worker, metrics),
         store_worker(*store, metrics, static_cast<std::size_t>(options.store_max_pending_jobs)),
+        identity(options.auth, metrics),
+        abuse(options.abuse, metrics),
         dispatcher({static_cast<std::size_t>(options.limits.max_id_length)}, directory, presence,
-                   dms, rooms, metrics),
-        admin(AdminDeps{registry, rooms, directory, store_worker, options.node_id,
-                        options.admin_token, options.admin_allow_reveal,
-                        [this] { return not_ready_reason(); },
-                        [this](bool on) { set_admin_drain(on); }, [this] { return stats_json(); }}),
-        ctx{options, metrics, dispatcher, admin},
+                   dms, rooms, metrics, identity, abuse),
+        admin(AdminDeps{
+            registry, rooms, directory, store_worker, options.node_id, options.admin_token,
+            options.admin_allow_reveal, [this] { return not_ready_reason(); },
+            [this](bool on) { set_admin_drain(on); }, [this] { return stats_json(); }, &metrics}),
+        ctx{options, metrics, dispatcher, admin, identity, abuse},
         signals(ioc, SIGINT, SIGTERM),
         ping_timer(ioc),
         presence_timer(ioc),
         sweep_timer(ioc),
-        shutdown_timer(ioc) {}
+        shutdown_timer(ioc) {
+    rooms.set_abuse_limits(&abuse);
+  }
 
   static runtime::DmOptions dm_options(const config::ServeOptions& o) {
     runtime::DmOptions d;
@@ -162,7 +168,8 @@ class Server::Impl {
               {{"public", pub.address().to_string() + ":" + std::to_string(pub.port())},
                {"admin", adm.address().to_string() + ":" + std::to_string(adm.port())},
                {"threads", std::to_string(options.threads)},
-               {"store", options.store_url}});
+               {"store", options.store_url},
+               {"auth", options.auth.mode}});
     metrics.ready.set(1);
     metrics.store_up.set(1);
     metrics.memory_watermark.set(static_cast<double>(options.limits.memory_high_watermark_bytes));
@@ -218,8 +225,10 @@ class Server::Impl {
       metrics.event_loop_lag.observe(std::chrono::duration<double>(started - deadline).count());
       Millis now = wall_now_ms();
       for (auto& e : directory.expire(now, options.reconnect_grace_ms)) {
+        identity.forget(e.user);  // its resume secret ends with its grace
         if (!e.rooms.empty()) rooms.grace_expired(e.user, e.rooms);
       }
+      abuse.sweep(now);
       rooms.sweep(now);
       ++sweeps;
       if (sweeps % 60 == 0)
@@ -316,6 +325,8 @@ class Server::Impl {
   // Declared before the worker that runs its jobs, so the worker (and its jobs) stop first.
   runtime::DirectMessages dms;
   runtime::StoreWorker store_worker;
+  runtime::IdentityGuard identity;
+  runtime::AbuseLimits abuse;
   runtime::Dispatcher dispatcher;
   AdminApi admin;
   ServerContext ctx;

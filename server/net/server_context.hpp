@@ -18,6 +18,8 @@ class Registry;
 namespace roomctl::runtime {
 class Dispatcher;
 class Outbox;
+class IdentityGuard;
+class AbuseLimits;
 }  // namespace roomctl::runtime
 
 namespace roomctl::net {
@@ -29,6 +31,8 @@ struct ServerContext {
   metrics::ServerMetrics& metrics;
   runtime::Dispatcher& dispatcher;
   AdminApi& admin;
+  runtime::IdentityGuard& identity;
+  runtime::AbuseLimits& abuse;
   std::atomic<bool> shutting_down{false};  // SIGTERM/SIGINT; not the admin drain
   std::atomic<std::int64_t> open_connections{0};
   std::atomic<std::uint64_t> next_connection_id{1};

@@ -13,6 +13,7 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/envelope.hpp"
 #include "server/protocol/utf8.hpp"
+#include "server/runtime/abuse_limits.hpp"
 #include "server/runtime/dispatcher.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
@@ -42,8 +43,13 @@ WsSession::~WsSession() {
   live_sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void WsSession::start(beast::http::request<beast::http::string_body> upgrade) {
+void WsSession::start(beast::http::request<beast::http::string_body> upgrade,
+                      std::string proven_user) {
   const auto& o = ctx_.options;
+  client_.proven_user = std::move(proven_user);
+  beast::error_code ep_ec;
+  auto remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ep_ec);
+  if (!ep_ec) client_.address = remote.address().to_string();
   beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
   websocket::stream_base::timeout t;
   t.handshake_timeout = std::chrono::milliseconds(o.handshake_timeout_ms);
@@ -76,6 +82,13 @@ void WsSession::on_accept(beast::error_code ec) {
     start_close(runtime::close_code::service_restart, "server is shutting down", true);
     return;
   }
+  if (!ctx_.abuse.connection_opened(client_.address)) {
+    closed_reason_ = "connections_per_address";
+    start_close(runtime::close_code::policy_violation,
+                "too many connections from this address (abuse.connections_per_address)", true);
+    return;
+  }
+  address_counted_ = true;
   ++ctx_.open_connections;
   m.connections.add(1);
   m.connections_opened.inc();
@@ -339,6 +352,8 @@ void WsSession::finish(const char* reason) {
     account(-static_cast<std::int64_t>(p.frame->size()));
     if (p.done) p.done(false);
   }
+  if (address_counted_) ctx_.abuse.connection_closed(client_.address);
+  address_counted_ = false;
   if (!client_.outbox) return;  // never admitted
   ctx_.metrics.connections_closed.with({reason}).inc();
   ctx_.metrics.connections.add(-1);

@@ -26,7 +26,9 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   // `slot` counts the connection as a pending handshake until the upgrade completed.
   WsSession(boost::beast::tcp_stream&& stream, ServerContext& ctx, HandshakeSlot slot = {});
   ~WsSession() override;
-  void start(boost::beast::http::request<boost::beast::http::string_body> upgrade);
+  // `proven_user`: the user a valid token of the upgrade request named (empty: none).
+  void start(boost::beast::http::request<boost::beast::http::string_body> upgrade,
+             std::string proven_user = {});
 
   void send(Frame frame) override;
   void send_then(Frame frame, std::function<void(bool)> done) override;
@@ -81,9 +83,10 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   std::atomic<std::int64_t> queued_bytes_{0};
   bool writing_ = false;
   bool accepted_ = false;
-  bool closing_ = false;  // a close is requested: write nothing new
-  bool closed_ = false;   // finish() ran
-  bool offline_ = false;  // the dispatcher was told the connection is gone
+  bool closing_ = false;          // a close is requested: write nothing new
+  bool closed_ = false;           // finish() ran
+  bool offline_ = false;          // the dispatcher was told the connection is gone
+  bool address_counted_ = false;  // counted in abuse.connections_per_address
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
   const char* closed_reason_ = "peer";

@@ -15,6 +15,8 @@ struct DmDelivery;
 struct Client {
   std::shared_ptr<Outbox> outbox;           // null once the connection is gone
   std::string user;                         // empty until the first message carrying a userId
+  std::string proven_user;                  // the user a valid token named, if any
+  std::string address;                      // the peer's IP address (per-address limits)
   std::shared_ptr<DmDelivery> dm_delivery;  // this connection's queued-DM delivery, if any
   // The dialect of the latest game frame (docs/protocol.md §dialects); rooms answer in it.
   protocol::Dialect dialect = protocol::Dialect::event_from;

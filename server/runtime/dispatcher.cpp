@@ -7,9 +7,12 @@
 
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/replies.hpp"
+#include "server/protocol/server_types.hpp"
 #include "server/protocol/utf8.hpp"
+#include "server/runtime/abuse_limits.hpp"
 #include "server/runtime/direct_messages.hpp"
 #include "server/runtime/game_catalogue.hpp"
+#include "server/runtime/identity_guard.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/user_directory.hpp"
@@ -20,18 +23,27 @@ namespace roomctl::runtime {
 using protocol::Family;
 
 Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
-                       DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics)
+                       DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics,
+                       IdentityGuard& identity, AbuseLimits& abuse)
     : options_(options),
       directory_(directory),
       presence_(presence),
       dms_(dms),
       rooms_(rooms),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      identity_(identity),
+      abuse_(abuse) {}
 
 void Dispatcher::reply_error(Client& client, std::string_view code, std::string_view message) {
   metrics_.client_errors.with({std::string(code)}).inc();
   metrics_.frames_queued.with({"error"}).inc();
   client.send(protocol::error_frame(code, message));
+}
+
+void Dispatcher::refuse_forgery(Client& client, const char* reason, std::string_view code,
+                                std::string_view message) {
+  metrics_.auth_refusals.with({reason}).inc();
+  reply_error(client, code, message);
 }
 
 bool Dispatcher::require_user(Client& client) {
@@ -45,8 +57,9 @@ bool Dispatcher::require_user(Client& client) {
 // ORIG re-maps the socket. Without authentication any socket may claim any id anyway (a new
 // socket takes a user over), so the switch is allowed in every state of the claimed id: an unused
 // id or one seated within its grace is simply bound; one live elsewhere is taken over as a new
-// socket would (its connection closes with 4001). Authentication (tokens for the new id, the
-// take-over rules for a live one) decides here.
+// socket would (its connection closes with 4001). The new id then passes the IdentityGuard as
+// on a new socket (bind_identity): a token for it in token mode, the resume secret of a user who
+// opted in.
 bool Dispatcher::may_switch_identity(const Client&, const std::string&, ClaimedIdentity) const {
   return true;
 }
@@ -65,9 +78,11 @@ void Dispatcher::release_identity(Client& client) {
 
 // ORIG binds a connection to the first userId it sees and re-maps it to a later one. A claim
 // made in another field (a Friend message's sender) never switches: it is refused
-// (user_mismatch). The same userId on a new socket takes the user over.
-bool Dispatcher::bind_identity(Client& client, const std::string& claimed,
-                               bool claimed_by_user_id) {
+// (user_mismatch). The same userId on a new socket takes the user over. Either way the new id
+// must pass the IdentityGuard as on a new socket (a token for it in token mode, the resume
+// secret of an opted-in user) and the address's identity rate.
+bool Dispatcher::bind_identity(Client& client, const std::string& claimed, bool claimed_by_user_id,
+                               const boost::json::object& body) {
   if (claimed.empty() || claimed == client.user) return true;
   if (!client.user.empty()) {
     auto state = directory_.online(claimed)          ? ClaimedIdentity::live_elsewhere
@@ -78,11 +93,27 @@ bool Dispatcher::bind_identity(Client& client, const std::string& claimed,
                   "this connection belongs to another user; open a new connection to switch users");
       return false;
     }
+  }
+  // Checked before a switch releases the old user: a refused switch leaves the connection as it
+  // was.
+  if (auto refusal = identity_.may_bind(client, claimed, body); !refusal.code.empty()) {
+    reply_error(client, refusal.code, refusal.message);
+    return false;
+  }
+  // Presence churn: one address cycling through userIds (abuse.identities_per_address).
+  if (!abuse_.identity(client.address, wall_now_ms())) {
+    reply_error(
+        client, "identity_rate",
+        "too many users bound from this address; wait a minute (abuse.identities_per_address)");
+    return false;
+  }
+  if (!client.user.empty()) {
     log::debug("user_switched", {{"from", client.user}, {"to", claimed}});
     release_identity(client);
   }
   auto r = directory_.bind(claimed, client.outbox, client.dialect);
   client.user = claimed;
+  identity_.bound(client, body);
   if (r.replaced) {
     r.replaced->close(close_code::replaced, "replaced by a newer connection of the same user");
   }
@@ -125,12 +156,24 @@ void Dispatcher::handle(Client& client, protocol::Envelope& env, const Frame& ra
       return;
     }
   }
+  // A connection that proved a user with its upgrade is that user, whether a message names it
+  // or not.
+  if (claimed.empty() && client.user.empty()) claimed = client.proven_user;
   if (claimed.size() > options_.max_id_length) {
     reply_error(client, "bad_field", "user id is too long");
     return;
   }
-  if (!bind_identity(client, claimed, !env.user_id.empty())) return;
+  if (!bind_identity(client, claimed, !env.user_id.empty(), env.body)) return;
+  // A proof never travels on: DMs, invites and drawing messages are relayed verbatim, and would
+  // hand the sender's token or resume secret to their receivers.
+  Frame cleaned;
+  if (env.body.erase("token") + env.body.erase("resumeSecret") > 0)
+    cleaned = make_frame(boost::json::serialize(env.body));
+  handle_bound(client, env, cleaned ? cleaned : raw, game);
+}
 
+void Dispatcher::handle_bound(Client& client, protocol::Envelope& env, const Frame& raw,
+                              const GameEntry* game) {
   switch (env.family) {
     case Family::dm:
       return handle_dm(client, env, raw);
@@ -162,6 +205,18 @@ void Dispatcher::handle_dm(Client& client, protocol::Envelope& env, const Frame&
   }
   if (receiver.empty() || receiver.size() > options_.max_id_length) {
     reply_error(client, "bad_field", "receiverID is required");
+    return;
+  }
+  // FIX: ORIG relays a DM verbatim whatever its type, so a user could send another a fake
+  // game_ended, room_closed or error. Types the server sends are refused; others (chat, typing,
+  // read receipts, ...) pass.
+  if (protocol::is_server_type(env.type)) {
+    return refuse_forgery(client, "forged_type", "forged_type",
+                          "\"" + std::string(protocol::truncate_code_points(env.type, 64)) +
+                              "\" is a type the server sends; a direct message cannot use it");
+  }
+  if (!abuse_.dm(client.user, wall_now_ms())) {
+    reply_error(client, "dm_rate", "too many direct messages; wait a minute (abuse.dms_per_user)");
     return;
   }
   env.body["type"] = "queued_message";
@@ -198,6 +253,16 @@ void Dispatcher::handle_friend(Client& client, protocol::Envelope& env) {
     reply_error(client, "bad_field", "friend fields must be strings");
     return;
   }
+  // FIX: ORIG takes the sender of a request (and the accepter of an accept) from the message, so
+  // anyone could send a request or an acceptance in another user's name. It must be the
+  // connection's own user.
+  const std::string& speaker = env.type == "accept" ? receiver : sender;
+  if ((env.type == "request" || env.type == "accept") &&
+      (speaker.empty() || speaker != client.user)) {
+    return refuse_forgery(client, "spoofed_sender", "user_mismatch",
+                          env.type == "accept" ? "reciverUserId must be this connection's user"
+                                               : "senderUserId must be this connection's user");
+  }
   if (env.type == "request") {
     if (receiver.empty()) return reply_error(client, "bad_field", "receiverUserId is required");
     directory_.send(receiver,
@@ -221,6 +286,13 @@ void Dispatcher::handle_invite(Client& client, protocol::Envelope& env, const Fr
   if (!protocol::get_string(env.body, "FriendUserId", friend_id) || friend_id.empty()) {
     reply_error(client, "bad_field", "FriendUserId must be a non-empty string");
     return;
+  }
+  // The invite is relayed verbatim: a sender field in it must name the inviter itself.
+  std::string sender;
+  if (!protocol::get_string(env.body, "senderUserId", sender) ||
+      (!sender.empty() && sender != client.user)) {
+    return refuse_forgery(client, "spoofed_sender", "user_mismatch",
+                          "senderUserId must be this connection's user");
   }
   if (!directory_.send(friend_id, raw)) {
     client.send(make_frame(R"({"type":"friend_not_found"})"));

@@ -20,6 +20,9 @@ class UserDirectory;
 class Presence;
 class RoomService;
 class DirectMessages;
+class IdentityGuard;
+struct GameEntry;
+class AbuseLimits;
 
 struct DispatcherOptions {
   std::size_t max_id_length;
@@ -28,7 +31,8 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
-             DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics);
+             DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics,
+             IdentityGuard& identity, AbuseLimits& abuse);
 
   void handle(Client& client, protocol::Envelope& env, const Frame& raw);
   void on_close(Client& client);
@@ -42,10 +46,16 @@ class Dispatcher {
  private:
   // What a userId new to a bound connection currently is, for may_switch_identity.
   enum class ClaimedIdentity { unused, seated_in_grace, live_elsewhere };
-  bool bind_identity(Client& client, const std::string& claimed, bool claimed_by_user_id);
+  bool bind_identity(Client& client, const std::string& claimed, bool claimed_by_user_id,
+                     const boost::json::object& body);
   bool may_switch_identity(const Client& client, const std::string& claimed,
                            ClaimedIdentity state) const;
   void release_identity(Client& client);
+  // Refusals that name no limit but an attack (forged frames): counted in auth_refusals.
+  void refuse_forgery(Client& client, const char* reason, std::string_view code,
+                      std::string_view message);
+  void handle_bound(Client& client, protocol::Envelope& env, const Frame& raw,
+                    const GameEntry* game);
   void handle_dm(Client& client, protocol::Envelope& env, const Frame& raw);
   void handle_app(Client& client, protocol::Envelope& env);
   void handle_friend(Client& client, protocol::Envelope& env);
@@ -58,6 +68,8 @@ class Dispatcher {
   DirectMessages& dms_;
   RoomService& rooms_;
   metrics::ServerMetrics& metrics_;
+  IdentityGuard& identity_;
+  AbuseLimits& abuse_;
   std::atomic<bool> restarting_{false};  // restarting: a close is not a leave (see set_restarting)
 };
 

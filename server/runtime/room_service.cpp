@@ -9,6 +9,7 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/protocol/replies.hpp"
 #include "server/protocol/stored_json.hpp"
+#include "server/runtime/abuse_limits.hpp"
 #include "server/runtime/persistence.hpp"
 #include "server/runtime/user_directory.hpp"
 #include "server/store/state_store.hpp"
@@ -35,8 +36,9 @@ RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOption
             [&persistence](const std::string& id, std::string game, std::string snapshot) {
               persistence.save({id, std::move(game), std::move(snapshot)});
             },
-            [&persistence](const std::string& id, const std::string& reason) {
+            [this, &persistence](const std::string& id, const std::string& reason) {
               log::debug("room_removed", {{"room", id}, {"reason", reason}});
+              if (abuse_) abuse_->room_removed(id);
               persistence.erase(id);  // removed rooms leave the store too
             }},
       data_(o) {
@@ -89,6 +91,10 @@ bool RoomService::may_create(Client& c, const std::string& room_id) {
   } else if (over_watermark_.load()) {
     limit = "memory_watermark";
     text = "The server is low on memory; try again later";
+  } else if (abuse_ && (limit = abuse_->room_create(c.user, c.address, wall_now_ms()))) {
+    text = std::string(limit) == "rooms_held"
+               ? "You have too many rooms open; close one first"
+               : "You are creating rooms too fast; try again in a minute";
   }
   if (!limit) return true;
   metrics_.refusals.with({limit}).inc();
@@ -117,6 +123,7 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
                                      deps_, wall_now_ms());
   // FIX: ORIG silently replaces an existing room with the same id.
   if (!registry_.insert(id, room)) return refuse("A room with this id already exists");
+  if (abuse_) abuse_->room_created(c.user, id);
   post_message(*room, c.user, env, raw);
 }
 

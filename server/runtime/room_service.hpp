@@ -38,6 +38,7 @@ namespace roomctl::runtime {
 class UserDirectory;
 class Presence;
 class Persistence;
+class AbuseLimits;
 
 // A filter for the admin room listing.
 struct RoomQuery {
@@ -87,6 +88,9 @@ class RoomService {
   // an operator to inspect, and their ids cannot be taken by a new room.
   boost::json::object quarantined() const;
 
+  // Per-user and per-address limits on room creation (abuse.*); none when never set.
+  void set_abuse_limits(AbuseLimits* abuse) { abuse_ = abuse; }
+
   // Rooms created so far and not removed (tests, stats).
   std::size_t size() const { return registry_.size(); }
 
@@ -109,6 +113,7 @@ class RoomService {
   RoomRegistry registry_;
   RoomDeps deps_;
   GameData data_;
+  AbuseLimits* abuse_ = nullptr;
   std::atomic<bool> over_watermark_{false};
   std::atomic<bool> admin_drain_{false};  // POST /admin/drain until /admin/resume
   std::set<std::pair<std::string, std::string>> seen_phases_;  // sweeper only

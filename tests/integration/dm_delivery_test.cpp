@@ -40,8 +40,8 @@ std::unique_ptr<WsClient> three_queued_then_open(ServerProcess& server, const st
 }  // namespace
 
 TEST_CASE("a full DM queue refuses with dm_queue_full and keeps what it holds", "[dm][limits]") {
-  ServerProcess server(
-      {"dm.max_queue_messages=5", "limits.messages_per_second=1000", "limits.message_burst=1000"});
+  ServerProcess server({"dm.max_queue_messages=5", "limits.messages_per_second=1000",
+                        "limits.message_burst=1000", "abuse.dms_per_user=0"});
   auto alice = connect_user(server.port(), "alice");
   for (int i = 1; i <= 8; ++i) alice->send(dm_text("alice", "carol", "m" + std::to_string(i)));
   int refused = 0;
@@ -61,7 +61,8 @@ TEST_CASE("a queue longer than the send queue is delivered in chunks, not as a s
   // 600 queued messages against a send queue of 50 frames used to close the receiver on every
   // app_opened, so it never got them.
   ServerProcess server({"limits.send_queue_max_messages=50", "dm.delivery_chunk_messages=20",
-                        "limits.messages_per_second=100000", "limits.message_burst=100000"});
+                        "limits.messages_per_second=100000", "limits.message_burst=100000",
+                        "abuse.dms_per_user=0"});
   auto alice = connect_user(server.port(), "alice");
   for (int i = 0; i < 600; ++i) alice->send(dm_text("alice", "carol", std::to_string(i)));
   wait_queued(server, 600);
@@ -190,8 +191,8 @@ TEST_CASE("live DMs the receiver's TCP never acknowledged go to the queue when i
   // A frame in this server's kernel send buffer is not delivered: loopback lets megabytes sit
   // there. A receiver that stops reading and then resets used to lose all of them.
   ServerProcess server({"limits.messages_per_second=100000", "limits.message_burst=100000",
-                        "limits.send_queue_max_bytes=256KiB", "dm.max_queue_messages=100000",
-                        "dm.max_queue_bytes=64MiB"});
+                        "abuse.dms_per_user=0", "limits.send_queue_max_bytes=256KiB",
+                        "dm.max_queue_messages=100000", "dm.max_queue_bytes=64MiB"});
   auto receiver = std::make_unique<RawSocket>(server.port(), 4096);
   REQUIRE(receiver->upgrade());
   receiver->write(RawSocket::text_frame(R"({"EventFrom":"App","type":"app_opened","userId":"r"})"));

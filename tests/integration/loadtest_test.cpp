@@ -121,7 +121,7 @@ TEST_CASE("loadtest: bad profiles and thresholds exit 2", "[loadtest]") {
   CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", "target=http://x/"},
                     out) == 2);
   out.clear();
-  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", "rooms=0"}, out) ==
+  CHECK(run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--set", "rooms=-1"}, out) ==
         2);
   for (const char* p : {"smoke", "steady", "spike", "soak", "fanout"}) {
     out.clear();

@@ -163,7 +163,8 @@ TEST_CASE("all send queues together have a budget: the largest queues are shed f
           "[robustness][limits]") {
   ServerProcess server({"limits.send_queue_total_bytes=1MiB", "limits.send_queue_max_bytes=64MiB",
                         "limits.send_queue_max_messages=1000000",
-                        "limits.messages_per_second=100000", "limits.message_burst=100000"});
+                        "limits.messages_per_second=100000", "limits.message_burst=100000",
+                        "abuse.dms_per_user=0"});
   auto hog = connect_user(server.port(), "hog");
   hog->pause_reading();
   auto reader = connect_user(server.port(), "reader");

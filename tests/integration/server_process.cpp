@@ -23,15 +23,22 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 HttpReply http_get(std::uint16_t port, const std::string& target, const std::string& auth) {
+  if (auth.empty()) return http_request(port, "GET", target);
+  return http_request(port, "GET", target, {{"Authorization", auth}});
+}
+
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
   HttpReply r;
   try {
     boost::asio::io_context ioc;
     beast::tcp_stream stream(ioc);
     stream.connect(
         boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    http::request<http::string_body> req{http::verb::get, target, 11};
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, "127.0.0.1");
-    if (!auth.empty()) req.set(http::field::authorization, auth);
+    for (const auto& [name, value] : headers) req.set(name, value);
+    req.prepare_payload();
     http::write(stream, req);
     beast::flat_buffer buf;
     http::response<http::string_body> res;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace roomctl::test {
@@ -16,6 +17,9 @@ struct HttpReply {
 };
 
 HttpReply http_get(std::uint16_t port, const std::string& target, const std::string& auth = "");
+// Any method with any headers ({name, value}), e.g. a POST carrying an Origin.
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                       const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 class ServerProcess {
  public:

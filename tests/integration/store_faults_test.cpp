@@ -124,7 +124,7 @@ TEST_CASE("a hung Redis never stalls players: store work leaves the event loop",
           "[durability][redis]") {
   RedisProcess redis;
   ServerProcess server({"store.url=" + redis.url(0), "limits.messages_per_second=1000",
-                        "limits.message_burst=1000"});
+                        "limits.message_burst=1000", "abuse.dms_per_user=0"});
   auto alice = connect_user(server.port(), "alice");
   ::kill(redis.pid(), SIGSTOP);
   // Ten direct messages to an offline user each need the store; then a game message that does

@@ -38,11 +38,11 @@ inline std::string dm_text(const std::string& from, const std::string& to,
          R"(","receiverID":")" + to + R"(","text":")" + text + "\"}";
 }
 
-// Server settings for a receiver that falls behind fast: a tiny send queue, no rate limit.
+// Server settings for a receiver that falls behind fast: a tiny send queue, no rate limits.
 inline std::vector<std::string> tiny_send_queue(std::vector<std::string> more = {}) {
-  std::vector<std::string> s{"limits.send_queue_max_messages=50",
-                             "limits.send_queue_max_bytes=64KiB",
-                             "limits.messages_per_second=100000", "limits.message_burst=100000"};
+  std::vector<std::string> s{
+      "limits.send_queue_max_messages=50", "limits.send_queue_max_bytes=64KiB",
+      "limits.messages_per_second=100000", "limits.message_burst=100000", "abuse.dms_per_user=0"};
   s.insert(s.end(), more.begin(), more.end());
   return s;
 }

@@ -386,6 +386,19 @@ TEST_CASE("skribble: vote kick removes the player once enough vote", "[skribble]
   CHECK(g.state().players.size() == 3);
 }
 
+TEST_CASE("skribble: votes of players who left do not count (FIX)", "[skribble]") {
+  SkribbleGame g("r", Rules{}, words(), 17);
+  GameDriver d(g);
+  setup(d, 5);
+  d.send("p1", "VOTE_KICK", {{"targetId", "p4"}});
+  d.send("p1", "LEAVE_SKRIBBLE_ROOM");
+  auto fx = d.send("p2", "VOTE_KICK", {{"targetId", "p4"}});
+  CHECK(fx.kicked.empty());
+  CHECK(d.got("p0", "VOTE_KICK").back().at("count") == 1);
+  fx = d.send("p3", "VOTE_KICK", {{"targetId", "p4"}});
+  CHECK(fx.kicked == std::vector<std::string>{"p4"});
+}
+
 TEST_CASE("skribble: chat is rate limited to 5 messages per 3 seconds", "[skribble]") {
   SkribbleGame g("r", Rules{}, words(), 18);
   GameDriver d(g);

@@ -352,7 +352,13 @@ void SkribbleGame::vote_kick(const std::string& user, const json::object& body, 
   voters.insert(user);
   int connected = connected_count();
   int needed = connected <= 2 ? 2 : (connected + 1) / 2;
-  int count = static_cast<int>(voters.size());
+  // FIX: only votes of players still seated and connected count. ORIG kept the votes of players
+  // who left, so one client could join under fresh userIds, vote, leave and repeat until anyone
+  // was kicked (docs/game-rules.md §skribble.kick).
+  int count = static_cast<int>(std::count_if(voters.begin(), voters.end(), [this](const auto& v) {
+    const Player* p = find(v);
+    return p && p->connected;
+  }));
   fx.changed = true;
   fx.to_all(
       frame({{"type", "VOTE_KICK"}, {"target", target}, {"count", count}, {"needed", needed}}));

@@ -1,0 +1,61 @@
+// Who may bind a connection to a userId (docs/protocol.md §Identity).
+//  token mode: only the user a valid signed token names (from the upgrade URL `?token=`, an
+//    `Authorization: Bearer` header, or a "token" field of a message before the binding).
+//  none mode (ORIG): a userId is taken on trust, so any socket may take any user over; but a
+//    client that opts in ("resume":true in its first message) gets a resume secret, and from
+//    then on binding that user needs the secret ("resumeSecret") until its reconnect grace has
+//    expired. A valid token proves a user in both modes.
+// Thread-safe: connections of several strands bind at once.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "server/config/auth_options.hpp"
+#include "server/runtime/client.hpp"
+
+namespace roomctl::auth {
+class JwtVerifier;
+}
+namespace roomctl::metrics {
+struct ServerMetrics;
+}
+
+namespace roomctl::runtime {
+
+struct Refusal {
+  std::string code;  // empty: allowed
+  std::string message;
+};
+
+class IdentityGuard {
+ public:
+  // Throws std::runtime_error when the configured public key cannot be read.
+  IdentityGuard(const config::AuthOptions& options, metrics::ServerMetrics& metrics);
+  ~IdentityGuard();
+
+  bool token_mode() const { return token_mode_; }
+  // Checks a token; sets `user` when it is valid. Refusals are counted. Without a key (none
+  // mode only) tokens are ignored: no refusal, no user.
+  Refusal check_token(const std::string& token, std::string& user);
+  // May `client` (bound to nobody yet) bind `claimed`? `body` is the message that claims it.
+  Refusal may_bind(Client& client, const std::string& claimed, const boost::json::object& body);
+  // After `client` was bound: a none-mode client that opted in gets its resume secret.
+  void bound(Client& client, const boost::json::object& body);
+  // The user's reconnect grace expired: it may be taken by anyone again (none mode).
+  void forget(const std::string& user);
+
+ private:
+  Refusal refuse(std::string reason, std::string code, std::string message);
+
+  bool token_mode_;
+  std::unique_ptr<auth::JwtVerifier> verifier_;
+  metrics::ServerMetrics& metrics_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::string> resume_secrets_;  // user -> secret
+};
+
+}  // namespace roomctl::runtime
