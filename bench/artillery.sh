@@ -22,7 +22,7 @@ server_messages() {
 run() {
   local name=$1 latency=$2 cmd=$3
   start_server "$name" 0 --set store.url=memory:// --set limits.messages_per_second=1000 \
-    --set limits.message_burst=1000
+    --set limits.message_burst=1000 --set abuse.dms_per_user=0
   export PORT
   local m0; m0=$(server_messages)
   /usr/bin/time -q -f "%U %S" -o "$WORK/$name.time" taskset -c 1 bash -c "$cmd" \

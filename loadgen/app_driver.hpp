@@ -40,6 +40,11 @@ class AppDriver : public std::enable_shared_from_this<AppDriver> {
   std::uint64_t queue_refused_ = 0;
   bool unreadable_ = false;  // an offline reader could not connect
   std::shared_ptr<boost::asio::steady_timer> timer_;
+  // Looked up once: every direct message touches them.
+  Histogram& dm_latency_;
+  std::uint64_t* dm_sent_;
+  std::uint64_t* dm_sent_offline_;
+  std::uint64_t* dm_received_;
 };
 
 }  // namespace roomctl::loadgen

@@ -95,7 +95,7 @@ bool peek_frame(std::string_view text, FramePeek& out) {
         out.has_room_id = true;
       }
       read = true;
-    } else if (key == "t") {
+    } else if (key == "t" || key == "ts") {
       const char* at = s.p;
       read = out.has_t = s.integer(out.t);
       if (!read) s.p = at;

@@ -1,4 +1,4 @@
-// The fast path of a bot's receive loop: the top-level "type", "roomId" and "t" of a server frame
+// The fast path of a bot's receive loop: the top-level "type", "roomId" and "t"/"ts" of a frame
 // read by one scan, without building a DOM. Frames a bot only times (strokes relayed to every
 // member of a room: nearly all the traffic of a drawing game) never get parsed any further;
 // frames it must understand (game control, scores, words) still get the full parser.
@@ -13,7 +13,7 @@ struct FramePeek {
   std::string_view type;  // raw string contents (server types carry no escapes)
   std::string_view room_id;
   bool has_room_id = false;  // a "roomId" whose value is a string
-  bool has_t = false;        // "t" present and an integer
+  bool has_t = false;        // "t" (drawing) or "ts" (direct message) present and an integer
   std::int64_t t = 0;
 };
 

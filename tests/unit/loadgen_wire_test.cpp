@@ -110,6 +110,11 @@ TEST_CASE("peek reads the top-level type, roomId and t like the full parser", "[
   CHECK_FALSE(q.has_t);  // not an integer: left to the full parser
   CHECK_FALSE(q.has_room_id);
 
+  FramePeek dm;  // a direct message's timestamp is "ts"
+  REQUIRE(peek_frame(R"({"EventFrom":"AppChatMessaging","type":"chat","ts":42})", dm));
+  CHECK(dm.has_t);
+  CHECK(dm.t == 42);
+
   FramePeek r;
   CHECK(peek_frame("{}", r));
   for (const char* bad : {"", "[]", "{", R"({"type":"x")", R"({"type":"x",})", R"({"a":[1,2})",
