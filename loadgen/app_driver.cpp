@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "loadgen/bot_token.hpp"
 #include "loadgen/clock.hpp"
 #include "loadgen/frame_peek.hpp"
 

@@ -5,10 +5,8 @@
 #include <sstream>
 
 #include "loadgen/stats.hpp"
-#include "server/auth/jwt.hpp"
 #include "server/config/schema.hpp"
 #include "server/config/settings.hpp"
-#include "server/util/clock.hpp"
 #include "server/util/suggest.hpp"
 
 namespace roomctl::loadgen {
@@ -176,13 +174,6 @@ void check_threshold_names(const Threshold& t) {
     throw config::ConfigError(key + ": \"" + t.metric + "\" has no statistic \"" + t.stat + "\"" +
                               util::did_you_mean(t.stat, stats) + "; it has " + allowed);
   }
-}
-
-std::string bot_upgrade_query(const LoadtestOptions& o, const std::string& user) {
-  if (o.token_secret.empty()) return "";
-  // A day: longer than any run; a reconnecting bot mints a fresh one anyway.
-  std::int64_t now = wall_now_ms() / 1000;
-  return "?token=" + auth::sign_token("HS256", o.token_secret, user, now + 86'400, now);
 }
 
 LoadtestOptions loadtest_options(const config::Settings& s) {

@@ -60,8 +60,6 @@ LoadtestOptions loadtest_options(const config::Settings& settings);
 std::vector<std::string> threshold_stats(const std::string& metric);
 // Throws config::ConfigError, with a suggestion, for an unknown metric or statistic.
 void check_threshold_names(const Threshold& t);
-// The query a bot adds to its upgrade URL: "?token=..." for `user` when a token secret is set.
-std::string bot_upgrade_query(const LoadtestOptions& options, const std::string& user);
 Threshold parse_threshold(const std::string& metric, const std::string& stat,
                           const std::string& text);
 

@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "loadgen/bot_token.hpp"
+
 namespace roomctl::loadgen {
 
 namespace json = boost::json;
