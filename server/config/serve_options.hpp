@@ -72,6 +72,7 @@ struct ServeOptions {
   std::int64_t store_flush_interval_ms;
   std::int64_t store_stroke_flush_interval_ms;
   std::string log_level;
+  std::string log_format;  // text or json
 };
 
 const Schema& serve_schema();
