@@ -7,6 +7,7 @@
 
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -34,6 +35,7 @@
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
 #include "server/util/process_stats.hpp"
+#include "server/util/sd_notify.hpp"
 
 namespace roomctl::net {
 
@@ -90,6 +92,8 @@ class Server::Impl {
     metrics.draining.set(on || ctx.shutting_down ? 1 : 0);
     metrics.ready.set(on || ctx.shutting_down ? 0 : 1);
     log::info(on ? "drain_started" : "drain_stopped");
+    if (!ctx.shutting_down)
+      util::sd_notify(on ? "STATUS=drained by an operator" : "STATUS=serving");
   }
 
   std::string stats_json() {
@@ -164,6 +168,9 @@ class Server::Impl {
                {"threads", std::to_string(options.threads)},
                {"store", options.store_url}});
     metrics.ready.set(1);
+    // Both listeners are bound: a systemd unit of Type=notify is "started" only now.
+    util::sd_notify("READY=1\nSTATUS=serving on " + pub.address().to_string() + ":" +
+                    std::to_string(pub.port()) + "\nMAINPID=" + std::to_string(getpid()));
     metrics.store_up.set(1);
     metrics.memory_watermark.set(static_cast<double>(options.limits.memory_high_watermark_bytes));
     registry.on_collect([this] {
@@ -257,6 +264,7 @@ class Server::Impl {
               {{"signal", why}, {"connections", std::to_string(ctx.open_connections.load())}});
     metrics.ready.set(0);
     metrics.draining.set(1);
+    util::sd_notify(std::string("STOPPING=1\nSTATUS=draining after ") + why);
     public_listener->stop();
     ping_timer.cancel();
     presence.flush();
