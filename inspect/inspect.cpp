@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/pchars.hpp>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -46,6 +47,13 @@ struct Call {
 };
 
 bool plan(const InspectArgs& a, Call& c, std::string& usage) {
+  if (!a.id.empty() &&
+      (a.what == "rooms" || a.what == "stats" || a.what == "drain" || a.what == "resume")) {
+    usage = "inspect " + a.what + " takes no argument, got \"" + a.id + "\"";
+    if (a.watch && !a.id.empty() && std::isdigit(static_cast<unsigned char>(a.id[0])))
+      usage += " (-w takes no value: --interval " + a.id + ")";
+    return false;
+  }
   auto need_id = [&](const char* what) {
     if (a.id.empty()) usage = std::string("inspect ") + what + " needs an id";
     return !a.id.empty();

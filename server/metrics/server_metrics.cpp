@@ -16,6 +16,9 @@ ServerMetrics::ServerMetrics(Registry& r)
       ready(r.gauge("roomctl_ready", "1 while the node accepts players (readyz 200)").with()),
       draining(r.gauge("roomctl_draining", "1 while the node drains or shuts down").with()),
       connections(r.gauge("roomctl_connections", "Open WebSocket connections").with()),
+      max_connections(
+          r.gauge("roomctl_max_connections", "limits.max_connections (open WebSocket connections)")
+              .with()),
       connections_opened(
           r.counter("roomctl_connections_opened_total", "WebSocket connections accepted").with()),
       connections_closed(r.counter("roomctl_connections_closed_total",

@@ -13,6 +13,7 @@ struct ServerMetrics {
   Gauge& ready;
   Gauge& draining;  // roomctl_draining: 1 while shutting down or during an admin drain
   Gauge& connections;
+  Gauge& max_connections;  // limits.max_connections, for "near the limit" alerts
   Counter& connections_opened;
   Family<Counter>& connections_closed;  // reason
   Gauge& users_online;

@@ -173,6 +173,7 @@ class Server::Impl {
                     std::to_string(pub.port()) + "\nMAINPID=" + std::to_string(getpid()));
     metrics.store_up.set(1);
     metrics.memory_watermark.set(static_cast<double>(options.limits.memory_high_watermark_bytes));
+    metrics.max_connections.set(static_cast<double>(options.limits.max_connections));
     registry.on_collect([this] {
       metrics.live_objects.with({"room"}).set(static_cast<double>(runtime::Room::live_count()));
       metrics.live_objects.with({"session"}).set(static_cast<double>(WsSession::live_count()));
