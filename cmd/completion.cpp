@@ -49,10 +49,16 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-std::string bash_script(const std::vector<Sub>& subs) {
+// What follows `roomctl`: every subcommand and `help`.
+std::vector<std::string> command_names(const std::vector<Sub>& subs) {
   std::vector<std::string> names;
   for (const auto& s : subs) names.push_back(s.name);
   names.push_back("help");
+  return names;
+}
+
+std::string bash_script(const std::vector<Sub>& subs) {
+  std::vector<std::string> names = command_names(subs);
   std::ostringstream out;
   out << "# bash completion for roomctl: source it, or save as\n"
          "# /usr/share/bash-completion/completions/roomctl\n"
@@ -85,9 +91,7 @@ std::string bash_script(const std::vector<Sub>& subs) {
 }
 
 std::string zsh_script(const std::vector<Sub>& subs) {
-  std::vector<std::string> names;
-  for (const auto& s : subs) names.push_back(s.name);
-  names.push_back("help");
+  std::vector<std::string> names = command_names(subs);
   std::ostringstream out;
   out << "#compdef roomctl\n"
          "# zsh completion for roomctl: save as _roomctl in a directory of $fpath\n"
