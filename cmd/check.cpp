@@ -1,6 +1,7 @@
-// `roomctl check`: validate a profile and print the effective configuration as YAML, each value
-// marked with where it came from (`# default`, `# from FILE:LINE`, ...). Without --kind the
-// profile's keys say whether it is a serve or a loadtest profile. Warnings (stderr, exit 0) name
+// `roomctl check`: validate a profile as serve would (addresses, store URL, token file, word
+// lists) and print the effective configuration as YAML, each value marked with where it came
+// from (`# default`, `# from FILE:LINE`, ...). Without --kind the profile's keys say whether it
+// is a serve or a loadtest profile. Warnings (stderr, exit 0) name
 // what is valid but probably wrong: an admin API open to the network without a token, a
 // ROOMCTL_* variable that matches no setting.
 #include <yaml-cpp/yaml.h>
@@ -16,6 +17,8 @@
 #include "loadgen/loadtest_options.hpp"
 #include "server/config/profile.hpp"
 #include "server/config/serve_options.hpp"
+#include "server/games/skribble/word_lists.hpp"
+#include "server/games/spy/word_pairs.hpp"
 #include "server/util/exit_codes.hpp"
 
 namespace roomctl::cmd {
@@ -54,6 +57,18 @@ std::string infer_kind(const CheckArgs& args) {
   return "serve";
 }
 
+// The word lists serve loads at start, loaded the same way: a missing or empty file is a
+// configuration error here rather than a failed start.
+void load_word_lists(const config::ServeOptions& o) {
+  try {
+    if (!o.spy_word_pairs_file.empty()) games::spy::load_word_pairs(o.spy_word_pairs_file);
+    for (const auto& f : o.skribble_words_files)
+      if (!f.empty()) games::skribble::load_words(f);
+  } catch (const std::runtime_error& e) {
+    throw config::ConfigError(e.what());
+  }
+}
+
 bool loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -70,6 +85,7 @@ int run_check(const CheckArgs& args, char** envp) {
     auto settings = config::load_profile(schema, args.profile, args.sets, envp);
     if (serve) {
       auto options = config::serve_options(settings);  // the same conversions serve does
+      load_word_lists(options);
       if (!loopback(options.admin_listen.host) && options.admin_token.empty())
         std::cerr << "roomctl check: warning: admin.listen " << settings.string("admin.listen")
                   << " is not a loopback address and admin.token is empty: set a token "

@@ -93,6 +93,10 @@ TEST_CASE("check: store URL and addresses are validated as serve does", "[cli]")
     CHECK(has(out, std::string(bad).substr(0, std::string(bad).find('='))));
   }
   std::string out;
+  CHECK(run_command({ROOMCTL_BINARY, "check", "--set", "games.spy.word_pairs_file=/nonexistent"},
+                    out) == 2);
+  CHECK(has(out, "/nonexistent"));
+  out.clear();
   CHECK(run_command({ROOMCTL_BINARY, "serve", "--set", "store.url=mysql://db"}, out) == 2);
   CHECK(has(out, "unsupported scheme"));
 }
