@@ -4,6 +4,7 @@
 // print help, `--version` prints the build, an unknown command names the nearest one.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,13 @@ int answer_before_parsing(CLI::App& app, int argc, char** argv) {
   }
   if (first == "--help-all") {  // every command's help at once: what help2man turns into roomctl.1
     std::cout << app.help();
-    for (CLI::App* s : app.get_subcommands([](CLI::App*) { return true; }))
-      std::cout << "\n" << s->get_name() << ":\n" << s->help();
+    for (CLI::App* s : app.get_subcommands([](CLI::App*) { return true; })) {
+      // help2man makes a sub-section of a line ending in ':' followed by indented lines.
+      std::cout << "\nroomctl " << s->get_name() << ":\n";
+      std::istringstream lines(s->help());
+      for (std::string line; std::getline(lines, line);)
+        std::cout << (line.empty() ? "" : "  ") << line << "\n";
+    }
     return exit_code::ok;
   }
   std::vector<std::string> names{"help"};
@@ -67,10 +73,6 @@ int answer_before_parsing(CLI::App& app, int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace roomctl::cmd;
   CLI::App app{"roomctl: game-room server and operations toolkit", "roomctl"};
-  app.footer(
-      "Run 'roomctl help COMMAND' or 'roomctl COMMAND --help' for a command's options.\n"
-      "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 load test thresholds "
-      "failed, 4 unauthorized, 5 not found, 6 load test interrupted, 7 forbidden.");
   app.require_subcommand(1);
   bool version = false;  // answered before parsing; declared so that --help lists it
   app.add_flag("--version,-V", version, "Print the version, commit, build type and compiler");
@@ -78,6 +80,11 @@ int main(int argc, char** argv) {
   const Command commands[] = {add_serve(app, envp),   add_check(app, envp),
                               add_version(app, envp), add_loadtest(app, envp),
                               add_inspect(app, envp), add_completion(app, envp)};
+  // Set after the subcommands were added, which would otherwise inherit it.
+  app.footer(
+      "Run 'roomctl help COMMAND' or 'roomctl COMMAND --help' for a command's options.\n"
+      "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 load test thresholds "
+      "failed, 4 unauthorized, 5 not found, 6 load test interrupted, 7 forbidden.");
   if (int rc = answer_before_parsing(app, argc, argv); rc >= 0) return rc;
   try {
     app.parse(argc, argv);
