@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
@@ -182,4 +183,26 @@ TEST_CASE("serve: systemd notify READY=1 once listening, STOPPING=1 on drain", "
     CHECK(server.wait() == 0);
     if (name[0] == '/') unlink(name.c_str());
   }
+}
+
+TEST_CASE("inspect --watch on a terminal keeps the last screen and the error with its time",
+          "[inspect]") {
+  ServerProcess server;
+  std::string out;
+  // script(1) gives inspect a terminal; the server dies while it watches.
+  std::string cmd = std::string(ROOMCTL_BINARY) + " inspect stats -w --interval 300ms --count 6" +
+                    " --server http://127.0.0.1:" + std::to_string(server.admin_port());
+  std::thread watcher([&] { run_command({"script", "-qfec", cmd, "/dev/null"}, out); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  server.signal(SIGKILL);
+  server.wait();
+  watcher.join();
+  auto last = out.rfind("\033[H\033[2J");  // the last redraw
+  REQUIRE(last != std::string::npos);
+  std::string screen = out.substr(last);
+  INFO(screen);
+  CHECK(std::regex_search(screen, std::regex("Every 300ms: roomctl inspect stats +[0-9-]+ "
+                                             "[0-9:]+")));
+  CHECK(std::regex_search(screen, std::regex("ERROR [0-9-]+ [0-9:]+ [A-Z]*: cannot reach")));
+  CHECK(screen.find("Node ") != std::string::npos);  // the last good answer stays under it
 }
