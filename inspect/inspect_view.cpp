@@ -210,7 +210,8 @@ std::string by_game(const json::value& v) {
 std::string stats_table(const json::object& o, const Style& st) {
   std::ostringstream out;
   const auto& l = o.at("limits").as_object();
-  out << st.bold("Node " + s(o, "node")) << "  roomctl " << s(o, "version") << ", up "
+  out << st.bold("Node " + s(o, "node")) << "  roomctl " << s(o, "version")
+      << (o.contains("commit") ? " (" + s(o, "commit") + ")" : "") << ", up "
       << human_duration(n(o, "uptimeMs")) << ", "
       << (b(o, "ready") ? st.green("ready") : st.red("not ready"))
       << (b(o, "draining") ? st.red(" (draining)") : "") << "\n"

@@ -32,6 +32,7 @@
 #include "server/runtime/store_worker.hpp"
 #include "server/runtime/user_directory.hpp"
 #include "server/store/state_store.hpp"
+#include "server/util/build_info.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
 #include "server/util/process_stats.hpp"
@@ -101,6 +102,7 @@ class Server::Impl {
     auto o = rooms.stats();
     const auto& l = options.limits;
     o["version"] = ROOMCTL_VERSION;
+    o["commit"] = build_info().commit;
     o["connections"] = ctx.open_connections.load();
     o["usersOnline"] = directory.online_count();
     o["usersKnown"] = directory.known_count();

@@ -87,6 +87,7 @@ TEST_CASE("inspect: whole IDs, settings as key=value, rooms by game as words", "
   out.clear();
   REQUIRE(inspect(server.admin_port(), "stats", out) == 0);
   CHECK(has(out, "skribble 1, spy 1"));
+  CHECK(std::regex_search(out, std::regex("roomctl [0-9.]+ \\((?:[0-9a-f]+|unknown)\\), up")));
 }
 
 TEST_CASE("inspect: -o json and yaml print plain numbers", "[inspect]") {
