@@ -198,13 +198,13 @@ std::string user_table(const json::object& o, const Style& st) {
   return out.str();
 }
 
-// {"skribble":4,"spy":2} as "skribble 4, spy 2".
+// {"skribble":4,"spy":2} as "  (skribble 4, spy 2)"; nothing for no rooms.
 std::string by_game(const json::value& v) {
-  if (!v.is_object()) return scalar(v);
+  if (!v.is_object()) return "  " + scalar(v);
   std::string out;
   for (const auto& [game, count] : v.get_object())
     out += (out.empty() ? "" : ", ") + std::string(game) + " " + scalar(count);
-  return out;
+  return out.empty() ? "" : "  (" + out + ")";
 }
 
 std::string stats_table(const json::object& o, const Style& st) {
@@ -217,7 +217,7 @@ std::string stats_table(const json::object& o, const Style& st) {
       << (b(o, "draining") ? st.red(" (draining)") : "") << "\n"
       << "  connections  " << n(o, "connections") << " / " << n(l, "maxConnections") << "\n"
       << "  users        " << n(o, "usersOnline") << " online, " << n(o, "usersKnown") << " known\n"
-      << "  rooms        " << n(o, "rooms") << " / " << n(l, "maxRooms") << "  "
+      << "  rooms        " << n(o, "rooms") << " / " << n(l, "maxRooms")
       << by_game(o.at("roomsByGame")) << "\n"
       << "  games        " << n(o, "runningGames") << " running, " << n(o, "players")
       << " players seated\n"
