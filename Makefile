@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build run test suite format-check test-unit asan fuzz tsan bench format clean
+.PHONY: all deps configure build install run test suite format-check test-unit asan fuzz tsan bench format clean
 
 all: build
 
@@ -25,6 +25,11 @@ configure: $(BUILD_DIR)/build.ninja
 
 build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The binary, its man page and shell completions under PREFIX (default /usr/local).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 run: build
 	./$(BUILD_DIR)/roomctl serve --profile profiles/serve/default.yaml

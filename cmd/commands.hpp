@@ -22,5 +22,9 @@ Command add_version(CLI::App& app, char** envp);
 Command add_loadtest(CLI::App& app, char** envp);
 Command add_inspect(CLI::App& app, char** envp);
 Command add_token(CLI::App& app, char** envp);
+Command add_completion(CLI::App& app, char** envp);
+
+// The text of `roomctl version` and `roomctl --version`.
+void print_version();
 
 }  // namespace roomctl::cmd

@@ -33,24 +33,21 @@ Command add_inspect(CLI::App& app, char** envp) {
   sub->add_option("--server,-s", ins->server,
                   "admin endpoint, default http://127.0.0.1:9100 (ROOMCTL_INSPECT_SERVER)");
   sub->add_option("--token,-t", ins->token, "bearer token (ROOMCTL_ADMIN_TOKEN)");
-  sub->add_option("-o,--output", ins->output, "table, json or yaml")
-      ->check(CLI::IsMember({"table", "json", "yaml"}));
-  sub->add_option("--watch,-w", ins->watch, "redraw every interval (default 2s)")
-      ->expected(0, 1)
-      ->default_str("2s");
+  sub->add_option("-o,--output", ins->output,
+                  "table, wide (extra columns, nothing cut), json (one object per line) or yaml")
+      ->check(CLI::IsMember({"table", "wide", "json", "yaml"}));
+  sub->add_flag("--watch,-w", ins->watch, "redraw every --interval, like watch(1)");
+  sub->add_option("--interval", ins->interval, "with --watch: time between redraws (default 2s)");
   sub->add_option("--count", ins->count, "with --watch: stop after N redraws");
   sub->add_flag("--reveal", ins->reveal, "room: show secret words (token with admin.allow_reveal)");
   sub->add_option("--game", ins->game, "rooms: only this game (spy, skribble)");
-  sub->add_option("--phase", ins->phase, "rooms: only this phase");
+  sub->add_option("--phase", ins->phase, "rooms: only this phase (e.g. lobby, drawing, voting)");
   sub->add_option("--min-players", ins->min_players, "rooms: at least this many players");
   sub->add_option("--idle-over", ins->idle_over, "rooms: idle longer than this (e.g. 5m)");
   sub->add_option("--sort", ins->sort, "rooms: id, age, idle or players");
   sub->add_option("--limit", ins->limit, "rooms: page size");
   sub->add_option("--cursor", ins->cursor, "rooms: next page cursor");
-  return {sub, [ins, sub] {
-            if (sub->count("--watch") && ins->watch.empty()) ins->watch = "2s";
-            return inspect::inspect(*ins);
-          }};
+  return {sub, [ins] { return inspect::inspect(*ins); }};
 }
 
 }  // namespace roomctl::cmd

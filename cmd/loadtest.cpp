@@ -17,7 +17,9 @@ Command add_loadtest(CLI::App& app, char** envp) {
                   "Override a profile key: key=value (repeatable), e.g. target=ws://HOST:PORT/");
   sub->add_option("--workers,-w", args->workers,
                   "worker processes (each holds up to ~19k connections)");
-  sub->add_option("--report", args->report, "write the JSON report here (checked at start)");
+  sub->add_option("--report", args->report,
+                  "write the report here (checked at start): JSON, or a self-contained HTML page "
+                  "with charts when FILE ends in .html");
   sub->add_option("--out", args->outs,
                   "per-second measurements: json=FILE (one JSON line per metric)");
   sub->add_option("--search", args->search,

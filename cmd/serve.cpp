@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "loadgen/loadtest_options.hpp"
 #include "server/config/profile.hpp"
 #include "server/config/serve_options.hpp"
 #include "server/net/server.hpp"
@@ -35,6 +36,12 @@ int run_serve(const ServeArgs& args, char** envp) {
   }
   log::Level level;
   if (log::parse_level(options.log_level, level)) log::set_level(level);
+  log::set_json(options.log_format == "json");
+  // Both schemas: one environment often serves serve and loadtest on a test machine.
+  for (const auto& w :
+       config::unknown_environment(envp, {&config::serve_schema(), &loadgen::loadtest_schema()},
+                                   {"ROOMCTL_INSPECT_SERVER"}))
+    log::warn("unknown_environment_variable", {{"warning", w}});
   try {
     net::Server server(std::move(options));
     return server.run();

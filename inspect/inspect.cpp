@@ -1,4 +1,7 @@
-// The inspect flow: build the admin request, call, map HTTP status to exit codes, render.
+// The inspect flow: validate, build the admin request, call, map HTTP status to exit codes,
+// render. --watch redraws like watch(1) on a terminal and keeps the last error on screen with
+// its time; off a terminal it writes one document per redraw (one JSON object per line with
+// -o json) and sends its banners to stderr, so a pipe into jq sees only data.
 #include "inspect/inspect.hpp"
 
 #include <unistd.h>
@@ -6,13 +9,15 @@
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/pchars.hpp>
+#include <cctype>
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <thread>
 
 #include "inspect/admin_client.hpp"
+#include "inspect/inspect_validate.hpp"
 #include "inspect/inspect_view.hpp"
-#include "server/config/value.hpp"
 #include "server/util/exit_codes.hpp"
 
 namespace roomctl::inspect {
@@ -42,6 +47,13 @@ struct Call {
 };
 
 bool plan(const InspectArgs& a, Call& c, std::string& usage) {
+  if (!a.id.empty() &&
+      (a.what == "rooms" || a.what == "stats" || a.what == "drain" || a.what == "resume")) {
+    usage = "inspect " + a.what + " takes no argument, got \"" + a.id + "\"";
+    if (a.watch && !a.id.empty() && std::isdigit(static_cast<unsigned char>(a.id[0])))
+      usage += " (-w takes no value: --interval " + a.id + ")";
+    return false;
+  }
   auto need_id = [&](const char* what) {
     if (a.id.empty()) usage = std::string("inspect ") + what + " needs an id";
     return !a.id.empty();
@@ -72,42 +84,96 @@ bool plan(const InspectArgs& a, Call& c, std::string& usage) {
   return true;
 }
 
-// One request; prints the answer or the error; returns the exit code.
-int once(const AdminClient& client, const Call& c, const ViewOptions& view, std::string& screen) {
+// One request: the rendered answer in `screen`, or the error in `error`; returns the exit code.
+int once(const AdminClient& client, const Call& c, const ViewOptions& view, std::string& screen,
+         std::string& error) {
   HttpResult r = c.method == "GET" ? client.get(c.target) : client.post(c.target);
   if (r.status == 0) {
-    std::cerr << "roomctl inspect: cannot reach " << client.host() << ":" << client.port() << ": "
-              << r.error << "\n";
+    error = "cannot reach " + client.host() + ":" + client.port() + ": " + r.error;
     return exit_code::failure;
   }
-  std::string error;
+  std::string reason;
   boost::system::error_code ec;
   auto v = boost::json::parse(r.body, ec);
   if (!ec && v.is_object())
     if (auto it = v.as_object().find("error"); it != v.as_object().end() && it->value().is_string())
-      error = std::string(it->value().get_string());
+      reason = std::string(it->value().get_string());
   if (r.status == 401) {
-    std::cerr << "roomctl inspect: unauthorized: pass --token or set ROOMCTL_ADMIN_TOKEN\n";
+    error = "unauthorized: pass --token or set ROOMCTL_ADMIN_TOKEN";
     return exit_code::unauthorized;
   }
+  if (r.status == 403) {
+    error = "forbidden: " + (reason.empty() ? "this token may not do that" : reason);
+    return exit_code::forbidden;
+  }
   if (r.status == 404) {
-    std::cerr << "roomctl inspect: " << (error.empty() ? "not found" : error) << "\n";
+    error = reason.empty() ? "not found" : reason;
     return exit_code::not_found;
   }
   if (r.status != 200 || ec) {
-    std::cerr << "roomctl inspect: server answered " << r.status << ": "
-              << (error.empty() ? r.body : error) << "\n";
+    error =
+        "server answered " + std::to_string(r.status) + ": " + (reason.empty() ? r.body : reason);
     return exit_code::failure;
   }
   screen = render(c.kind, v, view);
   return exit_code::ok;
+}
+
+std::string clock_time() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %Z", &tm);
+  return buf;
+}
+
+int watch(const AdminClient& client, const Call& call, const ViewOptions& view,
+          const InspectArgs& a, std::int64_t interval_ms, bool tty) {
+  // Off a terminal, stdout carries only documents; the banner and errors go to stderr.
+  bool redraw = tty && view.format == Format::table;
+  std::ostream& banner = redraw ? std::cout : std::cerr;
+  std::string last_screen, last_error;
+  int rc = exit_code::ok;
+  for (int n = 1;; ++n) {
+    std::string screen, error;
+    rc = once(client, call, view, screen, error);
+    std::string now = clock_time();
+    // Only "cannot reach" and 5xx are worth waiting out; a 401 or 404 will not fix itself.
+    if (rc != exit_code::ok && rc != exit_code::failure) {
+      std::cerr << "roomctl inspect: " << error << "\n";
+      return rc;
+    }
+    if (rc == exit_code::ok)
+      last_screen = screen;
+    else
+      last_error = now + ": " + error;
+    if (redraw) {
+      std::cout << "\033[H\033[2J";  // home the cursor and clear below, like watch(1)
+      banner << "Every " << a.interval << ": roomctl inspect " << a.what
+             << (a.id.empty() ? "" : " " + a.id) << "    " << now << " (Ctrl-C to stop)\n";
+      if (!last_error.empty())
+        banner << (rc == exit_code::ok ? "last error " : "ERROR ") << last_error << "\n";
+      banner << "\n" << last_screen << std::flush;
+    } else {
+      banner << "roomctl inspect: " << now << (rc == exit_code::ok ? "" : " error: " + error)
+             << "\n"
+             << std::flush;
+      if (rc == exit_code::ok)
+        std::cout << (view.format == Format::yaml ? "---\n" : "") << screen << std::flush;
+    }
+    if (a.count > 0 && n >= a.count) return rc;
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+  }
 }
 }  // namespace
 
 int inspect(const InspectArgs& a) {
   Call call;
   std::string usage;
-  if (!plan(a, call, usage)) {
+  std::int64_t interval_ms = 0;
+  usage = validate(a, interval_ms);
+  if (!usage.empty() || !plan(a, call, usage)) {
     std::cerr << "roomctl inspect: " << usage << "\n";
     return exit_code::usage;
   }
@@ -116,30 +182,17 @@ int inspect(const InspectArgs& a) {
   view.format = a.output == "json"   ? Format::json
                 : a.output == "yaml" ? Format::yaml
                                      : Format::table;
+  view.wide = a.output == "wide";
   view.color = tty && view.format == Format::table && !a.no_color;
   AdminClient client(a.server, a.token);
-
-  std::int64_t interval_ms = 0;
-  if (!a.watch.empty()) {
-    config::Spec spec{"watch", config::Type::duration, "2s", "", 100};
-    config::Value v;
-    if (!config::parse_value(spec, a.watch, v).empty()) {
-      std::cerr << "roomctl inspect: --watch takes a duration like 2s\n";
-      return exit_code::usage;
-    }
-    interval_ms = std::get<std::int64_t>(v);
-  }
-  for (int n = 1;; ++n) {
-    std::string screen;
-    int rc = once(client, call, view, screen);
-    if (rc != exit_code::ok && (interval_ms == 0 || rc != exit_code::failure)) return rc;
-    // Redraw in place like watch(1): home the cursor and clear below.
-    if (interval_ms && tty) std::cout << "\033[H\033[2J";
-    if (interval_ms) std::cout << "every " << a.watch << " (Ctrl-C to stop)\n";
+  if (a.watch) return watch(client, call, view, a, interval_ms, tty);
+  std::string screen, error;
+  int rc = once(client, call, view, screen, error);
+  if (rc == exit_code::ok)
     std::cout << screen << std::flush;
-    if (!interval_ms || (a.count > 0 && n >= a.count)) return rc;
-    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-  }
+  else
+    std::cerr << "roomctl inspect: " << error << "\n";
+  return rc;
 }
 
 }  // namespace roomctl::inspect

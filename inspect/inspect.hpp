@@ -10,9 +10,10 @@ struct InspectArgs {
   std::string id;
   std::string server = "http://127.0.0.1:9100";
   std::string token;
-  std::string output = "table";  // table, json, yaml
-  std::string watch;             // empty = once; else an interval like 2s
-  int count = 0;                 // with --watch: stop after this many redraws (0 = until Ctrl-C)
+  std::string output = "table";  // table, wide, json, yaml
+  bool watch = false;            // redraw every `interval` (kubectl's -w: a flag, no value)
+  std::string interval = "2s";
+  int count = 0;  // with --watch: stop after this many redraws (0 = until Ctrl-C)
   bool reveal = false;
   std::string game, phase, idle_over, sort, cursor;
   int min_players = 0;
@@ -20,7 +21,8 @@ struct InspectArgs {
   bool no_color = false;  // NO_COLOR is set in the environment
 };
 
-// Exit codes: 0 ok, 1 server unreachable or failing, 2 usage, 4 unauthorized, 5 not found.
+// Exit codes: 0 ok, 1 server unreachable or failing, 2 usage, 4 unauthorized (401), 5 not found,
+// 7 forbidden (403).
 int inspect(const InspectArgs& args);
 
 }  // namespace roomctl::inspect

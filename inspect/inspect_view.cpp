@@ -3,9 +3,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <sstream>
+
+#include "inspect/plain_json.hpp"
 
 namespace roomctl::inspect {
 using Millis = std::int64_t;
@@ -13,11 +16,44 @@ using Millis = std::int64_t;
 namespace json = boost::json;
 
 namespace {
+// A scalar as a person reads it: strings bare, numbers plain (30, 0.05).
+std::string scalar(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_double()) return plain_number(v.get_double());
+  return plain_json(v);
+}
 std::string s(const json::object& o, const char* k) {
   auto it = o.find(k);
   if (it == o.end() || it->value().is_null()) return "-";
-  if (it->value().is_string()) return std::string(it->value().get_string());
-  return json::serialize(it->value());
+  return scalar(it->value());
+}
+// "key=value key=value", wrapped before `width` columns with `indent` spaces on later lines:
+// settings and secrets read as pairs, never as a cut JSON fragment.
+std::string pairs(const json::value& v, std::size_t indent, std::size_t width = 80) {
+  if (!v.is_object()) return scalar(v);
+  std::string out;
+  std::size_t col = indent;
+  for (const auto& [k, val] : v.get_object()) {
+    std::string pair = std::string(k) + "=" + (val.is_structured() ? plain_json(val) : scalar(val));
+    if (!out.empty() && col + 1 + pair.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      col = indent;
+    } else if (!out.empty()) {
+      out += ' ';
+      ++col;
+    }
+    out += pair;
+    col += pair.size();
+  }
+  return out.empty() ? "-" : out;
+}
+// The column width that holds every row's `key` and the header, with one separating space:
+// identifiers are never cut, because an operator pastes them into `kick` and `close`.
+std::size_t fit(const json::array& rows, const char* key, const std::string& header) {
+  std::size_t w = header.size();
+  for (const auto& r : rows)
+    if (r.is_object()) w = std::max(w, s(r.as_object(), key).size());
+  return w + 1;
 }
 std::int64_t n(const json::object& o, const char* k) {
   auto it = o.find(k);
@@ -70,23 +106,29 @@ void yaml_emit(YAML::Emitter& out, const json::value& v) {
     case json::kind::null:
       out << YAML::Null;
       break;
+    case json::kind::double_:
+      out << plain_number(v.get_double());
+      break;
     default:
       out << json::serialize(v);
       break;
   }
 }
 
-std::string rooms_table(const json::object& o, const Style& st) {
+std::string rooms_table(const json::object& o, const Style& st, bool wide) {
   std::ostringstream out;
-  out << st.bold(cell("ROOM", 22) + cell("GAME", 9) + cell("PHASE", 12) + cell("PLAYERS", 8) +
-                 cell("AGE", 9) + "IDLE")
+  const auto& rows = o.at("rooms").as_array();
+  std::size_t idw = fit(rows, "roomId", "ROOM");
+  out << st.bold(cell("ROOM", idw) + cell("GAME", 9) + cell("PHASE", 12) + cell("PLAYERS", 8) +
+                 (wide ? cell("JOINABLE", 9) : "") + cell("AGE", 8) + "IDLE")
       << "\n";
-  for (const auto& r : o.at("rooms").as_array()) {
+  for (const auto& r : rows) {
     const auto& ro = r.as_object();
     std::string phase = cell(s(ro, "phase"), 12);
-    out << cell(s(ro, "roomId"), 22) << cell(s(ro, "game"), 9)
+    out << cell(s(ro, "roomId"), idw) << cell(s(ro, "game"), 9)
         << (b(ro, "running") ? st.green(phase) : phase) << cell(std::to_string(n(ro, "players")), 8)
-        << cell(human_duration(n(ro, "ageMs")), 9) << human_duration(n(ro, "idleMs")) << "\n";
+        << (wide ? cell(b(ro, "joinable") ? "yes" : "no", 9) : "")
+        << cell(human_duration(n(ro, "ageMs")), 8) << human_duration(n(ro, "idleMs")) << "\n";
   }
   out << st.dim(std::to_string(o.at("rooms").as_array().size()) + " of " + s(o, "total") +
                 " rooms on node " + s(o, "node"));
@@ -95,7 +137,7 @@ std::string rooms_table(const json::object& o, const Style& st) {
   return out.str();
 }
 
-std::string room_table(const json::object& o, const Style& st) {
+std::string room_table(const json::object& o, const Style& st, bool wide) {
   std::ostringstream out;
   out << st.bold("Room " + s(o, "roomId")) << "  " << s(o, "game") << " on node " << s(o, "node")
       << "\n";
@@ -113,10 +155,13 @@ std::string room_table(const json::object& o, const Style& st) {
     out << "  strokes    " << n(o, "strokeLogEvents") << " events, "
         << human_bytes(static_cast<double>(n(o, "strokeLogBytes")))
         << (b(o, "strokeLogFull") ? st.red(" (log full)") : "") << "\n";
-  out << "  settings   " << json::serialize(o.at("settings")).substr(0, 66) << "\n";
+  out << "  settings   " << pairs(o.at("settings"), 13) << "\n";
   if (auto it = o.find("secrets"); it != o.end())
-    out << "  " << st.red("secrets    " + json::serialize(it->value())) << "\n";
-  out << st.bold(cell("USER", 20) + cell("NAME", 14) + cell("ONLINE", 8) + cell("STATE", 18) +
+    out << "  " << st.red("secrets    " + pairs(it->value(), 13)) << "\n";
+  const auto& members = o.at("members").as_array();
+  std::size_t userw = fit(members, "userId", "USER");
+  std::size_t namew = wide ? fit(members, "name", "NAME") : 14;
+  out << st.bold(cell("USER", userw) + cell("NAME", namew) + cell("ONLINE", 8) + cell("STATE", 18) +
                  "LAST SEEN")
       << "\n";
   Millis now = n(o, "createdAtMs") + n(o, "ageMs");
@@ -130,7 +175,7 @@ std::string room_table(const json::object& o, const Style& st) {
                                  : (b(mo, "alive") ? "alive" : (b(mo, "ready") ? "ready" : "-"));
     if (b(mo, "host")) state += " host";
     std::string online = b(mo, "online") ? st.green(cell("yes", 8)) : st.red(cell("no", 8));
-    out << cell(s(mo, "userId"), 20) << cell(s(mo, "name"), 14) << online << cell(state, 18)
+    out << cell(s(mo, "userId"), userw) << cell(s(mo, "name"), namew) << online << cell(state, 18)
         << human_duration(now - n(mo, "lastActivityMs")) << " ago\n";
   }
   return out.str();
@@ -153,17 +198,27 @@ std::string user_table(const json::object& o, const Style& st) {
   return out.str();
 }
 
+// {"skribble":4,"spy":2} as "  (skribble 4, spy 2)"; nothing for no rooms.
+std::string by_game(const json::value& v) {
+  if (!v.is_object()) return "  " + scalar(v);
+  std::string out;
+  for (const auto& [game, count] : v.get_object())
+    out += (out.empty() ? "" : ", ") + std::string(game) + " " + scalar(count);
+  return out.empty() ? "" : "  (" + out + ")";
+}
+
 std::string stats_table(const json::object& o, const Style& st) {
   std::ostringstream out;
   const auto& l = o.at("limits").as_object();
-  out << st.bold("Node " + s(o, "node")) << "  roomctl " << s(o, "version") << ", up "
+  out << st.bold("Node " + s(o, "node")) << "  roomctl " << s(o, "version")
+      << (o.contains("commit") ? " (" + s(o, "commit") + ")" : "") << ", up "
       << human_duration(n(o, "uptimeMs")) << ", "
       << (b(o, "ready") ? st.green("ready") : st.red("not ready"))
       << (b(o, "draining") ? st.red(" (draining)") : "") << "\n"
       << "  connections  " << n(o, "connections") << " / " << n(l, "maxConnections") << "\n"
       << "  users        " << n(o, "usersOnline") << " online, " << n(o, "usersKnown") << " known\n"
-      << "  rooms        " << n(o, "rooms") << " / " << n(l, "maxRooms") << "  "
-      << json::serialize(o.at("roomsByGame")) << "\n"
+      << "  rooms        " << n(o, "rooms") << " / " << n(l, "maxRooms")
+      << by_game(o.at("roomsByGame")) << "\n"
       << "  games        " << n(o, "runningGames") << " running, " << n(o, "players")
       << " players seated\n"
       << "  memory       " << human_bytes(static_cast<double>(n(o, "rssBytes")))
@@ -218,18 +273,17 @@ std::string to_yaml(const json::value& v) {
 }
 
 std::string render(const std::string& kind, const json::value& answer, const ViewOptions& options) {
-  if (options.format == Format::json) return json::serialize(answer) + "\n";
+  if (options.format == Format::json) return plain_json(answer) + "\n";
   if (options.format == Format::yaml) return to_yaml(answer);
   Style st{options.color};
   const auto& o = answer.as_object();
-  if (kind == "rooms") return rooms_table(o, st);
-  if (kind == "room") return room_table(o, st);
+  if (kind == "rooms") return rooms_table(o, st, options.wide);
+  if (kind == "room") return room_table(o, st, options.wide);
   if (kind == "user") return user_table(o, st);
   if (kind == "stats") return stats_table(o, st);
   std::ostringstream out;  // actions: one line per field
   for (const auto& [k, v] : o)
-    out << std::string(k) << ": "
-        << (v.is_string() ? std::string(v.get_string()) : json::serialize(v)) << "\n";
+    out << std::string(k) << ": " << (v.is_structured() ? plain_json(v) : scalar(v)) << "\n";
   return out.str();
 }
 

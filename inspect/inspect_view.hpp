@@ -1,4 +1,5 @@
-// Rendering of admin API answers for `roomctl inspect`: 80-column tables with human units
+// Rendering of admin API answers for `roomctl inspect`: tables with human units that fit 80
+// columns unless an identifier is longer (identifiers are never cut)
 // (colour only on a TTY), or the answer itself as JSON (stable for scripts) or YAML.
 #pragma once
 
@@ -13,6 +14,7 @@ enum class Format { table, json, yaml };
 struct ViewOptions {
   Format format = Format::table;
   bool color = false;
+  bool wide = false;  // -o wide: extra columns and no column cut at all
 };
 
 // kind: rooms, room, user, stats, or action (close/kick/drain results).

@@ -19,6 +19,7 @@
 #include "loadgen/loadtest_options.hpp"
 #include "loadgen/metrics_server.hpp"
 #include "loadgen/report.hpp"
+#include "loadgen/report_html.hpp"
 #include "loadgen/runner.hpp"
 #include "server/config/profile.hpp"
 #include "server/util/exit_codes.hpp"
@@ -201,11 +202,13 @@ int loadtest(const LoadtestArgs& a, char** envp) {
       return exit_code::usage;
     }
   }
-  OnMerged on_merged = [&](const Stats& s, double) {
+  SeriesRecorder series;  // for an HTML report's charts
+  OnMerged on_merged = [&](const Stats& s, double elapsed_s) {
     {
       std::lock_guard lock(merged_mutex);
       merged = s;
     }
+    series.add(s, elapsed_s);
     for (auto& p : points) write_points(*p, s);
   };
   banner(o, a);
@@ -214,6 +217,11 @@ int loadtest(const LoadtestArgs& a, char** envp) {
                    {"version", ROOMCTL_VERSION},
                    {"profile", a.profile},
                    {"configuration", json::value_from(settings->flat())}};
+  if (!a.search.empty() && is_html_path(a.report)) {
+    std::cerr << "roomctl loadtest: --search writes a JSON report; --report FILE.html is for "
+                 "single runs\n";
+    return exit_code::usage;
+  }
   if (!a.search.empty())
     return capacity_search(child, o, slos, on_merged, run, report.is_open() ? &report : nullptr);
 
@@ -223,7 +231,21 @@ int loadtest(const LoadtestArgs& a, char** envp) {
   if (!outcome.aborted.empty())
     std::cerr << "roomctl loadtest: aborted: " << outcome.aborted << "\n";
   int rc = exit_code::ok;
-  if (report.is_open()) {
+  if (report.is_open() && is_html_path(a.report)) {
+    series.add(outcome.stats, outcome.elapsed_s);  // the final snapshot, after the ramp-down
+    HtmlRunInfo info{a.profile,
+                     utc(started, "%Y-%m-%dT%H:%M:%SZ"),
+                     utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ"),
+                     ROOMCTL_VERSION,
+                     outcome.interrupted,
+                     outcome.aborted};
+    report << html_report(outcome.stats, verdicts, series.points(), outcome.elapsed_s, info);
+    report.flush();
+    if (!report) {
+      std::cerr << "roomctl loadtest: cannot write " << a.report << "\n";
+      rc = exit_code::failure;
+    }
+  } else if (report.is_open()) {
     auto doc = report_json(outcome.stats, verdicts, o, outcome.elapsed_s, a.workers);
     for (auto& [k, v] : run) doc[k] = v;
     doc["endedAt"] = utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");

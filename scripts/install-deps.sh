@@ -8,7 +8,7 @@ packages=(
   util-linux
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libyaml-cpp-dev catch2 libhiredis-dev libsqlite3-dev libssl-dev
-  redis-server prometheus python3 curl
+  redis-server prometheus python3 curl help2man systemd chromium
 )
 
 missing=()

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <boost/url/parse.hpp>
 #include <fstream>
 #include <thread>
 
@@ -134,7 +135,14 @@ Schema build_schema() {
             "debug, info, warn or error",
             -1e300,
             1e300,
-            {"debug", "info", "warn", "error"}});
+            {"debug", "info", "warn", "error"}})
+      .add({"log.format",
+            Type::string,
+            "text",
+            "text (ts level event key=value ...) or json (one object per line, for log shippers)",
+            -1e300,
+            1e300,
+            {"text", "json"}});
   add_auth_schema(s);
   return s;
 }
@@ -166,6 +174,33 @@ std::string serve_refusal(const ServeOptions& o) {
          " is not a loopback address: set admin.token (or admin.token_file, "
          "ROOMCTL_ADMIN_TOKEN), or listen on 127.0.0.1";
 }
+
+namespace {
+// The checks open_store would make at start, made here so that `roomctl check` (and serve, with
+// exit 2 before anything is bound) reject a store URL the server would not open.
+void check_store_url(const std::string& url) {
+  auto bad = [&](const std::string& why) {
+    return ConfigError("store.url: \"" + url + "\": " + why +
+                       " (memory://, sqlite://PATH or redis://HOST:PORT/DB)");
+  };
+  if (url == "memory://" || url == "memory") return;
+  if (url.rfind("sqlite://", 0) == 0) {
+    std::string path =
+        url.substr(9, url.find('?') == std::string::npos ? std::string::npos : url.find('?') - 9);
+    if (path.empty()) throw bad("sqlite needs a file path");
+    return;
+  }
+  if (url.rfind("redis://", 0) == 0) {
+    auto u = boost::urls::parse_uri(url);
+    if (!u) throw bad("not a valid URL");
+    std::string path(u->path());
+    if (path.size() > 1 && path.find_first_not_of("0123456789", 1) != std::string::npos)
+      throw bad("the database must be a number");
+    return;
+  }
+  throw bad("unsupported scheme");
+}
+}  // namespace
 
 ServeOptions serve_options(const Settings& s) {
   ServeOptions o;
@@ -233,10 +268,12 @@ ServeOptions serve_options(const Settings& s) {
   o.dm_delivery_chunk_bytes = s.integer("dm.delivery_chunk_bytes");
   o.store_max_pending_jobs = s.integer("store.max_pending_jobs");
   o.store_url = s.string("store.url");
+  check_store_url(o.store_url);
   o.store_flush_interval_ms = s.millis("store.flush_interval");
   o.store_stroke_flush_interval_ms = s.millis("store.stroke_flush_interval");
   o.log_level = s.string("log.level");
   read_auth_options(s, o.auth, o.abuse);
+  o.log_format = s.string("log.format");
   return o;
 }
 

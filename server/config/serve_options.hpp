@@ -76,6 +76,7 @@ struct ServeOptions {
   std::string log_level;
   AuthOptions auth;
   AbuseOptions abuse;
+  std::string log_format;  // text or json
 };
 
 const Schema& serve_schema();

@@ -9,14 +9,10 @@
 #include <functional>
 #include <sstream>
 
+#include "server/config/profile.hpp"
+
 namespace roomctl::config {
 namespace {
-
-std::string env_name(const std::string& key) {
-  std::string name = "ROOMCTL_";
-  for (char c : key) name += c == '.' ? '_' : static_cast<char>(std::toupper(c));
-  return name;
-}
 
 void walk(const YAML::Node& node, const std::string& prefix, const std::string& origin,
           const std::function<void(const std::string&, const YAML::Node&)>& leaf) {
@@ -153,7 +149,7 @@ std::string Settings::to_yaml() const {
       open.push_back(parts[i]);
     }
     out << YAML::Key << parts.back() << YAML::Value << format_value(e.spec->type, e.value);
-    if (e.origin != "default") out << YAML::Comment("from " + e.origin);
+    out << YAML::Comment(e.origin == "default" ? "default" : "from " + e.origin);
   }
   while (!open.empty()) {
     out << YAML::EndMap;

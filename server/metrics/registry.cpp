@@ -1,6 +1,8 @@
 // Registry implementation and the text exposition format (version 0.0.4).
 #include "server/metrics/registry.hpp"
 
+#include <charconv>
+
 #include <cmath>
 #include <cstdio>
 
@@ -15,9 +17,11 @@ std::string format_number(double v) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
     return buf;
   }
+  // The shortest text that reads back as the same double: a start time keeps its milliseconds
+  // (1764325000.123, where %.9g printed 1.764325e+09) and 0.1 stays 0.1.
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
 }
 
 void escape_label(std::string& out, const std::string& v) {

@@ -1,6 +1,7 @@
 // Definitions of the server's metrics and the process collector (RSS, CPU, fds from /proc).
 #include "server/metrics/server_metrics.hpp"
 
+#include "server/util/build_info.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/process_stats.hpp"
 
@@ -15,6 +16,9 @@ ServerMetrics::ServerMetrics(Registry& r)
       ready(r.gauge("roomctl_ready", "1 while the node accepts players (readyz 200)").with()),
       draining(r.gauge("roomctl_draining", "1 while the node drains or shuts down").with()),
       connections(r.gauge("roomctl_connections", "Open WebSocket connections").with()),
+      max_connections(
+          r.gauge("roomctl_max_connections", "limits.max_connections (open WebSocket connections)")
+              .with()),
       connections_opened(
           r.counter("roomctl_connections_opened_total", "WebSocket connections accepted").with()),
       connections_closed(r.counter("roomctl_connections_closed_total",
@@ -95,6 +99,16 @@ ServerMetrics::ServerMetrics(Registry& r)
       process_fds(r.gauge("roomctl_process_open_fds", "Open file descriptors").with()),
       process_start(
           r.gauge("roomctl_process_start_time_seconds", "Start time since the Unix epoch").with()),
+      std_rss(r.gauge("process_resident_memory_bytes", "Resident memory size in bytes").with()),
+      std_virtual(r.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes").with()),
+      std_cpu(
+          r.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds")
+              .with()),
+      std_fds(r.gauge("process_open_fds", "Number of open file descriptors").with()),
+      std_max_fds(r.gauge("process_max_fds", "Maximum number of open file descriptors").with()),
+      std_start(r.gauge("process_start_time_seconds",
+                        "Start time of the process since unix epoch in seconds")
+                    .with()),
       store_jobs_queued(r.gauge("roomctl_store_jobs_queued",
                                 "Direct-message and health jobs waiting for the store thread")
                             .with()),
@@ -117,7 +131,11 @@ ServerMetrics::ServerMetrics(Registry& r)
       live_objects(r.gauge("roomctl_live_objects",
                            "Objects alive in memory, by kind (room actors, connection sessions)",
                            {"kind"})) {
-  r.gauge("roomctl_build_info", "Build information", {"version"}).with({ROOMCTL_VERSION}).set(1);
+  const auto& b = build_info();
+  r.gauge("roomctl_build_info", "Build information (value 1; the labels say which build)",
+          {"version", "commit", "build_type", "compiler", "boost"})
+      .with({b.version, b.commit, b.build_type, b.compiler, b.boost})
+      .set(1);
   // Label values known in advance are exported at 0 from the start, so that rate() and the
   // dashboards work before the first event.
   for (const char* reason : {"empty", "idle", "finished", "admin"}) rooms_removed.with({reason});
@@ -164,10 +182,19 @@ ServerMetrics::ServerMetrics(Registry& r)
     store_failures.with({op});
   for (const char* reason : {"fd_limit", "other"}) accept_errors.with({reason});
   process_start.set(static_cast<double>(wall_now_ms()) / 1000.0);
+  std_start.set(process_start.value());
   r.on_collect([this] {
-    process_rss.set(static_cast<double>(process_rss_bytes()));
-    process_cpu.mirror(process_cpu_seconds());
-    process_fds.set(process_open_fds());
+    double rss = static_cast<double>(process_rss_bytes());
+    double cpu = process_cpu_seconds();
+    double fds = process_open_fds();
+    process_rss.set(rss);
+    process_cpu.mirror(cpu);
+    process_fds.set(fds);
+    std_rss.set(rss);
+    std_virtual.set(static_cast<double>(process_virtual_bytes()));
+    std_cpu.mirror(cpu);
+    std_fds.set(fds);
+    std_max_fds.set(static_cast<double>(process_max_fds()));
   });
 }
 

@@ -13,6 +13,7 @@ struct ServerMetrics {
   Gauge& ready;
   Gauge& draining;  // roomctl_draining: 1 while shutting down or during an admin drain
   Gauge& connections;
+  Gauge& max_connections;  // limits.max_connections, for "near the limit" alerts
   Counter& connections_opened;
   Family<Counter>& connections_closed;  // reason
   Gauge& users_online;
@@ -51,6 +52,15 @@ struct ServerMetrics {
   Counter& process_cpu;
   Gauge& process_fds;
   Gauge& process_start;
+  // The same readings under the standard process_* names (Prometheus client libraries'
+  // process collector), so community dashboards and alerts work; the roomctl_process_* names
+  // stay for existing scrapers (loadtest --server-admin reads the CPU one).
+  Gauge& std_rss;
+  Gauge& std_virtual;
+  Counter& std_cpu;
+  Gauge& std_fds;
+  Gauge& std_max_fds;
+  Gauge& std_start;
   Gauge& store_jobs_queued;
   Family<Counter>& accept_errors;  // reason
   Gauge& pending_handshakes;

@@ -7,6 +7,7 @@
 
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -33,9 +34,11 @@
 #include "server/runtime/store_worker.hpp"
 #include "server/runtime/user_directory.hpp"
 #include "server/store/state_store.hpp"
+#include "server/util/build_info.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
 #include "server/util/process_stats.hpp"
+#include "server/util/sd_notify.hpp"
 
 namespace roomctl::net {
 
@@ -96,6 +99,8 @@ class Server::Impl {
     metrics.draining.set(on || ctx.shutting_down ? 1 : 0);
     metrics.ready.set(on || ctx.shutting_down ? 0 : 1);
     log::info(on ? "drain_started" : "drain_stopped");
+    if (!ctx.shutting_down)
+      util::sd_notify(on ? "STATUS=drained by an operator" : "STATUS=serving");
   }
 
   std::string stats_json() {
@@ -103,6 +108,7 @@ class Server::Impl {
     auto o = rooms.stats();
     const auto& l = options.limits;
     o["version"] = ROOMCTL_VERSION;
+    o["commit"] = build_info().commit;
     o["connections"] = ctx.open_connections.load();
     o["usersOnline"] = directory.online_count();
     o["usersKnown"] = directory.known_count();
@@ -171,8 +177,12 @@ class Server::Impl {
                {"store", options.store_url},
                {"auth", options.auth.mode}});
     metrics.ready.set(1);
+    // Both listeners are bound: a systemd unit of Type=notify is "started" only now.
+    util::sd_notify("READY=1\nSTATUS=serving on " + pub.address().to_string() + ":" +
+                    std::to_string(pub.port()) + "\nMAINPID=" + std::to_string(getpid()));
     metrics.store_up.set(1);
     metrics.memory_watermark.set(static_cast<double>(options.limits.memory_high_watermark_bytes));
+    metrics.max_connections.set(static_cast<double>(options.limits.max_connections));
     registry.on_collect([this] {
       metrics.live_objects.with({"room"}).set(static_cast<double>(runtime::Room::live_count()));
       metrics.live_objects.with({"session"}).set(static_cast<double>(WsSession::live_count()));
@@ -266,6 +276,7 @@ class Server::Impl {
               {{"signal", why}, {"connections", std::to_string(ctx.open_connections.load())}});
     metrics.ready.set(0);
     metrics.draining.set(1);
+    util::sd_notify(std::string("STOPPING=1\nSTATUS=draining after ") + why);
     public_listener->stop();
     ping_timer.cancel();
     presence.flush();

@@ -10,6 +10,7 @@
 namespace roomctl::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
+std::atomic<bool> g_json{false};
 std::mutex g_mutex;
 
 const char* name(Level l) {
@@ -44,7 +45,62 @@ void append_value(std::string& out, const std::string& v) {
   }
   out += '"';
 }
+
+// A JSON string literal with the escapes RFC 8259 requires.
+void append_json_string(std::string& out, std::string_view v) {
+  out += '"';
+  for (char c : v) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string json_line(const char* ts, Level level, std::string_view event,
+                      std::initializer_list<Field> fields) {
+  std::string line = "{\"ts\":\"";
+  line += ts;
+  line += "\",\"level\":\"";
+  line += name(level);
+  line += "\",\"event\":";
+  append_json_string(line, event);
+  for (const auto& [k, v] : fields) {
+    line += ',';
+    append_json_string(line, k);
+    line += ':';
+    append_json_string(line, v);
+  }
+  line += "}\n";
+  return line;
+}
 }  // namespace
+
+void set_json(bool json) {
+  g_json = json;
+}
 
 void set_level(Level level) {
   g_level = static_cast<int>(level);
@@ -75,6 +131,12 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));
+  if (g_json.load(std::memory_order_relaxed)) {
+    std::string line = json_line(ts, level, event, fields);
+    std::lock_guard lock(g_mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    return;
+  }
   std::string line;
   line.reserve(128);
   line += ts;

@@ -12,6 +12,9 @@ namespace roomctl::log {
 enum class Level { debug = 0, info = 1, warn = 2, error = 3 };
 
 void set_level(Level level);
+// Text lines (`ts level event key=value`) by default; JSON objects ({"ts","level","event",
+// fields...}, one per line) for log shippers that would otherwise need a parser per format.
+void set_json(bool json);
 bool parse_level(std::string_view text, Level& out);
 bool enabled(Level level);
 

@@ -2,6 +2,7 @@
 #include "server/util/process_stats.hpp"
 
 #include <dirent.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -37,6 +38,19 @@ int process_open_fds() {
   while (readdir(d)) ++n;
   closedir(d);
   return n - 3;  // ".", ".." and the directory's own fd
+}
+
+std::int64_t process_virtual_bytes() {
+  std::ifstream in("/proc/self/statm");
+  long pages_total = 0;
+  in >> pages_total;
+  return static_cast<std::int64_t>(pages_total) * sysconf(_SC_PAGESIZE);
+}
+
+std::int64_t process_max_fds() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return -1;
+  return static_cast<std::int64_t>(rl.rlim_cur);
 }
 
 }  // namespace roomctl

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """The dashboards check: every PromQL expression of every panel, evaluated on a real Prometheus.
 
-Starts `roomctl serve`, a short `roomctl loadtest` (metrics.listen on) and a real `prometheus`
-scraping both every second, all on free loopback ports; then lints the dashboard JSON (unique
-panel ids, the ${datasource} variable on every panel and target, no hard-coded instance) and
-evaluates each target's expression through Prometheus's HTTP API. Fails when an expression is
-invalid or returns no series. Prints every panel with the value its queries returned.
+Starts two `roomctl serve` processes, a short `roomctl loadtest` against one (metrics.listen on)
+and a real `prometheus` scraping all every second, all on free loopback ports; then lints the
+dashboard JSON (unique panel ids, the ${datasource} variable on every panel and target, the
+$instance or $loadgen filter in every query and no hard-coded instance, a description on every
+panel, rows, links between the dashboards, thresholds on the ready-nodes stat) and evaluates each
+target's expression through Prometheus's HTTP API with the variables as Grafana's "All" would
+set them. Fails when an expression is invalid or returns no series, or when a per-instance
+target (legend with {{instance}}) does not return one series per serve process. Prints every
+panel with the value its queries returned.
 
 usage: check_dashboards.py ROOMCTL_BINARY SOURCE_DIR
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -48,21 +53,43 @@ def query(prom, expr):
         return json.load(e)
 
 
+def grafana_expr(expr):
+    """The query Grafana sends with every variable at "All" and a 1m rate interval."""
+    return expr.replace("$__rate_interval", "1m").replace('"$instance"', '".*"').replace('"$loadgen"', '".*"')
+
+
 def lint(path, dash, errors):
     ids = [p["id"] for p in dash["panels"]]
     if len(ids) != len(set(ids)):
         errors.append(f"{path}: panel ids are not unique")
     names = [v["name"] for v in dash.get("templating", {}).get("list", [])]
-    if "datasource" not in names:
-        errors.append(f"{path}: no datasource variable")
+    if "datasource" not in names or "instance" not in names:
+        errors.append(f"{path}: no datasource or instance variable")
+    if not any(l.get("type") == "dashboards" and "roomctl" in l.get("tags", []) for l in dash.get("links", [])):
+        errors.append(f"{path}: no links to the other roomctl dashboards")
+    if not any(p["type"] == "row" for p in dash["panels"]):
+        errors.append(f"{path}: no rows")
     for p in dash["panels"]:
+        if p["type"] == "row":
+            continue
+        if not p.get("description"):
+            errors.append(f"{path}: panel {p['id']} '{p['title']}' has no description")
+        if p["title"] == "Ready nodes":
+            steps = p["fieldConfig"]["defaults"].get("thresholds", {}).get("steps", [])
+            if not steps or steps[0].get("color") != "red":
+                errors.append(f"{path}: 'Ready nodes' is not red at 0")
         if p.get("datasource", {}).get("uid") != "${datasource}":
             errors.append(f"{path}: panel {p['id']} does not use ${{datasource}}")
         for t in p["targets"]:
             if t.get("datasource", {}).get("uid") != "${datasource}":
                 errors.append(f"{path}: panel {p['id']} target {t['refId']} does not use ${{datasource}}")
-            if "instance=" in t["expr"] or "localhost" in t["expr"] or "127.0.0.1" in t["expr"]:
+            expr = t["expr"].replace('instance=~"$instance"', "").replace('instance=~"$loadgen"', "")
+            if "instance=" in expr or "localhost" in expr or "127.0.0.1" in expr:
                 errors.append(f"{path}: panel {p['id']} hard-codes an instance")
+            if "$instance" not in t["expr"] and "$loadgen" not in t["expr"]:
+                errors.append(f"{path}: panel {p['id']} target {t['refId']} ignores the instance variable")
+            if re.search(r"rate\([^)]*\[[0-9]+[smh]\]\)", t["expr"]) and "increase" not in t["expr"]:
+                errors.append(f"{path}: panel {p['id']} target {t['refId']} uses a fixed rate window, not $__rate_interval")
 
 
 def main():
@@ -72,18 +99,22 @@ def main():
         return 1
     work = tempfile.mkdtemp(prefix="roomctl-dash-")
     pub, adm, ltm, prom = free_port(), free_port(), free_port(), free_port()
+    adm2 = free_port()
     procs = []
     try:
-        serve = subprocess.Popen([binary, "serve", "--set", f"server.listen=127.0.0.1:{pub}",
-                                  "--set", f"admin.listen=127.0.0.1:{adm}", "--set", "store.url=sqlite://" + work + "/s.db",
-                                  "--set", "games.time_scale=0.05", "--set", "rooms.sweep_interval=200ms"],
-                                 stdout=subprocess.DEVNULL, stderr=open(work + "/serve.log", "w"))
-        procs.append(serve)
-        if not wait_http(f"http://127.0.0.1:{adm}/readyz"):
-            print("roomctl serve did not start", file=sys.stderr)
-            return 1
+        # Two nodes, so that per-instance panels must show two series and sums must add them.
+        for i, (p, a) in enumerate(((pub, adm), (free_port(), adm2))):
+            serve = subprocess.Popen([binary, "serve", "--set", f"server.listen=127.0.0.1:{p}",
+                                      "--set", f"admin.listen=127.0.0.1:{a}", "--set", f"store.url=sqlite://{work}/s{i}.db",
+                                      "--set", "games.time_scale=0.05", "--set", "rooms.sweep_interval=200ms",
+                                      "--set", "limits.memory_high_watermark_bytes=1GiB", "--set", f"server.node_id=node{i}"],
+                                     stdout=subprocess.DEVNULL, stderr=open(f"{work}/serve{i}.log", "w"))
+            procs.append(serve)
+            if not wait_http(f"http://127.0.0.1:{a}/readyz"):
+                print("roomctl serve did not start", file=sys.stderr)
+                return 1
         cfg = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-               "scrape_configs": [{"job_name": "roomctl", "static_configs": [{"targets": [f"127.0.0.1:{adm}"]}]},
+               "scrape_configs": [{"job_name": "roomctl", "static_configs": [{"targets": [f"127.0.0.1:{adm}", f"127.0.0.1:{adm2}"]}]},
                                   {"job_name": "roomctl-loadtest", "static_configs": [{"targets": [f"127.0.0.1:{ltm}"]}]}]}
         with open(work + "/prometheus.yml", "w") as f:
             json.dump(cfg, f)  # JSON is YAML
@@ -109,9 +140,11 @@ def main():
             dash = json.load(open(path))
             lint(name, dash, errors)
             for p in dash["panels"]:
+                if p["type"] == "row":
+                    continue
                 values = []
                 for t in p["targets"]:
-                    r = query(prom, t["expr"])
+                    r = query(prom, grafana_expr(t["expr"]))
                     if r.get("status") != "success":
                         errors.append(f"{name}: panel {p['id']} '{p['title']}' {t['refId']}: invalid: {r.get('error')}")
                         continue
@@ -119,6 +152,8 @@ def main():
                     if not result:
                         errors.append(f"{name}: panel {p['id']} '{p['title']}' {t['refId']}: no series: {t['expr']}")
                         continue
+                    if "{{instance}}" in t["legendFormat"] and len(result) < 2:
+                        errors.append(f"{name}: panel {p['id']} '{p['title']}' {t['refId']}: one series for two instances")
                     v = result[0]["value"][1]
                     values.append(f"{t['refId']}={float(v):.4g}" + (f" (+{len(result) - 1} series)" if len(result) > 1 else ""))
                 report.append(f"{name} #{p['id']} {p['title']}: " + ", ".join(values))

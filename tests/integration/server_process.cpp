@@ -82,7 +82,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, std::string profile
   }
   close(fd);
 
-  std::regex re(R"(server_listening public=[0-9.]+:(\d+) admin=[0-9.]+:(\d+))");
+  // The text line or, with log.format=json, the JSON object.
+  std::regex re(
+      R"(server_listening(?: public=|","public":")[0-9.]+:(\d+)(?: admin=|","admin":")[0-9.]+:(\d+))");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;

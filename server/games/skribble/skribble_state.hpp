@@ -15,6 +15,8 @@ namespace roomctl::games::skribble {
 
 enum class Phase { lobby, intro, choosing, drawing, turn_end, game_over };
 const char* phase_name(Phase p);
+// Every phase name, in order (what `roomctl inspect rooms --phase` accepts).
+std::vector<std::string> phase_names();
 
 struct Player {
   std::string id, name, avatar;

@@ -26,6 +26,13 @@ const char* phase_name(Phase p) {
   return "lobby";
 }
 
+std::vector<std::string> phase_names() {
+  std::vector<std::string> names;
+  for (int p = 0; p <= static_cast<int>(Phase::reveal); ++p)
+    names.push_back(phase_name(static_cast<Phase>(p)));
+  return names;
+}
+
 namespace {
 Phase phase_from(std::string_view s) {
   for (Phase p : {Phase::lobby, Phase::countdown, Phase::round_intro, Phase::speaking,

@@ -14,6 +14,8 @@ namespace roomctl::games::spy {
 
 enum class Phase { lobby, countdown, round_intro, speaking, voting, reveal };
 const char* phase_name(Phase p);
+// Every phase name, in order (what `roomctl inspect rooms --phase` accepts).
+std::vector<std::string> phase_names();
 
 struct Player {
   std::string id;
