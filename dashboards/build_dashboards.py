@@ -22,8 +22,8 @@ def scoped(expr):
     """Adds instance=~"$instance" (or $loadgen for the load generator's series) to every selector."""
     def add(m):
         name, labels = m.group(1), m.group(2)
-        var = "$loadgen" if name.startswith("roomctl_loadtest_") else "$instance"
-        matcher = f'instance=~"{var}"'
+        loadgen = name.startswith("roomctl_loadtest_")
+        matcher = 'instance=~"$loadgen",run=~"$run"' if loadgen else 'instance=~"$instance"'
         if labels:
             return name + "{" + matcher + ("," + labels[1:] if labels != "{}" else "}")
         return name + "{" + matcher + "}"
@@ -57,10 +57,10 @@ def panel(pid, title, exprs, desc, kind="timeseries", unit="short", x=0, y=0, w=
     return p
 
 
-def variable(name, label, metric):
+def variable(name, label, metric, by="instance"):
     return {"name": name, "label": label, "type": "query", "datasource": DS,
-            "query": {"query": f"label_values({metric}, instance)", "refId": name},
-            "definition": f"label_values({metric}, instance)", "refresh": 2, "multi": True,
+            "query": {"query": f"label_values({metric}, {by})", "refId": name},
+            "definition": f"label_values({metric}, {by})", "refresh": 2, "multi": True,
             "includeAll": True, "allValue": ".*", "current": {"text": "All", "value": "$__all"},
             "sort": 1, "hide": 0}
 
@@ -87,6 +87,8 @@ def dashboard(uid, title, sections, tags, loadgen=False):
                  variable("instance", "Server instance", "roomctl_build_info")]
     if loadgen:
         variables.append(variable("loadgen", "Load generator", "roomctl_loadtest_messages_sent_total"))
+        # Each run exports its own id: runs scraped one after another stay apart.
+        variables.append(variable("run", "Load test run", "roomctl_loadtest_messages_sent_total", "run"))
     return {
         "uid": uid, "title": title, "tags": tags, "timezone": "browser", "schemaVersion": 38,
         "version": 1, "editable": True, "refresh": "10s", "time": {"from": "now-30m", "to": "now"},

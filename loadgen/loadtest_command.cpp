@@ -194,7 +194,7 @@ int loadtest(const LoadtestArgs& a, char** envp) {
     try {
       metrics = std::make_unique<MetricsServer>(o.metrics_listen, [&] {
         std::lock_guard lock(merged_mutex);
-        return merged.prometheus();
+        return merged.prometheus(child.run_id);
       });
       std::cerr << "loadtest metrics on http://" << metrics->address() << "/metrics\n";
     } catch (const std::exception& e) {

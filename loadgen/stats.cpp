@@ -102,36 +102,39 @@ std::string help(const std::string& key) {
 }
 }  // namespace
 
-std::string Stats::prometheus() const {
+// Every series carries the run's id (label `run`): runs scraped one after another by the same
+// Prometheus stay apart on the load-test dashboard.
+std::string Stats::prometheus(const std::string& run_id) const {
   std::string out;
-  char buf[256];
+  char buf[320];
+  const std::string run = "run=\"" + run_id + "\"";
   for (const auto& [k, n] : counters) {
     if (k == "worker_cpu_us") {  // exported in the base unit, seconds
       std::snprintf(buf, sizeof buf,
                     "# HELP roomctl_loadtest_worker_cpu_seconds_total CPU time used by the load "
                     "generator's workers\n# TYPE roomctl_loadtest_worker_cpu_seconds_total "
-                    "counter\nroomctl_loadtest_worker_cpu_seconds_total %.6f\n",
-                    static_cast<double>(n) / 1e6);
+                    "counter\nroomctl_loadtest_worker_cpu_seconds_total{%s} %.6f\n",
+                    run.c_str(), static_cast<double>(n) / 1e6);
       out += buf;
       continue;
     }
     std::string name = "roomctl_loadtest_" + k + "_total";
     out += "# HELP " + name + " " + help(k) + "\n# TYPE " + name + " counter\n";
-    out += name + " " + std::to_string(n) + "\n";
+    out += name + "{" + run + "} " + std::to_string(n) + "\n";
   }
   out +=
       "# HELP roomctl_loadtest_errors_by_code_total Errors seen by the bots, by code\n"
       "# TYPE roomctl_loadtest_errors_by_code_total counter\n";
   for (const auto& [code, n] : errors)
-    out +=
-        "roomctl_loadtest_errors_by_code_total{code=\"" + code + "\"} " + std::to_string(n) + "\n";
+    out += "roomctl_loadtest_errors_by_code_total{" + run + ",code=\"" + code + "\"} " +
+           std::to_string(n) + "\n";
   out +=
       "# HELP roomctl_loadtest_invariant_violations_by_kind_total Game invariant violations, by "
       "invariant\n"
       "# TYPE roomctl_loadtest_invariant_violations_by_kind_total counter\n";
   for (const auto& [what, n] : violations)
-    out += "roomctl_loadtest_invariant_violations_by_kind_total{invariant=\"" + what + "\"} " +
-           std::to_string(n) + "\n";
+    out += "roomctl_loadtest_invariant_violations_by_kind_total{" + run + ",invariant=\"" + what +
+           "\"} " + std::to_string(n) + "\n";
   static const double kBounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
                                    0.1,    0.2,   0.5,   1,     2,    5,    10};
   for (const auto& [k, h] : histograms) {
@@ -139,13 +142,15 @@ std::string Stats::prometheus() const {
     out += "# HELP " + name + " " + help(k) + "\n# TYPE " + name + " histogram\n";
     for (double b : kBounds) {
       std::snprintf(
-          buf, sizeof buf, "%s_bucket{le=\"%g\"} %llu\n", name.c_str(), b,
+          buf, sizeof buf, "%s_bucket{%s,le=\"%g\"} %llu\n", name.c_str(), run.c_str(), b,
           static_cast<unsigned long long>(h.count_at_or_below(static_cast<std::int64_t>(b * 1e6))));
       out += buf;
     }
-    std::snprintf(buf, sizeof buf, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
-                  name.c_str(), static_cast<unsigned long long>(h.count()), name.c_str(),
-                  h.sum_seconds(), name.c_str(), static_cast<unsigned long long>(h.count()));
+    std::snprintf(buf, sizeof buf,
+                  "%s_bucket{%s,le=\"+Inf\"} %llu\n%s_sum{%s} %.6f\n%s_count{%s} %llu\n",
+                  name.c_str(), run.c_str(), static_cast<unsigned long long>(h.count()),
+                  name.c_str(), run.c_str(), h.sum_seconds(), name.c_str(), run.c_str(),
+                  static_cast<unsigned long long>(h.count()));
     out += buf;
   }
   return out;

@@ -50,8 +50,9 @@ struct Stats {
   void merge(const Stats& other);
   boost::json::object to_json() const;
   static Stats from_json(const boost::json::object& o);
-  // Prometheus text: roomctl_loadtest_* counters and real histograms (seconds).
-  std::string prometheus() const;
+  // Prometheus text: roomctl_loadtest_* counters and real histograms (seconds), each series
+  // labelled with the run's id.
+  std::string prometheus(const std::string& run_id) const;
 };
 
 }  // namespace roomctl::loadgen

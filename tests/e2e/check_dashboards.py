@@ -55,7 +55,7 @@ def query(prom, expr):
 
 def grafana_expr(expr):
     """The query Grafana sends with every variable at "All" and a 1m rate interval."""
-    return expr.replace("$__rate_interval", "1m").replace('"$instance"', '".*"').replace('"$loadgen"', '".*"')
+    return expr.replace("$__rate_interval", "1m").replace('"$instance"', '".*"').replace('"$loadgen"', '".*"').replace('"$run"', '".*"')
 
 
 def lint(path, dash, errors):
@@ -83,9 +83,12 @@ def lint(path, dash, errors):
         for t in p["targets"]:
             if t.get("datasource", {}).get("uid") != "${datasource}":
                 errors.append(f"{path}: panel {p['id']} target {t['refId']} does not use ${{datasource}}")
-            expr = t["expr"].replace('instance=~"$instance"', "").replace('instance=~"$loadgen"', "")
+            expr = (t["expr"].replace('instance=~"$instance"', "")
+                    .replace('instance=~"$loadgen",run=~"$run"', "").replace('instance=~"$loadgen"', ""))
             if "instance=" in expr or "localhost" in expr or "127.0.0.1" in expr:
                 errors.append(f"{path}: panel {p['id']} hard-codes an instance")
+            if "roomctl_loadtest_" in t["expr"] and "$run" not in t["expr"]:
+                errors.append(f"{path}: panel {p['id']} target {t['refId']} ignores the run variable")
             if "$instance" not in t["expr"] and "$loadgen" not in t["expr"]:
                 errors.append(f"{path}: panel {p['id']} target {t['refId']} ignores the instance variable")
             if re.search(r"rate\([^)]*\[[0-9]+[smh]\]\)", t["expr"]) and "increase" not in t["expr"]:
