@@ -1,6 +1,8 @@
 // Admin routes: health, metrics, and the JSON admin API used by `roomctl inspect`.
 #include "server/net/admin_api.hpp"
 
+#include <openssl/evp.h>
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
@@ -63,16 +65,42 @@ int AdminApi::unsafe(const AdminRequest& req, std::string& why) const {
   return 0;
 }
 
-// Requests that change something are logged with their peer and answer, whatever it is.
+namespace {
+// Which token acted, without the token: the first 8 hex digits of its SHA-256 ("none" without
+// one), enough to tell an operator's token from a leaked one in the audit log.
+std::string token_fingerprint(const std::string& authorization) {
+  if (authorization.empty()) return "none";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(authorization.data(), authorization.size(), digest, &size, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < 4 && i < size; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+}  // namespace
+
+// Audited: every request that changes something, every reveal of secrets, every refusal
+// (401/403 at warn); logged with the peer, a token fingerprint and the answer, whatever it is.
 void AdminApi::handle(const AdminRequest& req, std::function<void(AdminResponse)> respond) {
-  if (req.method == "GET" || req.method == "HEAD") return route(req, std::move(respond));
-  auto logged = [req, respond = std::move(respond)](AdminResponse r) {
-    log::info("admin_action", {{"method", req.method},
-                               {"target", req.target.substr(0, 200)},
-                               {"peer", req.peer},
-                               {"status", std::to_string(r.status)}});
+  bool reads = req.method == "GET" || req.method == "HEAD";
+  bool reveal = req.target.find("reveal=true") != std::string::npos;
+  auto logged = [req, reads, reveal, respond = std::move(respond)](AdminResponse r) {
+    bool refused = r.status == 401 || r.status == 403;
+    if (!reads || reveal || refused) {
+      auto write = refused ? &log::warn : &log::info;
+      write("admin_action", {{"method", req.method},
+                             {"target", req.target.substr(0, 200)},
+                             {"peer", req.peer},
+                             {"token", token_fingerprint(req.authorization)},
+                             {"status", std::to_string(r.status)}});
+    }
     respond(std::move(r));
   };
+  if (reads) return route(req, std::move(logged));
   std::string why;
   if (int status = unsafe(req, why)) return logged(json(status, error_body(deps_.node_id, why)));
   route(req, std::move(logged));

@@ -113,6 +113,42 @@ TEST_CASE("admin API: cross-site and non-JSON mutating requests are refused and 
   CHECK(server.log().find("peer=127.0.0.1:") != std::string::npos);
 }
 
+TEST_CASE("admin API audit: actions, reveals and refusals are logged with a token fingerprint",
+          "[auth][admin]") {
+  ServerProcess server({"admin.token=s3cret-admin-token", "admin.allow_reveal=true"});
+  auto bearer = std::vector<std::pair<std::string, std::string>>{
+      {"Authorization", "Bearer s3cret-admin-token"}};
+  CHECK(http_request(server.admin_port(), "POST", "/admin/drain", bearer).status == 200);
+  CHECK(http_request(server.admin_port(), "POST", "/admin/resume", bearer).status == 200);
+  CHECK(http_request(server.admin_port(), "GET", "/admin/rooms/nope?reveal=true", bearer).status ==
+        404);
+  CHECK(http_request(server.admin_port(), "GET", "/admin/rooms", bearer).status == 200);
+  CHECK(http_request(server.admin_port(), "GET", "/admin/stats", {}).status == 401);
+  CHECK(
+      http_request(server.admin_port(), "POST", "/admin/drain", {{"Authorization", "Bearer wrong"}})
+          .status == 401);
+  CHECK(eventually([&] { return server.log().find("status=401") != std::string::npos; }));
+  std::string log = server.log();
+  INFO(log);
+  auto line_with = [&](const std::string& needle) {
+    auto at = log.find(needle);
+    if (at == std::string::npos) return std::string();
+    auto start = log.rfind('\n', at);
+    return log.substr(start == std::string::npos ? 0 : start + 1,
+                      log.find('\n', at) - (start == std::string::npos ? 0 : start + 1));
+  };
+  auto drain = line_with("target=/admin/drain");
+  CHECK(drain.find(" info admin_action") != std::string::npos);
+  CHECK(drain.find("peer=127.0.0.1:") != std::string::npos);
+  CHECK(drain.find("token=") != std::string::npos);
+  CHECK(drain.find("token=none") == std::string::npos);
+  CHECK(line_with("reveal=true").find("admin_action") != std::string::npos);  // reads of secrets
+  CHECK(line_with("target=/admin/stats").find(" warn admin_action") != std::string::npos);
+  CHECK(line_with("target=/admin/stats").find("token=none") != std::string::npos);
+  CHECK(log.find("s3cret-admin-token") == std::string::npos);  // never the token itself
+  CHECK(log.find("target=/readyz") == std::string::npos);      // plain reads are not audited
+}
+
 TEST_CASE("serve refuses a non-loopback admin listener without a token", "[auth][admin]") {
   std::string out;
   int rc =
