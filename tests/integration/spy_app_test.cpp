@@ -95,9 +95,10 @@ TEST_CASE("spy app: create, join, ready and notready, chat, and a full game each
   ServerProcess server(kFast);
   auto s = seat(server.port(), "app1", {dialect}, 3);
   for (auto& p : s) {
-    p->sync();
-    CHECK(p->model.in_room);
-    CHECK(p->model.player_list == users(s));
+    CHECK(eventually([&] {  // the last join's list may still be on its way
+      p->sync(50ms);
+      return p->model.in_room && p->model.player_list == users(s);
+    }));
   }
   s[0]->chat("app1", "hello");
   for (auto& p : s) {
@@ -194,8 +195,10 @@ TEST_CASE("spy app: quick join as the first frame, without a userId", "[spy][app
   CHECK(str(*r, "gameMode") == "word_spy");
   fresh.model.asks = s[0]->model.asks;
   CHECK(fresh.join(fresh.model.quick_join_room));
-  fresh.sync();
-  CHECK(fresh.model.in_room);
+  CHECK(eventually([&] {
+    fresh.sync(50ms);
+    return fresh.model.in_room;
+  }));
   CHECK_FALSE(fresh.inbox.received("error"));
   require_app_works(s);
 }
@@ -213,8 +216,10 @@ TEST_CASE("spy app: a new userId on the same socket for every room", "[spy][app]
   app.model = SpyAppModel(dialect, app.user);
   app.create("r2");
   auto others = seat(server.port(), "r2x", {dialect}, 1);  // a second room to join later
-  app.sync();
-  CHECK(app.model.in_room);
+  CHECK(eventually([&] {
+    app.sync(50ms);
+    return app.model.in_room;
+  }));
   CHECK_FALSE(app.inbox.received("error"));
   // Switching again while still seated in r2: the old id is released as a disconnect, and
   // leaves r2 once its grace is over.
@@ -282,8 +287,11 @@ TEST_CASE("spy app: a mixed room, one member per dialect, plays a full game",
   ServerProcess server(kFast);
   auto s = seat(server.port(), "mix", {Dialect::legacy_app, Dialect::event_from}, 3);
   for (auto& p : s) {
-    p->sync();
-    CHECK(p->model.player_list == users(s));
+    // The last join's list may still be on its way (a slow, sanitised server): wait for it.
+    CHECK(eventually([&] {
+      p->sync(50ms);
+      return p->model.player_list == users(s);
+    }));
   }
   s[1]->chat("mix", "both dialects");
   for (auto& p : s) REQUIRE(p->next("chat"));
