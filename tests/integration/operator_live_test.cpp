@@ -92,12 +92,20 @@ TEST_CASE("inspect: whole IDs, settings as key=value, rooms by game as words", "
 
 TEST_CASE("inspect: -o json and yaml print plain numbers", "[inspect]") {
   ServerProcess server({"limits.messages_per_second=30", "games.time_scale=0.05"});
+  // A number value in exponent form ("3E1", "5e-02"): right after a key, a list start or a comma,
+  // and ending the token. Strings such as a commit hash ("6a1998e3...") are not values of this
+  // shape.
+  const std::regex exponent(
+      R"((:|\n\s*-|\[|,)\s*-?[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]+(\s|,|\]|\}|$))");
+  CHECK(std::regex_search(std::string("{\"a\": 3E1}"), exponent));  // the check itself works
+  CHECK(std::regex_search(std::string("limit: 5e-02\n"), exponent));
+  CHECK_FALSE(std::regex_search(std::string("commit: 6a1998e3ab\n"), exponent));
   std::string out;
   REQUIRE(inspect(server.admin_port(), "stats -o yaml", out, true) == 0);
-  CHECK_FALSE(std::regex_search(out, std::regex("[0-9][eE][-+]?[0-9]")));
+  CHECK_FALSE(std::regex_search(out, exponent));
   out.clear();
   REQUIRE(inspect(server.admin_port(), "stats -o json", out, true) == 0);
-  CHECK_FALSE(std::regex_search(out, std::regex("[0-9][eE][-+]?[0-9]")));
+  CHECK_FALSE(std::regex_search(out, exponent));
   CHECK(json::parse(out).is_object());
 }
 
