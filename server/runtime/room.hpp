@@ -1,4 +1,5 @@
-// A room is an actor: one strand runs all of its game steps, so the game state needs no lock.
+// A room is an actor: one thread (its shard's) runs all of its game steps, so the game state
+// needs no lock.
 // It reaches members only through the user directory (never sockets), applies the effects the
 // pure game returns, and keeps one timer armed at the game's absolute deadline.
 #pragma once
@@ -52,6 +53,7 @@ class Room : public std::enable_shared_from_this<Room> {
     bool removed = false;
   };
 
+  // `ioc` must be run by exactly one thread (a shard): it serialises the room's steps.
   Room(boost::asio::io_context& ioc, std::string id, std::string index_key,
        std::unique_ptr<games::Game> game, RoomDeps& deps, Millis now);
   ~Room();

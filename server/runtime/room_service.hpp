@@ -52,7 +52,10 @@ struct RoomQuery {
 
 class RoomService {
  public:
-  RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
+  // Where a new room runs: an io_context that exactly one thread runs (the room's actor needs
+  // no strand then).
+  using RoomExecutor = std::function<boost::asio::io_context&()>;
+  RoomService(RoomExecutor executor_for_new_room, const config::ServeOptions& options,
               UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics,
               Persistence& persistence);
   ~RoomService();
@@ -106,7 +109,7 @@ class RoomService {
                      games::Event::Kind kind);
   bool is_quarantined(const std::string& id) const;
 
-  boost::asio::io_context& ioc_;
+  RoomExecutor executor_for_new_room_;
   const config::ServeOptions& options_;
   UserDirectory& directory_;
   metrics::ServerMetrics& metrics_;
