@@ -15,7 +15,6 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/net/shard.hpp"
 #include "server/protocol/envelope.hpp"
-#include "server/protocol/utf8.hpp"
 #include "server/protocol/ws_codec.hpp"
 #include "server/runtime/abuse_limits.hpp"
 #include "server/runtime/dispatcher.hpp"
@@ -38,19 +37,6 @@ constexpr int kReadsPerWakeup = 4;
 // A queue that grew past this many slots during a burst gives its memory back once empty.
 constexpr std::size_t kKeepQueueSlots = 16;
 
-ws::Opcode opcode_of(int kind) {
-  switch (kind) {
-    case 2:
-      return ws::Opcode::ping;
-    case 3:
-      return ws::Opcode::pong;
-    case 4:
-      return ws::Opcode::close;
-    default:
-      return ws::Opcode::text;
-  }
-}
-
 const Frame& empty_frame() {
   static const Frame f = make_frame("");
   return f;
@@ -67,7 +53,8 @@ WsSession::WsSession(tcp::socket&& socket, Shard& shard, ServerContext& ctx, Han
       slot_(std::move(slot)),
       last_input_ms_(mono_now_ms()),
       tokens_(static_cast<double>(ctx.options.limits.message_burst)),
-      last_refill_ms_(last_input_ms_) {
+      last_refill_ms_(last_input_ms_),
+      reader_(static_cast<std::size_t>(ctx.options.limits.max_message_bytes)) {
   live_sessions.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -89,7 +76,7 @@ void WsSession::start(std::string accept_key, std::string proven_user, std::stri
   push(make_frame("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                   "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
                   accept_key + "\r\nServer: roomctl\r\n\r\n"),
-       Kind::raw);
+       Item::raw);
   admit();
   if (!early.empty() && !consume(early.data(), early.size())) return;
   wait_readable();
@@ -157,53 +144,26 @@ void WsSession::on_readable() {
   wait_readable();
 }
 
-// Parses every complete frame in `data` (unmasking in place); keeps an incomplete one. Returns
-// false when the connection finished or must read no more.
+// Hands what a read returned to the message reader; false when the connection finished or must
+// read no more.
 bool WsSession::consume(char* data, std::size_t size) {
-  bool buffered = !partial_.empty();
-  if (buffered) {
-    partial_.append(data, size);
-    data = partial_.data();
-    size = partial_.size();
+  if (auto error = reader_.feed(data, size, *this)) {
+    if (error->close_code == 1009) ctx_.metrics.refusals.with({"message_size"}).inc();
+    protocol_close(error->close_code, error->reason, error->label);
+    return false;
   }
-  const auto max = static_cast<std::size_t>(ctx_.options.limits.max_message_bytes);
-  std::size_t used = 0;
-  while (used < size && !closed_) {
-    auto f = ws::parse_frame(std::string_view(data + used, size - used), max, ws::Sender::client);
-    if (f.status == ws::Frame::Status::incomplete) break;
-    if (f.status == ws::Frame::Status::error) {
-      if (f.too_big) {
-        ctx_.metrics.refusals.with({"message_size"}).inc();
-        protocol_close(1009, "message too big", "message_too_big");
-      } else {
-        protocol_close(1002, f.error, "protocol_error");
-      }
-      return false;
-    }
-    char* payload = data + used + (f.size - f.payload.size());
-    ws::apply_mask(payload, f.payload.size(), f.mask);
-    used += f.size;
-    if (!on_frame(static_cast<int>(f.op), f.fin, std::string_view(payload, f.payload.size())))
-      return false;
-  }
-  if (closed_) return false;
-  if (buffered)
-    partial_.erase(0, used);
-  else if (used < size)
-    partial_.assign(data + used, size - used);
-  if (partial_.empty() && partial_.capacity() > 256) std::string().swap(partial_);
-  return true;
+  return reader_.active() && !closed_;
 }
 
-bool WsSession::on_frame(int opcode, bool fin, std::string_view payload) {
-  const auto max = static_cast<std::size_t>(ctx_.options.limits.max_message_bytes);
-  switch (static_cast<ws::Opcode>(opcode)) {
-    case ws::Opcode::ping:
-      if (!closing_) push(make_frame(std::string(payload)), Kind::pong);
+bool WsSession::on_message(ws::MessageReader::Kind kind, std::string_view payload) {
+  using Kind = ws::MessageReader::Kind;
+  switch (kind) {
+    case Kind::ping:
+      if (!closing_) push(make_frame(std::string(payload)), Item::pong);
       return true;
-    case ws::Opcode::pong:
+    case Kind::pong:
       return true;
-    case ws::Opcode::close: {
+    case Kind::close: {
       peer_closed_ = true;
       if (close_queued_) {  // the answer to our close: the handshake is complete
         finish(closed_reason_);
@@ -214,52 +174,19 @@ bool WsSession::on_frame(int opcode, bool fin, std::string_view payload) {
       start_close(code == 1005 || code < 1000 ? 1000 : code, "", true);
       return true;
     }
-    case ws::Opcode::continuation:
-      if (message_opcode_ == 0) {
-        protocol_close(1002, "continuation without a message", "protocol_error");
-        return false;
-      }
-      if (message_.size() + payload.size() > max) {
-        ctx_.metrics.refusals.with({"message_size"}).inc();
-        protocol_close(1009, "message too big", "message_too_big");
-        return false;
-      }
-      message_.append(payload);
-      if (!fin) return true;
-      break;
-    default:  // text or binary
-      if (message_opcode_ != 0) {
-        protocol_close(1002, "new message inside a fragmented one", "protocol_error");
-        return false;
-      }
-      if (!fin) {
-        message_opcode_ = opcode;
-        message_.assign(payload);
-        return true;
-      }
-      message_opcode_ = opcode;
-      break;
-  }
-  // A whole message: `payload` when it came in one frame, else the assembled one.
-  bool assembled = static_cast<ws::Opcode>(opcode) == ws::Opcode::continuation;
-  std::string_view text = assembled ? std::string_view(message_) : payload;
-  int kind = message_opcode_;
-  message_opcode_ = 0;
-  if (!closing_) {
-    if (static_cast<ws::Opcode>(kind) == ws::Opcode::binary) {
+    case Kind::binary:
+      if (closing_) return true;
       ctx_.metrics.refusals.with({"binary_frame"}).inc();
       ctx_.dispatcher.reply_error(client_, "binary_frame",
                                   "only text frames carrying JSON are accepted");
       closed_reason_ = "binary_frame";
       start_close(runtime::close_code::unsupported_data, "binary frames are not supported", false);
-    } else if (!protocol::valid_utf8(text)) {
-      protocol_close(1007, "text frame is not valid UTF-8", "bad_utf8");
-    } else {
-      handle_text(text);
-    }
+      return true;
+    case Kind::text:
+      if (!closing_) handle_text(payload);
+      return !closed_;
   }
-  if (assembled) std::string().swap(message_);
-  return !closed_;
+  return true;
 }
 
 // The peer broke the protocol: what it sends from now on cannot be framed, so it is read and
@@ -268,8 +195,6 @@ bool WsSession::on_frame(int opcode, bool fin, std::string_view payload) {
 void WsSession::protocol_close(std::uint16_t code, const char* reason, const char* why) {
   closed_reason_ = why;
   discard_input_ = true;
-  std::string().swap(partial_);
-  std::string().swap(message_);
   start_close(code, reason, true);
 }
 
@@ -371,13 +296,26 @@ void WsSession::enqueue_here(Frame frame, std::function<void(bool)> done) {
     });
     return;
   }
-  push(std::move(frame), Kind::text);
+  push(std::move(frame), Item::text);
   if (done) acks_.push_back({wire_queued_, std::move(done)});
 }
 
-void WsSession::push(Frame bytes, Kind kind) {
+ws::Opcode WsSession::opcode_of(Item item) {
+  switch (item) {
+    case Item::ping:
+      return ws::Opcode::ping;
+    case Item::pong:
+      return ws::Opcode::pong;
+    case Item::close:
+      return ws::Opcode::close;
+    default:
+      return ws::Opcode::text;
+  }
+}
+
+void WsSession::push(Frame bytes, Item kind) {
   std::size_t size = bytes->size();
-  wire_queued_ += size + (kind == Kind::raw ? 0 : ws::server_header_size(size));
+  wire_queued_ += size + (kind == Item::raw ? 0 : ws::server_header_size(size));
   queue_.push_back({std::move(bytes), kind});
   account(static_cast<std::int64_t>(size));
   schedule_flush();
@@ -423,9 +361,8 @@ void WsSession::write_pending() {
         skip = 0;
         ++count;
       };
-      if (p.kind != Kind::raw)
-        add(headers[f],
-            ws::server_header(headers[f], opcode_of(static_cast<int>(p.kind)), p.bytes->size()));
+      if (p.kind != Item::raw)
+        add(headers[f], ws::server_header(headers[f], opcode_of(p.kind), p.bytes->size()));
       add(p.bytes->data(), p.bytes->size());
     }
     msghdr msg{};
@@ -462,10 +399,10 @@ void WsSession::on_written(std::size_t n) {
   while (head_ < queue_.size()) {
     auto& p = queue_[head_];
     std::size_t size = p.bytes->size();
-    std::size_t wire = size + (p.kind == Kind::raw ? 0 : ws::server_header_size(size));
+    std::size_t wire = size + (p.kind == Item::raw ? 0 : ws::server_header_size(size));
     if (left < wire) break;
     left -= wire;
-    if (p.kind == Kind::text) {
+    if (p.kind == Item::text) {
       ++frames;
       payload += size;
     }
@@ -527,7 +464,7 @@ void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pe
     std::int64_t dropped = 0;
     auto end = std::remove_if(queue_.begin() + static_cast<long>(keep), queue_.end(),
                               [&](const Pending& p) {
-                                if (p.kind == Kind::raw) return false;
+                                if (p.kind == Item::raw) return false;
                                 std::size_t size = p.bytes->size();
                                 dropped += static_cast<std::int64_t>(size);
                                 wire_queued_ -= size + ws::server_header_size(size);
@@ -543,7 +480,7 @@ void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pe
     }
     for (auto& d : lost) d(false);
   }
-  push(make_frame(ws::close_payload(code, reason)), Kind::close);
+  push(make_frame(ws::close_payload(code, reason)), Item::close);
   close_queued_ = true;
   close_deadline_ms_ = mono_now_ms() + ctx_.options.handshake_timeout_ms;
   // Offline at once, not after the close handshake (a slow reader may take a minute to finish
@@ -567,7 +504,7 @@ void WsSession::on_tick(std::int64_t now) {
   }
   if (quiet >= idle / 2 && !ping_sent_) {
     ping_sent_ = true;
-    push(empty_frame(), Kind::ping);
+    push(empty_frame(), Item::ping);
   }
 }
 
@@ -587,8 +524,6 @@ void WsSession::finish(const char* reason) {
   std::vector<Pending>().swap(queue_);
   head_ = 0;
   if (pending) account(-pending);
-  std::string().swap(partial_);
-  std::string().swap(message_);
   if (address_counted_) ctx_.abuse.connection_closed(client_.address);
   address_counted_ = false;
   if (!client_.outbox) return;  // never admitted

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "server/net/server_context.hpp"
+#include "server/protocol/ws_codec.hpp"
+#include "server/protocol/ws_reader.hpp"
 #include "server/runtime/client.hpp"
 #include "server/runtime/outbox.hpp"
 
@@ -26,7 +28,9 @@ namespace roomctl::net {
 
 class Shard;
 
-class WsSession : public runtime::Outbox, public std::enable_shared_from_this<WsSession> {
+class WsSession : public runtime::Outbox,
+                  private ws::MessageReader::Handler,
+                  public std::enable_shared_from_this<WsSession> {
  public:
   // `slot` counts the connection as a pending handshake until the upgrade is answered.
   WsSession(boost::asio::ip::tcp::socket&& socket, Shard& shard, ServerContext& ctx,
@@ -57,10 +61,10 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
 
  private:
   static std::atomic<std::int64_t> live_sessions;
-  enum class Kind : std::uint8_t { raw, text, ping, pong, close };
+  enum class Item : std::uint8_t { raw, text, ping, pong, close };  // what a queued item is
   struct Pending {
     Frame bytes;  // the payload (raw: bytes as they are, the upgrade answer)
-    Kind kind;
+    Item kind;
   };
   struct Ack {
     std::uint64_t wire_end;  // wire_queued_ after the frame
@@ -71,10 +75,11 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   void wait_readable();
   void on_readable();
   bool consume(char* data, std::size_t size);
-  bool on_frame(int opcode, bool fin, std::string_view payload);
+  bool on_message(ws::MessageReader::Kind kind, std::string_view payload) override;
   void handle_text(std::string_view text);
   bool take_token();
-  void push(Frame bytes, Kind kind);
+  static ws::Opcode opcode_of(Item item);
+  void push(Frame bytes, Item kind);
   void schedule_flush();
   void wait_writable();
   void on_written(std::size_t bytes);
@@ -104,15 +109,13 @@ class WsSession : public runtime::Outbox, public std::enable_shared_from_this<Ws
   std::uint64_t wire_queued_ = 0;  // wire bytes of every item queued so far
   std::uint64_t wire_sent_ = 0;    // of which the kernel took this many
   std::atomic<std::int64_t> queued_bytes_{0};
-  std::string partial_;  // an incomplete frame from the peer (only while one is incomplete)
-  std::string message_;  // a fragmented message being assembled
   std::int64_t last_input_ms_;
   std::int64_t close_deadline_ms_ = 0;  // closing: give up on the peer's close frame then
   std::size_t tick_slot_ = static_cast<std::size_t>(-1);
   double tokens_;
   std::int64_t last_refill_ms_;
   int refusals_in_row_ = 0;
-  int message_opcode_ = 0;        // the opcode of the fragmented message being assembled
+  ws::MessageReader reader_;
   bool reading_ = false;          // a readiness wait is armed
   bool writing_ = false;          // waiting for the socket to take more (a full send buffer)
   bool flush_wanted_ = false;     // on the shard's flush list
