@@ -118,7 +118,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   unsigned version = req_.version();
   bool keep_alive = req_.keep_alive();
   ctx_.admin.handle(ar, [self = shared_from_this(), head, version, keep_alive](AdminResponse r) {
-    // The answer may come from a room's strand: write it from this session's own executor.
+    // The answer may come from a room's thread: write it from this session's own executor.
     boost::asio::post(self->stream_.get_executor(), [self, head, version, keep_alive,
                                                      r = std::move(r)]() mutable {
       http::response<http::string_body> res{static_cast<http::status>(r.status), version};

@@ -122,7 +122,7 @@ class RoomService {
   std::set<std::pair<std::string, std::string>> seen_phases_;  // sweeper only
   mutable std::mutex quarantine_mutex_;
   std::map<std::string, std::string> quarantine_;  // room id -> why it could not be restored
-  // Rooms are created on the creating connection's strand, so several threads draw at once.
+  // Rooms are created on the creating connection's shard, so several threads draw at once.
   std::mutex id_random_mutex_;
   std::mt19937_64 id_random_{std::random_device{}()};  // room ids and game seeds
 };
