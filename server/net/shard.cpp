@@ -84,17 +84,9 @@ void Shard::detach(WsSession* session) {
 
 void Shard::start_ticker(std::int64_t interval_ms) {
   tick_ms_ = interval_ms;
-  ticking_ = true;
   ticker_.expires_after(std::chrono::milliseconds(tick_ms_));
   ticker_.async_wait([this](boost::system::error_code ec) {
-    if (!ec && ticking_) tick();
-  });
-}
-
-void Shard::stop_ticker() {
-  asio::post(ioc_, [this] {
-    ticking_ = false;
-    ticker_.cancel();
+    if (!ec) tick();
   });
 }
 

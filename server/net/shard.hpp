@@ -54,7 +54,6 @@ class Shard {
   void detach(WsSession* session);
   // Starts the ticker: every `interval_ms` each attached session checks its timeouts.
   void start_ticker(std::int64_t interval_ms);
-  void stop_ticker();
 
   // Scratch space for one read of any connection of this shard (a connection keeps no read
   // buffer of its own while idle).
@@ -70,7 +69,6 @@ class Shard {
   boost::asio::io_context ioc_{1};
   boost::asio::steady_timer ticker_;
   std::int64_t tick_ms_ = 0;
-  bool ticking_ = false;
   std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
   bool flush_posted_ = false;
   struct Handed {
