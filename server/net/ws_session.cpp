@@ -228,8 +228,7 @@ void WsSession::handle_text(std::string_view text) {
   refusals_in_row_ = 0;
 
   auto started = std::chrono::steady_clock::now();
-  protocol::EnvelopeLimits limits{static_cast<std::size_t>(ctx_.options.limits.max_id_length)};
-  auto parsed = protocol::parse_envelope(text, limits);
+  auto parsed = protocol::parse_envelope(text, ctx_.dispatcher.envelope_limits());
   if (!parsed.ok) {
     ctx_.dispatcher.reply_error(client_, parsed.error_code, parsed.error_message);
   } else {
