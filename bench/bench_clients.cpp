@@ -9,6 +9,8 @@
 //                from /proc/--server-pid/stat); at each --checkpoints count it also sets up
 //                --checkpoint-rooms skribble rooms of 8 from that wave's users (a CHECKPOINT line)
 // Prints "READY <what>" on stdout when the state is reached, then holds for --hold seconds.
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
@@ -17,13 +19,11 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <sstream>
-#include <memory>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "loadgen/bot_connection.hpp"
 #include "loadgen/stats.hpp"
@@ -265,8 +265,9 @@ struct Bench {
 
   void next_wave() {
     if (online >= a.count) return done_presence();
-    w = Wave{online, std::min(a.wave, a.count - online), 0, Clock::now(), cpu_seconds(a.server_pid),
-             0, presence_frames};
+    w = Wave{online,         std::min(a.wave, a.count - online), 0,
+             Clock::now(),   cpu_seconds(a.server_pid),          0,
+             presence_frames};
     for (int i = w.first; i < w.first + w.size; ++i) {
       auto seen = std::make_shared<bool>(false);
       open(
@@ -295,18 +296,19 @@ struct Bench {
       if (still < 5) return await_quiet(last, still + 1);
       if (after_checkpoint) {
         after_checkpoint = false;
-        std::printf("CHECKPOINT online=%d rooms=%d secs=%.3f rooms_per_s=%.1f server_cpu_s=%.3f "
-                    "presence_frames=%llu\n",
-                    online, cp.rooms, cp.secs, cp.rooms / cp.secs,
-                    cpu_seconds(a.server_pid) - cp.cpu0,
-                    static_cast<unsigned long long>(presence_frames - cp.frames0));
+        std::printf(
+            "CHECKPOINT online=%d rooms=%d secs=%.3f rooms_per_s=%.1f server_cpu_s=%.3f "
+            "presence_frames=%llu\n",
+            online, cp.rooms, cp.secs, cp.rooms / cp.secs, cpu_seconds(a.server_pid) - cp.cpu0,
+            static_cast<unsigned long long>(presence_frames - cp.frames0));
         std::fflush(stdout);
         return next_wave();
       }
       double cpu = cpu_seconds(a.server_pid) - w.cpu0;
       std::uint64_t frames = presence_frames - w.frames0;
       std::printf(
-          "WAVE online=%d users=%d secs=%.3f users_per_s=%.0f frames=%llu frames_per_online_user=%.2f "
+          "WAVE online=%d users=%d secs=%.3f users_per_s=%.0f frames=%llu "
+          "frames_per_online_user=%.2f "
           "server_cpu_s=%.3f server_cpu_ms_per_user=%.3f\n",
           online, w.size, w.secs, w.size / w.secs, static_cast<unsigned long long>(frames),
           static_cast<double>(frames) / online, cpu, cpu / w.size * 1000);
@@ -339,10 +341,12 @@ struct Bench {
           if (is_presence(m)) ++presence_frames;
           if (p == 0 && m.find("create_room_response") != std::string_view::npos) {
             for (int q = 1; q < 8; ++q)
-              conns[static_cast<std::size_t>(base + q)]->send(json::serialize(json::object{
-                  {"EventFrom", "SkribbleGame"}, {"type", "JOIN_SKRIBBLE_ROOM"},
-                  {"userId", a.prefix + "-p-" + std::to_string(base + q)}, {"roomId", room_id},
-                  {"name", "p"}}));
+              conns[static_cast<std::size_t>(base + q)]->send(json::serialize(
+                  json::object{{"EventFrom", "SkribbleGame"},
+                               {"type", "JOIN_SKRIBBLE_ROOM"},
+                               {"userId", a.prefix + "-p-" + std::to_string(base + q)},
+                               {"roomId", room_id},
+                               {"name", "p"}}));
           } else if (p > 0 && m.find("join_room_response") != std::string_view::npos) {
             all_done();
           }
