@@ -57,8 +57,13 @@ start_node() {
 
 stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
 
-# metric NAME: the value of an unlabelled counter or gauge on the server's /metrics (0 if absent).
-metric() { curl -s "http://127.0.0.1:$ADMIN/metrics" | awk -v m="$1" '$1 == m {v = $2} END {print v + 0}'; }
+# metric NAME: the value of an unlabelled counter or gauge on the server's /metrics (0 if absent;
+# empty if the server did not answer within 2 s, as a saturated single-threaded one may not).
+metric() {
+  local page
+  page=$(curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics") || return 0
+  awk -v m="$1" '$1 == m {v = $2} END {print v + 0}' <<< "$page"
+}
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
