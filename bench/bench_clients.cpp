@@ -4,7 +4,7 @@
 //   lobby-rooms  N spy rooms holding only their creator
 //   spy-rooms    N spy rooms of P players with a game running
 //   stroke-rooms N skribble rooms of P players; the drawer sends E drawing messages per room
-//   presence     N users brought online in waves of W (--wave); after each wave, once presence
+//   online-waves N users brought online in waves of W (--wave); after each wave, once presence
 //                is quiet, prints a WAVE line (users/s, presence frames received, the server's CPU
 //                from /proc/--server-pid/stat); at each --checkpoints count it also sets up
 //                --checkpoint-rooms skribble rooms of 8 from that wave's users (a CHECKPOINT line)
@@ -239,7 +239,7 @@ struct Bench {
       });
   }
 
-  // presence: waves of a.wave users; a user is online once its own users_online list arrived.
+  // online-waves: waves of a.wave users; a user is online once its own users_online list arrived.
   std::uint64_t presence_frames = 0;
   int online = 0;
   struct Wave {
@@ -258,7 +258,7 @@ struct Bench {
     double secs = 0;
   } cp;
 
-  void presence() {
+  void online_waves() {
     quiet_timer = std::make_unique<boost::asio::steady_timer>(ioc);
     next_wave();
   }
@@ -394,8 +394,8 @@ int main(int argc, char** argv) {
     b.spy_rooms();
   else if (b.a.mode == "stroke-rooms")
     b.stroke_rooms();
-  else if (b.a.mode == "presence")
-    b.presence();
+  else if (b.a.mode == "online-waves")
+    b.online_waves();
   else {
     std::cerr << "unknown --mode\n";
     return 2;

@@ -6,7 +6,7 @@
 # roomctl frame that allocated it (bench/heap_sites.py). With --all also: per room with one
 # member (lobby), per 6-player spy room with a game running, per skribble room at the stroke-log
 # limit, and server CPU per 1,000 relayed drawing messages.
-# Usage: bench/memory.sh [--all]   (prints markdown tables; env CONNS="1000 5000 19000", HEAP_CONNS=1000)
+# Usage: bench/memory.sh [--all | --heap-only]   (markdown tables; env CONNS="1000 5000 19000", HEAP_CONNS=1000)
 source "$(dirname "$0")/common.sh"
 ALL=${1:-}
 CONNS=${CONNS:-1000 5000 19000}
@@ -22,20 +22,22 @@ start() {
 }
 
 declare -A IDLE ROW
-for kind in roomctl node; do
+[ "$ALL" = --heap-only ] && CONNS="" KINDS="" || KINDS="roomctl node"
+for kind in $KINDS; do
   start "$kind" "idle-$kind"; settle; IDLE[$kind]=$(rss_kb "$SERVER_PID"); stop_server
   for n in $CONNS; do
     start "$kind" "conn$n-$kind"
     settle 1; base=$(rss_kb "$SERVER_PID")
-    clients --mode idle --count "$n" --hold 600 --prefix "c$n$kind"
+    # In waves of 1,000 (as bench/presence.sh): thousands of upgrades at once time out.
+    clients --mode online-waves --count "$n" --wave 1000 --checkpoint-rooms 0 --hold 600 --prefix "c$n$kind"
     settle 3; rss=$(rss_kb "$SERVER_PID")
     ROW[$kind,$n]="$((rss / 1024)) MiB; $(( (rss - base) * 1024 / n )) bytes per connection"
     kill "$CLIENT_PID"; stop_server
   done
 done
-echo "| measurement | roomctl | node + ws baseline |"
-echo "|---|---|---|"
-echo "| idle server RSS | $((IDLE[roomctl] / 1024)) MiB (${IDLE[roomctl]} kB) | $((IDLE[node] / 1024)) MiB (${IDLE[node]} kB) |"
+[ -n "$KINDS" ] && echo "| measurement | roomctl | node + ws baseline |
+|---|---|---|
+| idle server RSS | $((IDLE[roomctl] / 1024)) MiB (${IDLE[roomctl]} kB) | $((IDLE[node] / 1024)) MiB (${IDLE[node]} kB) |"
 for n in $CONNS; do echo "| RSS with $n idle connections | ${ROW[roomctl,$n]} | ${ROW[node,$n]} |"; done
 
 # The heap profile. SIGKILL, not SIGTERM: a clean shutdown would free the sessions first.
@@ -47,7 +49,8 @@ rm -f "$HT".*
 SERVER_WRAP="heaptrack -o $HT" start_server heap - --set store.url=memory:// --set presence.flush_interval=250ms
 clients --mode idle --count "$HEAP_CONNS" --hold 600 --prefix heap
 settle 3
-kill -KILL "$(pgrep -P "$SERVER_PID")"; wait "$SERVER_PID" 2>/dev/null || true; kill "$CLIENT_PID"
+kill -KILL "$(pgrep -P "$SERVER_PID" -f "serve --set server.listen=127.0.0.1:$PORT ")"
+wait "$SERVER_PID" 2>/dev/null || true; kill "$CLIENT_PID"
 heaptrack_print -f "$HT.zst" --print-peaks 0 --print-allocators 0 --print-temporary 0 \
   --flamegraph-cost-type leaked -F "$HT.stacks" > "$HT.txt" 2>&1
 python3 "$ROOT/bench/heap_sites.py" "$HT.stacks" "$HEAP_CONNS" 15

@@ -25,10 +25,12 @@ us_per_delivery=$(tail -1 "$ROWS_TSV" | cut -f5)  # CPU s per million deliveries
 echo
 echo "| share of server CPU | ns of CPU per delivery | symbol |"
 echo "|---|---|---|"
-perf report -i "$PERF_DATA" --no-children --sort symbol --stdio -g none 2>/dev/null |
-  awk -v us="$us_per_delivery" -v top="$TOP" '
-    /^ *[0-9.]+%/ && n < top {
-      pct = $1; sub("%", "", pct); $1 = "";
-      sym = substr($0, 2); gsub(/\|/, "\\|", sym); sub(/ +$/, "", sym)
-      if (length(sym) > 110) sym = substr(sym, 1, 107) "..."
-      printf "| %.2f %% | %.0f | `%s` |\n", pct, pct / 100 * us * 1000, sym; n++ }'
+perf report -i "$PERF_DATA" --no-children --sort symbol --stdio -g none 2>/dev/null > "$WORK/report.txt"
+awk -v us="$us_per_delivery" -v top="$TOP" '
+  /^ *[0-9.]+%/ {
+    pct = $1; sub("%", "", pct); $1 = "";
+    sym = substr($0, 2); sub(/( +-)+ *$/, "", sym); gsub(/\|/, "\\|", sym)
+    if (sym ~ /^\[k\]/) kernel += pct; else user += pct
+    if (length(sym) > 110) sym = substr(sym, 1, 107) "..."
+    if (n++ < top) printf "| %.2f %% | %.0f | `%s` |\n", pct, pct / 100 * us * 1000, sym }
+  END { printf "\nkernel ([k]) %.0f %% of the samples, user space %.0f %%; %.1f us of server CPU per delivery in all\n", kernel, user, us }' "$WORK/report.txt"

@@ -20,7 +20,7 @@ fi
 
 start_server presence - --set store.url="sqlite://$WORK/presence.db"
 out="$WORK/presence.out"
-"$BENCH_CLIENTS" --port "$PORT" --mode presence --count "$TOTAL" --wave "$WAVE" \
+"$BENCH_CLIENTS" --port "$PORT" --mode online-waves --count "$TOTAL" --wave "$WAVE" \
   --server-pid "$SERVER_PID" --checkpoints "$CHECKPOINTS" --checkpoint-rooms 10 --sources 20 \
   --hold 2 --prefix "pr$RANDOM" > "$out" 2>&1 &
 CLIENT_PID=$!
