@@ -249,7 +249,8 @@ struct Bench {
     std::uint64_t frames0 = 0;
   } w;
   std::unique_ptr<boost::asio::steady_timer> quiet_timer;
-  bool after_checkpoint = false;
+  bool after_checkpoint = false, cp_fresh = false;
+  std::vector<std::shared_ptr<BotConnection>> fresh;  // the fresh rooms' users
   struct Checkpoint {
     int rooms = 0;
     Clock::time_point t0;
@@ -297,12 +298,13 @@ struct Bench {
       if (after_checkpoint) {
         after_checkpoint = false;
         std::printf(
-            "CHECKPOINT online=%d rooms=%d secs=%.3f rooms_per_s=%.1f server_cpu_s=%.3f "
+            "%s online=%d rooms=%d secs=%.3f rooms_per_s=%.1f server_cpu_s=%.3f "
             "presence_frames=%llu\n",
-            online, cp.rooms, cp.secs, cp.rooms / cp.secs, cpu_seconds(a.server_pid) - cp.cpu0,
+            cp_fresh ? "CHECKPOINT_FRESH" : "CHECKPOINT", online, cp.rooms, cp.secs,
+            cp.rooms / cp.secs, cpu_seconds(a.server_pid) - cp.cpu0,
             static_cast<unsigned long long>(presence_frames - cp.frames0));
         std::fflush(stdout);
-        return next_wave();
+        return cp_fresh ? next_wave() : fresh_rooms();
       }
       double cpu = cpu_seconds(a.server_pid) - w.cpu0;
       std::uint64_t frames = presence_frames - w.frames0;
@@ -320,43 +322,75 @@ struct Bench {
     });
   }
 
-  // Room setup with `online` users online: rooms of 8 from this wave's users, all at once.
+  // Room setup with `online` users online, all rooms at once: first from this wave's users
+  // (online already), then from new users who connect and create or join at once, as a load
+  // test's bots do (a CHECKPOINT_FRESH line; those users stay online, outside the waves' count).
   void checkpoint_rooms() {
+    cp_fresh = false;
     int rooms = std::min(a.checkpoint_rooms, w.size / 8);
+    std::vector<std::shared_ptr<BotConnection>> members;
+    std::vector<std::string> users;
+    for (int i = 0; i < rooms * 8; ++i) {
+      members.push_back(conns[static_cast<std::size_t>(w.first + i)]);
+      users.push_back(a.prefix + "-p-" + std::to_string(w.first + i));
+    }
+    setup_rooms(members, users, "room");
+  }
+
+  void fresh_rooms() {
+    cp_fresh = true;
+    int rooms = cp.rooms;
+    std::vector<std::shared_ptr<BotConnection>> members;
+    std::vector<std::string> users;
+    for (int i = 0; i < rooms * 8; ++i) {
+      users.push_back(a.prefix + "-n" + std::to_string(online) + "-" + std::to_string(i));
+      members.push_back(open(
+          users.back(), [](std::string_view) {}, [] {}));
+      fresh.push_back(members.back());
+      conns.pop_back();  // conns[i] stays user i of the waves
+    }
+    setup_rooms(members, users, "fresh");
+  }
+
+  void setup_rooms(std::vector<std::shared_ptr<BotConnection>> members,
+                   std::vector<std::string> users, const std::string& tag) {
+    int rooms = static_cast<int>(members.size()) / 8;
+    if (rooms == 0) return next_wave();
     auto left = std::make_shared<int>(rooms * 7);
     cp = Checkpoint{rooms, Clock::now(), cpu_seconds(a.server_pid), presence_frames, 0};
     auto all_done = [this, left] {
       if (--*left > 0) return;
       cp.secs = seconds_since(cp.t0);
-      after_checkpoint = true;  // the CHECKPOINT line once presence is quiet, then the next wave
+      after_checkpoint = true;  // the line once presence is quiet, then what comes next
       await_quiet(presence_frames, 0);
     };
+    auto m = std::make_shared<std::vector<std::shared_ptr<BotConnection>>>(std::move(members));
+    auto u = std::make_shared<std::vector<std::string>>(std::move(users));
     for (int r = 0; r < rooms; ++r) {
-      int base = w.first + r * 8;
-      std::string room_id = a.prefix + "-room-" + std::to_string(online) + "-" + std::to_string(r);
+      std::string room_id = a.prefix + "-" + tag + std::to_string(online) + "-" + std::to_string(r);
       for (int p = 0; p < 8; ++p) {
-        auto& c = conns[static_cast<std::size_t>(base + p)];
-        std::string user = a.prefix + "-p-" + std::to_string(base + p);
-        c->on_message = [this, p, base, room_id, all_done](std::string_view m) {
-          if (is_presence(m)) ++presence_frames;
-          if (p == 0 && m.find("create_room_response") != std::string_view::npos) {
-            for (int q = 1; q < 8; ++q)
-              conns[static_cast<std::size_t>(base + q)]->send(json::serialize(
-                  json::object{{"EventFrom", "SkribbleGame"},
-                               {"type", "JOIN_SKRIBBLE_ROOM"},
-                               {"userId", a.prefix + "-p-" + std::to_string(base + q)},
-                               {"roomId", room_id},
-                               {"name", "p"}}));
-          } else if (p > 0 && m.find("join_room_response") != std::string_view::npos) {
+        auto idx = static_cast<std::size_t>(r * 8 + p);
+        (*m)[idx]->on_message = [this, p, r, m, u, room_id, all_done](std::string_view msg) {
+          if (is_presence(msg)) ++presence_frames;
+          if (p == 0 && msg.find("create_room_response") != std::string_view::npos) {
+            for (int q = 1; q < 8; ++q) {
+              auto j = static_cast<std::size_t>(r * 8 + q);
+              (*m)[j]->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                                         {"type", "JOIN_SKRIBBLE_ROOM"},
+                                                         {"userId", (*u)[j]},
+                                                         {"roomId", room_id},
+                                                         {"name", "p"}}));
+            }
+          } else if (p > 0 && msg.find("join_room_response") != std::string_view::npos) {
             all_done();
           }
         };
         if (p == 0)
-          c->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
-                                               {"type", "CREATE_SKRIBBLE_ROOM"},
-                                               {"userId", user},
-                                               {"roomId", room_id},
-                                               {"PlayerName", "p0"}}));
+          (*m)[idx]->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                                       {"type", "CREATE_SKRIBBLE_ROOM"},
+                                                       {"userId", (*u)[idx]},
+                                                       {"roomId", room_id},
+                                                       {"PlayerName", "p0"}}));
       }
     }
   }

@@ -4,8 +4,9 @@
 # settings and SQLite store, server.threads=1, unpinned). Per wave: users/s brought online,
 # presence frames (users_online, user_status_change, user_offline, users_offline) received by
 # all connections during the wave per online user, and the server's CPU. At 1k, 5k and 19k online
-# it also sets up 10 skribble rooms of 8 from that wave's users at once (room setup costs one
-# status change per member, which presence sends to everyone online) and reports rooms/s.
+# it also sets up 10 skribble rooms of 8 at once from that wave's users (room setup costs one
+# status change per member, which presence sends to everyone online), then 10 more from 80 new
+# users who connect and create or join at once (as a load test's bots do), and reports rooms/s.
 # One bench_clients process holds every connection (the open-files limit is per process: TOTAL
 # sockets plus a few descriptors must stay under `ulimit -n`; the server holds as many).
 # Usage: bench/presence.sh [total (19000)] [wave (1000)]   env: ROOMCTL, BENCH_CLIENTS, CHECKPOINTS
@@ -38,6 +39,7 @@ out, checkpoints, server_frames, total = sys.argv[1], {int(c) for c in sys.argv[
 kv = lambda line: dict(f.split("=", 1) for f in line.split()[1:])
 waves = [kv(l) for l in open(out) if l.startswith("WAVE ")]
 rooms = [kv(l) for l in open(out) if l.startswith("CHECKPOINT ")]
+fresh = {r["online"]: r for r in (kv(l) for l in open(out) if l.startswith("CHECKPOINT_FRESH "))}
 print("| online after the wave | users/s brought online | presence frames received in the wave, per online user | server CPU for the wave | server CPU per user brought online |")
 print("|---|---|---|---|---|")
 for w in waves:
@@ -47,8 +49,10 @@ for w in waves:
 cum = sum(int(w["frames"]) for w in waves)
 print(f"\npresence frames received by the clients in all waves: {cum:,} ({cum / total:.1f} per user); "
       f"the server's roomctl_presence_frames_total at the end: {server_frames:,.0f}")
-print("\n| online | skribble rooms of 8 set up at once | rooms/s | server CPU | presence frames it caused |")
-print("|---|---|---|---|---|")
+print("\n| online | rooms of 8 set up at once | from online users: rooms/s | server CPU | presence frames it caused | from new users (connect, then create/join): rooms/s | server CPU | presence frames |")
+print("|---|---|---|---|---|---|---|---|")
 for r in rooms:
-    print(f"| {int(r['online']):,} | {r['rooms']} | {float(r['rooms_per_s']):.1f} | {float(r['server_cpu_s']):.2f} s | {int(r['presence_frames']):,} |")
+    f = fresh.get(r["online"], {})
+    print(f"| {int(r['online']):,} | {r['rooms']} | {float(r['rooms_per_s']):.1f} | {float(r['server_cpu_s']):.2f} s | {int(r['presence_frames']):,} | "
+          f"{float(f.get('rooms_per_s', 0)):.1f} | {float(f.get('server_cpu_s', 0)):.2f} s | {int(f.get('presence_frames', 0)):,} |")
 PY
