@@ -5,8 +5,8 @@
 # generator (`roomctl loadtest`, profiles/loadtest/fanout.yaml, one worker) pinned to core 1,
 # ROOMS 8-player skribble rooms whose drawer draws at load / (ROOMS x 7) messages/s. A server
 # stops rising one step after its first saturated step (delivered < 90 % of offered, or p99 > 1 s),
-# so the table shows whether throughput holds past saturation. The load generator's own CPU is in every row: a row
-# marked LOAD GENERATOR BOUND measured the client, not the server.
+# so the table shows whether throughput holds past saturation. The load generator's own CPU is in
+# every row: a row marked LOAD GENERATOR BOUND measured the client, not the server.
 # Then the store cost (SQLite vs memory CPU per delivery at each load) and a ratio to Node.
 # Usage: bench/fanout_table.sh [loads...]   (deliveries/s; default 14000 28000 70000 98000 140000 210000 280000)
 #   env: ROOMS (100), SERVERS ("sqlite memory node"), DURATION (12), ROOMCTL, LOADGEN
