@@ -52,9 +52,11 @@ class Server::Impl {
         ioc(options.threads),
         metrics(registry),
         presence(directory, metrics, options.presence_flush_interval_ms == 0,
-                 static_cast<std::size_t>(options.presence_full_list_max),
-                 static_cast<std::size_t>(options.presence_batch_threshold),
-                 static_cast<std::size_t>(options.presence_max_changes_per_flush)),
+                 {static_cast<std::size_t>(options.presence_full_list_max),
+                  static_cast<std::size_t>(options.presence_batch_threshold),
+                  static_cast<std::size_t>(options.presence_max_changes_per_flush),
+                  static_cast<std::size_t>(options.presence_frames_per_second),
+                  options.presence_flush_interval_ms}),
         store(store::open_store(options.store_url)),
         persistence(*store, metrics),
         rooms(ioc, options, directory, presence, metrics, persistence),
@@ -218,7 +220,7 @@ class Server::Impl {
     presence_timer.expires_after(std::chrono::milliseconds(options.presence_flush_interval_ms));
     presence_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      presence.flush();
+      presence.tick(mono_now_ms());
       schedule_presence();
     });
   }
