@@ -107,7 +107,7 @@ Schema build_schema() {
       .add({"presence.max_changes_per_flush", Type::integer, "500",
             "users whose changes one flush announces; the rest wait for the next flush", 1,
             10'000'000})
-      .add({"presence.frames_per_second", Type::integer, "50000",
+      .add({"presence.frames_per_second", Type::integer, "20000",
             "presence frames queued per second server-wide; a flush defers the next by its "
             "frames / this, and per-user messages fold when they would exceed it; 0 = unbounded",
             0, 100'000'000})
