@@ -10,7 +10,7 @@ source "$(dirname "$0")/common.sh"
 
 if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(1000 5000 19000); fi
 read -ra EXTRA <<< "${PRESENCE_SET:-}"  # e.g. PRESENCE_SET="--set presence.flush_interval=0ms"
-ROOMS=100; PLAYERS=8; HOLD=10; RATE=${RATE:-20}
+ROOMS=${ROOMS:-100}; PLAYERS=8; HOLD=10; RATE=${RATE:-20}
 
 # wait_line FILE PATTERN: blocks until a line of FILE matches (at most 10 minutes).
 wait_line() {
