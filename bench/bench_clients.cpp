@@ -4,24 +4,20 @@
 //   lobby-rooms  N spy rooms holding only their creator
 //   spy-rooms    N spy rooms of P players with a game running
 //   stroke-rooms N skribble rooms of P players; the drawer sends E drawing messages per room
-//   online-waves N users brought online in waves of W (--wave); after each wave, once presence
-//                is quiet, prints a WAVE line (users/s, presence frames received, the server's CPU
-//                from /proc/--server-pid/stat); at each --checkpoints count it also sets up
-//                --checkpoint-rooms skribble rooms of 8 from that wave's users (a CHECKPOINT line)
+//   presence     --count users brought online in waves of --wave (a wave is online when each of
+//                its users got its users_online list), then --rooms spy rooms of --players of
+//                those users set up, --inflight at a time (or --room-rate per second); prints
+//                users/s per wave, rooms/s and presence frames received per user
+//                (bench/presence.sh)
 // Prints "READY <what>" on stdout when the state is reached, then holds for --hold seconds.
-#include <unistd.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,35 +31,9 @@ namespace {
 struct Args {
   std::string mode = "idle", host = "127.0.0.1", prefix = "b";
   int port = 8080, count = 1000, rooms = 100, players = 6, events = 1000, sources = 0, hold = 30;
-  int wave = 1000, server_pid = 0, checkpoint_rooms = 10;
-  std::set<int> checkpoints;
+  int wave = 1000, inflight = 8, connect_inflight = 100;
+  double room_rate = 0;  // presence: rooms started per second (0: as fast as --inflight allows)
 };
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-// utime + stime of a process, in seconds (0 when it cannot be read).
-double cpu_seconds(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), {});
-  auto close = stat.rfind(')');
-  if (pid <= 0 || close == std::string::npos) return 0;
-  std::istringstream in(stat.substr(close + 2));
-  std::string field;
-  double ut = 0, st = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) ut = std::stod(field);
-    if (i == 15) st = std::stod(field);
-  }
-  return (ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-bool is_presence(std::string_view m) {
-  return m.find("\"users_online\"") != std::string_view::npos ||
-         m.find("\"user_status_change\"") != std::string_view::npos ||
-         m.find("\"user_offline\"") != std::string_view::npos ||
-         m.find("\"users_offline\"") != std::string_view::npos;
-}
 
 std::string arg(int argc, char** argv, const char* name, std::string def) {
   for (int i = 1; i + 1 < argc; ++i)
@@ -82,15 +52,17 @@ struct Bench {
 
   std::shared_ptr<BotConnection> open(const std::string& user,
                                       std::function<void(std::string_view)> on_msg,
-                                      std::function<void()> connected) {
+                                      std::function<void()> connected,
+                                      std::function<void()> failed = nullptr) {
     std::string src =
         a.sources > 0 ? "127.0.0." + std::to_string(2 + source++ % static_cast<unsigned>(a.sources))
                       : "";
     auto c = std::make_shared<BotConnection>(ioc, stats, target, src, 10000);
     c->on_message = std::move(on_msg);
     conns.push_back(c);
-    c->connect([c, user, connected](bool ok) {
+    c->connect([c, user, connected, failed](bool ok) {
       if (!ok) {
+        if (failed) return failed();
         std::cerr << "connect failed for " << user << "\n";
         return;
       }
@@ -239,165 +211,160 @@ struct Bench {
       });
   }
 
-  // online-waves: waves of a.wave users; a user is online once its own users_online list arrived.
-  std::uint64_t presence_frames = 0;
-  int online = 0;
-  struct Wave {
-    int first = 0, size = 0, arrived = 0;
-    Clock::time_point t0;
-    double cpu0 = 0, secs = 0;
-    std::uint64_t frames0 = 0;
-  } w;
-  std::unique_ptr<boost::asio::steady_timer> quiet_timer;
-  bool after_checkpoint = false, cp_fresh = false;
-  std::vector<std::shared_ptr<BotConnection>> fresh;  // the fresh rooms' users
-  struct Checkpoint {
-    int rooms = 0;
-    Clock::time_point t0;
-    double cpu0 = 0;
-    std::uint64_t frames0 = 0;
-    double secs = 0;
-  } cp;
+  // --- presence: waves of users, then room setup, counting presence frames per user ---
+  using Clock = std::chrono::steady_clock;
+  struct User {
+    std::string id;
+    std::shared_ptr<BotConnection> conn;
+    bool online = false;
+    std::function<void(std::string_view)> on_reply;  // room phase: create/join responses
+  };
+  std::vector<User> users;
+  std::uint64_t presence_frames = 0, presence_bytes = 0;
+  int wave_left = 0, wave_size = 0, wave_end = 0, next_user = 0, next_room = 0, rooms_done = 0;
+  int failed = 0;  // users whose connection failed three times
+  Clock::time_point t0, phase_start, wave_start;
 
-  void online_waves() {
-    quiet_timer = std::make_unique<boost::asio::steady_timer>(ioc);
-    next_wave();
+  static double secs(Clock::time_point since) {
+    return std::chrono::duration<double>(Clock::now() - since).count();
+  }
+  void report(const char* phase, double seconds) {
+    double n = static_cast<double>(users.size());
+    std::printf(
+        "PHASE %s seconds=%.2f presence_frames_per_user=%.2f presence_bytes_per_user=%.0f\n", phase,
+        seconds, static_cast<double>(presence_frames) / n, static_cast<double>(presence_bytes) / n);
+    std::fflush(stdout);
+    presence_frames = presence_bytes = 0;
   }
 
-  void next_wave() {
-    if (online >= a.count) return done_presence();
-    w = Wave{online,         std::min(a.wave, a.count - online), 0,
-             Clock::now(),   cpu_seconds(a.server_pid),          0,
-             presence_frames};
-    for (int i = w.first; i < w.first + w.size; ++i) {
-      auto seen = std::make_shared<bool>(false);
-      open(
-          a.prefix + "-p-" + std::to_string(i),
-          [this, seen](std::string_view m) {
-            if (!is_presence(m)) return;
+  void presence() {
+    users.resize(static_cast<std::size_t>(a.count));
+    t0 = phase_start = Clock::now();
+    start_wave();
+  }
+
+  // A wave opens at most --connect-inflight connections at once (a thousand SYNs at once
+  // overflow loopback's backlog and stall on SYN retries, which would measure the kernel).
+  void start_wave() {
+    wave_end = std::min(a.count, next_user + a.wave);
+    wave_left = wave_size = wave_end - next_user;
+    wave_start = Clock::now();
+    for (int k = 0; k < a.connect_inflight; ++k) connect_next();
+  }
+
+  void connect_next() {
+    if (next_user >= wave_end) return;
+    connect_user(static_cast<std::size_t>(next_user++), 3);
+  }
+
+  void connect_user(std::size_t i, int attempts) {
+    users[i].id = a.prefix + "-p-" + std::to_string(i);
+    users[i].conn = open(
+        users[i].id,
+        [this, i](std::string_view m) {
+          User& u = users[i];
+          // Every presence type starts with "user": users_online, user_status_change, ...
+          if (m.find("\"type\":\"user") != std::string_view::npos) {
             ++presence_frames;
-            if (*seen || m.find("\"users_online\"") == std::string_view::npos) return;
-            *seen = true;
-            if (++w.arrived == w.size) {
-              w.secs = seconds_since(w.t0);
-              online += w.size;
-              await_quiet(presence_frames, 0);
+            presence_bytes += m.size();
+            if (!u.online) {
+              u.online = true;
+              if (--wave_left == 0) wave_done();
             }
-          },
-          [] {});
-    }
-  }
-
-  // Presence is quiet when no presence frame arrived for 500 ms (5 checks of 100 ms).
-  void await_quiet(std::uint64_t last, int still) {
-    quiet_timer->expires_after(std::chrono::milliseconds(100));
-    quiet_timer->async_wait([this, last, still](boost::system::error_code ec) {
-      if (ec) return;
-      if (presence_frames != last) return await_quiet(presence_frames, 0);
-      if (still < 5) return await_quiet(last, still + 1);
-      if (after_checkpoint) {
-        after_checkpoint = false;
-        std::printf(
-            "%s online=%d rooms=%d secs=%.3f rooms_per_s=%.1f server_cpu_s=%.3f "
-            "presence_frames=%llu\n",
-            cp_fresh ? "CHECKPOINT_FRESH" : "CHECKPOINT", online, cp.rooms, cp.secs,
-            cp.rooms / cp.secs, cpu_seconds(a.server_pid) - cp.cpu0,
-            static_cast<unsigned long long>(presence_frames - cp.frames0));
-        std::fflush(stdout);
-        return cp_fresh ? next_wave() : fresh_rooms();
-      }
-      double cpu = cpu_seconds(a.server_pid) - w.cpu0;
-      std::uint64_t frames = presence_frames - w.frames0;
-      std::printf(
-          "WAVE online=%d users=%d secs=%.3f users_per_s=%.0f frames=%llu "
-          "frames_per_online_user=%.2f "
-          "server_cpu_s=%.3f server_cpu_ms_per_user=%.3f\n",
-          online, w.size, w.secs, w.size / w.secs, static_cast<unsigned long long>(frames),
-          static_cast<double>(frames) / online, cpu, cpu / w.size * 1000);
-      std::fflush(stdout);
-      if (a.checkpoints.count(online) && a.checkpoint_rooms > 0)
-        checkpoint_rooms();
-      else
-        next_wave();
-    });
-  }
-
-  // Room setup with `online` users online, all rooms at once: first from this wave's users
-  // (online already), then from new users who connect and create or join at once, as a load
-  // test's bots do (a CHECKPOINT_FRESH line; those users stay online, outside the waves' count).
-  void checkpoint_rooms() {
-    cp_fresh = false;
-    int rooms = std::min(a.checkpoint_rooms, w.size / 8);
-    std::vector<std::shared_ptr<BotConnection>> members;
-    std::vector<std::string> users;
-    for (int i = 0; i < rooms * 8; ++i) {
-      members.push_back(conns[static_cast<std::size_t>(w.first + i)]);
-      users.push_back(a.prefix + "-p-" + std::to_string(w.first + i));
-    }
-    setup_rooms(members, users, "room");
-  }
-
-  void fresh_rooms() {
-    cp_fresh = true;
-    int rooms = cp.rooms;
-    std::vector<std::shared_ptr<BotConnection>> members;
-    std::vector<std::string> users;
-    for (int i = 0; i < rooms * 8; ++i) {
-      users.push_back(a.prefix + "-n" + std::to_string(online) + "-" + std::to_string(i));
-      members.push_back(open(
-          users.back(), [](std::string_view) {}, [] {}));
-      fresh.push_back(members.back());
-      conns.pop_back();  // conns[i] stays user i of the waves
-    }
-    setup_rooms(members, users, "fresh");
-  }
-
-  void setup_rooms(std::vector<std::shared_ptr<BotConnection>> members,
-                   std::vector<std::string> users, const std::string& tag) {
-    int rooms = static_cast<int>(members.size()) / 8;
-    if (rooms == 0) return next_wave();
-    auto left = std::make_shared<int>(rooms * 7);
-    cp = Checkpoint{rooms, Clock::now(), cpu_seconds(a.server_pid), presence_frames, 0};
-    auto all_done = [this, left] {
-      if (--*left > 0) return;
-      cp.secs = seconds_since(cp.t0);
-      after_checkpoint = true;  // the line once presence is quiet, then what comes next
-      await_quiet(presence_frames, 0);
-    };
-    auto m = std::make_shared<std::vector<std::shared_ptr<BotConnection>>>(std::move(members));
-    auto u = std::make_shared<std::vector<std::string>>(std::move(users));
-    for (int r = 0; r < rooms; ++r) {
-      std::string room_id = a.prefix + "-" + tag + std::to_string(online) + "-" + std::to_string(r);
-      for (int p = 0; p < 8; ++p) {
-        auto idx = static_cast<std::size_t>(r * 8 + p);
-        (*m)[idx]->on_message = [this, p, r, m, u, room_id, all_done](std::string_view msg) {
-          if (is_presence(msg)) ++presence_frames;
-          if (p == 0 && msg.find("create_room_response") != std::string_view::npos) {
-            for (int q = 1; q < 8; ++q) {
-              auto j = static_cast<std::size_t>(r * 8 + q);
-              (*m)[j]->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
-                                                         {"type", "JOIN_SKRIBBLE_ROOM"},
-                                                         {"userId", (*u)[j]},
-                                                         {"roomId", room_id},
-                                                         {"name", "p"}}));
-            }
-          } else if (p > 0 && msg.find("join_room_response") != std::string_view::npos) {
-            all_done();
+          } else if (u.on_reply) {
+            auto reply = u.on_reply;  // the handler may clear itself
+            reply(m);
           }
-        };
-        if (p == 0)
-          (*m)[idx]->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
-                                                       {"type", "CREATE_SKRIBBLE_ROOM"},
-                                                       {"userId", (*u)[idx]},
-                                                       {"roomId", room_id},
-                                                       {"PlayerName", "p0"}}));
-      }
-    }
+        },
+        [this] { connect_next(); },
+        [this, i, attempts] {
+          if (attempts > 1) return connect_user(i, attempts - 1);
+          ++failed;
+          connect_next();
+          if (--wave_left == 0) wave_done();
+        });
   }
 
-  void done_presence() {
-    pending = 1;
-    done_one("presence online=" + std::to_string(online));
+  void wave_done() {
+    double s = secs(wave_start);
+    std::printf("WAVE online_here=%d seconds=%.2f users_per_s=%.0f failed=%d\n", next_user, s,
+                wave_size / s, failed);
+    std::fflush(stdout);
+    if (next_user < a.count) return start_wave();
+    std::printf("ONLINE users=%d seconds=%.2f users_per_s=%.0f\n", a.count, secs(t0),
+                a.count / secs(t0));
+    report("waves", secs(phase_start));
+    phase_start = Clock::now();
+    a.rooms = std::min(a.rooms, a.count / a.players);
+    if (a.rooms == 0) return hold_presence();
+    if (a.room_rate > 0) return pace_rooms();
+    for (int k = 0; k < a.inflight && next_room < a.rooms; ++k) start_room();
+  }
+
+  // Rooms at a fixed offered rate (users opening rooms at a lobby's pace), at most --inflight
+  // at a time; a room the cap holds back waits for a later tick.
+  void pace_rooms() {
+    if (next_room >= a.rooms) return;
+    if (next_room - rooms_done < a.inflight) start_room();
+    auto t = std::make_shared<boost::asio::steady_timer>(
+        ioc, std::chrono::microseconds(static_cast<std::int64_t>(1e6 / a.room_rate)));
+    t->async_wait([this, t](boost::system::error_code) { pace_rooms(); });
+  }
+
+  // One spy room of a.players consecutive users: the first creates it, the others join.
+  void start_room() {
+    int r = next_room++;
+    std::string room_id = a.prefix + "-proom-" + std::to_string(r);
+    auto base = static_cast<std::size_t>(r * a.players);
+    auto joined = std::make_shared<int>(0);
+    for (int p = 1; p < a.players; ++p) {
+      User& u = users[base + static_cast<std::size_t>(p)];
+      u.on_reply = [this, joined, &u](std::string_view m) {
+        if (m.find("join_room_response") == std::string_view::npos) return;
+        u.on_reply = nullptr;
+        if (++*joined == a.players - 1) room_done();
+      };
+    }
+    User& creator = users[base];
+    creator.on_reply = [this, base, room_id, &creator](std::string_view m) {
+      if (m.find("create_room_response") == std::string_view::npos) return;
+      creator.on_reply = nullptr;
+      for (int p = 1; p < a.players; ++p) {
+        User& u = users[base + static_cast<std::size_t>(p)];
+        u.conn->send(json::serialize(json::object{{"EventFrom", "SpyGame"},
+                                                  {"type", "join_room"},
+                                                  {"userId", u.id},
+                                                  {"roomId", room_id},
+                                                  {"name", "p"}}));
+      }
+    };
+    creator.conn->send(json::serialize(json::object{{"EventFrom", "SpyGame"},
+                                                    {"type", "CREATE_ROOM"},
+                                                    {"userId", creator.id},
+                                                    {"roomId", room_id},
+                                                    {"name", "p0"},
+                                                    {"PlayerName", "p0"}}));
+  }
+
+  void room_done() {
+    ++rooms_done;
+    if (next_room < a.rooms && a.room_rate == 0) start_room();
+    if (rooms_done < a.rooms) return;
+    double s = secs(phase_start);
+    std::printf("ROOMS rooms=%d seconds=%.2f rooms_per_s=%.1f\n", a.rooms, s, a.rooms / s);
+    report("rooms", s);
+    hold_presence();
+  }
+
+  // Holds the users online; the presence frames of the hold are what keeping them online costs.
+  void hold_presence() {
+    std::cout << "READY presence users=" << a.count << std::endl;
+    phase_start = Clock::now();
+    auto t = std::make_shared<boost::asio::steady_timer>(ioc, std::chrono::seconds(a.hold));
+    t->async_wait([this, t](boost::system::error_code) {
+      report("hold", secs(phase_start));
+      ioc.stop();
+    });
   }
 };
 }  // namespace
@@ -414,11 +381,9 @@ int main(int argc, char** argv) {
   b.a.hold = std::stoi(arg(argc, argv, "--hold", "30"));
   b.a.prefix = arg(argc, argv, "--prefix", "b");
   b.a.wave = std::stoi(arg(argc, argv, "--wave", "1000"));
-  b.a.server_pid = std::stoi(arg(argc, argv, "--server-pid", "0"));
-  b.a.checkpoint_rooms = std::stoi(arg(argc, argv, "--checkpoint-rooms", "10"));
-  std::stringstream cps(arg(argc, argv, "--checkpoints", ""));
-  for (std::string c; std::getline(cps, c, ',');)
-    if (!c.empty()) b.a.checkpoints.insert(std::stoi(c));
+  b.a.inflight = std::stoi(arg(argc, argv, "--inflight", "8"));
+  b.a.connect_inflight = std::stoi(arg(argc, argv, "--connect-inflight", "100"));
+  b.a.room_rate = std::stod(arg(argc, argv, "--room-rate", "0"));
   b.target = parse_target("ws://127.0.0.1:" + std::to_string(b.a.port) + "/");
   if (b.a.mode == "idle")
     b.idle();
@@ -428,8 +393,8 @@ int main(int argc, char** argv) {
     b.spy_rooms();
   else if (b.a.mode == "stroke-rooms")
     b.stroke_rooms();
-  else if (b.a.mode == "online-waves")
-    b.online_waves();
+  else if (b.a.mode == "presence")
+    b.presence();
   else {
     std::cerr << "unknown --mode\n";
     return 2;

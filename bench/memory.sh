@@ -29,7 +29,7 @@ for kind in $KINDS; do
     start "$kind" "conn$n-$kind"
     settle 1; base=$(rss_kb "$SERVER_PID")
     # In waves of 1,000 (as bench/presence.sh): thousands of upgrades at once time out.
-    clients --mode online-waves --count "$n" --wave 1000 --checkpoint-rooms 0 --hold 600 --prefix "c$n$kind"
+    clients --mode presence --count "$n" --wave 1000 --rooms 0 --hold 600 --prefix "c$n$kind"
     settle 3; rss=$(rss_kb "$SERVER_PID")
     ROW[$kind,$n]="$((rss / 1024)) MiB; $(( (rss - base) * 1024 / n )) bytes per connection"
     kill "$CLIENT_PID"; stop_server

@@ -1,58 +1,54 @@
 #!/usr/bin/env bash
-# Presence at scale: TOTAL users brought online in waves of WAVE (each an identified connection:
-# app_opened, online once its own users_online list arrived) against one roomctl serve (default
-# settings and SQLite store, server.threads=1, unpinned). Per wave: users/s brought online,
-# presence frames (users_online, user_status_change, user_offline, users_offline) received by
-# all connections during the wave per online user, and the server's CPU. At 1k, 5k and 19k online
-# it also sets up 10 skribble rooms of 8 at once from that wave's users (room setup costs one
-# status change per member, which presence sends to everyone online), then 10 more from 80 new
-# users who connect and create or join at once (as a load test's bots do), and reports rooms/s.
-# One bench_clients process holds every connection (the open-files limit is per process: TOTAL
-# sockets plus a few descriptors must stay under `ulimit -n`; the server holds as many).
-# Usage: bench/presence.sh [total (19000)] [wave (1000)]   env: ROOMCTL, BENCH_CLIENTS, CHECKPOINTS
+# Presence at scale: users brought online in waves of 1,000 until N are online, then 100 spy rooms
+# of 8 of them set up at 20 rooms/s offered (a lobby's pace: 16 status changes per 100 ms flush),
+# then 10 s held. Per N (1k, 5k, 19k): users/s of the waves,
+# rooms/s, presence frames each client received, and server CPU (share of one core) per phase.
+# 19k needs two client processes (20,000 open files each): the first brings 10,000 online and
+# holds them, the second brings the other 9,000 and sets the rooms up; its numbers are reported.
+# Usage: bench/presence.sh [N...]    (default 1000 5000 19000; prints a markdown table)
 source "$(dirname "$0")/common.sh"
-TOTAL=${1:-19000}
-WAVE=${2:-1000}
-CHECKPOINTS=${CHECKPOINTS:-1000,5000,$TOTAL}
-limit=$(ulimit -n)
-if [ $((TOTAL + 200)) -gt "$limit" ]; then
-  echo "open-files limit $limit is too low for $TOTAL connections in one process" >&2; exit 1
-fi
 
-start_server presence - --set store.url="sqlite://$WORK/presence.db"
-out="$WORK/presence.out"
-"$BENCH_CLIENTS" --port "$PORT" --mode online-waves --count "$TOTAL" --wave "$WAVE" \
-  --server-pid "$SERVER_PID" --checkpoints "$CHECKPOINTS" --checkpoint-rooms 10 --sources 20 \
-  --hold 2 --prefix "pr$RANDOM" > "$out" 2>&1 &
-CLIENT_PID=$!
-PIDS+=("$CLIENT_PID")
-for _ in $(seq 6000); do grep -q READY "$out" && break; kill -0 "$CLIENT_PID" 2>/dev/null || break; sleep 0.1; done
-grep -q READY "$out" || { echo "presence clients did not finish:" >&2; tail -5 "$out" >&2; exit 1; }
-server_frames=$(metric roomctl_presence_frames_total)
-wait "$CLIENT_PID" 2>/dev/null || true
-stop_server
-{ grep -c "connect failed" "$out" || true; } | awk '$1 > 0 {print "connect failures: " $1}'
+if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(1000 5000 19000); fi
+read -ra EXTRA <<< "${PRESENCE_SET:-}"  # e.g. PRESENCE_SET="--set presence.flush_interval=0ms"
+ROOMS=${ROOMS:-100}; PLAYERS=8; HOLD=10; RATE=${RATE:-20}
 
-python3 - "$out" "$CHECKPOINTS" "$server_frames" "$TOTAL" <<'PY'
-import sys
-out, checkpoints, server_frames, total = sys.argv[1], {int(c) for c in sys.argv[2].split(",")}, float(sys.argv[3]), int(sys.argv[4])
-kv = lambda line: dict(f.split("=", 1) for f in line.split()[1:])
-waves = [kv(l) for l in open(out) if l.startswith("WAVE ")]
-rooms = [kv(l) for l in open(out) if l.startswith("CHECKPOINT ")]
-fresh = {r["online"]: r for r in (kv(l) for l in open(out) if l.startswith("CHECKPOINT_FRESH "))}
-print("| online after the wave | users/s brought online | presence frames received in the wave, per online user | server CPU for the wave | server CPU per user brought online |")
-print("|---|---|---|---|---|")
-for w in waves:
-    b = "**" if int(w["online"]) in checkpoints else ""
-    print(f"| {b}{int(w['online']):,}{b} | {float(w['users_per_s']):,.0f} | {float(w['frames_per_online_user']):.2f} | "
-          f"{float(w['server_cpu_s']):.2f} s | {float(w['server_cpu_ms_per_user']):.2f} ms |")
-cum = sum(int(w["frames"]) for w in waves)
-print(f"\npresence frames received by the clients in all waves: {cum:,} ({cum / total:.1f} per user); "
-      f"the server's roomctl_presence_frames_total at the end: {server_frames:,.0f}")
-print("\n| online | rooms of 8 set up at once | from online users: rooms/s | server CPU | presence frames it caused | from new users (connect, then create/join): rooms/s | server CPU | presence frames |")
-print("|---|---|---|---|---|---|---|---|")
-for r in rooms:
-    f = fresh.get(r["online"], {})
-    print(f"| {int(r['online']):,} | {r['rooms']} | {float(r['rooms_per_s']):.1f} | {float(r['server_cpu_s']):.2f} s | {int(r['presence_frames']):,} | "
-          f"{float(f.get('rooms_per_s', 0)):.1f} | {float(f.get('server_cpu_s', 0)):.2f} s | {int(f.get('presence_frames', 0)):,} |")
-PY
+# wait_line FILE PATTERN: blocks until a line of FILE matches (at most 10 minutes).
+wait_line() {
+  for _ in $(seq 6000); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+  echo "timed out waiting for $2 in $1: $(tail -3 "$1")" >&2; return 1
+}
+field() { grep "$1" "$2" | tail -1 | tr ' ' '\n' | awk -F= -v k="$3" '$1 == k {print $2}'; }
+# share TICKS SECONDS: server CPU seconds of a phase and its share of one core.
+share() { awk -v t="$1" -v tps="$(ticks_per_s)" -v s="$2" 'BEGIN {printf "%.1f s (%.0f %%)", t / tps, t / tps / s * 100}'; }
+
+echo "| online | users/s (last wave) | rooms/s | presence frames per user: waves / rooms / hold | presence KB per user | server CPU: waves / rooms / hold (10 s) |"
+echo "|---|---|---|---|---|---|"
+for n in "${SIZES[@]}"; do
+  start_server p$n 0 --set store.url=memory:// "${EXTRA[@]}"
+  first=0
+  if [ "$n" -gt 10000 ]; then
+    first=10000
+    out0="$WORK/first.$n"
+    taskset -c 1 "$BENCH_CLIENTS" --port "$PORT" --mode presence --count $first --rooms 0 \
+      --hold 3600 --prefix a$n > "$out0" 2>&1 &
+    FIRST_PID=$!; PIDS+=("$FIRST_PID")
+    wait_line "$out0" READY
+  fi
+  out="$WORK/second.$n"
+  c0=$(cpu_ticks "$SERVER_PID")
+  taskset -c 1 "$BENCH_CLIENTS" --port "$PORT" --mode presence --count $((n - first)) \
+    --rooms $ROOMS --players $PLAYERS --room-rate $RATE --inflight 100 --hold $HOLD --prefix b$n > "$out" 2>&1 &
+  CLIENT_PID=$!; PIDS+=("$CLIENT_PID")
+  wait_line "$out" "^PHASE waves"; c1=$(cpu_ticks "$SERVER_PID")
+  wait_line "$out" "^PHASE rooms"; c2=$(cpu_ticks "$SERVER_PID")
+  wait_line "$out" "^PHASE hold"; c3=$(cpu_ticks "$SERVER_PID")
+  last=$(grep '^WAVE' "$out" | tail -1 | tr ' ' '\n' | awk -F= '$1 == "users_per_s" {print $2}')
+  rps=$(field '^ROOMS' "$out" rooms_per_s)
+  f() { field "^PHASE $1" "$out" "$2"; }
+  kb() { awk -v b="$1" 'BEGIN {printf "%.0f", b / 1024}'; }
+  echo "| $n | $last | $rps | $(f waves presence_frames_per_user) / $(f rooms presence_frames_per_user) / $(f hold presence_frames_per_user) | $(kb "$(f waves presence_bytes_per_user)") / $(kb "$(f rooms presence_bytes_per_user)") / $(kb "$(f hold presence_bytes_per_user)") | $(share $((c1 - c0)) "$(f waves seconds)") / $(share $((c2 - c1)) "$(f rooms seconds)") / $(share $((c3 - c2)) "$(f hold seconds)") |"
+  [ -n "${KEEP_LOGS:-}" ] && cp "$out" "$KEEP_LOGS.$n"
+  kill "$CLIENT_PID" 2>/dev/null || true
+  [ "$first" -gt 0 ] && kill "$FIRST_PID"
+  stop_server
+done

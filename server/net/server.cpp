@@ -54,9 +54,11 @@ class Server::Impl {
         shards(options.threads),
         metrics(registry),
         presence(directory, metrics, options.presence_flush_interval_ms == 0,
-                 static_cast<std::size_t>(options.presence_full_list_max),
-                 static_cast<std::size_t>(options.presence_batch_threshold),
-                 static_cast<std::size_t>(options.presence_max_changes_per_flush)),
+                 {static_cast<std::size_t>(options.presence_full_list_max),
+                  static_cast<std::size_t>(options.presence_batch_threshold),
+                  static_cast<std::size_t>(options.presence_max_changes_per_flush),
+                  static_cast<std::size_t>(options.presence_frames_per_second),
+                  options.presence_flush_interval_ms}),
         store(store::open_store(options.store_url)),
         persistence(*store, metrics),
         rooms([this]() -> asio::io_context& { return shards.for_new_room().ioc(); }, options,
@@ -223,7 +225,7 @@ class Server::Impl {
     presence_timer.expires_after(std::chrono::milliseconds(options.presence_flush_interval_ms));
     presence_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      presence.flush();
+      presence.tick(mono_now_ms());
       schedule_presence();
     });
   }
