@@ -41,7 +41,7 @@ clients() {
   "${pin[@]}" "$BENCH_CLIENTS" --port "$PORT" "$@" > "$out" 2>&1 &
   CLIENT_PID=$!
   PIDS+=("$CLIENT_PID")
-  for _ in $(seq 1200); do grep -q READY "$out" && return 0; sleep 0.1; done
+  for _ in $(seq 1200); do grep -q READY "$out" 2>/dev/null && return 0; sleep 0.1; done
   echo "bench_clients did not get ready: $(cat "$out")" >&2; return 1
 }
 

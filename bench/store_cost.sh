@@ -35,7 +35,7 @@ for bin in "${BINARIES[@]}"; do
   ROOMCTL=$bin
   for run in $(seq "$REPEAT"); do
     base=""
-    for store in memory:// "sqlite://$WORK/c$run.db"; do
+    for store in memory:// "sqlite://$WORK/c$run-$RANDOM.db"; do
       start_server cost 0 --set store.url="$store" "${LIMITS[@]}"
       CLIENT_CPU=1 clients --mode paced-strokes --rooms "$ROOMS" --players "$PLAYERS" \
         --events "$EVENTS" --rate "$RATE" --hold 900 --prefix c$RANDOM

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "server/store/sqlite_store.hpp"
@@ -20,7 +21,9 @@ namespace json = boost::json;
 namespace {
 struct TempDb {
   std::string path =
-      "/tmp/roomctl-strokes-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".db";
+      (std::filesystem::temp_directory_path() /
+       ("roomctl-strokes-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".db"))
+          .string();
   static inline int counter = 0;
   std::string url() const { return "store.url=sqlite://" + path; }
   ~TempDb() {
