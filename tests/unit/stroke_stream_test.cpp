@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -180,6 +181,7 @@ TEST_CASE("stroke stream: a log rebuilt from rows undoes the same groups and goe
   CHECK_THROWS(bad.from_rows({{1, "12 x {}"}}));
   CHECK_THROWS(bad.from_rows({{2, "1 1 {}"}, {2, "1 1 {}"}}));  // seqs must grow
   CHECK_THROWS(bad.from_rows({{0, "1 1 {}"}}));
+  CHECK_THROWS(bad.from_rows({{std::numeric_limits<std::int64_t>::max(), "1 1 {}"}}));
   CHECK_NOTHROW(bad.from_rows({{7, "-5 4 "}}));  // an empty message is a message
 }
 

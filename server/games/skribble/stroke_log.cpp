@@ -95,7 +95,9 @@ void StrokeLog::from_rows(const std::vector<StreamRow>& rows) {
   clear();
   entries_.reserve(rows.size());
   for (const auto& row : rows) {
-    if (row.seq <= 0 || (!entries_.empty() && row.seq <= entries_.back().seq))
+    // Seqs grow from 1 by one per entry: one past 2^53 is damage (and would overflow).
+    if (row.seq <= 0 || row.seq > (std::int64_t{1} << 53) ||
+        (!entries_.empty() && row.seq <= entries_.back().seq))
       throw std::runtime_error("stroke rows out of order");
     std::string_view rest = row.data;
     auto at = number_field<Millis>(rest);
