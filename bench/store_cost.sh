@@ -9,10 +9,12 @@
 #  2. Restore time of 10,000 stored rooms from sqlite, half of them skribble rooms drawing with a
 #     stroke log of LOG_EVENTS messages (the rest spy lobbies). Goal: <= 1 s.
 # Usage: bench/store_cost.sh [ROOMCTL_BINARY...]   (default: build/roomctl; prints markdown)
+#        PARTS=cpu or PARTS=restore runs one part only.
 source "$(dirname "$0")/common.sh"
 
 ROOMS=${ROOMS:-40}; PLAYERS=${PLAYERS:-8}; EVENTS=${EVENTS:-1200}; RATE=${RATE:-40}
 REPEAT=${REPEAT:-2}; RESTORE_ROOMS=${RESTORE_ROOMS:-10000}; LOG_EVENTS=${LOG_EVENTS:-100}
+PARTS=${PARTS:-cpu,restore}
 BINARIES=("$@")
 [ ${#BINARIES[@]} -eq 0 ] && BINARIES=("$ROOMCTL")
 
@@ -27,6 +29,7 @@ wait_for() {  # wait_for FILE PATTERN SECONDS
 }
 
 strokes=$((ROOMS * EVENTS))
+if [[ $PARTS == *cpu* ]]; then
 echo "### CPU per 1,000 relayed strokes ($ROOMS rooms x $PLAYERS players, $EVENTS strokes per room at $RATE/s)"
 echo
 echo "| binary | run | store | server CPU | CPU per 1,000 strokes | persistence cost (sqlite - memory) | bytes written: snapshots / strokes |"
@@ -58,6 +61,9 @@ for bin in "${BINARIES[@]}"; do
   done
 done
 
+fi
+
+if [[ $PARTS == *restore* ]]; then
 echo
 echo "### Restore of $RESTORE_ROOMS rooms from sqlite (half skribble, drawing, $LOG_EVENTS strokes each)"
 echo
@@ -66,8 +72,10 @@ echo "|---|---|---|---|"
 for bin in "${BINARIES[@]}"; do
   ROOMCTL=$bin
   db="$WORK/restore-$RANDOM.db"
-  start_server fill - --set store.url="sqlite://$db" "${LIMITS[@]}"
-  clients --mode mixed-rooms --rooms "$RESTORE_ROOMS" --events "$LOG_EVENTS" --hold 900 --prefix m$RANDOM
+  # 1.5 connections per room, all at once: more handshakes at a time than the default allows.
+  start_server fill - --set store.url="sqlite://$db" "${LIMITS[@]}" \
+    --set limits.max_pending_handshakes=100000
+  CLIENT_READY_SECONDS=900 clients --mode mixed-rooms --rooms "$RESTORE_ROOMS" --events "$LOG_EVENTS" --hold 900 --prefix m$RANDOM
   kill "$CLIENT_PID"; stop_server
   start_server restore - --set store.url="sqlite://$db"
   line=$(grep rooms_restored "$WORK/restore.log")
@@ -76,3 +84,4 @@ for bin in "${BINARIES[@]}"; do
   size=$(du -cm "$db"* | tail -1 | cut -f1)
   echo "| $(basename "$bin") | $n | $ms ms | $size MB |"
 done
+fi
