@@ -72,9 +72,12 @@ echo "|---|---|---|---|"
 for bin in "${BINARIES[@]}"; do
   ROOMCTL=$bin
   db="$WORK/restore-$RANDOM.db"
-  # 1.5 connections per room, all at once: more handshakes at a time than the default allows.
+  # 15,000 connections at once: more handshakes at a time than the default allows, and presence
+  # (every user told of every other: O(N^2)) held back so that it does not swamp the fill.
   start_server fill - --set store.url="sqlite://$db" "${LIMITS[@]}" \
-    --set limits.max_pending_handshakes=100000
+    --set limits.max_pending_handshakes=100000 --set limits.send_queue_total_bytes=4GiB \
+    --set presence.flush_interval=10s --set presence.max_changes_per_flush=1 \
+    --set presence.full_list_max=1
   CLIENT_READY_SECONDS=900 clients --mode mixed-rooms --rooms "$RESTORE_ROOMS" --events "$LOG_EVENTS" --hold 900 --prefix m$RANDOM
   kill "$CLIENT_PID"; stop_server
   start_server restore - --set store.url="sqlite://$db"
