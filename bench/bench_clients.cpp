@@ -9,6 +9,10 @@
 //                those users set up, --inflight at a time (or --room-rate per second); prints
 //                users/s per wave, rooms/s and presence frames received per user
 //                (bench/presence.sh)
+//   paced-strokes N skribble rooms of P players; READY once every room draws, then each drawer
+//                sends E drawing messages at --rate per second; "DONE" once all were relayed
+//   mixed-rooms  N rooms: every other one a spy lobby of one, the rest skribble rooms of two
+//                drawing, each with a stroke log of E messages (READY once all were relayed)
 // Prints "READY <what>" on stdout when the state is reached, then holds for --hold seconds.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -33,6 +37,7 @@ struct Args {
   int port = 8080, count = 1000, rooms = 100, players = 6, events = 1000, sources = 0, hold = 30;
   int wave = 1000, inflight = 8, connect_inflight = 100;
   double room_rate = 0;  // presence: rooms started per second (0: as fast as --inflight allows)
+  double rate = 40;  // paced-strokes: drawing messages per second per room
 };
 
 std::string arg(int argc, char** argv, const char* name, std::string def) {
@@ -366,6 +371,109 @@ struct Bench {
       ioc.stop();
     });
   }
+
+  static std::string draw_message(const std::string& user, const std::string& room_id, int e) {
+    json::array pts;
+    for (int k = 0; k < 8; ++k) pts.push_back(json::array{e % 1600, (e * 7 + k) % 900});
+    return json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                        {"type", "SKRIBBLE_DRAW"},
+                                        {"userId", user},
+                                        {"roomId", room_id},
+                                        {"seq", e},
+                                        {"points", std::move(pts)},
+                                        {"color", 3}});
+  }
+
+  // Starts the game of a skribble room (the creator draws first); `drawing` runs when its first
+  // SECOND_TIMER arrives, `relayed` each time the second member receives a drawing message.
+  void start_drawing(std::vector<std::shared_ptr<BotConnection>>& members,
+                     std::vector<std::string>& users, const std::string& room_id,
+                     std::function<void()> drawing, std::function<void()> relayed) {
+    auto drawer = members[0];
+    std::string user = users[0];
+    drawer->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                              {"type", "SKRIBBLE_GAME_SETTINGS"},
+                                              {"userId", user},
+                                              {"roomId", room_id},
+                                              {"settings", {{"drawtime", 240}, {"players", 20}}}}));
+    drawer->send(json::serialize(json::object{{"EventFrom", "SkribbleGame"},
+                                              {"type", "START_SKRIBBLE_GAME"},
+                                              {"userId", user},
+                                              {"roomId", room_id}}));
+    auto started = std::make_shared<bool>(false);
+    drawer->on_message = [started, drawing](std::string_view m) {
+      if (*started || m.find("SECOND_TIMER") == std::string_view::npos) return;
+      *started = true;
+      drawing();
+    };
+    members[1]->on_message = [relayed](std::string_view m) {
+      if (m.find("SKRIBBLE_DRAW") != std::string_view::npos) relayed();
+    };
+  }
+
+  int drawing_left = 0;
+
+  void paced_strokes() {
+    pending = a.rooms;
+    drawing_left = a.rooms;
+    auto period = std::chrono::microseconds(static_cast<std::int64_t>(1e6 / a.rate));
+    for (int r = 0; r < a.rooms; ++r)
+      room(r, "skribble", a.players, [this, r, period](auto& members, auto& users) {
+        std::string room_id = a.prefix + "-skribble-" + std::to_string(r);
+        auto drawer = members[0];
+        std::string user = users[0];
+        auto got = std::make_shared<int>(0);
+        auto timer = std::make_shared<boost::asio::steady_timer>(ioc);
+        auto sent = std::make_shared<int>(0);
+        auto tick = std::make_shared<std::function<void()>>();
+        // Strokes leave on a fixed schedule (no drift): the n-th at start + n * period.
+        *tick = [this, timer, sent, tick, period, drawer, user, room_id] {
+          drawer->send(draw_message(user, room_id, (*sent)++));
+          if (*sent >= a.events) return;
+          timer->expires_at(timer->expiry() + period);
+          timer->async_wait([tick](boost::system::error_code ec) {
+            if (!ec) (*tick)();
+          });
+        };
+        start_drawing(
+            members, users, room_id,
+            [this, timer, tick] {
+              done_one("drawing rooms=" + std::to_string(a.rooms));
+              timer->expires_after(std::chrono::milliseconds(0));
+              (*tick)();
+            },
+            [this, got] {
+              if (++*got == a.events && --drawing_left == 0)
+                std::cout << "DONE strokes=" << a.rooms * a.events << std::endl;
+            });
+      });
+  }
+
+  void mixed_rooms() {
+    pending = a.rooms;
+    for (int r = 0; r < a.rooms; ++r) {
+      std::string what =
+          "mixed rooms=" + std::to_string(a.rooms) + " events=" + std::to_string(a.events);
+      if (r % 2 == 0) {
+        room(r, "spy", 1, [this, what](auto&, auto&) { done_one(what); });
+        continue;
+      }
+      room(r, "skribble", 2, [this, r, what](auto& members, auto& users) {
+        std::string room_id = a.prefix + "-skribble-" + std::to_string(r);
+        auto drawer = members[0];
+        std::string user = users[0];
+        auto got = std::make_shared<int>(0);
+        start_drawing(
+            members, users, room_id,
+            [this, drawer, user, room_id] {
+              for (int e = 0; e < a.events; ++e) drawer->send(draw_message(user, room_id, e));
+            },
+            [this, got, what] {
+              if (++*got == a.events) done_one(what);
+            });
+      });
+    }
+  }
 };
 }  // namespace
 
@@ -384,6 +492,7 @@ int main(int argc, char** argv) {
   b.a.inflight = std::stoi(arg(argc, argv, "--inflight", "8"));
   b.a.connect_inflight = std::stoi(arg(argc, argv, "--connect-inflight", "100"));
   b.a.room_rate = std::stod(arg(argc, argv, "--room-rate", "0"));
+  b.a.rate = std::stod(arg(argc, argv, "--rate", "40"));
   b.target = parse_target("ws://127.0.0.1:" + std::to_string(b.a.port) + "/");
   if (b.a.mode == "idle")
     b.idle();
@@ -395,6 +504,10 @@ int main(int argc, char** argv) {
     b.stroke_rooms();
   else if (b.a.mode == "presence")
     b.presence();
+  else if (b.a.mode == "paced-strokes")
+    b.paced_strokes();
+  else if (b.a.mode == "mixed-rooms")
+    b.mixed_rooms();
   else {
     std::cerr << "unknown --mode\n";
     return 2;

@@ -69,13 +69,21 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks_per_s() { getconf CLK_TCK; }
 
-# clients ARGS...: runs bench_clients in the background until it prints READY; sets CLIENT_PID.
+# clients ARGS...: runs bench_clients in the background until it prints READY; sets CLIENT_PID
+# and CLIENT_OUT (its output file). CLIENT_CPU=N pins it to core N; CLIENT_READY_SECONDS (120)
+# bounds the wait.
 clients() {
   local out="$WORK/clients.$RANDOM"
-  "$BENCH_CLIENTS" --port "$PORT" "$@" > "$out" 2>&1 &
+  local pin=()
+  [ -n "${CLIENT_CPU:-}" ] && pin=(taskset -c "$CLIENT_CPU")
+  CLIENT_OUT=$out
+  "${pin[@]}" "$BENCH_CLIENTS" --port "$PORT" "$@" > "$out" 2>&1 &
   CLIENT_PID=$!
   PIDS+=("$CLIENT_PID")
-  for _ in $(seq 1200); do grep -q READY "$out" && return 0; sleep 0.1; done
+  for _ in $(seq $((${CLIENT_READY_SECONDS:-120} * 10))); do
+    grep -q READY "$out" 2>/dev/null && return 0
+    sleep 0.1
+  done
   echo "bench_clients did not get ready: $(cat "$out")" >&2; return 1
 }
 

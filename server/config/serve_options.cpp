@@ -131,7 +131,8 @@ Schema build_schema() {
       .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots",
             1, 60'000})
       .add({"store.stroke_flush_interval", Type::duration, "1s",
-            "write-behind delay when only a drawing changed (bounds snapshot traffic of big logs)",
+            "how long new strokes may wait before they are durable (appended to the room's stroke "
+            "stream with its snapshot) when nothing else in the room changed",
             1, 600'000})
       .add({"log.level",
             Type::string,

@@ -13,6 +13,7 @@
 #include "server/protocol/dialect.hpp"
 #include "server/protocol/frame.hpp"
 #include "server/util/clock.hpp"
+#include "server/util/stream_changes.hpp"
 
 namespace roomctl::games {
 
@@ -89,9 +90,15 @@ class Game {
   virtual Summary summary() const = 0;
   virtual const std::vector<std::string>& members() const = 0;
   virtual bool is_member(const std::string& user) const = 0;
+  // The state to store, except what the game keeps in its append-only stream (below).
   virtual boost::json::object snapshot() const = 0;
   // serialize(snapshot()); a game with bulky state overrides it with something cheaper.
   virtual std::string snapshot_text() const;
+  // A game may keep bulky, append-mostly state (skribble's stroke log) beside its snapshot as a
+  // stream of rows: what changed in it since the last call, written with the snapshot taken at
+  // the same time; `all`: the whole stream, replacing what the store holds. The restore entry of
+  // the game's catalogue gets the stored rows back. Default: no stream.
+  virtual StreamChanges take_log_changes(bool all) { return {}; }
   // What an operator sees (roomctl inspect): phase, round, members, scores, settings, remaining
   // time. Secrets (words, the spy) only when `reveal` is true.
   virtual boost::json::object inspect(Millis now, bool reveal) const = 0;

@@ -76,6 +76,10 @@ ServerMetrics::ServerMetrics(Registry& r)
       store_failures(
           r.counter("roomctl_store_failures_total", "Failed store operations, by op", {"op"})),
       store_retries(r.counter("roomctl_store_retries_total", "Store operations retried").with()),
+      store_written_bytes(r.counter("roomctl_store_written_bytes_total",
+                                    "Bytes handed to the store by room writes that it committed, "
+                                    "by what: snapshot, strokes (stroke stream rows)",
+                                    {"what"})),
       store_up(r.gauge("roomctl_store_up", "1 while the state store answers").with()),
       dm_queued(
           r.gauge("roomctl_dm_queued", "Direct messages waiting for offline receivers").with()),
@@ -181,6 +185,7 @@ ServerMetrics::ServerMetrics(Registry& r)
   for (const char* family : {"presence", "dm", "error"}) frames_queued.with({family});
   for (const char* op : {"write_rooms", "restore", "dm_push", "dm_read", "dm_ack", "dm_purge"})
     store_failures.with({op});
+  for (const char* what : {"snapshot", "strokes"}) store_written_bytes.with({what});
   for (const char* reason : {"fd_limit", "other"}) accept_errors.with({reason});
   process_start.set(static_cast<double>(wall_now_ms()) / 1000.0);
   std_start.set(process_start.value());

@@ -41,6 +41,7 @@ struct ServerMetrics {
   Gauge& store_queue_depth;
   Family<Counter>& store_failures;  // op
   Counter& store_retries;
+  Family<Counter>& store_written_bytes;  // what: snapshot, strokes
   Gauge& store_up;
   Gauge& dm_queued;
   Counter& dm_sent_online;

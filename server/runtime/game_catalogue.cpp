@@ -73,7 +73,8 @@ GameEntry spy_entry() {
     rules.max_name_length = static_cast<int>(o.limits.max_name_length);
     return {std::make_unique<games::spy::SpyGame>(id, rules, d.spy_pairs, seed), "spy/" + mode};
   };
-  e.restore = [](const GameData& d, const json::object& snapshot) -> MadeGame {
+  e.restore = [](const GameData& d, const json::object& snapshot,
+                 const std::vector<StreamRow>&) -> MadeGame {
     auto state = games::spy::state_from_json(snapshot);
     std::string key = "spy/" + state.rules.mode;
     return {std::make_unique<games::spy::SpyGame>(std::move(state), d.spy_pairs), key};
@@ -117,9 +118,10 @@ GameEntry skribble_entry() {
     return {std::make_unique<games::skribble::SkribbleGame>(id, rules, d.skribble_words, seed),
             "skribble"};
   };
-  e.restore = [](const GameData& d, const json::object& snapshot) -> MadeGame {
+  e.restore = [](const GameData& d, const json::object& snapshot,
+                 const std::vector<StreamRow>& strokes) -> MadeGame {
     return {std::make_unique<games::skribble::SkribbleGame>(
-                games::skribble::state_from_json(snapshot), d.skribble_words),
+                games::skribble::state_from_json(snapshot, strokes), d.skribble_words),
             "skribble"};
   };
   e.not_found = [](const protocol::Envelope& env) {

@@ -66,8 +66,11 @@ struct GameEntry {
   std::function<MadeGame(const GameData&, const protocol::Envelope&, const std::string& room_id,
                          std::uint64_t seed, std::string& error)>
       create;
-  // The game of a stored snapshot; throws std::exception when the snapshot is not one.
-  std::function<MadeGame(const GameData&, const boost::json::object& snapshot)> restore;
+  // The game of a stored snapshot and its stroke stream (Game::take_log_changes; empty for a game
+  // without one); throws std::exception when the snapshot or a row is not one.
+  std::function<MadeGame(const GameData&, const boost::json::object& snapshot,
+                         const std::vector<StreamRow>& strokes)>
+      restore;
   // What a client gets for a message to a room that does not exist (or holds another game), in
   // the dialect of the message.
   std::function<std::vector<boost::json::object>(const protocol::Envelope&)> not_found;

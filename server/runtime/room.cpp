@@ -67,7 +67,7 @@ void Room::start() {
 void Room::flush(std::function<void()> done, bool force) {
   asio::post(exec_->executor, [self = shared_from_this(), done = std::move(done), force] {
     if (force) self->dirty_ = true;
-    if (self->dirty_) self->save_now();
+    if (self->dirty_) self->save_now(force);
     done();
   });
 }
@@ -85,12 +85,15 @@ void Room::mark_dirty(Millis delay_ms) {
   });
 }
 
-// Serialises on the room's thread, so the snapshot is always a consistent state.
-void Room::save_now() {
+// Serialises on the room's thread, so the snapshot and the stroke changes taken with it are one
+// consistent state. Neither grows with the stroke log: the snapshot leaves it out and the changes
+// hold only what was drawn (or undone) since the last save.
+void Room::save_now(bool whole_stream) {
   if (!dirty_ || removed_) return;
   dirty_ = false;
   exec_->flush_timer.cancel();
-  deps_.save(id_, std::string(game_->game_name()), game_->snapshot_text());
+  auto strokes = game_->take_log_changes(whole_stream);
+  deps_.save(id_, std::string(game_->game_name()), game_->snapshot_text(), std::move(strokes));
 }
 
 void Room::publish(const games::Summary& sum, bool finished, Millis now) {

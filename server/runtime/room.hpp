@@ -34,10 +34,13 @@ struct RoomDeps {
   Presence& presence;
   metrics::ServerMetrics& metrics;
   RoomRegistry& registry;
-  // Write-behind persistence: a changed room hands over its snapshot at most once per interval.
+  // Write-behind persistence: a changed room hands over its snapshot, with what changed in its
+  // stroke stream since the last save, at most once per interval.
   Millis flush_interval_ms = 50;
   Millis stroke_flush_interval_ms = 1000;  // when only the drawing changed
-  std::function<void(const std::string& room_id, std::string game, std::string snapshot)> save;
+  std::function<void(const std::string& room_id, std::string game, std::string snapshot,
+                     StreamChanges strokes)>
+      save;
   // Called once when the room is removed, with the reason.
   std::function<void(const std::string& room_id, const std::string& reason)> on_removed;
 };
@@ -68,7 +71,7 @@ class Room : public std::enable_shared_from_this<Room> {
   // Resumes the game's timer and publishes its summary (after a restore).
   void start();
   // Thread-safe: writes the snapshot now if it changed since the last write (shutdown), or in
-  // any case with `force` (the store lost it).
+  // any case with `force` (the store lost it: the whole stroke stream is written again too).
   void flush(std::function<void()> done, bool force = false);
   Info info() const;
   const std::string& index_key() const { return index_key_; }
@@ -84,7 +87,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void on_timer(std::uint64_t gen, Millis deadline);
   void remove(const std::string& reason);
   void mark_dirty(Millis delay_ms);
-  void save_now();
+  void save_now(bool whole_stream = false);
   void publish(const games::Summary& sum, bool finished, Millis now);
 
   static std::atomic<std::int64_t> live_rooms;

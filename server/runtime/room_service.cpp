@@ -33,8 +33,9 @@ RoomService::RoomService(RoomExecutor executor_for_new_room, const config::Serve
             registry_,
             o.store_flush_interval_ms,
             o.store_stroke_flush_interval_ms,
-            [&persistence](const std::string& id, std::string game, std::string snapshot) {
-              persistence.save({id, std::move(game), std::move(snapshot)});
+            [&persistence](const std::string& id, std::string game, std::string snapshot,
+                           StreamChanges strokes) {
+              persistence.save({id, std::move(game), std::move(snapshot), {}}, std::move(strokes));
             },
             [this, &persistence](const std::string& id, const std::string& reason) {
               log::debug("room_removed", {{"room", id}, {"reason", reason}});
@@ -233,7 +234,7 @@ std::size_t RoomService::restore(store::StateStore& store) {
       auto snapshot = protocol::parse_stored_json(stored.snapshot).as_object();
       const GameEntry* game = game_named(stored.game);
       if (!game) throw std::runtime_error("unknown game \"" + stored.game + "\"");
-      auto made = game->restore(data_, snapshot);
+      auto made = game->restore(data_, snapshot, stored.strokes);
       auto status =
           made.game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
       auto members = made.game->members();

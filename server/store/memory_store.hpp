@@ -1,4 +1,5 @@
 // In-memory StateStore (unit tests, `store.url: memory://`): nothing survives a restart.
+// A room and its stroke stream are one map entry.
 #pragma once
 
 #include <map>

@@ -5,8 +5,11 @@
 
 #include <unistd.h>
 
+#include <charconv>
+#include <limits>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
 namespace roomctl::store {
 
@@ -214,6 +217,31 @@ std::size_t RedisStore::size() {
   return 0;  // not tracked: counting every queue would scan the keyspace (documented)
 }
 
+namespace {
+// Applies one room's stroke changes: drops the rows with seq > ARGV[1] (StreamChanges::
+// keep_rows_through; "": none), then appends ARGV[2..] ("<seq> <data>"). Like every store's
+// write, applying it twice leaves the same stream (a MULTI/EXEC is not rolled back when a later
+// command fails, and the batch is written again).
+const char* const kWriteStrokesScript = R"(
+local keep = tonumber(ARGV[1])
+if keep == 0 then
+  redis.call('DEL', KEYS[1])
+elseif keep then
+  while true do
+    local last = redis.call('LINDEX', KEYS[1], -1)
+    if not last then break end
+    local sp = string.find(last, ' ', 1, true)
+    if not sp or tonumber(string.sub(last, 1, sp - 1)) <= keep then break end
+    redis.call('RPOP', KEYS[1])
+  end
+end
+for i = 2, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return 0
+)";
+}  // namespace
+
 void RedisStore::write_rooms(const RoomBatch& batch) {
   std::lock_guard lock(mutex_);
   ensure_connected();
@@ -224,8 +252,19 @@ void RedisStore::write_rooms(const RoomBatch& batch) {
     append({"SADD", prefix_ + "rooms", room.id});
     n += 2;
   }
+  for (const auto& w : batch.strokes) {
+    auto keep = w.changes.keep_rows_through();
+    std::vector<std::string> args{
+        "EVAL", kWriteStrokesScript, "1", prefix_ + "strokes:" + w.room_id,
+        keep == std::numeric_limits<std::int64_t>::max() ? "" : std::to_string(keep)};
+    args.reserve(args.size() + w.changes.append.size());
+    for (const auto& row : w.changes.append)
+      args.push_back(std::to_string(row.seq) + " " + row.data);
+    append(args);
+    ++n;
+  }
   for (const auto& id : batch.erase) {
-    append({"DEL", prefix_ + "room:" + id});
+    append({"DEL", prefix_ + "room:" + id, prefix_ + "strokes:" + id});
     append({"SREM", prefix_ + "rooms", id});
     n += 2;
   }
@@ -235,6 +274,12 @@ void RedisStore::write_rooms(const RoomBatch& batch) {
   for (std::size_t i = 0; i < n; ++i) {
     try {
       Reply r(next_reply());
+      // EXEC answers with each queued command's reply: an error inside the transaction (a
+      // failed script) is an element, not the reply's type.
+      if (i + 1 == n && r->type == REDIS_REPLY_ARRAY)
+        for (std::size_t k = 0; k < r->elements && error.empty(); ++k)
+          if (r->element[k]->type == REDIS_REPLY_ERROR)
+            error = "redis error: " + as_string(r->element[k]);
     } catch (const std::exception& e) {
       if (!ctx_) throw;  // connection lost: nothing more to read
       error = e.what();  // keep reading the pipeline's replies
@@ -248,14 +293,31 @@ std::vector<StoredRoom> RedisStore::load_rooms() {
   Reply ids(command({"SMEMBERS", prefix_ + "rooms"}));
   std::vector<std::string> list;
   for (size_t i = 0; i < ids->elements; ++i) list.push_back(as_string(ids->element[i]));
-  for (const auto& id : list) append({"GET", prefix_ + "room:" + id});
+  for (const auto& id : list) {
+    append({"GET", prefix_ + "room:" + id});
+    append({"LRANGE", prefix_ + "strokes:" + id, "0", "-1"});
+  }
   std::vector<StoredRoom> out;
   for (const auto& id : list) {
     Reply r(next_reply());
+    Reply rows(next_reply());
     std::string v = as_string(r.get());
     auto nl = v.find('\n');
     if (nl == std::string::npos) continue;
-    out.push_back({id, v.substr(0, nl), v.substr(nl + 1)});
+    StoredRoom room{id, v.substr(0, nl), v.substr(nl + 1), {}};
+    room.strokes.reserve(rows->elements);
+    for (std::size_t i = 0; i < rows->elements; ++i) {
+      const redisReply* e = rows->element[i];
+      std::string_view row(e->str ? e->str : "", e->len);
+      auto space = row.find(' ');
+      std::int64_t seq = 0;
+      auto [end, ec] = std::from_chars(row.data(), row.data() + std::min(space, row.size()), seq);
+      // A damaged row is kept as one the game refuses (seq 0): the room is quarantined, not
+      // silently restored without it.
+      bool ok = ec == std::errc() && space != std::string_view::npos && end == row.data() + space;
+      room.strokes.push_back({ok ? seq : 0, std::string(ok ? row.substr(space + 1) : row)});
+    }
+    out.push_back(std::move(room));
   }
   return out;
 }

@@ -2,6 +2,8 @@
 // (a room batch is one MULTI/EXEC); keys live under a prefix (default "roomctl:"):
 //   <prefix>room:<id>        the room's game and snapshot ("<game>\n<json>")
 //   <prefix>rooms            set of stored room ids
+//   <prefix>strokes:<id>     the room's stroke stream, a list of "<seq> <data>": a Lua script
+//                            trims its tail (UNDO, CLEAR) and appends, in the snapshot's MULTI
 //   <prefix>messages:<user>  DM queue (ORIG's key name), entries "<seq> <json>", EXPIRE refreshed
 //                            on push; bounded by a Lua script that also keeps
 //   <prefix>messages:<user>:bytes  the queue's payload bytes

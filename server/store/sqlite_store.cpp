@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace roomctl::store {
 
@@ -38,6 +40,14 @@ const char* const kMigrations[] = {
          FROM dm_queue GROUP BY receiver;
        CREATE INDEX dm_queues_expiry ON dm_queues (expires_at);
        DROP INDEX dm_queue_expiry;)",
+    // Each room's stroke stream, one row per stroke log entry, clustered by room: a stroke is
+    // one INSERT instead of a rewrite of a snapshot that embeds the whole log. Snapshots written
+    // before keep their embedded log until the room's next write moves it here.
+    R"(CREATE TABLE strokes (
+         room_id TEXT NOT NULL,
+         seq INTEGER NOT NULL,
+         data BLOB NOT NULL,
+         PRIMARY KEY (room_id, seq)) WITHOUT ROWID;)",
 };
 
 // Resets a statement on scope exit so that it never holds a read transaction open.
@@ -103,12 +113,16 @@ SqliteStore::SqliteStore(const std::string& path, bool full_sync) : path_(path) 
       "updated_at = excluded.updated_at");
   del_room_ = prepare("DELETE FROM rooms WHERE id = ?1");
   load_rooms_ = prepare("SELECT id, game, snapshot FROM rooms");
+  trim_strokes_ = prepare("DELETE FROM strokes WHERE room_id = ?1 AND seq > ?2");
+  add_stroke_ = prepare("INSERT INTO strokes (room_id, seq, data) VALUES (?1, ?2, ?3)");
+  del_strokes_ = prepare("DELETE FROM strokes WHERE room_id = ?1");
+  load_strokes_ = prepare("SELECT room_id, seq, data FROM strokes ORDER BY room_id, seq");
 }
 
 SqliteStore::~SqliteStore() {
-  for (auto* s :
-       {queue_, push_, put_queue_, drop_queue_, pending_, acked_, ack_, shrink_queue_,
-        drop_empty_queue_, purge_, purge_queues_, count_, put_room_, del_room_, load_rooms_})
+  for (auto* s : {queue_, push_, put_queue_, drop_queue_, pending_, acked_, ack_, shrink_queue_,
+                  drop_empty_queue_, purge_, purge_queues_, count_, put_room_, del_room_,
+                  load_rooms_, trim_strokes_, add_stroke_, del_strokes_, load_strokes_})
     sqlite3_finalize(s);
   sqlite3_close(db_);
 }
@@ -334,10 +348,29 @@ void SqliteStore::write_rooms(const RoomBatch& batch) {
       sqlite3_bind_int64(put_room_, 4, now);
       if (sqlite3_step(put_room_) != SQLITE_DONE) fail("put room");
     }
+    for (const auto& w : batch.strokes) {
+      if (auto keep = w.changes.keep_rows_through();
+          keep != std::numeric_limits<std::int64_t>::max()) {
+        Reset r{trim_strokes_};
+        bind_text(trim_strokes_, 1, w.room_id);
+        sqlite3_bind_int64(trim_strokes_, 2, keep);
+        if (sqlite3_step(trim_strokes_) != SQLITE_DONE) fail("trim strokes");
+      }
+      for (const auto& row : w.changes.append) {
+        Reset r{add_stroke_};
+        bind_text(add_stroke_, 1, w.room_id);
+        sqlite3_bind_int64(add_stroke_, 2, row.seq);
+        sqlite3_bind_blob(add_stroke_, 3, row.data.data(), static_cast<int>(row.data.size()),
+                          SQLITE_STATIC);  // bound for this step only
+        if (sqlite3_step(add_stroke_) != SQLITE_DONE) fail("add stroke");
+      }
+    }
     for (const auto& id : batch.erase) {
-      Reset r{del_room_};
-      bind_text(del_room_, 1, id);
-      if (sqlite3_step(del_room_) != SQLITE_DONE) fail("delete room");
+      for (auto* s : {del_room_, del_strokes_}) {
+        Reset r{s};
+        bind_text(s, 1, id);
+        if (sqlite3_step(s) != SQLITE_DONE) fail("delete room");
+      }
     }
     return 0;
   });
@@ -345,13 +378,39 @@ void SqliteStore::write_rooms(const RoomBatch& batch) {
 
 std::vector<StoredRoom> SqliteStore::load_rooms() {
   std::lock_guard lock(mutex_);
-  Reset r{load_rooms_};
   std::vector<StoredRoom> out;
-  auto text = [&](int col) {
-    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(load_rooms_, col)),
-                       static_cast<std::size_t>(sqlite3_column_bytes(load_rooms_, col)));
-  };
-  while (sqlite3_step(load_rooms_) == SQLITE_ROW) out.push_back({text(0), text(1), text(2)});
+  std::unordered_map<std::string, std::size_t> index;
+  {
+    Reset r{load_rooms_};
+    auto text = [&](int col) {
+      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(load_rooms_, col)),
+                         static_cast<std::size_t>(sqlite3_column_bytes(load_rooms_, col)));
+    };
+    while (sqlite3_step(load_rooms_) == SQLITE_ROW) {
+      out.push_back({text(0), text(1), text(2), {}});
+      index.emplace(out.back().id, out.size() - 1);
+    }
+  }
+  // One pass in key order: a room's rows are consecutive and already in seq order.
+  Reset r{load_strokes_};
+  std::string current;
+  bool started = false;
+  StoredRoom* room = nullptr;
+  while (sqlite3_step(load_strokes_) == SQLITE_ROW) {
+    std::string_view id(reinterpret_cast<const char*>(sqlite3_column_text(load_strokes_, 0)),
+                        static_cast<std::size_t>(sqlite3_column_bytes(load_strokes_, 0)));
+    if (!started || id != current) {
+      started = true;
+      current = id;
+      auto it = index.find(current);
+      room = it == index.end() ? nullptr : &out[it->second];  // rows of no room: ignored
+    }
+    if (!room) continue;
+    const void* data = sqlite3_column_blob(load_strokes_, 2);
+    auto size = static_cast<std::size_t>(sqlite3_column_bytes(load_strokes_, 2));
+    room->strokes.push_back({sqlite3_column_int64(load_strokes_, 1),
+                             std::string(data ? static_cast<const char*>(data) : "", size)});
+  }
   return out;
 }
 

@@ -1,8 +1,10 @@
 // Embedded durable store: one SQLite file in WAL mode with exclusive locking (the WAL index lives
 // in heap memory, no -shm mapping), one connection (one writer) behind a mutex, prepared
-// statements, schema versioned by PRAGMA user_version with ordered migrations. synchronous=NORMAL:
-// a committed transaction survives a process crash (kill -9); an OS crash or power loss may lose
-// the last commits (set store.sqlite_synchronous=full to fsync every commit).
+// statements, schema versioned by PRAGMA user_version with ordered migrations. Tables: rooms (one
+// snapshot per room), strokes (each room's stroke stream: room_id, seq, data), dm_queue and
+// dm_queues. synchronous=NORMAL: a committed transaction survives a process crash (kill -9); an
+// OS crash or power loss may lose the last commits (set store.sqlite_synchronous=full to fsync
+// every commit).
 #pragma once
 
 #include <mutex>
@@ -63,6 +65,8 @@ class SqliteStore : public StateStore {
   sqlite3_stmt *drop_empty_queue_ = nullptr, *purge_ = nullptr, *purge_queues_ = nullptr;
   sqlite3_stmt *count_ = nullptr, *put_room_ = nullptr, *del_room_ = nullptr;
   sqlite3_stmt* load_rooms_ = nullptr;
+  sqlite3_stmt *trim_strokes_ = nullptr, *add_stroke_ = nullptr, *del_strokes_ = nullptr;
+  sqlite3_stmt* load_strokes_ = nullptr;
 };
 
 }  // namespace roomctl::store

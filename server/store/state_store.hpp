@@ -1,5 +1,6 @@
 // Everything that must survive a restart, behind one interface: room snapshots (game state with
-// absolute timer deadlines, members, stroke log) and the direct-message offline queues.
+// absolute timer deadlines, members), each room's stroke stream (skribble's stroke log, one row
+// per entry, written incrementally) and the direct-message offline queues.
 // Implementations: sqlite (embedded default), redis (clusters), memory (tests, no durability).
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "server/store/dm_store.hpp"
+#include "server/util/stream_changes.hpp"
 
 namespace roomctl::store {
 
@@ -17,13 +19,23 @@ struct StoredRoom {
   std::string id;
   std::string game;      // "spy" or "skribble"
   std::string snapshot;  // the game's JSON snapshot
+  // load_rooms(): the room's stroke stream, in seq order (empty when it has none).
+  std::vector<StreamRow> strokes;
 };
 
-// A batch of room writes, applied atomically where the store can (one SQLite transaction,
-// one Redis pipeline).
+struct StrokeWrite {
+  std::string room_id;
+  StreamChanges changes;
+};
+
+// A batch of room writes, applied atomically where the store can (one SQLite transaction, one
+// Redis MULTI/EXEC): a snapshot and the stroke changes taken with it land together or not at all.
+// A room appears at most once in `erase` and then in neither of the others; erasing a room drops
+// its snapshot and its stroke stream.
 struct RoomBatch {
-  std::vector<StoredRoom> put;
+  std::vector<StoredRoom> put;  // `strokes` ignored
   std::vector<std::string> erase;
+  std::vector<StrokeWrite> strokes;
 };
 
 class StateStore : public DmStore {

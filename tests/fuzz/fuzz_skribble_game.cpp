@@ -12,7 +12,11 @@
 //    step): no WORD or CHOOSE_WORD frame, no WORD_MATCHED or ROOM_STATE carrying the word, no
 //    chat line addressed to those who know it. ROUND_END reveals the word to all, by design;
 //  - snapshot() -> state_from_json -> new game -> snapshot() is the same JSON, and
-//    snapshot_text() parses back to it.
+//    snapshot_text() parses back to it;
+//  - the stroke changes the game hands over (take_log_changes, taken every few steps as the room
+//    actor's saves coalesce), applied in order to a stored stream, rebuild its stroke log
+//    exactly; a restart restores from the snapshot and that stream (every other one as if the
+//    store had lost it and the room had written it whole again).
 #include <algorithm>
 #include <cctype>
 #include <memory>
@@ -187,12 +191,18 @@ class Harness : public fuzz::EventDriver<Harness> {
     }
   }
 
-  // A server restart: the room comes back from its snapshot with everyone disconnected.
+  // A server restart: the room comes back from its snapshot and stroke stream with everyone
+  // disconnected.
   void restart() {
+    if (++restarts_ % 2 == 0) stream_.clear();  // the store was replaced: all is written again
+    save(restarts_ % 2 == 0);
     auto snap = game_->snapshot();
-    game_ = std::make_unique<SkribbleGame>(state_from_json(snap), words());
+    game_ = std::make_unique<SkribbleGame>(state_from_json(snap, stream_), words());
     event(Event::Kind::restored, "");
   }
+
+  // The room actor's save: the stroke changes since the last one go to the stored stream.
+  void save(bool all = false) { game_->take_log_changes(all).apply_to(stream_); }
 
   games::Game& game() { return *game_; }
 
@@ -206,6 +216,7 @@ class Harness : public fuzz::EventDriver<Harness> {
     auto knows = knowers(s);
     for (const auto& d : fuzz::deliveries(fx, game_->members()))
       if (!knew.count(d.to) && !knows.count(d.to)) check_secret(s, d);
+    if (++steps_ % 3 == 0) save();  // saves coalesce several steps
     check_round_trip();
   }
 
@@ -225,10 +236,18 @@ class Harness : public fuzz::EventDriver<Harness> {
     SkribbleGame copy(state_from_json(first), words());
     if (copy.snapshot() != first) violated("snapshot round trip", json::serialize(first));
     fuzz::check_snapshot_text(game_->snapshot_text(), first);
+    if (steps_ % 3 != 0) return;  // the stream is current right after a save
+    StrokeLog rebuilt;
+    rebuilt.from_rows(stream_);
+    auto log = json::serialize(game_->state().strokes.to_json());
+    if (json::serialize(rebuilt.to_json()) != log)
+      violated("the stroke changes rebuild the stroke log", log);
   }
 
   fuzz::Bytes& in_;
   std::unique_ptr<SkribbleGame> game_;
+  std::vector<StreamRow> stream_;  // the store's copy of the room's stroke stream
+  unsigned steps_ = 0, restarts_ = 0;
 };
 
 }  // namespace

@@ -73,6 +73,57 @@ void contract(StateStore& s) {
     s.ack("chunk", q[1].seq);
     CHECK(s.pending("chunk", now, {1, 1000})[0].payload == std::string(100, 'c'));
   }
+  SECTION("stroke streams: appended, trimmed, cleared and erased per room, rows exact") {
+    auto rows = [&](const std::string& id) {
+      for (auto& r : s.load_rooms())
+        if (r.id == id) return r.strokes;
+      return std::vector<StreamRow>{{-1, "no such room"}};
+    };
+    auto append = [](std::vector<StreamRow> rows, bool truncate = false, std::int64_t keep = 0) {
+      return StreamChanges{truncate, keep, std::move(rows)};
+    };
+    // Rows are opaque bytes: spaces, quotes, newlines, NUL, multi-byte letters, a large one.
+    std::string odd = std::string("1 2 {\"s\":\"a b\n\\\"\u00e9\"}") + '\0' + "\xc3\xa9";
+    std::string large(200'000, 'p');
+    s.write_rooms({{{"d1", "skribble", "{\"v\":1}"}, {"d2", "skribble", "{}"}},
+                   {},
+                   {{"d1", append({{1, "r1"}, {2, odd}, {3, "r3"}}, true, 0)},
+                    {"d2", append({{1, "other"}})}}});
+    CHECK(rows("d1") == std::vector<StreamRow>{{1, "r1"}, {2, odd}, {3, "r3"}});
+    CHECK(rows("d2") == std::vector<StreamRow>{{1, "other"}});
+    // Appends go after what is there; a trim drops the newest rows only.
+    s.write_rooms({{{"d1", "skribble", "{\"v\":2}"}}, {}, {{"d1", append({{4, large}})}}});
+    s.write_rooms({{{"d1", "skribble", "{\"v\":3}"}}, {}, {{"d1", append({{7, "r7"}}, true, 2)}}});
+    CHECK(rows("d1") == std::vector<StreamRow>{{1, "r1"}, {2, odd}, {7, "r7"}});
+    s.write_rooms({{{"d1", "skribble", "{\"v\":4}"}}, {}, {{"d1", append({}, true, 7)}}});
+    CHECK(rows("d1").size() == 3);  // nothing above 7
+    // A new turn: the snapshot and the cleared stream in one batch.
+    s.write_rooms(
+        {{{"d1", "skribble", "{\"turn\":2}"}}, {}, {{"d1", append({{8, "n8"}}, true, 0)}}});
+    CHECK(rows("d1") == std::vector<StreamRow>{{8, "n8"}});
+    CHECK(rows("d2") == std::vector<StreamRow>{{1, "other"}});
+    // A batch written again (a retry after a failure the store half applied) changes nothing.
+    StreamChanges again = append({{8, "n8"}, {9, "n9"}}, true, 7);
+    s.write_rooms({{{"d1", "skribble", "{}"}}, {}, {{"d1", again}}});
+    s.write_rooms({{{"d1", "skribble", "{}"}}, {}, {{"d1", again}}});
+    s.write_rooms({{{"d1", "skribble", "{}"}}, {}, {{"d1", append({{9, "n9"}})}}});
+    CHECK(rows("d1") == std::vector<StreamRow>{{8, "n8"}, {9, "n9"}});
+    s.write_rooms({{{"d1", "skribble", "{}"}}, {}, {{"d1", append({}, true, 8)}}});
+    // Many rows in one write keep their order.
+    std::vector<StreamRow> many;
+    for (int i = 0; i < 5000; ++i) many.push_back({9 + i, "m" + std::to_string(i)});
+    s.write_rooms({{{"d1", "skribble", "{}"}}, {}, {{"d1", append(many)}}});
+    auto got = rows("d1");
+    REQUIRE(got.size() == 5001);
+    CHECK(got[1] == StreamRow{9, "m0"});
+    CHECK(got.back() == StreamRow{5008, "m4999"});
+    // Erasing a room drops its stream; a new room of that id starts empty.
+    s.write_rooms({{}, {"d1"}});
+    s.write_rooms({{{"d1", "spy", "{}"}}, {}});
+    CHECK(rows("d1").empty());
+    CHECK(rows("d2").size() == 1);
+    s.write_rooms({{}, {"d1", "d2"}});
+  }
   SECTION("large snapshots round-trip unchanged") {
     std::string big(300'000, 'x');
     std::string json = "{\"s\":\"" + big + "\"}";

@@ -71,17 +71,6 @@ TEST_CASE("stroke log: groups, undo, clear, bounds and raw replay", "[skribble]"
   CHECK(bytes.apply("SKRIBBLE_POINT", std::string(15, 'x'), 1) == StrokeLog::Result::full);
 }
 
-TEST_CASE("stroke log: append_json equals the JSON library's encoding, raw bytes included",
-          "[skribble]") {
-  StrokeLog log;
-  log.apply("SKRIBBLE_DRAW", "{\n\t\"x\": 1, \"s\": \"a\\\"b\\\\c\"\r}", 5);
-  log.apply("SKRIBBLE_DRAW", std::string("{\"c\":\"\x01\x1f\b\f\"}"), 9);
-  log.apply("SKRIBBLE_DRAW", "{\"u\":\"\xc3\xa9\"}", 400);
-  std::string fast;
-  log.append_json(fast);
-  CHECK(fast == boost::json::serialize(log.to_json()));
-}
-
 TEST_CASE("skribble: rules count letters (code points), not bytes", "[skribble][utf8]") {
   CHECK(letter_count("caf\xC3\xA9") == 4);
   CHECK(letter_count("cr\xC3\xA8me br\xC3\xBBl\xC3\xA9"

@@ -31,7 +31,7 @@ class SkribbleGame : public Game {
   const std::vector<std::string>& members() const override { return member_ids_; }
   bool is_member(const std::string& user) const override { return index_of(user) >= 0; }
   boost::json::object snapshot() const override { return to_json(s_); }
-  std::string snapshot_text() const override;
+  StreamChanges take_log_changes(bool all) override { return s_.strokes.take_changes(all); }
   boost::json::object inspect(Millis now, bool reveal) const override;
   std::string_view game_name() const override { return "skribble"; }
   const State& state() const { return s_; }

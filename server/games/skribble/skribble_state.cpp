@@ -47,7 +47,7 @@ T get(const json::object& o, const char* k) {
 }
 }  // namespace
 
-json::object to_json(const State& s, bool with_strokes) {
+json::object to_json(const State& s) {
   json::array players;
   for (const auto& p : s.players)
     players.push_back(json::object{{"id", p.id},
@@ -98,7 +98,10 @@ json::object to_json(const State& s, bool with_strokes) {
       {"choices", json::value_from(s.choices)},
       {"autoChoice", s.auto_choice},
       {"usedWords", json::value_from(s.used_words)},
-      {"strokes", with_strokes ? s.strokes.to_json() : json::array()},
+      // The log is the room's stroke stream (StrokeLog::take_changes). "strokes" stays, empty, so
+      // that a binary from before the stream still reads the snapshot (with an empty canvas).
+      {"strokes", json::array()},
+      {"strokeStream", true},
       {"strokeLogFull", s.stroke_log_full},
       {"drawerGoneSince", s.drawer_gone_since},
       {"drawTokens", s.draw_tokens},
@@ -134,7 +137,7 @@ void check_consistent(const State& s) {
 }
 }  // namespace
 
-State state_from_json(const json::object& o) {
+State state_from_json(const json::object& o, const std::vector<StreamRow>& stroke_rows) {
   State s;
   s.room_id = get<std::string>(o, "roomId");
   const auto& r = o.at("rules").as_object();
@@ -183,7 +186,13 @@ State state_from_json(const json::object& o) {
   s.auto_choice = get<int>(o, "autoChoice");
   s.used_words = get<std::set<std::string>>(o, "usedWords");
   s.strokes.set_limits(s.rules.stroke_log_max_events, s.rules.stroke_log_max_bytes);
-  s.strokes.from_json(o.at("strokes").as_array());
+  const auto& embedded = o.at("strokes").as_array();
+  if (auto it = o.find("strokeStream"); it != o.end() && it->value().as_bool()) {
+    require(embedded.empty(), "strokes beside a stroke stream");
+    s.strokes.from_rows(stroke_rows);
+  } else {
+    s.strokes.from_json(embedded);  // written before the stroke stream: the rows are not its own
+  }
   s.stroke_log_full = o.at("strokeLogFull").as_bool();
   s.drawer_gone_since = get<Millis>(o, "drawerGoneSince");
   s.draw_tokens = get<double>(o, "drawTokens");

@@ -1,5 +1,6 @@
 // The whole state of one skribble room: plain data with a lossless JSON snapshot (timer deadline
-// absolute, RNG one integer, the stroke log entry by entry).
+// absolute, RNG one integer) plus the stroke log, which is stored beside the snapshot as the
+// room's stroke stream (StrokeLog::take_changes), one row per entry.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -78,8 +79,11 @@ struct State {
   bool game_over_sent = false;
 };
 
-// with_strokes=false leaves "strokes" empty (snapshot_text appends the log itself).
-boost::json::object to_json(const State& s, bool with_strokes = true);
-State state_from_json(const boost::json::object& o);
+// The snapshot without the stroke log ("strokeStream": true).
+boost::json::object to_json(const State& s);
+// A snapshot and the room's stored stroke stream. A snapshot from before the stream (no
+// "strokeStream") embeds its log in "strokes" and the rows are ignored. Throws std::exception
+// when the snapshot or a row is damaged.
+State state_from_json(const boost::json::object& o, const std::vector<StreamRow>& stroke_rows = {});
 
 }  // namespace roomctl::games::skribble

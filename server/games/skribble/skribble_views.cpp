@@ -135,15 +135,4 @@ json::object SkribbleGame::inspect(Millis now, bool reveal) const {
   return o;
 }
 
-// Equal to serialize(snapshot()), with the stroke log written by StrokeLog::append_json.
-std::string SkribbleGame::snapshot_text() const {
-  std::string text = json::serialize(to_json(s_, false));
-  const std::string empty = "\"strokes\":[]";
-  auto at = text.find(empty);
-  std::string log;
-  s_.strokes.append_json(log);
-  text.replace(at, empty.size(), "\"strokes\":" + log);
-  return text;
-}
-
 }  // namespace roomctl::games::skribble
