@@ -34,8 +34,9 @@ constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
 // A long burst from one peer is read at most this many times per wake-up (fairness); what is
 // left wakes the connection again at once.
 constexpr int kReadsPerWakeup = 4;
-// A queue that grew past this many slots during a burst gives its memory back once empty.
-constexpr std::size_t kKeepQueueSlots = 16;
+// A queue that grew past this many slots during a burst gives its memory back once empty (a busy
+// connection keeps a smaller one from pass to pass instead of allocating it again each time).
+constexpr std::size_t kKeepQueueSlots = 64;
 
 const Frame& empty_frame() {
   static const Frame f = make_frame("");
@@ -378,7 +379,7 @@ void WsSession::write_pending() {
     if (static_cast<std::size_t>(n) < bytes) return wait_writable();
   }
   settle_acks();
-  if (queue_.size() > kKeepQueueSlots) std::vector<Pending>().swap(queue_);
+  if (queue_.capacity() > kKeepQueueSlots) std::vector<Pending>().swap(queue_);
   queue_.clear();
   head_ = 0;
   if (close_queued_) {
