@@ -3,6 +3,7 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
@@ -72,16 +73,25 @@ RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
   }
 }
 
-RedisConnection::RedisConnection(RedisEndpoint endpoint, Millis timeout_ms)
-    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms) {}
+RedisConnection::RedisConnection(RedisEndpoint endpoint, Millis timeout_ms, bool read_timeout)
+    : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms), read_timeout_(read_timeout) {}
 
 RedisConnection::~RedisConnection() {
   disconnect();
 }
 
 void RedisConnection::disconnect() {
+  {
+    std::lock_guard lock(fd_mutex_);
+    fd_ = -1;
+  }
   if (ctx_) redisFree(ctx_);
   ctx_ = nullptr;
+}
+
+void RedisConnection::interrupt() {
+  std::lock_guard lock(fd_mutex_);
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
 void RedisConnection::fail(const std::string& what) {
@@ -99,7 +109,16 @@ void RedisConnection::ensure_connected() {
              static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
   ctx_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
   if (!ctx_ || ctx_->err) fail(ctx_ ? ctx_->errstr : "allocation failed");
-  redisSetTimeout(ctx_, tv);
+  if (read_timeout_) {
+    redisSetTimeout(ctx_, tv);
+  } else {
+    redisSetTimeout(ctx_, timeval{0, 0});
+    redisEnableKeepAlive(ctx_);  // a silent peer is found by TCP keepalive instead
+  }
+  {
+    std::lock_guard lock(fd_mutex_);
+    fd_ = ctx_->fd;
+  }
   try {
     if (endpoint_.db != 0) command({"SELECT", std::to_string(endpoint_.db)});
     if (on_connect_ && !in_hook_) {

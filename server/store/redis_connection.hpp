@@ -5,13 +5,15 @@
 // The state store and the cluster registry both talk to Redis through this class, so that
 // reconnects and errors behave the same everywhere.
 //
-// Not thread-safe: its owner serialises calls (a mutex, or one thread). Every failure throws:
+// Not thread-safe: its owner serialises calls (a mutex, or one thread); only interrupt() may be
+// called from another thread. Every failure throws:
 // RedisUnavailable when the connection is down or lost (the caller retries later), RedisError
 // for an error reply (the connection stays usable).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -72,7 +74,10 @@ class RedisConnection {
   // counts as a failed connect.
   using OnConnect = std::function<void(RedisConnection&)>;
 
-  explicit RedisConnection(RedisEndpoint endpoint, Millis timeout_ms = 1000);
+  // timeout_ms bounds connects and every read; read_timeout=false leaves reads unbounded (a
+  // subscriber waits for messages indefinitely; interrupt() ends its wait).
+  explicit RedisConnection(RedisEndpoint endpoint, Millis timeout_ms = 1000,
+                           bool read_timeout = true);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -86,6 +91,8 @@ class RedisConnection {
   // Connects if needed; throws RedisUnavailable while down (no new attempt inside the backoff).
   void ensure_connected();
   void disconnect();
+  // From any thread: makes a blocked read fail at once (its caller sees RedisUnavailable).
+  void interrupt();
 
   RedisReply command(const Args& args);
   // Pipelining: append() any number of commands, then read each reply with next_reply() in order.
@@ -111,7 +118,10 @@ class RedisConnection {
 
   RedisEndpoint endpoint_;
   Millis timeout_ms_;
+  bool read_timeout_;
   redisContext* ctx_ = nullptr;
+  std::mutex fd_mutex_;  // guards fd_ against interrupt() from another thread
+  int fd_ = -1;
   Millis next_attempt_ = 0;
   Millis backoff_ = 100;
   OnConnect on_connect_;
