@@ -45,7 +45,9 @@ void BusBatcher::forget_room(const std::string& room) {
 std::vector<OutgoingBusMessage> BusBatcher::take() {
   std::vector<OutgoingBusMessage> out;
   ++tick_;
-  for (auto& [node, all] : pending_) {
+  for (auto& entry : pending_) {
+    const std::string& node = entry.first;  // not a structured binding: lambdas capture it
+    BusMessage& all = entry.second;
     // Items keep their order within each kind; a message is closed when the next item would
     // pass the size limit (an item larger than the limit goes alone).
     BusMessage cur{self_, tick_, {}, {}, {}};

@@ -23,10 +23,9 @@ namespace {
 
 // KEYS: owner:<room>, seats:<room>, joinable:<game>, reservations:<game>.
 // ARGV: room, node, epoch, free, joined users...
-const store::RedisScript kPublish(ROOMCTL_RECOMPUTE_LUA R"(
-local cur = redis.call('HMGET', KEYS[1], 'node', 'epoch')
-local node, epoch = cur[1] or '', tonumber(cur[2] or '0')
-if node ~= ARGV[2] or epoch ~= tonumber(ARGV[3]) then return {'stale', node, epoch} end
+const store::RedisScript kPublish(std::string(kFenceLua) + ROOMCTL_RECOMPUTE_LUA R"(
+local node, epoch, ours = fence(KEYS[1], ARGV[2], ARGV[3])
+if not ours then return {'stale', node, epoch} end
 for i = 5, #ARGV do
   redis.call('HDEL', KEYS[2], 'r:' .. ARGV[i])
   redis.call('ZREM', KEYS[4], ARGV[1] .. '\n' .. ARGV[i])

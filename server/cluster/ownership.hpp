@@ -41,6 +41,16 @@ struct OwnerRecord {
   }
 };
 
+// Lua shared by the scripts that act for an owner (hand-over, release, snapshot writes, seat
+// publishing): the owner record's node and epoch, and whether they are the caller's.
+inline constexpr const char* kFenceLua = R"(
+local function fence(owner_key, node, epoch)
+  local cur = redis.call('HMGET', owner_key, 'node', 'epoch')
+  local n, e = cur[1] or '', tonumber(cur[2] or '0')
+  return n, e, n == node and e == tonumber(epoch)
+end
+)";
+
 // Reads a script's {outcome, node, epoch} answer; throws store::RedisError when malformed.
 OwnerRecord parse_owner_reply(const redisReply* r);
 

@@ -38,10 +38,9 @@ return {'claimed', me, epoch}
 )");
 
 // KEYS: owner:<room>, node_rooms:<me>, node_rooms:<target>. ARGV: prefix, room, me, epoch, target.
-const RedisScript kHandOver(R"(
-local cur = redis.call('HMGET', KEYS[1], 'node', 'epoch')
-local node, epoch = cur[1] or '', tonumber(cur[2] or '0')
-if node ~= ARGV[3] or epoch ~= tonumber(ARGV[4]) then return {'stale', node, epoch} end
+const RedisScript kHandOver(std::string(kFenceLua) + R"(
+local node, epoch, ours = fence(KEYS[1], ARGV[3], ARGV[4])
+if not ours then return {'stale', node, epoch} end
 if redis.call('EXISTS', ARGV[1] .. 'node:' .. ARGV[5]) == 0 then return {'no_target', node, epoch} end
 epoch = epoch + 1
 redis.call('HSET', KEYS[1], 'node', ARGV[5], 'epoch', epoch)
@@ -51,16 +50,16 @@ return {'moved', ARGV[5], epoch}
 
 // KEYS: owner:<room>, node_rooms:<me>, room:<room>, rooms, seats:<room>.
 // ARGV: prefix, room, me, epoch, released_ttl_ms.
-const RedisScript kRelease(R"(
-local cur = redis.call('HMGET', KEYS[1], 'node', 'epoch', 'game')
-local node, epoch = cur[1] or '', tonumber(cur[2] or '0')
-if node ~= ARGV[3] or epoch ~= tonumber(ARGV[4]) then return {'stale', node, epoch} end
+const RedisScript kRelease(std::string(kFenceLua) + R"(
+local node, epoch, ours = fence(KEYS[1], ARGV[3], ARGV[4])
+if not ours then return {'stale', node, epoch} end
+local game = redis.call('HGET', KEYS[1], 'game')
 redis.call('HSET', KEYS[1], 'node', '')
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('DEL', KEYS[3], KEYS[5])
 redis.call('SREM', KEYS[4], ARGV[2])
-if cur[3] then redis.call('ZREM', ARGV[1] .. 'joinable:' .. cur[3], ARGV[2]) end
+if game then redis.call('ZREM', ARGV[1] .. 'joinable:' .. game, ARGV[2]) end
 return {'released', '', epoch}
 )");
 
@@ -81,10 +80,9 @@ return {'stale', node, epoch}
 )");
 
 // KEYS: owner:<room>, room:<room>, rooms. ARGV: room, me, epoch, "<game>\n<json>".
-const RedisScript kWrite(R"(
-local cur = redis.call('HMGET', KEYS[1], 'node', 'epoch')
-local node, epoch = cur[1] or '', tonumber(cur[2] or '0')
-if node ~= ARGV[2] or epoch ~= tonumber(ARGV[3]) then return {'stale', node, epoch} end
+const RedisScript kWrite(std::string(kFenceLua) + R"(
+local node, epoch, ours = fence(KEYS[1], ARGV[2], ARGV[3])
+if not ours then return {'stale', node, epoch} end
 redis.call('SET', KEYS[2], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[1])
 return {'written', node, epoch}

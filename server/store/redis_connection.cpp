@@ -157,10 +157,6 @@ RedisReply read_raw(redisContext* ctx) {
 bool is_error(const RedisReply& r) {
   return r->type == REDIS_REPLY_ERROR;
 }
-
-bool is_noscript(const RedisReply& r) {
-  return is_error(r) && reply_string(r.get()).rfind("NOSCRIPT", 0) == 0;
-}
 }  // namespace
 
 RedisReply RedisConnection::next_reply() {
@@ -204,34 +200,29 @@ RedisConnection::Args RedisConnection::eval_args(const char* verb, const std::st
 
 std::vector<RedisReply> RedisConnection::eval_many(const std::vector<ScriptCall>& calls,
                                                    std::vector<std::string>* errors) {
-  ensure_connected();
-  for (const auto& c : calls) append(eval_args("EVALSHA", c.script->sha1(), c));
-  std::vector<RedisReply> out(calls.size());
-  std::vector<std::size_t> missing;
-  if (errors) errors->assign(calls.size(), "");
-  for (std::size_t i = 0; i < calls.size(); ++i) {
-    RedisReply r = read_raw(ctx_);
-    if (!r) fail(ctx_->errstr);
-    if (is_noscript(r)) {
-      missing.push_back(i);
-    } else if (is_error(r)) {
-      if (errors) (*errors)[i] = "redis error: " + reply_string(r.get());
-    } else {
-      out[i] = std::move(r);
-    }
-  }
+  std::vector<Args> cmds;
+  cmds.reserve(calls.size());
+  for (const auto& c : calls) cmds.push_back(eval_args("EVALSHA", c.script->sha1(), c));
+  std::vector<std::string> errs;
+  auto out = pipeline(cmds, &errs);
   // The script cache is empty (a restarted Redis, SCRIPT FLUSH): EVAL sends the body once and
   // caches it again, so later calls go back to EVALSHA.
-  for (std::size_t i : missing) append(eval_args("EVAL", calls[i].script->source(), calls[i]));
-  for (std::size_t i : missing) {
-    RedisReply r = read_raw(ctx_);
-    if (!r) fail(ctx_->errstr);
-    if (is_error(r)) {
-      if (errors) (*errors)[i] = "redis error: " + reply_string(r.get());
-      continue;
+  std::vector<std::size_t> missing;
+  cmds.clear();
+  for (std::size_t i = 0; i < calls.size(); ++i)
+    if (errs[i].find("NOSCRIPT") != std::string::npos) {
+      missing.push_back(i);
+      cmds.push_back(eval_args("EVAL", calls[i].script->source(), calls[i]));
     }
-    out[i] = std::move(r);
+  if (!missing.empty()) {
+    std::vector<std::string> again_errs;
+    auto again = pipeline(cmds, &again_errs);
+    for (std::size_t k = 0; k < missing.size(); ++k) {
+      out[missing[k]] = std::move(again[k]);
+      errs[missing[k]] = again_errs[k];
+    }
   }
+  if (errors) *errors = std::move(errs);
   return out;
 }
 
