@@ -38,6 +38,13 @@ if redis.call('SCARD', KEYS[3]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) e
 return 1
 )");
 
+// KEYS: node:<id>, nodes, node_rooms:<id>. ARGV: id.
+const store::RedisScript kForget(R"(
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('SCARD', KEYS[3]) > 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+)");
+
 std::string make_incarnation() {
   std::random_device rd;
   char buf[64];
@@ -77,6 +84,15 @@ void NodeLease::release() {
   std::lock_guard lock(mutex_);
   conn_.eval(kRelease, {keys_.node(node_id_), keys_.nodes(), keys_.node_rooms(node_id_)},
              {node_id_, incarnation_});
+}
+
+bool NodeLease::forget(const std::string& node_id) {
+  std::lock_guard lock(mutex_);
+  return reply_integer(conn_
+                           .eval(kForget,
+                                 {keys_.node(node_id), keys_.nodes(), keys_.node_rooms(node_id)},
+                                 {node_id})
+                           .get()) == 1;
 }
 
 std::vector<NodeStatus> NodeLease::list() {

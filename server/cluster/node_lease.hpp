@@ -56,6 +56,10 @@ class NodeLease {
   void release();
   // Every node listed in `nodes`, alive or not, in one round trip per call.
   std::vector<NodeStatus> list();
+  // The sweeper's last step for a dead node: drops it from `nodes` once its lease is gone and
+  // it owns no rooms (false while either is not so). Keeps `nodes` bounded when node ids are
+  // new on every deployment.
+  bool forget(const std::string& node_id);
 
  private:
   ClusterKeys keys_;

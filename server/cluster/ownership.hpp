@@ -24,7 +24,7 @@ enum class Outcome {
   released,    // release: the room has no owner any more (the epoch is kept)
   reasserted,  // reassert: the record was missing (Redis lost it) and is ours again, same epoch
   written,     // write: the snapshot is stored
-  not_found,   // lookup: no owner record
+  not_found,   // claim(takeover): the room has no owner record (never created, released or lost)
 };
 
 const char* to_string(Outcome o);

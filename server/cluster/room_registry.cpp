@@ -13,6 +13,9 @@ local p, room, me = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', p .. 'node:' .. me) == 0 then return {'no_lease', '', 0} end
 local cur = redis.call('HMGET', KEYS[1], 'node', 'epoch')
 local node, epoch = cur[1] or '', tonumber(cur[2] or '0')
+-- Only a room with an owner can be taken over: a missing record is a room that does not exist,
+-- or one that Redis lost and whose owner is about to re-assert it.
+if node == '' and ARGV[5] ~= 'create' then return {'not_found', '', epoch} end
 if node ~= '' then
   if node == me then return {'owned', node, epoch} end
   if ARGV[5] == 'create' then return {'exists', node, epoch} end

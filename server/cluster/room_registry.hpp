@@ -51,7 +51,9 @@ class RoomRegistry {
  public:
   enum class ClaimMode {
     create,    // a new room: refused (exists) when any record names an owner, alive or not
-    takeover,  // failover: refused while the owner's lease lives (taken) or during the grace
+    takeover,  // failover: refused while the owner's lease lives (taken) or during the grace;
+               // a room without an owner record is not_found (Redis may have lost the record
+               // and its live owner re-asserts it: a takeover must not race that)
   };
 
   RoomRegistry(store::RedisEndpoint endpoint, std::string node_id, RegistryOptions options = {});

@@ -77,6 +77,31 @@ TEST_CASE("lease: refreshed it lives past its TTL, unrefreshed it expires; the l
   CHECK(find(a.list(), "node2") == nullptr);  // no rooms left: gone from the list
 }
 
+TEST_CASE("lease: a dead node is forgotten only once its lease is gone and its rooms are taken",
+          "[cluster][redis]") {
+  RedisProcess redis;
+  NodeLease dead(endpoint(redis), "node1", 300);
+  NodeLease live(endpoint(redis), "node2", 60000);
+  REQUIRE(dead.refresh(info("node1")) == NodeLease::Result::created);
+  REQUIRE(live.refresh(info("node2")) == NodeLease::Result::created);
+  RegistryOptions opt;
+  opt.suspect_grace_ms = 0;
+  RoomRegistry on_dead(endpoint(redis), "node1", opt);
+  RoomRegistry on_live(endpoint(redis), "node2", opt);
+  REQUIRE(on_dead.claim("room1", "spy", RoomRegistry::ClaimMode::create).outcome ==
+          Outcome::claimed);
+  CHECK_FALSE(live.forget("node1"));  // its lease still runs
+  REQUIRE(eventually([&] { return !alive(redis, "node1"); }));
+  CHECK_FALSE(live.forget("node1"));  // it still owns room1: the sweeper's worklist
+  CHECK(find(live.list(), "node1")->owned_rooms == 1);
+  on_live.claim("room1", "spy", RoomRegistry::ClaimMode::takeover);  // marks it suspect
+  REQUIRE(on_live.claim("room1", "spy", RoomRegistry::ClaimMode::takeover).outcome ==
+          Outcome::claimed);
+  CHECK(live.forget("node1"));
+  CHECK(find(live.list(), "node1") == nullptr);
+  CHECK_FALSE(live.forget("node2"));  // alive
+}
+
 TEST_CASE("lease: a second process with the same node id is refused until the first one's lapses",
           "[cluster][redis]") {
   RedisProcess redis;

@@ -62,6 +62,7 @@ TEST_CASE("registry: claim, hand-over, release move the epoch; stale writes are 
   RoomRegistry nobody(endpoint(redis), "ghost");
 
   CHECK(nobody.claim("r1", "spy", Mode::create).outcome == Outcome::no_lease);
+  CHECK(a.claim("r1", "spy", Mode::takeover).outcome == Outcome::not_found);  // nothing to take
   auto c = a.claim("r1", "spy", Mode::create);
   REQUIRE(c.outcome == Outcome::claimed);
   CHECK(c.epoch == 1);
@@ -123,6 +124,7 @@ TEST_CASE("registry: claim, hand-over, release move the epoch; stale writes are 
   auto freed = a.lookup("r1");
   REQUIRE(freed);
   CHECK(freed->node.empty());
+  CHECK(a.claim("r1", "spy", Mode::takeover).outcome == Outcome::not_found);  // it is over
   // The id is free again, and its epochs never repeat.
   auto again = a.claim("r1", "skribble", Mode::create);
   CHECK(again.outcome == Outcome::claimed);
