@@ -82,14 +82,27 @@ end
 return {'stale', node, epoch}
 )");
 
-// KEYS: owner:<room>, room:<room>, rooms. ARGV: room, me, epoch, "<game>\n<json>".
+// Many rooms per call: Redis's cost of a script call is paid once per batch, not per room.
+// KEYS: rooms, then owner:<room>, room:<room> per room. ARGV: me, then room, epoch,
+// "<game>\n<json>" per room. Answers one {outcome, node, epoch} per room.
 const RedisScript kWrite(std::string(kFenceLua) + R"(
-local node, epoch, ours = fence(KEYS[1], ARGV[2], ARGV[3])
-if not ours then return {'stale', node, epoch} end
-redis.call('SET', KEYS[2], ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[1])
-return {'written', node, epoch}
+local out = {}
+for i = 1, (#KEYS - 1) / 2 do
+  local room, value = ARGV[3 * i - 1], ARGV[3 * i + 1]
+  local node, epoch, ours = fence(KEYS[2 * i], ARGV[1], ARGV[3 * i])
+  if ours then
+    redis.call('SET', KEYS[2 * i + 1], value)
+    redis.call('SADD', KEYS[1], room)
+    out[i] = {'written', node, epoch}
+  else
+    out[i] = {'stale', node, epoch}
+  end
+end
+return out
 )");
+
+// A script blocks Redis while it runs: batches go in calls of at most this many rooms.
+constexpr std::size_t kRoomsPerWriteCall = 128;
 
 // KEYS: owner:<room>. ARGV: prefix. Answers {node, epoch, game, alive} or nil.
 const RedisScript kLookup(R"(
@@ -171,20 +184,25 @@ OwnerRecord RoomRegistry::write_snapshot(const FencedSnapshot& snapshot) {
 
 std::vector<OwnerRecord> RoomRegistry::write_snapshots(const std::vector<FencedSnapshot>& batch) {
   std::vector<store::RedisConnection::ScriptCall> calls;
-  calls.reserve(batch.size());
-  for (const auto& s : batch)
-    calls.push_back({&kWrite,
-                     {keys_.owner(s.room), keys_.snapshot(s.room), keys_.stored_rooms()},
-                     {s.room, node_id_, std::to_string(s.epoch), s.game + "\n" + s.snapshot}});
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i % kRoomsPerWriteCall == 0) calls.push_back({&kWrite, {keys_.stored_rooms()}, {node_id_}});
+    const auto& s = batch[i];
+    calls.back().keys.push_back(keys_.owner(s.room));
+    calls.back().keys.push_back(keys_.snapshot(s.room));
+    calls.back().args.insert(calls.back().args.end(),
+                             {s.room, std::to_string(s.epoch), s.game + "\n" + s.snapshot});
+  }
   std::vector<std::string> errors;
   std::lock_guard lock(mutex_);
   auto replies = conn_.eval_many(calls, &errors);
   std::vector<OwnerRecord> out;
   out.reserve(batch.size());
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    if (!errors[i].empty()) throw store::RedisError(errors[i]);
-    out.push_back(parse_owner_reply(replies[i].get()));
+  for (std::size_t c = 0; c < replies.size(); ++c) {
+    if (!errors[c].empty()) throw store::RedisError(errors[c]);
+    for (std::size_t i = 0; i < store::reply_size(replies[c].get()); ++i)
+      out.push_back(parse_owner_reply(store::reply_element(replies[c].get(), i)));
   }
+  if (out.size() != batch.size()) throw store::RedisError("cluster registry: malformed answer");
   return out;
 }
 

@@ -71,8 +71,8 @@ class RoomRegistry {
   std::optional<RoomOwner> lookup(const std::string& room);
   std::vector<std::string> rooms_of(const std::string& node);
 
-  // Compare-and-set on the epoch and the snapshot write in one script; one round trip for the
-  // batch; one answer per entry (written or stale).
+  // Compare-and-set on the epoch and the snapshot write in one script, per room; one round trip
+  // for the batch (up to 128 rooms per script call); one answer per entry (written or stale).
   OwnerRecord write_snapshot(const FencedSnapshot& snapshot);
   std::vector<OwnerRecord> write_snapshots(const std::vector<FencedSnapshot>& batch);
 

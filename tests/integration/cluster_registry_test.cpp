@@ -131,6 +131,33 @@ TEST_CASE("registry: claim, hand-over, release move the epoch; stale writes are 
   CHECK(again.epoch == 3);
 }
 
+TEST_CASE("registry: a large batch of fenced writes answers every room in order",
+          "[cluster][redis]") {
+  RedisProcess redis;
+  lease(redis, "a");
+  RoomRegistry a(endpoint(redis), "a");
+  std::vector<FencedSnapshot> batch;
+  for (int i = 0; i < 300; ++i) {  // more than one script call's worth
+    std::string room = "r" + std::to_string(i);
+    auto c = a.claim(room, "spy", Mode::create);
+    REQUIRE(c.outcome == Outcome::claimed);
+    // Every third entry carries a wrong epoch.
+    batch.push_back(
+        {room, i % 3 == 0 ? c.epoch + 1 : c.epoch, "spy", "{\"i\":" + std::to_string(i) + "}"});
+  }
+  auto out = a.write_snapshots(batch);
+  REQUIRE(out.size() == batch.size());
+  for (int i = 0; i < 300; ++i) {
+    INFO(i);
+    CHECK(out[i].outcome == (i % 3 == 0 ? Outcome::stale : Outcome::written));
+    CHECK(out[i].epoch == 1);
+  }
+  CHECK(redis.cli("SCARD c:rooms").find("200") != std::string::npos);
+  CHECK(redis.cli("GET c:room:r299").find("{\"i\":299}") != std::string::npos);
+  CHECK(redis.cli("EXISTS c:room:r0").find('0') != std::string::npos);
+  CHECK(a.write_snapshots({}).empty());
+}
+
 TEST_CASE("registry: a dead owner's room is taken over after the grace; the old owner is fenced",
           "[cluster][redis]") {
   RedisProcess redis;
