@@ -151,10 +151,26 @@ OwnerRecord RoomRegistry::release(const std::string& room, std::int64_t epoch) {
 
 OwnerRecord RoomRegistry::reassert(const std::string& room, std::int64_t epoch,
                                    const std::string& game) {
+  return reassert_all({{room, epoch, game, {}}}).at(0);
+}
+
+std::vector<OwnerRecord> RoomRegistry::reassert_all(const std::vector<FencedSnapshot>& rooms) {
+  std::vector<store::RedisConnection::ScriptCall> calls;
+  calls.reserve(rooms.size());
+  for (const auto& r : rooms)
+    calls.push_back({&kReassert,
+                     {keys_.owner(r.room), keys_.node_rooms(node_id_)},
+                     {r.room, node_id_, std::to_string(r.epoch), r.game}});
+  std::vector<std::string> errors;
   std::lock_guard lock(mutex_);
-  auto r = conn_.eval(kReassert, {keys_.owner(room), keys_.node_rooms(node_id_)},
-                      {room, node_id_, std::to_string(epoch), game});
-  return parse_owner_reply(r.get());
+  auto replies = conn_.eval_many(calls, &errors);
+  std::vector<OwnerRecord> out;
+  out.reserve(rooms.size());
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (!errors[i].empty()) throw store::RedisError(errors[i]);
+    out.push_back(parse_owner_reply(replies[i].get()));
+  }
+  return out;
 }
 
 std::optional<RoomOwner> RoomRegistry::lookup(const std::string& room) {

@@ -68,6 +68,9 @@ class RoomRegistry {
   // After Redis came back empty: recreate our record with the same epoch unless another node
   // has claimed the room meanwhile (stale).
   OwnerRecord reassert(const std::string& room, std::int64_t epoch, const std::string& game);
+  // The same for every room a node runs, in one round trip (LeaseKeeper's on_reasserted);
+  // one answer per room, in order. Only the snapshot fields room, epoch and game are read.
+  std::vector<OwnerRecord> reassert_all(const std::vector<FencedSnapshot>& rooms);
   std::optional<RoomOwner> lookup(const std::string& room);
   std::vector<std::string> rooms_of(const std::string& node);
 

@@ -128,6 +128,13 @@ TEST_CASE("lease keeper: Redis restarted empty, the lease and the rooms are re-a
   REQUIRE(claim.outcome == Outcome::claimed);
   REQUIRE(registry.write_snapshot({"room1", claim.epoch, "spy", "{\"v\":1}"}).outcome ==
           Outcome::written);
+  std::vector<FencedSnapshot> others;
+  for (int i = 0; i < 50; ++i) {
+    auto c =
+        registry.claim("other" + std::to_string(i), "skribble", RoomRegistry::ClaimMode::create);
+    REQUIRE(c.outcome == Outcome::claimed);
+    others.push_back({"other" + std::to_string(i), c.epoch, "skribble", {}});
+  }
 
   redis.stop();
   CHECK(eventually([&] { return keeper.state() == LeaseKeeper::State::unknown; }));
@@ -158,6 +165,21 @@ TEST_CASE("lease keeper: Redis restarted empty, the lease and the rooms are re-a
         Outcome::written);
   CHECK(redis.cli("GET t:room:room1").find("{\"v\":2}") != std::string::npos);
   CHECK(registry.reassert("room1", claim.epoch, "spy").outcome == Outcome::owned);
+  // The rest of the node's rooms in one round trip; meanwhile another node created other7
+  // anew (a duplicate id while the record was gone): that one is no longer ours.
+  NodeLease intruder(endpoint(redis), "node9", 60000);
+  REQUIRE(intruder.refresh(info("node9")) == NodeLease::Result::created);
+  RoomRegistry on_intruder(endpoint(redis), "node9");
+  REQUIRE(on_intruder.claim("other7", "skribble", RoomRegistry::ClaimMode::create).outcome ==
+          Outcome::claimed);
+  auto all = registry.reassert_all(others);
+  REQUIRE(all.size() == others.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    INFO(others[i].room);
+    CHECK(all[i].outcome == (i == 7 ? Outcome::stale : Outcome::reasserted));
+  }
+  CHECK(all[7].node == "node9");
+  CHECK(registry.rooms_of("node1").size() == 50);  // room1 and 49 others
   keeper.stop();
   CHECK_FALSE(alive(redis, "node1"));
 }
