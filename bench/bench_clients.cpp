@@ -4,6 +4,11 @@
 //   lobby-rooms  N spy rooms holding only their creator
 //   spy-rooms    N spy rooms of P players with a game running
 //   stroke-rooms N skribble rooms of P players; the drawer sends E drawing messages per room
+//   presence     --count users brought online in waves of --wave (a wave is online when each of
+//                its users got its users_online list), then --rooms spy rooms of --players of
+//                those users set up, --inflight at a time (or --room-rate per second); prints
+//                users/s per wave, rooms/s and presence frames received per user
+//                (bench/presence.sh)
 // Prints "READY <what>" on stdout when the state is reached, then holds for --hold seconds.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,6 +31,8 @@ namespace {
 struct Args {
   std::string mode = "idle", host = "127.0.0.1", prefix = "b";
   int port = 8080, count = 1000, rooms = 100, players = 6, events = 1000, sources = 0, hold = 30;
+  int wave = 1000, inflight = 8, connect_inflight = 100;
+  double room_rate = 0;  // presence: rooms started per second (0: as fast as --inflight allows)
 };
 
 std::string arg(int argc, char** argv, const char* name, std::string def) {
@@ -45,15 +52,17 @@ struct Bench {
 
   std::shared_ptr<BotConnection> open(const std::string& user,
                                       std::function<void(std::string_view)> on_msg,
-                                      std::function<void()> connected) {
+                                      std::function<void()> connected,
+                                      std::function<void()> failed = nullptr) {
     std::string src =
         a.sources > 0 ? "127.0.0." + std::to_string(2 + source++ % static_cast<unsigned>(a.sources))
                       : "";
     auto c = std::make_shared<BotConnection>(ioc, stats, target, src, 10000);
     c->on_message = std::move(on_msg);
     conns.push_back(c);
-    c->connect([c, user, connected](bool ok) {
+    c->connect([c, user, connected, failed](bool ok) {
       if (!ok) {
+        if (failed) return failed();
         std::cerr << "connect failed for " << user << "\n";
         return;
       }
@@ -201,6 +210,162 @@ struct Bench {
         };
       });
   }
+
+  // --- presence: waves of users, then room setup, counting presence frames per user ---
+  using Clock = std::chrono::steady_clock;
+  struct User {
+    std::string id;
+    std::shared_ptr<BotConnection> conn;
+    bool online = false;
+    std::function<void(std::string_view)> on_reply;  // room phase: create/join responses
+  };
+  std::vector<User> users;
+  std::uint64_t presence_frames = 0, presence_bytes = 0;
+  int wave_left = 0, wave_size = 0, wave_end = 0, next_user = 0, next_room = 0, rooms_done = 0;
+  int failed = 0;  // users whose connection failed three times
+  Clock::time_point t0, phase_start, wave_start;
+
+  static double secs(Clock::time_point since) {
+    return std::chrono::duration<double>(Clock::now() - since).count();
+  }
+  void report(const char* phase, double seconds) {
+    double n = static_cast<double>(users.size());
+    std::printf(
+        "PHASE %s seconds=%.2f presence_frames_per_user=%.2f presence_bytes_per_user=%.0f\n", phase,
+        seconds, static_cast<double>(presence_frames) / n, static_cast<double>(presence_bytes) / n);
+    std::fflush(stdout);
+    presence_frames = presence_bytes = 0;
+  }
+
+  void presence() {
+    users.resize(static_cast<std::size_t>(a.count));
+    t0 = phase_start = Clock::now();
+    start_wave();
+  }
+
+  // A wave opens at most --connect-inflight connections at once (a thousand SYNs at once
+  // overflow loopback's backlog and stall on SYN retries, which would measure the kernel).
+  void start_wave() {
+    wave_end = std::min(a.count, next_user + a.wave);
+    wave_left = wave_size = wave_end - next_user;
+    wave_start = Clock::now();
+    for (int k = 0; k < a.connect_inflight; ++k) connect_next();
+  }
+
+  void connect_next() {
+    if (next_user >= wave_end) return;
+    connect_user(static_cast<std::size_t>(next_user++), 3);
+  }
+
+  void connect_user(std::size_t i, int attempts) {
+    users[i].id = a.prefix + "-p-" + std::to_string(i);
+    users[i].conn = open(
+        users[i].id,
+        [this, i](std::string_view m) {
+          User& u = users[i];
+          // Every presence type starts with "user": users_online, user_status_change, ...
+          if (m.find("\"type\":\"user") != std::string_view::npos) {
+            ++presence_frames;
+            presence_bytes += m.size();
+            if (!u.online) {
+              u.online = true;
+              if (--wave_left == 0) wave_done();
+            }
+          } else if (u.on_reply) {
+            auto reply = u.on_reply;  // the handler may clear itself
+            reply(m);
+          }
+        },
+        [this] { connect_next(); },
+        [this, i, attempts] {
+          if (attempts > 1) return connect_user(i, attempts - 1);
+          ++failed;
+          connect_next();
+          if (--wave_left == 0) wave_done();
+        });
+  }
+
+  void wave_done() {
+    double s = secs(wave_start);
+    std::printf("WAVE online_here=%d seconds=%.2f users_per_s=%.0f failed=%d\n", next_user, s,
+                wave_size / s, failed);
+    std::fflush(stdout);
+    if (next_user < a.count) return start_wave();
+    std::printf("ONLINE users=%d seconds=%.2f users_per_s=%.0f\n", a.count, secs(t0),
+                a.count / secs(t0));
+    report("waves", secs(phase_start));
+    phase_start = Clock::now();
+    a.rooms = std::min(a.rooms, a.count / a.players);
+    if (a.rooms == 0) return hold_presence();
+    if (a.room_rate > 0) return pace_rooms();
+    for (int k = 0; k < a.inflight && next_room < a.rooms; ++k) start_room();
+  }
+
+  // Rooms at a fixed offered rate (users opening rooms at a lobby's pace), at most --inflight
+  // at a time; a room the cap holds back waits for a later tick.
+  void pace_rooms() {
+    if (next_room >= a.rooms) return;
+    if (next_room - rooms_done < a.inflight) start_room();
+    auto t = std::make_shared<boost::asio::steady_timer>(
+        ioc, std::chrono::microseconds(static_cast<std::int64_t>(1e6 / a.room_rate)));
+    t->async_wait([this, t](boost::system::error_code) { pace_rooms(); });
+  }
+
+  // One spy room of a.players consecutive users: the first creates it, the others join.
+  void start_room() {
+    int r = next_room++;
+    std::string room_id = a.prefix + "-proom-" + std::to_string(r);
+    auto base = static_cast<std::size_t>(r * a.players);
+    auto joined = std::make_shared<int>(0);
+    for (int p = 1; p < a.players; ++p) {
+      User& u = users[base + static_cast<std::size_t>(p)];
+      u.on_reply = [this, joined, &u](std::string_view m) {
+        if (m.find("join_room_response") == std::string_view::npos) return;
+        u.on_reply = nullptr;
+        if (++*joined == a.players - 1) room_done();
+      };
+    }
+    User& creator = users[base];
+    creator.on_reply = [this, base, room_id, &creator](std::string_view m) {
+      if (m.find("create_room_response") == std::string_view::npos) return;
+      creator.on_reply = nullptr;
+      for (int p = 1; p < a.players; ++p) {
+        User& u = users[base + static_cast<std::size_t>(p)];
+        u.conn->send(json::serialize(json::object{{"EventFrom", "SpyGame"},
+                                                  {"type", "join_room"},
+                                                  {"userId", u.id},
+                                                  {"roomId", room_id},
+                                                  {"name", "p"}}));
+      }
+    };
+    creator.conn->send(json::serialize(json::object{{"EventFrom", "SpyGame"},
+                                                    {"type", "CREATE_ROOM"},
+                                                    {"userId", creator.id},
+                                                    {"roomId", room_id},
+                                                    {"name", "p0"},
+                                                    {"PlayerName", "p0"}}));
+  }
+
+  void room_done() {
+    ++rooms_done;
+    if (next_room < a.rooms && a.room_rate == 0) start_room();
+    if (rooms_done < a.rooms) return;
+    double s = secs(phase_start);
+    std::printf("ROOMS rooms=%d seconds=%.2f rooms_per_s=%.1f\n", a.rooms, s, a.rooms / s);
+    report("rooms", s);
+    hold_presence();
+  }
+
+  // Holds the users online; the presence frames of the hold are what keeping them online costs.
+  void hold_presence() {
+    std::cout << "READY presence users=" << a.count << std::endl;
+    phase_start = Clock::now();
+    auto t = std::make_shared<boost::asio::steady_timer>(ioc, std::chrono::seconds(a.hold));
+    t->async_wait([this, t](boost::system::error_code) {
+      report("hold", secs(phase_start));
+      ioc.stop();
+    });
+  }
 };
 }  // namespace
 
@@ -215,6 +380,10 @@ int main(int argc, char** argv) {
   b.a.sources = std::stoi(arg(argc, argv, "--sources", "0"));
   b.a.hold = std::stoi(arg(argc, argv, "--hold", "30"));
   b.a.prefix = arg(argc, argv, "--prefix", "b");
+  b.a.wave = std::stoi(arg(argc, argv, "--wave", "1000"));
+  b.a.inflight = std::stoi(arg(argc, argv, "--inflight", "8"));
+  b.a.connect_inflight = std::stoi(arg(argc, argv, "--connect-inflight", "100"));
+  b.a.room_rate = std::stod(arg(argc, argv, "--room-rate", "0"));
   b.target = parse_target("ws://127.0.0.1:" + std::to_string(b.a.port) + "/");
   if (b.a.mode == "idle")
     b.idle();
@@ -224,6 +393,8 @@ int main(int argc, char** argv) {
     b.spy_rooms();
   else if (b.a.mode == "stroke-rooms")
     b.stroke_rooms();
+  else if (b.a.mode == "presence")
+    b.presence();
   else {
     std::cerr << "unknown --mode\n";
     return 2;

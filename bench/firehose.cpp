@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "loadgen/clock.hpp"
-#include "loadgen/ws_codec.hpp"
+#include "server/protocol/ws_codec.hpp"
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -65,7 +65,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     write(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Accept: " +
-        roomctl::loadgen::ws::accept_key(key) + "\r\n\r\n");
+        roomctl::ws::accept_key(key) + "\r\n\r\n");
     open = true;
     head.clear();
   }

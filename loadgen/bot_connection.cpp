@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "loadgen/ws_codec.hpp"
+#include "server/protocol/ws_codec.hpp"
 
 namespace roomctl::loadgen {
 

@@ -1,9 +1,9 @@
 // One synthetic player's WebSocket, on the worker's single I/O thread (no locks). It frames its
-// own bytes (loadgen/ws_codec.hpp): each read lands in a small per-connection buffer, bursts
-// continue in one big buffer shared by every connection of the thread, and one read yields every
-// frame it carries. Sends go out at once when the socket takes them; what waits is written in one
-// go. Optional source address (more than 64k loopback connections), connect
-// latency, slow-reader fault injection.
+// own bytes (server/protocol/ws_codec.hpp): each read lands in a small per-connection buffer,
+// bursts continue in one big buffer shared by every connection of the thread, and one read yields
+// every frame it carries. Sends go out at once when the socket takes them; what waits is written in
+// one go. Optional source address (more than 64k loopback connections), connect latency,
+// slow-reader fault injection.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>

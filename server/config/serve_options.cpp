@@ -107,6 +107,10 @@ Schema build_schema() {
       .add({"presence.max_changes_per_flush", Type::integer, "500",
             "users whose changes one flush announces; the rest wait for the next flush", 1,
             10'000'000})
+      .add({"presence.frames_per_second", Type::integer, "20000",
+            "presence frames queued per second server-wide; a flush defers the next by its "
+            "frames / this, and per-user messages fold when they would exceed it; 0 = unbounded",
+            0, 100'000'000})
       .add({"dm.ttl", Type::duration, "30d", "queued direct messages expire after this", 1000,
             365 * kDay})
       .add({"dm.max_queue_messages", Type::integer, "1000",
@@ -261,6 +265,7 @@ ServeOptions serve_options(const Settings& s) {
   o.presence_full_list_max = s.integer("presence.full_list_max");
   o.presence_batch_threshold = s.integer("presence.batch_threshold");
   o.presence_max_changes_per_flush = s.integer("presence.max_changes_per_flush");
+  o.presence_frames_per_second = s.integer("presence.frames_per_second");
   o.dm_ttl_ms = s.millis("dm.ttl");
   o.dm_max_queue_messages = s.integer("dm.max_queue_messages");
   o.dm_max_queue_bytes = s.integer("dm.max_queue_bytes");

@@ -64,6 +64,7 @@ struct ServeOptions {
   std::int64_t presence_full_list_max;
   std::int64_t presence_batch_threshold;
   std::int64_t presence_max_changes_per_flush;
+  std::int64_t presence_frames_per_second;
   std::int64_t dm_ttl_ms;
   std::int64_t dm_max_queue_messages;
   std::int64_t dm_max_queue_bytes;

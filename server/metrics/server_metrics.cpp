@@ -171,9 +171,10 @@ ServerMetrics::ServerMetrics(Registry& r)
                              "resume_secret", "forged_type", "spoofed_sender", "admin_origin",
                              "admin_content_type", "admin_unauthorized"})
     auth_refusals.with({reason});
-  for (const char* reason : {"peer", "timeout", "replaced", "slow_consumer", "send_queue_budget",
-                             "shutdown", "binary_frame", "message_too_big", "rate_limit_abuse",
-                             "kicked", "write_error", "handshake_failed", "max_connections"})
+  for (const char* reason :
+       {"peer", "timeout", "replaced", "slow_consumer", "send_queue_budget", "shutdown",
+        "binary_frame", "message_too_big", "rate_limit_abuse", "kicked", "write_error",
+        "handshake_failed", "max_connections", "protocol_error", "bad_utf8"})
     connections_closed.with({reason});
   // (The games' own labels are registered by the rooms runtime from its game catalogue.)
   for (const char* family : {"dm", "app", "friend", "none"}) messages_in.with({family});

@@ -2,6 +2,7 @@
 #include "server/net/http_session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/object.hpp>
@@ -12,6 +13,7 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/net/admin_api.hpp"
 #include "server/net/ws_session.hpp"
+#include "server/protocol/ws_codec.hpp"
 #include "server/runtime/identity_guard.hpp"
 
 namespace roomctl::net {
@@ -36,9 +38,10 @@ std::string upgrade_token(const http::request<http::string_body>& req) {
 }
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& ctx, Role role,
-                         HandshakeSlot slot)
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, Shard& shard, ServerContext& ctx,
+                         Role role, HandshakeSlot slot)
     : stream_(std::move(socket)),
+      shard_(shard),
       // The read buffer never grows past the header limit plus a body: the parser takes it in
       // parts.
       buffer_(static_cast<std::size_t>(ctx.options.limits.max_request_header_bytes) +
@@ -87,32 +90,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   req_ = parser_->release();
   parser_.reset();
   if (role_ == Role::public_port) {
-    if (beast::websocket::is_upgrade(req_)) {
-      if (ctx_.shutting_down.load()) {
-        http::response<http::string_body> res{http::status::service_unavailable, req_.version()};
-        res.set(http::field::content_type, "application/json");
-        res.body() =
-            R"({"type":"error","code":"shutting_down","message":"server is shutting down"})";
-        res.keep_alive(false);
-        return respond(std::move(res));
-      }
-      // A bad token is refused before the upgrade, with the reason, so that a client sees why
-      // instead of a connection that then refuses its every message.
-      std::string proven;
-      if (auto token = upgrade_token(req_); !token.empty()) {
-        if (auto r = ctx_.identity.check_token(token, proven); !r.code.empty()) {
-          http::response<http::string_body> res{http::status::unauthorized, req_.version()};
-          res.set(http::field::content_type, "application/json");
-          res.body() = boost::json::serialize(
-              boost::json::object{{"type", "error"}, {"code", r.code}, {"message", r.message}});
-          res.keep_alive(false);
-          return respond(std::move(res));
-        }
-      }
-      std::make_shared<WsSession>(std::move(stream_), ctx_, std::move(slot_))
-          ->start(std::move(req_), std::move(proven));
-      return;
-    }
+    if (beast::websocket::is_upgrade(req_)) return upgrade();
     http::response<http::string_body> res{http::status::ok, req_.version()};
     res.set(http::field::content_type, "application/json");
     if (req_.method() == http::verb::get && req_.target() == "/") {
@@ -140,7 +118,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   unsigned version = req_.version();
   bool keep_alive = req_.keep_alive();
   ctx_.admin.handle(ar, [self = shared_from_this(), head, version, keep_alive](AdminResponse r) {
-    // The answer may come from a room's strand: write it from this session's own executor.
+    // The answer may come from a room's thread: write it from this session's own executor.
     boost::asio::post(self->stream_.get_executor(), [self, head, version, keep_alive,
                                                      r = std::move(r)]() mutable {
       http::response<http::string_body> res{static_cast<http::status>(r.status), version};
@@ -150,6 +128,47 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       self->respond(std::move(res));
     });
   });
+}
+
+// The WebSocket upgrade (RFC 6455 §4.2): checked here, answered by the WsSession that takes the
+// socket over (its 101 is the first thing it writes).
+void HttpSession::upgrade() {
+  auto json_refusal = [this](http::status status, boost::json::object body) {
+    http::response<http::string_body> res{status, req_.version()};
+    res.set(http::field::content_type, "application/json");
+    res.body() = boost::json::serialize(body);
+    res.keep_alive(false);
+    return res;
+  };
+  if (ctx_.shutting_down.load())
+    return respond(json_refusal(
+        http::status::service_unavailable,
+        {{"type", "error"}, {"code", "shutting_down"}, {"message", "server is shutting down"}}));
+  auto key = req_[http::field::sec_websocket_key];
+  if (req_.method() != http::verb::get || req_.version() != 11 || key.size() != 24)
+    return refuse(http::status::bad_request, "not a valid WebSocket upgrade request");
+  if (req_[http::field::sec_websocket_version] != "13") {
+    auto res = json_refusal(http::status::upgrade_required,
+                            {{"type", "error"},
+                             {"code", "bad_request"},
+                             {"message", "WebSocket version 13 is required"}});
+    res.set(http::field::sec_websocket_version, "13");
+    return respond(std::move(res));
+  }
+  // A bad token is refused before the upgrade, with the reason, so that a client sees why
+  // instead of a connection that then refuses its every message.
+  std::string proven;
+  if (auto token = upgrade_token(req_); !token.empty()) {
+    if (auto r = ctx_.identity.check_token(token, proven); !r.code.empty())
+      return respond(json_refusal(http::status::unauthorized,
+                                  {{"type", "error"}, {"code", r.code}, {"message", r.message}}));
+  }
+  std::string accept = ws::accept_key(key);
+  // Bytes after the request are the client's first frames already.
+  std::string early = beast::buffers_to_string(buffer_.data());
+  auto session =
+      std::make_shared<WsSession>(stream_.release_socket(), shard_, ctx_, std::move(slot_));
+  session->start(std::move(accept), std::move(proven), std::move(early));
 }
 
 void HttpSession::respond(http::response<http::string_body> res) {

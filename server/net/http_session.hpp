@@ -18,10 +18,13 @@
 
 namespace roomctl::net {
 
+class Shard;
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   enum class Role { public_port, admin_port };
-  HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& ctx, Role role,
+  // `shard`: the shard whose io_context owns `socket` (an upgraded connection stays there).
+  HttpSession(boost::asio::ip::tcp::socket&& socket, Shard& shard, ServerContext& ctx, Role role,
               HandshakeSlot slot = {});
   void start();
 
@@ -31,8 +34,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void respond(boost::beast::http::response<boost::beast::http::string_body> res);
 
   void refuse(boost::beast::http::status status, const char* message);
+  void upgrade();
 
   boost::beast::tcp_stream stream_;
+  Shard& shard_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::request<boost::beast::http::string_body> req_;

@@ -2,11 +2,12 @@
 #include "server/net/listener.hpp"
 
 #include <algorithm>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <stdexcept>
 
 #include "server/metrics/server_metrics.hpp"
+#include "server/net/shard.hpp"
 #include "server/util/clock.hpp"
 #include "server/util/log.hpp"
 
@@ -15,9 +16,13 @@ namespace roomctl::net {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Listener::Listener(asio::io_context& ioc, const config::Endpoint& at, ServerContext& ctx,
+Listener::Listener(Shards& shards, const config::Endpoint& at, ServerContext& ctx,
                    HttpSession::Role role)
-    : ioc_(ioc), acceptor_(ioc), ctx_(ctx), role_(role), backoff_timer_(ioc) {
+    : shards_(shards),
+      acceptor_(shards[0].ioc()),
+      ctx_(ctx),
+      role_(role),
+      backoff_timer_(shards[0].ioc()) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(at.host, ec);
   if (ec) throw std::runtime_error("cannot parse listen address \"" + at.host + "\"");
@@ -44,24 +49,26 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-  acceptor_.async_accept(
-      asio::make_strand(ioc_),
-      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-        self->on_accept(ec, std::move(socket));
-      });
+  Shard& shard = shards_.next();
+  acceptor_.async_accept(shard.ioc(), [self = shared_from_this(), &shard](
+                                          boost::system::error_code ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket), shard);
+  });
 }
 
-void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void Listener::on_accept(boost::system::error_code ec, tcp::socket socket, Shard& shard) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) return back_off(ec);
   backoff_ms_ = 0;
   if (!admit(socket)) return do_accept();
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  if (role_ == HttpSession::Role::public_port)
-    std::make_shared<HttpSession>(std::move(socket), ctx_, role_, HandshakeSlot(ctx_))->start();
-  else
-    std::make_shared<HttpSession>(std::move(socket), ctx_, role_)->start();
+  auto session = role_ == HttpSession::Role::public_port
+                     ? std::make_shared<HttpSession>(std::move(socket), shard, ctx_, role_,
+                                                     HandshakeSlot(ctx_))
+                     : std::make_shared<HttpSession>(std::move(socket), shard, ctx_, role_);
+  // The session lives on its shard's thread from its first step.
+  asio::post(shard.ioc(), [session] { session->start(); });
   do_accept();
 }
 

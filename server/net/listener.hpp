@@ -1,4 +1,5 @@
-// Accept loop for one listener; every accepted socket gets its own strand and an HttpSession.
+// Accept loop for one listener; every accepted socket goes to the next shard (round robin), where
+// its HttpSession runs.
 // The public listener refuses (closes at once) a socket beyond limits.max_pending_handshakes or
 // beyond the open-files budget, so the server keeps descriptors for its store and admin API.
 // Out of descriptors anyway (EMFILE), it backs off (50 ms doubling to 1 s) instead of spinning,
@@ -14,21 +15,23 @@
 
 namespace roomctl::net {
 
+class Shards;
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& ioc, const config::Endpoint& at, ServerContext& ctx,
-           HttpSession::Role role);
+  // Accepts on shard 0's thread.
+  Listener(Shards& shards, const config::Endpoint& at, ServerContext& ctx, HttpSession::Role role);
   void start();
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
  private:
   void do_accept();
-  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket, Shard& shard);
   bool admit(boost::asio::ip::tcp::socket& socket);
   void back_off(const boost::system::error_code& ec);
 
-  boost::asio::io_context& ioc_;
+  Shards& shards_;
   boost::asio::ip::tcp::acceptor acceptor_;
   ServerContext& ctx_;
   HttpSession::Role role_;

@@ -1,6 +1,6 @@
 // Server wiring and lifecycle.
 //  start: bind both listeners (port 0 = any; the log line `server_listening` says which),
-//         start the ticks, run io_context on N threads.
+//         start the ticks, run one shard (io_context + thread) per server.threads.
 //  stop:  readyz 503 at once, stop accepting, close every connection with 1012 after its pending
 //         frames, flush the store, exit 0 once all connections are gone or the deadline passes.
 #include "server/net/server.hpp"
@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +22,7 @@
 #include "server/metrics/server_metrics.hpp"
 #include "server/net/admin_api.hpp"
 #include "server/net/listener.hpp"
+#include "server/net/shard.hpp"
 #include "server/net/ws_session.hpp"
 #include "server/protocol/replies.hpp"
 #include "server/runtime/abuse_limits.hpp"
@@ -49,15 +51,18 @@ class Server::Impl {
  public:
   explicit Impl(config::ServeOptions o)
       : options(std::move(o)),
-        ioc(options.threads),
+        shards(options.threads),
         metrics(registry),
         presence(directory, metrics, options.presence_flush_interval_ms == 0,
-                 static_cast<std::size_t>(options.presence_full_list_max),
-                 static_cast<std::size_t>(options.presence_batch_threshold),
-                 static_cast<std::size_t>(options.presence_max_changes_per_flush)),
+                 {static_cast<std::size_t>(options.presence_full_list_max),
+                  static_cast<std::size_t>(options.presence_batch_threshold),
+                  static_cast<std::size_t>(options.presence_max_changes_per_flush),
+                  static_cast<std::size_t>(options.presence_frames_per_second),
+                  options.presence_flush_interval_ms}),
         store(store::open_store(options.store_url)),
         persistence(*store, metrics),
-        rooms(ioc, options, directory, presence, metrics, persistence),
+        rooms([this]() -> asio::io_context& { return shards.for_new_room().ioc(); }, options,
+              directory, presence, metrics, persistence),
         dms(dm_options(options), directory, store_worker, metrics),
         store_worker(*store, metrics, static_cast<std::size_t>(options.store_max_pending_jobs)),
         identity(options.auth, metrics),
@@ -69,11 +74,12 @@ class Server::Impl {
             options.admin_allow_reveal, [this] { return not_ready_reason(); },
             [this](bool on) { set_admin_drain(on); }, [this] { return stats_json(); }, &metrics}),
         ctx{options, metrics, dispatcher, admin, identity, abuse},
-        signals(ioc, SIGINT, SIGTERM),
-        ping_timer(ioc),
-        presence_timer(ioc),
-        sweep_timer(ioc),
-        shutdown_timer(ioc) {
+        // Server-wide ticks and signals run on shard 0.
+        signals(shards[0].ioc(), SIGINT, SIGTERM),
+        ping_timer(shards[0].ioc()),
+        presence_timer(shards[0].ioc()),
+        sweep_timer(shards[0].ioc()),
+        shutdown_timer(shards[0].ioc()) {
     rooms.set_abuse_limits(&abuse);
   }
 
@@ -163,9 +169,9 @@ class Server::Impl {
                                          .count())}});
     ctx.fd_budget = fd_budget();
     public_listener =
-        std::make_shared<Listener>(ioc, options.listen, ctx, HttpSession::Role::public_port);
-    admin_listener =
-        std::make_shared<Listener>(ioc, options.admin_listen, ctx, HttpSession::Role::admin_port);
+        std::make_shared<Listener>(shards, options.listen, ctx, HttpSession::Role::public_port);
+    admin_listener = std::make_shared<Listener>(shards, options.admin_listen, ctx,
+                                                HttpSession::Role::admin_port);
     public_listener->start();
     admin_listener->start();
     auto pub = public_listener->local_endpoint();
@@ -195,10 +201,11 @@ class Server::Impl {
     schedule_presence();
     schedule_sweep();
 
-    std::vector<std::thread> threads;
-    for (int i = 1; i < options.threads; ++i) threads.emplace_back([this] { ioc.run(); });
-    ioc.run();
-    for (auto& t : threads) t.join();
+    // Connections check their keep-alive and close deadlines on their shard's ticker: often
+    // enough for a quarter of the idle timeout, and for TCP acks of direct messages.
+    auto tick_ms = std::clamp<std::int64_t>(options.idle_timeout_ms / 4, 50, 250);
+    for (std::size_t i = 0; i < shards.size(); ++i) shards[i].start_ticker(tick_ms);
+    shards.run();
     log::info("server_stopped", {{"exit_code", std::to_string(exit_code)}});
     return exit_code;
   }
@@ -218,7 +225,7 @@ class Server::Impl {
     presence_timer.expires_after(std::chrono::milliseconds(options.presence_flush_interval_ms));
     presence_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      presence.flush();
+      presence.tick(mono_now_ms());
       schedule_presence();
     });
   }
@@ -320,12 +327,12 @@ class Server::Impl {
         exit_code = 1;
       }
       admin_listener->stop();
-      ioc.stop();
+      shards.stop();
     });
   }
 
   config::ServeOptions options;
-  asio::io_context ioc;
+  Shards shards;
   metrics::Registry registry;
   metrics::ServerMetrics metrics;
   runtime::UserDirectory directory;

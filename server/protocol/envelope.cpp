@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 
 #include "server/protocol/utf8.hpp"
@@ -74,22 +75,46 @@ bool has_lone_surrogate_escape(std::string_view text) {
   return false;
 }
 
-// userId and roomId: ORIG clients send strings; numbers are accepted and normalised to text.
-bool id_field(const boost::json::object& o, std::string_view key, std::string& out,
-              std::size_t max_len, ParseResult& err) {
+// The envelope's fields as found at the top level of the message, by either reader.
+struct Field {
+  enum class Kind { absent, string, int64, uint64, null, other } kind = Kind::absent;
+  std::string text;  // the string, or a number's decimal text
+};
+struct Fields {
+  Field type, event_from, user_id, room_id;
+  bool proofs = false;  // a token, resumeSecret or resume field (the identity step reads them)
+};
+
+Field field_of(const boost::json::object& o, std::string_view key) {
+  Field f;
   auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return true;
+  if (it == o.end()) return f;
   const auto& v = it->value();
-  if (v.is_string())
-    out.assign(v.get_string().data(), v.get_string().size());
-  else if (v.is_int64())
-    out = std::to_string(v.get_int64());
-  else if (v.is_uint64())
-    out = std::to_string(v.get_uint64());
-  else {
+  if (v.is_string()) {
+    f.kind = Field::Kind::string;
+    f.text.assign(v.get_string().data(), v.get_string().size());
+  } else if (v.is_int64()) {
+    f.kind = Field::Kind::int64;
+    f.text = std::to_string(v.get_int64());
+  } else if (v.is_uint64()) {
+    f.kind = Field::Kind::uint64;
+    f.text = std::to_string(v.get_uint64());
+  } else {
+    f.kind = v.is_null() ? Field::Kind::null : Field::Kind::other;
+  }
+  return f;
+}
+
+// userId and roomId: ORIG clients send strings; numbers are accepted and normalised to text.
+bool id_field(Field& f, std::string_view key, std::string& out, std::size_t max_len,
+              ParseResult& err) {
+  using K = Field::Kind;
+  if (f.kind == K::absent || f.kind == K::null) return true;
+  if (f.kind == K::other) {
     err = fail("bad_field", std::string(key) + " must be a string");
     return false;
   }
+  out = std::move(f.text);
   if (out.size() > max_len) {
     err = fail("bad_field",
                std::string(key) + " is longer than " + std::to_string(max_len) + " bytes");
@@ -97,49 +122,184 @@ bool id_field(const boost::json::object& o, std::string_view key, std::string& o
   }
   return true;
 }
-}  // namespace
 
-ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  if (ec) {
-    // The WebSocket layer already closes on a text frame that is not UTF-8 (1007); this names
-    // the cause for any other way in, and for escapes that decode to no character. Strings that
-    // pass the parser are valid UTF-8, so handlers never see anything else.
-    if (!valid_utf8(text)) return fail("bad_utf8", "message is not valid UTF-8");
-    if (has_lone_surrogate_escape(text))
-      return fail("bad_utf8", "message has a \\u escape of an unpaired surrogate");
-    return fail("bad_json", "message is not valid JSON: " + ec.message());
-  }
-  if (!v.is_object()) return fail("not_object", "message must be a JSON object");
-
+// The checks of the envelope's fields, whichever reader found them.
+ParseResult from_fields(Fields& f, const EnvelopeLimits& limits) {
+  using K = Field::Kind;
   ParseResult r;
-  r.envelope.body = std::move(v.get_object());
-  auto& o = r.envelope.body;
-
-  auto type = o.find("type");
-  if (type == o.end()) return fail("missing_type", "message has no \"type\"");
-  if (!type->value().is_string()) return fail("bad_type", "\"type\" must be a string");
-  r.envelope.type = std::string(type->value().get_string());
+  if (f.type.kind == K::absent) return fail("missing_type", "message has no \"type\"");
+  if (f.type.kind != K::string) return fail("bad_type", "\"type\" must be a string");
+  r.envelope.type = std::move(f.type.text);
   if (r.envelope.type.empty() || r.envelope.type.size() > 64)
     return fail("bad_type", "\"type\" must be 1 to 64 characters");
 
-  auto from = o.find("EventFrom");
-  if (from == o.end()) r.envelope.dialect = Dialect::legacy_app;
-  if (from != o.end()) {
-    if (!from->value().is_string()) return fail("bad_field", "\"EventFrom\" must be a string");
-    r.envelope.event_from = std::string(from->value().get_string());
+  if (f.event_from.kind == K::absent) r.envelope.dialect = Dialect::legacy_app;
+  if (f.event_from.kind != K::absent) {
+    if (f.event_from.kind != K::string) return fail("bad_field", "\"EventFrom\" must be a string");
+    r.envelope.event_from = std::move(f.event_from.text);
     if (!family_from(r.envelope.event_from, r.envelope.family))
       return fail("unknown_event_from",
                   "unknown EventFrom \"" +
-                      std::string(truncate_code_points(from->value().get_string(), 32)) + "\"");
+                      std::string(truncate_code_points(r.envelope.event_from, 32)) + "\"");
   }
 
   ParseResult err;
-  if (!id_field(o, "userId", r.envelope.user_id, limits.max_id_length, err)) return err;
-  if (!id_field(o, "roomId", r.envelope.room_id, limits.max_id_length, err)) return err;
+  if (!id_field(f.user_id, "userId", r.envelope.user_id, limits.max_id_length, err)) return err;
+  if (!id_field(f.room_id, "roomId", r.envelope.room_id, limits.max_id_length, err)) return err;
   r.ok = true;
   return r;
+}
+
+// A SAX handler for Boost.JSON's basic_parser that validates the whole message and keeps only
+// the envelope's fields at the top level of the root object: no allocation for the rest.
+class FieldScanner {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  Fields fields;
+  bool root_is_object = false;
+
+  using ec = boost::system::error_code;
+  using sv = boost::json::string_view;
+  bool on_document_begin(ec&) { return true; }
+  bool on_document_end(ec&) { return true; }
+  bool on_object_begin(ec&) { return begin_container(true); }
+  bool on_object_end(std::size_t, ec&) { return end_container(); }
+  bool on_array_begin(ec&) { return begin_container(false); }
+  bool on_array_end(std::size_t, ec&) { return end_container(); }
+  bool on_key_part(sv s, std::size_t, ec&) { return key_part(s); }
+  bool on_key(sv s, std::size_t, ec&) {
+    key_part(s);
+    if (depth_ == 1) pick(key_);
+    key_.clear();
+    key_too_long_ = false;
+    return true;
+  }
+  bool on_string_part(sv s, std::size_t, ec&) {
+    if (top_value()) target_->text.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(sv s, std::size_t, ec&) {
+    if (top_value()) {
+      target_->text.append(s.data(), s.size());
+      set(Field::Kind::string);
+    }
+    return true;
+  }
+  bool on_number_part(sv, ec&) { return true; }
+  bool on_int64(std::int64_t i, sv, ec&) { return number(Field::Kind::int64, std::to_string(i)); }
+  bool on_uint64(std::uint64_t u, sv, ec&) {
+    return number(Field::Kind::uint64, std::to_string(u));
+  }
+  bool on_double(double, sv, ec&) { return scalar(Field::Kind::other); }
+  bool on_bool(bool, ec&) { return scalar(Field::Kind::other); }
+  bool on_null(ec&) { return scalar(Field::Kind::null); }
+  bool on_comment_part(sv, ec&) { return true; }
+  bool on_comment(sv, ec&) { return true; }
+
+ private:
+  bool begin_container(bool object) {
+    if (depth_ == 0) root_is_object = object;
+    if (top_value()) set(Field::Kind::other);  // a field's value is an object or an array
+    ++depth_;
+    return true;
+  }
+  bool end_container() {
+    --depth_;
+    return true;
+  }
+  bool key_part(sv s) {
+    // The keys that matter are short: a long one is none of them, and is not kept.
+    if (depth_ != 1 || key_too_long_) return true;
+    if (key_.size() + s.size() > 16) {
+      key_too_long_ = true;
+      key_.clear();
+    } else {
+      key_.append(s.data(), s.size());
+    }
+    return true;
+  }
+  void pick(const std::string& key) {
+    target_ = nullptr;
+    if (key_too_long_) return;
+    if (key == "type")
+      target_ = &fields.type;
+    else if (key == "EventFrom")
+      target_ = &fields.event_from;
+    else if (key == "userId")
+      target_ = &fields.user_id;
+    else if (key == "roomId")
+      target_ = &fields.room_id;
+    else if (key == "token" || key == "resumeSecret" || key == "resume")
+      fields.proofs = true;
+    if (target_) *target_ = Field{};  // a repeated key: the last one counts, as in the DOM
+  }
+  // True while the value being read is that of a wanted top-level field.
+  bool top_value() const { return depth_ == 1 && target_ != nullptr; }
+  void set(Field::Kind kind) {
+    target_->kind = kind;
+    target_ = nullptr;
+  }
+  bool number(Field::Kind kind, std::string text) {
+    if (top_value()) {
+      target_->text = std::move(text);
+      set(kind);
+    }
+    return true;
+  }
+  bool scalar(Field::Kind kind) {
+    if (top_value()) set(kind);
+    return true;
+  }
+
+  int depth_ = 0;
+  std::string key_;
+  bool key_too_long_ = false;
+  Field* target_ = nullptr;
+};
+
+ParseResult syntax_error(std::string_view text, const boost::system::error_code& ec) {
+  // The WebSocket layer already closes on a text frame that is not UTF-8 (1007); this names
+  // the cause for any other way in, and for escapes that decode to no character. Strings that
+  // pass the parser are valid UTF-8, so handlers never see anything else.
+  if (!valid_utf8(text)) return fail("bad_utf8", "message is not valid UTF-8");
+  if (has_lone_surrogate_escape(text))
+    return fail("bad_utf8", "message has a \\u escape of an unpaired surrogate");
+  return fail("bad_json", "message is not valid JSON: " + ec.message());
+}
+
+// The message parsed into a JSON object (for the handlers that read its body).
+ParseResult parse_with_body(std::string_view text, const EnvelopeLimits& limits) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec) return syntax_error(text, ec);
+  if (!v.is_object()) return fail("not_object", "message must be a JSON object");
+  auto& o = v.get_object();
+  Fields f{field_of(o, "type"), field_of(o, "EventFrom"), field_of(o, "userId"),
+           field_of(o, "roomId")};
+  auto r = from_fields(f, limits);
+  if (r.ok) r.envelope.body = std::move(o);
+  return r;
+}
+
+}  // namespace
+
+ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) {
+  if (!limits.body_unused) return parse_with_body(text, limits);
+  boost::json::basic_parser<FieldScanner> scan{boost::json::parse_options{}};
+  boost::system::error_code ec;
+  std::size_t n = scan.write_some(false, text.data(), text.size(), ec);
+  if (!ec && n < text.size()) ec = boost::json::error::extra_data;
+  if (ec) return syntax_error(text, ec);
+  auto& h = scan.handler();
+  if (!h.root_is_object) return fail("not_object", "message must be a JSON object");
+  bool relayed = h.fields.type.kind == Field::Kind::string && !h.fields.proofs &&
+                 limits.body_unused(h.fields.type.text);
+  if (!relayed) return parse_with_body(text, limits);
+  return from_fields(h.fields, limits);
 }
 
 std::string_view family_name(Family f) {

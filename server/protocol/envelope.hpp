@@ -1,5 +1,8 @@
 // Inbound message envelope: {"EventFrom":F,"type":T,"userId":U,"roomId":R,...}.
 // parse_envelope() never throws: every malformed input maps to an error code for the client.
+// It reads the envelope's fields in one pass without building the message (a SAX scan); only a
+// message whose body somebody reads is then parsed into a JSON object. Drawing messages (nearly
+// all of a drawing game's input) are relayed byte for byte, so their body is never built.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -25,7 +28,7 @@ struct Envelope {
   // legacy_app when the frame has no EventFrom (a game then claims it by its type, if any game
   // knows that type in the legacy dialect).
   Dialect dialect = Dialect::event_from;
-  boost::json::object body;
+  boost::json::object body;  // empty when the message's type is one whose body nobody reads
 };
 
 struct ParseResult {
@@ -37,6 +40,10 @@ struct ParseResult {
 
 struct EnvelopeLimits {
   std::size_t max_id_length = 128;
+  // Types whose body nobody reads (a game relays them as received): no body is built for them,
+  // unless they carry a proof of identity (token, resumeSecret, resume), which the identity
+  // step reads and strips. nullptr: every message gets its body.
+  bool (*body_unused)(std::string_view type) = nullptr;
 };
 
 ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits);

@@ -34,6 +34,10 @@ Dispatcher::Dispatcher(DispatcherOptions options, UserDirectory& directory, Pres
       identity_(identity),
       abuse_(abuse) {}
 
+protocol::EnvelopeLimits Dispatcher::envelope_limits() const {
+  return {options_.max_id_length, &body_unused};
+}
+
 void Dispatcher::reply_error(Client& client, std::string_view code, std::string_view message) {
   metrics_.client_errors.with({std::string(code)}).inc();
   metrics_.frames_queued.with({"error"}).inc();

@@ -30,6 +30,9 @@ struct DispatcherOptions {
 
 class Dispatcher {
  public:
+  // How connections parse their messages before handing them here: the id limit, and which
+  // types need no body (the catalogue's relayed types).
+  protocol::EnvelopeLimits envelope_limits() const;
   Dispatcher(DispatcherOptions options, UserDirectory& directory, Presence& presence,
              DirectMessages& dms, RoomService& rooms, metrics::ServerMetrics& metrics,
              IdentityGuard& identity, AbuseLimits& abuse);

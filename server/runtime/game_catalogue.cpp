@@ -102,6 +102,7 @@ GameEntry skribble_entry() {
   e.create_type = "CREATE_SKRIBBLE_ROOM";
   e.join_type = "JOIN_SKRIBBLE_ROOM";
   e.quick_joins = {{"QUICK_JOIN_SKRIBBLE_ROOM", {{"skribble", ""}}}};
+  e.relayed = &games::skribble::SkribbleGame::is_drawing_type;
   e.outcomes = {"completed", "abandoned"};
   e.create = [](const GameData& d, const protocol::Envelope&, const std::string& id,
                 std::uint64_t seed, std::string&) -> MadeGame {
@@ -152,6 +153,12 @@ const GameEntry* game_named(std::string_view name) {
   for (const auto& g : game_catalogue())
     if (g.name == name) return &g;
   return nullptr;
+}
+
+bool body_unused(std::string_view type) {
+  for (const auto& g : game_catalogue())
+    if (g.relayed && g.relayed(type)) return true;
+  return false;
 }
 
 }  // namespace roomctl::runtime

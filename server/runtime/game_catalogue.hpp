@@ -58,6 +58,9 @@ struct GameEntry {
   // EventFrom of one of these types is this game's.
   std::vector<std::string_view> legacy_types;
   std::vector<std::string_view> outcomes;  // game_finished outcome labels
+  // Types the game relays as received and whose body it never reads (drawing messages): their
+  // body is not parsed (protocol::EnvelopeLimits::body_unused). nullptr: none.
+  bool (*relayed)(std::string_view type) = nullptr;
   // A new game for a create message, or an empty game and `error` (the reply's message) when the
   // message asks for something invalid.
   std::function<MadeGame(const GameData&, const protocol::Envelope&, const std::string& room_id,
@@ -77,5 +80,7 @@ const std::vector<GameEntry>& game_catalogue();
 // has no EventFrom and a type some game takes in the legacy app dialect.
 const GameEntry* game_for(const protocol::Envelope& env);
 const GameEntry* game_named(std::string_view name);
+// True if some game relays messages of this type without reading their body.
+bool body_unused(std::string_view type);
 
 }  // namespace roomctl::runtime

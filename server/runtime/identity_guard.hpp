@@ -5,7 +5,7 @@
 //    client that opts in ("resume":true in its first message) gets a resume secret, and from
 //    then on binding that user needs the secret ("resumeSecret") until its reconnect grace has
 //    expired. A valid token proves a user in both modes.
-// Thread-safe: connections of several strands bind at once.
+// Thread-safe: connections of several shards bind at once.
 #pragma once
 
 #include <boost/json/object.hpp>

@@ -1,5 +1,5 @@
 // Write-behind persistence of room snapshots. Rooms hand over a serialised snapshot at most once
-// per store.flush_interval (coalesced on the room's strand); this writer keeps only the latest
+// per store.flush_interval (coalesced on the room's thread); this writer keeps only the latest
 // snapshot per room and writes everything pending in one batch (one SQLite transaction, one Redis
 // pipeline) on its own thread, so no I/O thread ever waits for the disk. A failed batch is kept
 // and retried with backoff (newer snapshots replace it); nothing is dropped silently.

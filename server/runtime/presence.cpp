@@ -17,14 +17,10 @@ boost::json::object user_entry(const std::string& user, UserStatus s) {
 }  // namespace
 
 Presence::Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
-                   std::size_t full_list_max, std::size_t batch_threshold,
-                   std::size_t max_changes_per_flush)
-    : directory_(directory),
-      metrics_(metrics),
-      immediate_(immediate),
-      full_list_max_(full_list_max),
-      batch_threshold_(batch_threshold),
-      max_changes_per_flush_(std::max<std::size_t>(1, max_changes_per_flush)) {}
+                   PresenceLimits limits)
+    : directory_(directory), metrics_(metrics), immediate_(immediate), limits_(limits) {
+  limits_.max_changes_per_flush = std::max<std::size_t>(1, limits_.max_changes_per_flush);
+}
 
 Presence::Pending& Presence::pending(const std::string& user, bool was_online) {
   return pending_.try_emplace(user, Pending{was_online, false, false}).first->second;
@@ -58,18 +54,40 @@ void Presence::after_event() {
   if (immediate_) flush();
 }
 
-void Presence::flush() {
+void Presence::tick(Millis now) {
+  {
+    std::lock_guard lock(mutex_);
+    if (now < next_flush_at_ || pending_.empty()) return;
+  }
+  std::size_t frames = flush();
+  if (limits_.frames_per_second == 0) return;
+  std::lock_guard lock(mutex_);
+  next_flush_at_ = now + static_cast<Millis>(frames * 1000 / limits_.frames_per_second);
+}
+
+// One interval's share of the budget: n messages to every recipient must fit in it. Folded, the
+// same changes cost one frame per recipient, so beyond the share folding is what bounds the cost.
+bool Presence::separate(std::size_t messages, std::size_t recipients) const {
+  if (messages > limits_.batch_threshold) return false;
+  if (limits_.frames_per_second == 0 || immediate_) return true;
+  std::size_t share = limits_.frames_per_second *
+                      static_cast<std::size_t>(std::max<Millis>(1, limits_.flush_interval_ms)) /
+                      1000;
+  return messages * recipients <= share;
+}
+
+std::size_t Presence::flush() {
   std::unordered_map<std::string, Pending> batch;
   {
     std::lock_guard lock(mutex_);
-    if (pending_.empty()) return;
-    if (pending_.size() <= max_changes_per_flush_) {
+    if (pending_.empty()) return 0;
+    if (pending_.size() <= limits_.max_changes_per_flush) {
       batch.swap(pending_);
     } else {
       // Identity churn (thousands of users bound and dropped) must not turn into megabytes per
       // flush for every online user: at most max_changes_per_flush users per flush, the rest
       // wait for the next one, where they coalesce with whatever they did meanwhile.
-      while (batch.size() < max_changes_per_flush_) {
+      while (batch.size() < limits_.max_changes_per_flush) {
         auto node = pending_.extract(pending_.begin());
         batch.insert(std::move(node));
       }
@@ -95,10 +113,12 @@ void Presence::flush() {
     }
   }
 
-  // Up to batch_threshold changes go out as ORIG's one-per-user messages; a larger burst folds
-  // into one frame, so a flush costs O(online users), never O(online users x changes).
+  // Changes go out as ORIG's one-per-user messages while they are few (batch_threshold) and
+  // cheap for the number online (the frame budget); beyond that they fold into one frame, so a
+  // flush costs O(online users), never O(online users x changes).
+  std::size_t recipients = directory_.online_count();
   std::vector<std::pair<std::string, Frame>> singles;  // (subject, frame), not sent to the subject
-  if (changed.size() > batch_threshold_) {
+  if (!separate(changed.size(), recipients)) {
     for (const auto& [user, status] : changed) arrived.push_back(user_entry(user, status));
   } else {
     for (const auto& [user, status] : changed)
@@ -108,7 +128,7 @@ void Presence::flush() {
                                                     {"status", games::status_name(status)}}));
   }
   Frame gone_frame;
-  if (gone.size() > batch_threshold_) {
+  if (!gone.empty() && !separate(gone.size(), recipients)) {
     gone_frame = protocol::frame(boost::json::object{
         {"type", "users_offline"}, {"users", boost::json::array(gone.begin(), gone.end())}});
   } else {
@@ -124,7 +144,8 @@ void Presence::flush() {
   if (!newcomers.empty()) {
     boost::json::array all;
     directory_.for_each_online([&](const std::string& u, UserStatus s, Outbox&) {
-      if (full_list_max_ == 0 || all.size() < full_list_max_) all.push_back(user_entry(u, s));
+      if (limits_.full_list_max == 0 || all.size() < limits_.full_list_max)
+        all.push_back(user_entry(u, s));
     });
     full_list =
         protocol::frame(boost::json::object{{"type", "users_online"}, {"users", std::move(all)}});
@@ -152,6 +173,7 @@ void Presence::flush() {
   });
   metrics_.presence_frames.inc(frames);
   metrics_.frames_queued.with({"presence"}).inc(frames);
+  return static_cast<std::size_t>(frames);
 }
 
 }  // namespace roomctl::runtime

@@ -12,6 +12,14 @@
 // Above presence.full_list_max online users, a newcomer's full list holds that many users.
 // At most presence.max_changes_per_flush users' changes go out per flush (the rest wait for the
 // next), so identity churn costs bounded work and bytes per flush.
+// presence.frames_per_second bounds what presence costs as the number online grows (every frame
+// queued is a write: a profile of room setup with 5,000 online is ~60% sendmsg):
+//   - per-user messages are sent only while (messages x online users) fits one interval's share
+//     of the budget; beyond that they fold as above, so each user gets at most two frames per
+//     flush (users_online, users_offline) whatever the number of changes;
+//   - a flush that queued F frames defers the next by F / frames_per_second, so with N online
+//     presence costs at most frames_per_second frames a second and N users get a flush at most
+//     every N / frames_per_second seconds (changes keep coalescing meanwhile).
 #pragma once
 
 #include <mutex>
@@ -19,6 +27,7 @@
 #include <unordered_map>
 
 #include "server/runtime/user_directory.hpp"
+#include "server/util/clock.hpp"
 
 namespace roomctl::metrics {
 struct ServerMetrics;
@@ -26,20 +35,32 @@ struct ServerMetrics;
 
 namespace roomctl::runtime {
 
+struct PresenceLimits {
+  // Caps the users_online list a newcomer receives (0 = no cap): with N users arriving, full
+  // lists cost O(N^2) bytes, which a cap bounds to O(N x cap).
+  std::size_t full_list_max = 0;
+  // More status changes (or departures) than this in one flush are sent as one users_online (or
+  // users_offline) frame instead of one message per user.
+  std::size_t batch_threshold = 1'000'000;
+  std::size_t max_changes_per_flush = 1'000'000;
+  // Presence frames queued per second, server-wide (0 = unbounded): see the top of this file.
+  std::size_t frames_per_second = 0;
+  Millis flush_interval_ms = 100;  // the timer's period: one flush's share of the budget
+};
+
 class Presence {
  public:
-  // full_list_max caps the users_online list a newcomer receives (0 = no cap): with N users
-  // arriving, full lists cost O(N^2) bytes, which a cap bounds to O(N x cap).
-  // batch_threshold: more status changes (or departures) than this in one flush are sent as one
-  // users_online (or users_offline) frame instead of one message per user.
   Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
-           std::size_t full_list_max = 0, std::size_t batch_threshold = 1'000'000,
-           std::size_t max_changes_per_flush = 1'000'000);
+           PresenceLimits limits = {});
 
   void bound(const std::string& user, bool was_online);  // first bind or reconnect
   void status_changed(const std::string& user);
   void went_offline(const std::string& user);
-  void flush();
+  // The flush timer: flushes unless the previous flush's frames still defer it (`now` on a
+  // monotonic clock).
+  void tick(Millis now);
+  // Flushes now (shutdown, immediate mode); returns how many frames were queued.
+  std::size_t flush();
 
  private:
   struct Pending {
@@ -50,13 +71,15 @@ class Presence {
   Pending& pending(const std::string& user, bool was_online);
   void after_event();
 
+  // Whether `messages` per-user messages to `recipients` each stay separate (else they fold).
+  bool separate(std::size_t messages, std::size_t recipients) const;
+
   UserDirectory& directory_;
   metrics::ServerMetrics& metrics_;
   bool immediate_;
-  std::size_t full_list_max_;
-  std::size_t batch_threshold_;
-  std::size_t max_changes_per_flush_;
+  PresenceLimits limits_;
   std::mutex mutex_;
+  Millis next_flush_at_ = 0;  // tick() flushes from then on (under mutex_)
   std::unordered_map<std::string, Pending> pending_;
 };
 

@@ -1,10 +1,9 @@
-// Room actor: strand, timer, effect application.
+// Room actor: executor, timer, effect application.
 #include "server/runtime/room.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -18,10 +17,12 @@ namespace roomctl::runtime {
 
 namespace asio = boost::asio;
 
+// The room's executor is its shard's io_context, which one thread runs: posting there is enough
+// to serialise the room's steps (no strand).
 struct Room::Exec {
   explicit Exec(asio::io_context& ioc)
-      : strand(asio::make_strand(ioc)), timer(strand), flush_timer(strand) {}
-  asio::strand<asio::io_context::executor_type> strand;
+      : executor(ioc.get_executor()), timer(ioc), flush_timer(ioc) {}
+  asio::io_context::executor_type executor;
   asio::system_timer timer;
   asio::steady_timer flush_timer;
 };
@@ -50,21 +51,21 @@ Room::~Room() {
 }
 
 void Room::post(games::Event event) {
-  asio::post(exec_->strand, [self = shared_from_this(), e = std::move(event)]() mutable {
+  asio::post(exec_->executor, [self = shared_from_this(), e = std::move(event)]() mutable {
     if (self->removed_) return;
     self->run(e, e.kind == games::Event::Kind::message);
   });
 }
 
 void Room::start() {
-  asio::post(exec_->strand, [self = shared_from_this()] {
+  asio::post(exec_->executor, [self = shared_from_this()] {
     self->publish(self->game_->summary(), false, wall_now_ms());
     self->rearm();
   });
 }
 
 void Room::flush(std::function<void()> done, bool force) {
-  asio::post(exec_->strand, [self = shared_from_this(), done = std::move(done), force] {
+  asio::post(exec_->executor, [self = shared_from_this(), done = std::move(done), force] {
     if (force) self->dirty_ = true;
     if (self->dirty_) self->save_now();
     done();
@@ -84,7 +85,7 @@ void Room::mark_dirty(Millis delay_ms) {
   });
 }
 
-// Serialises on the room's strand, so the snapshot is always a consistent state.
+// Serialises on the room's thread, so the snapshot is always a consistent state.
 void Room::save_now() {
   if (!dirty_ || removed_) return;
   dirty_ = false;
@@ -196,7 +197,7 @@ void Room::on_timer(std::uint64_t gen, Millis deadline) {
 }
 
 void Room::close(std::string reason) {
-  asio::post(exec_->strand, [self = shared_from_this(), reason = std::move(reason)] {
+  asio::post(exec_->executor, [self = shared_from_this(), reason = std::move(reason)] {
     if (self->removed_) return;
     auto frame = protocol::frame(
         boost::json::object{{"type", "room_closed"}, {"roomId", self->id_}, {"reason", reason}});
@@ -226,7 +227,7 @@ void Room::remove(const std::string& reason) {
 }
 
 void Room::inspect(bool reveal, std::function<void(boost::json::object)> done) {
-  asio::post(exec_->strand, [self = shared_from_this(), reveal, done = std::move(done)] {
+  asio::post(exec_->executor, [self = shared_from_this(), reveal, done = std::move(done)] {
     Millis now = wall_now_ms();
     auto info = self->info();
     boost::json::object o = self->game_->inspect(now, reveal);

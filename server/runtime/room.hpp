@@ -1,4 +1,5 @@
-// A room is an actor: one strand runs all of its game steps, so the game state needs no lock.
+// A room is an actor: one thread (its shard's) runs all of its game steps, so the game state
+// needs no lock.
 // It reaches members only through the user directory (never sockets), applies the effects the
 // pure game returns, and keeps one timer armed at the game's absolute deadline.
 #pragma once
@@ -52,6 +53,7 @@ class Room : public std::enable_shared_from_this<Room> {
     bool removed = false;
   };
 
+  // `ioc` must be run by exactly one thread (a shard): it serialises the room's steps.
   Room(boost::asio::io_context& ioc, std::string id, std::string index_key,
        std::unique_ptr<games::Game> game, RoomDeps& deps, Millis now);
   ~Room();
@@ -59,7 +61,7 @@ class Room : public std::enable_shared_from_this<Room> {
   const std::string& id() const { return id_; }
   // Room objects alive in this process (leak detection: roomctl_live_objects{kind="room"}).
   static std::int64_t live_count() { return live_rooms.load(std::memory_order_relaxed); }
-  // Thread-safe: the event (which owns its message body) runs later on the room's strand.
+  // Thread-safe: the event (which owns its message body) runs later on the room's thread.
   void post(games::Event event);
   // Thread-safe: tells the members (room_closed), lets them go and removes the room.
   void close(std::string reason);
@@ -70,8 +72,8 @@ class Room : public std::enable_shared_from_this<Room> {
   void flush(std::function<void()> done, bool force = false);
   Info info() const;
   const std::string& index_key() const { return index_key_; }
-  // Thread-safe: builds the operator's view on the room's strand and passes it to `done`
-  // (on that strand). Members carry their last activity; secrets only with `reveal`.
+  // Thread-safe: builds the operator's view on the room's thread and passes it to `done`
+  // (on that thread). Members carry their last activity; secrets only with `reveal`.
   void inspect(bool reveal, std::function<void(boost::json::object)> done);
 
  private:
@@ -96,10 +98,10 @@ class Room : public std::enable_shared_from_this<Room> {
   bool removed_ = false;
   bool dirty_ = false;
   std::chrono::steady_clock::time_point flush_due_;
-  std::unordered_map<std::string, Millis> member_activity_;  // strand-only
-  std::uint64_t messages_in_ = 0;                            // strand-only
-  std::uint64_t frames_out_ = 0;                             // strand-only
-  Millis game_started_at_ = 0;                               // strand-only
+  std::unordered_map<std::string, Millis> member_activity_;  // room thread only
+  std::uint64_t messages_in_ = 0;                            // room thread only
+  std::uint64_t frames_out_ = 0;                             // room thread only
+  Millis game_started_at_ = 0;                               // room thread only
   metrics::Counter* frames_metric_ = nullptr;                // frames queued, this game's label
 
   mutable std::mutex info_mutex_;

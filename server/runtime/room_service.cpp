@@ -20,10 +20,10 @@ namespace roomctl::runtime {
 
 namespace json = boost::json;
 
-RoomService::RoomService(boost::asio::io_context& ioc, const config::ServeOptions& o,
+RoomService::RoomService(RoomExecutor executor_for_new_room, const config::ServeOptions& o,
                          UserDirectory& directory, Presence& presence,
                          metrics::ServerMetrics& metrics, Persistence& persistence)
-    : ioc_(ioc),
+    : executor_for_new_room_(std::move(executor_for_new_room)),
       options_(o),
       directory_(directory),
       metrics_(metrics),
@@ -119,8 +119,8 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
   auto made = game.create(data_, env, id, seed(), error);
   if (!made.game) return refuse(error);
   if (!may_create(c, id)) return;
-  auto room = std::make_shared<Room>(ioc_, id, std::move(made.index_key), std::move(made.game),
-                                     deps_, wall_now_ms());
+  auto room = std::make_shared<Room>(executor_for_new_room_(), id, std::move(made.index_key),
+                                     std::move(made.game), deps_, wall_now_ms());
   // FIX: ORIG silently replaces an existing room with the same id.
   if (!registry_.insert(id, room)) return refuse("A room with this id already exists");
   if (abuse_) abuse_->room_created(c.user, id);
@@ -237,8 +237,9 @@ std::size_t RoomService::restore(store::StateStore& store) {
       auto status =
           made.game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
       auto members = made.game->members();
-      auto room = std::make_shared<Room>(ioc_, stored.id, std::move(made.index_key),
-                                         std::move(made.game), deps_, now);
+      auto room =
+          std::make_shared<Room>(executor_for_new_room_(), stored.id, std::move(made.index_key),
+                                 std::move(made.game), deps_, now);
       if (!registry_.insert(stored.id, room)) continue;
       for (const auto& m : members) directory_.restore_offline(m, stored.id, status, now);
       games::Event e;

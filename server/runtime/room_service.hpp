@@ -52,7 +52,10 @@ struct RoomQuery {
 
 class RoomService {
  public:
-  RoomService(boost::asio::io_context& ioc, const config::ServeOptions& options,
+  // Where a new room runs: an io_context that exactly one thread runs (the room's actor needs
+  // no strand then).
+  using RoomExecutor = std::function<boost::asio::io_context&()>;
+  RoomService(RoomExecutor executor_for_new_room, const config::ServeOptions& options,
               UserDirectory& directory, Presence& presence, metrics::ServerMetrics& metrics,
               Persistence& persistence);
   ~RoomService();
@@ -106,7 +109,7 @@ class RoomService {
                      games::Event::Kind kind);
   bool is_quarantined(const std::string& id) const;
 
-  boost::asio::io_context& ioc_;
+  RoomExecutor executor_for_new_room_;
   const config::ServeOptions& options_;
   UserDirectory& directory_;
   metrics::ServerMetrics& metrics_;
@@ -119,7 +122,7 @@ class RoomService {
   std::set<std::pair<std::string, std::string>> seen_phases_;  // sweeper only
   mutable std::mutex quarantine_mutex_;
   std::map<std::string, std::string> quarantine_;  // room id -> why it could not be restored
-  // Rooms are created on the creating connection's strand, so several threads draw at once.
+  // Rooms are created on the creating connection's shard, so several threads draw at once.
   std::mutex id_random_mutex_;
   std::mt19937_64 id_random_{std::random_device{}()};  // room ids and game seeds
 };

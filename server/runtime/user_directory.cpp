@@ -102,7 +102,7 @@ std::size_t UserDirectory::send_many(const std::vector<std::string>& users,
     if (it == users_.end() || !it->second.conn) continue;
     const Frame& frame = message.for_dialect(it->second.dialect);
     if (!frame) continue;
-    it->second.conn->send(frame);  // only posts to the connection's strand: safe under the lock
+    it->second.conn->send(frame);  // only queues (never calls back): safe under the lock
     ++n;
   }
   return n;

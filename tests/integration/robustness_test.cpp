@@ -198,3 +198,27 @@ TEST_CASE("presence work per flush is bounded under identity churn", "[robustnes
   }
   CHECK(announced == 60);  // late, in bounded steps, but every one of them
 }
+
+TEST_CASE("presence folds a status change into users_online beyond the frame budget",
+          "[robustness][presence]") {
+  for (bool tight : {false, true}) {
+    INFO("presence.frames_per_second " << (tight ? "20" : "default"));
+    std::vector<std::string> settings{"presence.flush_interval=100ms"};
+    if (tight) settings.push_back("presence.frames_per_second=20");  // a flush's share: 2 frames
+    ServerProcess server(settings);
+    auto watcher = connect_user(server.port(), "watcher");
+    auto alice = connect_user(server.port(), "alice");
+    auto bob = connect_user(server.port(), "bob");
+    alice->send(R"({"EventFrom":"SpyGame","type":"CREATE_ROOM","userId":"alice","roomId":"r1",)"
+                R"("name":"A"})");
+    REQUIRE(alice->recv_until(of_type("create_room_response"), 3s));
+    // One change x 3 online: ORIG's message within the budget, a users_online entry beyond it.
+    auto m = watcher->recv_until(
+        [](const std::string& f) {
+          return f.find("\"alice\"") != std::string::npos && f.find("InRoom") != std::string::npos;
+        },
+        3s);
+    REQUIRE(m);
+    CHECK(str(J(*m), "type") == (tight ? "users_online" : "user_status_change"));
+  }
+}

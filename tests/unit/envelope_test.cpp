@@ -84,3 +84,45 @@ TEST_CASE("envelope: the unknown EventFrom echo is cut at a letter boundary", "[
   CHECK(valid_utf8(r.error_message));
   CHECK(r.error_message.find(from.substr(0, 31)) != std::string::npos);
 }
+
+namespace {
+bool strokes_only(std::string_view type) {
+  return type == "SKRIBBLE_STROKE";
+}
+}  // namespace
+
+TEST_CASE("envelope: relayed types are scanned, not built, and read only top-level fields",
+          "[protocol]") {
+  EnvelopeLimits limits{128, &strokes_only};
+  // Nested "type"/"userId" keys are data, not the envelope; a repeated key counts once, the last.
+  auto r = parse_envelope(
+      R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_STROKE","data":{"type":"x","userId":"evil"},)"
+      R"("points":[[1,2],[3,4]],"userId":"first","roomId":42,"userId":"alice"})",
+      limits);
+  REQUIRE(r.ok);
+  CHECK(r.envelope.type == "SKRIBBLE_STROKE");
+  CHECK(r.envelope.user_id == "alice");
+  CHECK(r.envelope.room_id == "42");  // a number as its decimal text, as in the full parse
+  CHECK(r.envelope.family == Family::game);
+  CHECK(r.envelope.body.empty());  // nobody reads a stroke's body: it is relayed as received
+
+  // Other types, and a relayed type carrying a proof of identity, get their body.
+  auto chat = parse_envelope(
+      R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_MESSAGE","message":"hi"})", limits);
+  REQUIRE(chat.ok);
+  CHECK(chat.envelope.body.contains("message"));
+  auto proof = parse_envelope(
+      R"({"EventFrom":"SkribbleGame","type":"SKRIBBLE_STROKE","userId":"a","token":"t"})", limits);
+  REQUIRE(proof.ok);
+  CHECK(proof.envelope.body.contains("token"));
+
+  // Errors are those of the full parse.
+  auto bad = parse_envelope(R"({"type":"SKRIBBLE_STROKE","userId":{"x":1}})", limits);
+  CHECK(bad.error_code == "bad_field");
+  auto extra = parse_envelope(R"({"type":"SKRIBBLE_STROKE"} {})", limits);
+  CHECK(extra.error_code == "bad_json");
+  auto full = parse_envelope(R"({"type":"SKRIBBLE_STROKE"} {})", {128, nullptr});
+  CHECK(full.error_message == extra.error_message);
+  CHECK(parse_envelope("[1]", limits).error_code == "not_object");
+  CHECK(parse_envelope(R"({"type":7})", limits).error_code == "bad_type");
+}

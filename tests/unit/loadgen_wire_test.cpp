@@ -6,8 +6,9 @@
 
 #include "loadgen/frame_peek.hpp"
 #include "loadgen/histogram.hpp"
-#include "loadgen/ws_codec.hpp"
+#include "server/protocol/ws_codec.hpp"
 
+using namespace roomctl;
 using namespace roomctl::loadgen;
 
 namespace {

@@ -72,10 +72,14 @@ TEST_CASE("rooms: concurrent creation with generated ids from several threads",
   metrics::ServerMetrics metrics(registry);
   runtime::UserDirectory directory;
   runtime::Presence presence(directory, metrics, false);
-  boost::asio::io_context ioc;
-  auto work = boost::asio::make_work_guard(ioc);
+  // Two event-loop threads, one io_context each, as the server's shards.
+  boost::asio::io_context ioc[2];
+  auto work0 = boost::asio::make_work_guard(ioc[0]);
+  auto work1 = boost::asio::make_work_guard(ioc[1]);
   std::vector<std::thread> io;
-  for (int i = 0; i < 2; ++i) io.emplace_back([&] { ioc.run(); });
+  for (int i = 0; i < 2; ++i) io.emplace_back([&, i] { ioc[i].run(); });
+  std::atomic<int> next_ioc{0};
+  auto executor = [&]() -> boost::asio::io_context& { return ioc[next_ioc++ % 2]; };
 
   constexpr int kThreads = 4;
   constexpr int kRoomsPerThread = 25;
@@ -85,7 +89,7 @@ TEST_CASE("rooms: concurrent creation with generated ids from several threads",
   {
     store::MemoryStore store;
     runtime::Persistence persistence(store, metrics);
-    runtime::RoomService rooms(ioc, options, directory, presence, metrics, persistence);
+    runtime::RoomService rooms(executor, options, directory, presence, metrics, persistence);
     std::vector<std::thread> creators;
     for (int t = 0; t < kThreads; ++t) {
       creators.emplace_back([&, t] {
@@ -120,7 +124,8 @@ TEST_CASE("rooms: concurrent creation with generated ids from several threads",
     }
     CHECK(ids.size() == boxes.size());  // generated ids never collide
     // Rooms in the lobby arm no timer and nothing is persisted: the io threads run dry.
-    work.reset();
+    work0.reset();
+    work1.reset();
     for (auto& t : io) t.join();
   }
 }

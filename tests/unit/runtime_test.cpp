@@ -108,7 +108,7 @@ TEST_CASE("presence caps a newcomer's full list at full_list_max", "[runtime][pr
   metrics::Registry reg;
   metrics::ServerMetrics m(reg);
   runtime::UserDirectory d;
-  runtime::Presence p(d, m, false, 10);
+  runtime::Presence p(d, m, false, {.full_list_max = 10});
   std::vector<std::shared_ptr<FakeOutbox>> boxes;
   for (int i = 0; i < 30; ++i) {
     boxes.push_back(std::make_shared<FakeOutbox>(i));
@@ -131,7 +131,7 @@ TEST_CASE("presence folds a burst of status changes and departures into single f
   metrics::Registry reg;
   metrics::ServerMetrics m(reg);
   runtime::UserDirectory d;
-  runtime::Presence p(d, m, false, 0, 3);
+  runtime::Presence p(d, m, false, {.batch_threshold = 3});
   std::vector<std::shared_ptr<FakeOutbox>> boxes;
   for (int i = 0; i < 10; ++i) {
     boxes.push_back(std::make_shared<FakeOutbox>(i));

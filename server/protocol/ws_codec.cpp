@@ -1,11 +1,13 @@
-// WebSocket framing for the load generator's bots.
-#include "loadgen/ws_codec.hpp"
+// WebSocket framing shared by the server's connections and the load generator's bots.
+#include "server/protocol/ws_codec.hpp"
 
 #include <openssl/evp.h>
 
 #include <cstring>
 
-namespace roomctl::loadgen::ws {
+#include "server/protocol/utf8.hpp"
+
+namespace roomctl::ws {
 
 namespace {
 std::string base64(const unsigned char* data, int size) {
@@ -113,15 +115,13 @@ void append_frame(std::string& out, Opcode op, std::string_view payload, std::ui
     *p++ = 0x80 | 127;
     for (int i = 7; i >= 0; --i) *p++ = static_cast<unsigned char>(n >> (8 * i));
   }
-  unsigned char key[4];
-  std::memcpy(key, &mask, 4);
-  std::memcpy(p, key, 4);
+  std::memcpy(p, &mask, 4);
   p += 4;
-  for (std::size_t i = 0; i < n; ++i)
-    p[i] = static_cast<unsigned char>(static_cast<unsigned char>(payload[i]) ^ key[i & 3]);
+  std::memcpy(p, payload.data(), n);
+  apply_mask(reinterpret_cast<char*>(p), n, mask);
 }
 
-Frame parse_frame(std::string_view data, std::size_t max_payload) {
+Frame parse_frame(std::string_view data, std::size_t max_payload, Sender from) {
   Frame f;
   if (data.size() < 2) return f;
   auto b0 = static_cast<unsigned char>(data[0]);
@@ -135,7 +135,9 @@ Frame parse_frame(std::string_view data, std::size_t max_payload) {
   unsigned op = b0 & 0x0F;
   if (op != 0 && op != 1 && op != 2 && op != 8 && op != 9 && op != 10)
     return fail("unknown opcode");
-  if (b1 & 0x80) return fail("masked frame from the server");
+  bool masked = (b1 & 0x80) != 0;
+  if (from == Sender::server && masked) return fail("masked frame from the server");
+  if (from == Sender::client && !masked) return fail("unmasked frame from a client");
   std::size_t header = 2;
   std::uint64_t n = b1 & 0x7F;
   if (n == 126) {
@@ -151,7 +153,15 @@ Frame parse_frame(std::string_view data, std::size_t max_payload) {
   }
   bool control = op >= 8;
   if (control && (n > 125 || !(b0 & 0x80))) return fail("bad control frame");
-  if (n > max_payload) return fail("frame over the message size limit");
+  if (n > max_payload) {
+    f.too_big = true;
+    return fail("frame over the message size limit");
+  }
+  if (masked) {
+    if (data.size() < header + 4) return f;
+    std::memcpy(&f.mask, data.data() + header, 4);
+    header += 4;
+  }
   if (data.size() - header < n) return f;
   f.status = Frame::Status::complete;
   f.fin = (b0 & 0x80) != 0;
@@ -161,10 +171,56 @@ Frame parse_frame(std::string_view data, std::size_t max_payload) {
   return f;
 }
 
+void apply_mask(char* p, std::size_t n, std::uint32_t mask, std::size_t offset) {
+  unsigned char key[4];
+  std::memcpy(key, &mask, 4);
+  std::size_t i = 0;
+  // Byte by byte up to a multiple of 4 from the payload's start, then 8 bytes at a time.
+  for (; i < n && ((offset + i) & 3) != 0; ++i)
+    p[i] = static_cast<char>(static_cast<unsigned char>(p[i]) ^ key[(offset + i) & 3]);
+  std::uint64_t wide;
+  std::memcpy(&wide, key, 4);
+  std::memcpy(reinterpret_cast<char*>(&wide) + 4, key, 4);
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    v ^= wide;
+    std::memcpy(p + i, &v, 8);
+  }
+  for (; i < n; ++i)
+    p[i] = static_cast<char>(static_cast<unsigned char>(p[i]) ^ key[(offset + i) & 3]);
+}
+
+std::size_t server_header(unsigned char (&out)[10], Opcode op, std::size_t n) {
+  out[0] = static_cast<unsigned char>(0x80 | static_cast<unsigned>(op));
+  if (n < 126) {
+    out[1] = static_cast<unsigned char>(n);
+    return 2;
+  }
+  if (n <= 0xFFFF) {
+    out[1] = 126;
+    out[2] = static_cast<unsigned char>(n >> 8);
+    out[3] = static_cast<unsigned char>(n);
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<unsigned char>(n >> (8 * (7 - i)));
+  return 10;
+}
+
+std::string close_payload(std::uint16_t code, std::string_view reason) {
+  std::string out;
+  out += static_cast<char>(code >> 8);
+  out += static_cast<char>(code & 0xFF);
+  // A control frame carries at most 125 bytes; the reason is UTF-8 text, cut between code points.
+  out += protocol::truncate_code_points(reason, 123);
+  return out;
+}
+
 std::uint16_t close_code(std::string_view payload) {
   if (payload.size() < 2) return 1005;
   return static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
                                     static_cast<unsigned char>(payload[1]));
 }
 
-}  // namespace roomctl::loadgen::ws
+}  // namespace roomctl::ws
