@@ -9,3 +9,4 @@ echo "## fan-out"; bash bench/fanout.sh 160
 echo "## fan-out beside the Node.js baseline"; bash bench/fanout_table.sh
 echo "## one thread vs two"; bash bench/threads.sh
 echo "## presence"; bash bench/presence.sh
+echo "## cluster"; bash bench/cluster.sh

@@ -16,7 +16,8 @@ FUZZ_JOBS=${FUZZ_JOBS:-2}
 BUILD=build-fuzz
 CC_BIN=${FUZZ_CC:-clang-14}
 CXX_BIN=${FUZZ_CXX:-clang++-14}
-all=(fuzz_envelope fuzz_spy_game fuzz_skribble_game fuzz_snapshot_restore fuzz_profile fuzz_ws_reader)
+all=(fuzz_envelope fuzz_spy_game fuzz_skribble_game fuzz_snapshot_restore fuzz_profile fuzz_ws_reader
+  fuzz_bus_codec)
 targets=("${@:-${all[@]}}")
 
 if [ ! -f "$BUILD/build.ninja" ]; then

@@ -1,5 +1,4 @@
 // Store URL parsing: memory://, sqlite://PATH, redis://HOST:PORT[/DB][?prefix=P].
-#include <boost/url/parse.hpp>
 #include <stdexcept>
 
 #include "server/store/memory_store.hpp"
@@ -22,19 +21,7 @@ std::unique_ptr<StateStore> open_store(const std::string& url) {
       throw std::runtime_error("store.url \"" + url + "\": sqlite needs a file path");
     return std::make_unique<SqliteStore>(path, full);
   }
-  if (url.rfind("redis://", 0) == 0) {
-    auto u = boost::urls::parse_uri(url);
-    if (!u) throw std::runtime_error("store.url \"" + url + "\": not a valid redis URL");
-    std::string host = u->host().empty() ? "127.0.0.1" : std::string(u->host());
-    int port = u->has_port() ? static_cast<int>(u->port_number()) : 6379;
-    int db = 0;
-    std::string path(u->path());
-    if (path.size() > 1) db = std::stoi(path.substr(1));
-    std::string prefix = "roomctl:";
-    for (auto param : u->params())
-      if (param.key == "prefix") prefix = std::string(param.value);
-    return std::make_unique<RedisStore>(host, port, db, prefix);
-  }
+  if (url.rfind("redis://", 0) == 0) return std::make_unique<RedisStore>(parse_redis_url(url));
   throw std::runtime_error(
       "store.url \"" + url +
       "\": unsupported store (memory://, sqlite://PATH, redis://HOST:PORT/DB)");

@@ -2,7 +2,6 @@
 #include "server/store/redis_store.hpp"
 
 #include <hiredis/hiredis.h>
-
 #include <unistd.h>
 
 #include <charconv>
@@ -13,67 +12,28 @@
 
 namespace roomctl::store {
 
-namespace {
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-std::string as_string(const redisReply* r) {
-  return r && r->str ? std::string(r->str, r->len) : "";
-}
-}  // namespace
-
-RedisStore::RedisStore(std::string host, int port, int db, std::string prefix)
-    : host_(std::move(host)), prefix_(std::move(prefix)), port_(port), db_(db) {
+RedisStore::RedisStore(RedisEndpoint endpoint)
+    : prefix_(endpoint.prefix), conn_(std::move(endpoint)) {
+  conn_.set_on_connect([this](RedisConnection&) { check_identity(); });
   std::lock_guard lock(mutex_);
   try {
-    ensure_connected();
+    conn_.ensure_connected();
   } catch (const std::exception&) {
     // Start anyway: readyz reports the outage and writes are retried until Redis is back.
   }
 }
 
-RedisStore::~RedisStore() {
-  disconnect();
-}
+RedisStore::~RedisStore() = default;
 
 std::string RedisStore::describe() const {
-  return "redis://" + host_ + ":" + std::to_string(port_) + "/" + std::to_string(db_);
-}
-
-void RedisStore::disconnect() {
-  if (ctx_) redisFree(ctx_);
-  ctx_ = nullptr;
-}
-
-void RedisStore::ensure_connected() {
-  if (ctx_) return;
-  Millis now = mono_now_ms();
-  if (now < next_attempt_) throw std::runtime_error("redis " + describe() + " is down (retrying)");
-  timeval tv{1, 0};
-  ctx_ = redisConnectWithTimeout(host_.c_str(), port_, tv);
-  if (!ctx_ || ctx_->err) {
-    std::string err = ctx_ ? ctx_->errstr : "allocation failed";
-    disconnect();
-    next_attempt_ = now + backoff_;
-    backoff_ = std::min<Millis>(backoff_ * 2, 2000);
-    throw std::runtime_error("redis " + describe() + ": " + err);
-  }
-  redisSetTimeout(ctx_, tv);
-  backoff_ = 100;
-  if (db_ != 0) {
-    Reply r(command({"SELECT", std::to_string(db_)}));
-  }
-  check_identity();
+  return conn_.describe();
 }
 
 // Each server that holds our data carries a marker key with an id we chose. After a reconnect a
 // missing or different marker means this is not the data we wrote (Redis restarted empty, or a
 // replica without it was promoted): bump the generation so that every room is written again.
 void RedisStore::check_identity() {
-  Reply r(command({"GET", prefix_ + "store_id"}));
-  std::string seen = as_string(r.get());
+  std::string seen = reply_string(conn_.command({"GET", prefix_ + "store_id"}).get());
   if (!seen.empty() && seen == store_id_) return;
   if (store_id_.empty() && !seen.empty()) {  // first connect: adopt the data that is there
     store_id_ = seen;
@@ -82,48 +42,15 @@ void RedisStore::check_identity() {
   }
   if (store_id_.empty())
     store_id_ = std::to_string(wall_now_ms()) + "-" + std::to_string(::getpid());
-  Reply set(command({"SET", prefix_ + "store_id", store_id_}));
+  conn_.command({"SET", prefix_ + "store_id", store_id_});
   if (connected_before_) generation_.fetch_add(1);
   connected_before_ = true;
-}
-
-void RedisStore::append(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data());
-}
-
-redisReply* RedisStore::next_reply() {
-  void* out = nullptr;
-  if (redisGetReply(ctx_, &out) != REDIS_OK || !out) {
-    std::string err = ctx_->errstr;
-    disconnect();
-    next_attempt_ = mono_now_ms() + backoff_;
-    throw std::runtime_error("redis " + describe() + ": " + err);
-  }
-  auto* r = static_cast<redisReply*>(out);
-  if (r->type == REDIS_REPLY_ERROR) {
-    std::string err = as_string(r);
-    freeReplyObject(r);
-    throw std::runtime_error("redis error: " + err);
-  }
-  return r;
-}
-
-redisReply* RedisStore::command(const std::vector<std::string>& args) {
-  ensure_connected();
-  append(args);
-  return next_reply();
 }
 
 std::string RedisStore::health_problem() {
   std::lock_guard lock(mutex_);
   try {
-    Reply r(command({"PING"}));
+    conn_.command({"PING"});
     return "";
   } catch (const std::exception& e) {
     return std::string("redis unreachable: ") + e.what();
@@ -133,7 +60,7 @@ std::string RedisStore::health_problem() {
 namespace {
 // Appends under the queue's bounds; keeps the queue's byte count in a companion key. Returns the
 // new message's seq, or -1 when the queue is full.
-const char* const kPushScript = R"(
+const RedisScript kPushScript(R"(
 local n = redis.call('LLEN', KEYS[1])
 local b = 0
 if n > 0 then b = tonumber(redis.call('GET', KEYS[2]) or '0') end
@@ -144,10 +71,10 @@ redis.call('RPUSH', KEYS[1], seq .. ' ' .. ARGV[1])
 redis.call('SET', KEYS[2], b + size, 'PX', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return seq
-)";
+)");
 
 // Drops the entries with seq <= ARGV[1] from the head of the queue and their bytes from the count.
-const char* const kAckScript = R"(
+const RedisScript kAckScript(R"(
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
 local n, b = 0, 0
 for _, e in ipairs(items) do
@@ -161,7 +88,7 @@ redis.call('LTRIM', KEYS[1], n, -1)
 if redis.call('LLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[2])
 else redis.call('DECRBY', KEYS[2], b) end
 return n
-)";
+)");
 
 std::string size_arg(std::size_t v) {
   return std::to_string(std::min<std::size_t>(v, std::size_t{1} << 52));
@@ -172,18 +99,18 @@ PushResult RedisStore::push(const std::string& receiver, const std::string& payl
                             Millis ttl, const QueueLimits& limits) {
   std::lock_guard lock(mutex_);
   std::string key = prefix_ + "messages:" + receiver;
-  Reply r(
-      command({"EVAL", kPushScript, "3", key, key + ":bytes", prefix_ + "dmseq", payload,
-               std::to_string(ttl), size_arg(limits.max_messages), size_arg(limits.max_bytes)}));
-  return r->integer < 0 ? PushResult::full : PushResult::queued;
+  auto r = conn_.eval(
+      kPushScript, {key, key + ":bytes", prefix_ + "dmseq"},
+      {payload, std::to_string(ttl), size_arg(limits.max_messages), size_arg(limits.max_bytes)});
+  return reply_integer(r.get()) < 0 ? PushResult::full : PushResult::queued;
 }
 
 std::vector<QueuedMessage> RedisStore::read_queue(const std::string& key, std::size_t max) {
   std::string last = max >= (std::size_t{1} << 31) ? "-1" : std::to_string(max - 1);
-  Reply r(command({"LRANGE", key, "0", last}));
+  auto r = conn_.command({"LRANGE", key, "0", last});
   std::vector<QueuedMessage> out;
-  for (size_t i = 0; i < r->elements; ++i) {
-    std::string e = as_string(r->element[i]);
+  for (size_t i = 0; i < reply_size(r.get()); ++i) {
+    std::string e = reply_string(reply_element(r.get(), i));
     auto space = e.find(' ');
     if (space == std::string::npos) continue;
     out.push_back({std::stoll(e.substr(0, space)), e.substr(space + 1)});
@@ -204,13 +131,13 @@ std::vector<QueuedMessage> RedisStore::pending(const std::string& receiver, Mill
 void RedisStore::ack(const std::string& receiver, std::int64_t up_to_seq) {
   std::lock_guard lock(mutex_);
   std::string key = prefix_ + "messages:" + receiver;
-  Reply r(command({"EVAL", kAckScript, "2", key, key + ":bytes", std::to_string(up_to_seq)}));
+  conn_.eval(kAckScript, {key, key + ":bytes"}, {std::to_string(up_to_seq)});
 }
 
 std::size_t RedisStore::queued(const std::string& receiver, Millis) {
   std::lock_guard lock(mutex_);
-  Reply r(command({"LLEN", prefix_ + "messages:" + receiver}));
-  return static_cast<std::size_t>(r->integer);
+  return static_cast<std::size_t>(
+      reply_integer(conn_.command({"LLEN", prefix_ + "messages:" + receiver}).get()));
 }
 
 std::size_t RedisStore::size() {
@@ -244,70 +171,61 @@ return 0
 
 void RedisStore::write_rooms(const RoomBatch& batch) {
   std::lock_guard lock(mutex_);
-  ensure_connected();
-  append({"MULTI"});
-  std::size_t n = 1;
+  std::vector<RedisConnection::Args> cmds{{"MULTI"}};
   for (const auto& room : batch.put) {
-    append({"SET", prefix_ + "room:" + room.id, room.game + "\n" + room.snapshot});
-    append({"SADD", prefix_ + "rooms", room.id});
-    n += 2;
+    cmds.push_back({"SET", prefix_ + "room:" + room.id, room.game + "\n" + room.snapshot});
+    cmds.push_back({"SADD", prefix_ + "rooms", room.id});
   }
+  // Plain EVAL inside the transaction: a NOSCRIPT answer to EVALSHA could not be retried there.
   for (const auto& w : batch.strokes) {
     auto keep = w.changes.keep_rows_through();
-    std::vector<std::string> args{
+    RedisConnection::Args args{
         "EVAL", kWriteStrokesScript, "1", prefix_ + "strokes:" + w.room_id,
         keep == std::numeric_limits<std::int64_t>::max() ? "" : std::to_string(keep)};
     args.reserve(args.size() + w.changes.append.size());
     for (const auto& row : w.changes.append)
       args.push_back(std::to_string(row.seq) + " " + row.data);
-    append(args);
-    ++n;
+    cmds.push_back(std::move(args));
   }
   for (const auto& id : batch.erase) {
-    append({"DEL", prefix_ + "room:" + id, prefix_ + "strokes:" + id});
-    append({"SREM", prefix_ + "rooms", id});
-    n += 2;
+    cmds.push_back({"DEL", prefix_ + "room:" + id, prefix_ + "strokes:" + id});
+    cmds.push_back({"SREM", prefix_ + "rooms", id});
   }
-  append({"EXEC"});
-  ++n;
-  std::string error;
-  for (std::size_t i = 0; i < n; ++i) {
-    try {
-      Reply r(next_reply());
-      // EXEC answers with each queued command's reply: an error inside the transaction (a
-      // failed script) is an element, not the reply's type.
-      if (i + 1 == n && r->type == REDIS_REPLY_ARRAY)
-        for (std::size_t k = 0; k < r->elements && error.empty(); ++k)
-          if (r->element[k]->type == REDIS_REPLY_ERROR)
-            error = "redis error: " + as_string(r->element[k]);
-    } catch (const std::exception& e) {
-      if (!ctx_) throw;  // connection lost: nothing more to read
-      error = e.what();  // keep reading the pipeline's replies
-    }
-  }
-  if (!error.empty()) throw std::runtime_error(error);
+  cmds.push_back({"EXEC"});
+  std::vector<std::string> errors;
+  auto replies = conn_.pipeline(cmds, &errors);  // every reply is read even after an error reply
+  for (const auto& e : errors)
+    if (!e.empty()) throw RedisError(e);
+  // EXEC answers with each queued command's reply: an error inside the transaction (a failed
+  // script) is an element, not the reply's type.
+  const redisReply* exec = replies.empty() ? nullptr : replies.back().get();
+  for (std::size_t k = 0; k < reply_size(exec); ++k)
+    if (const redisReply* e = reply_element(exec, k); e && e->type == REDIS_REPLY_ERROR)
+      throw RedisError("redis error: " + reply_string(e));
 }
 
 std::vector<StoredRoom> RedisStore::load_rooms() {
   std::lock_guard lock(mutex_);
-  Reply ids(command({"SMEMBERS", prefix_ + "rooms"}));
+  auto ids = conn_.command({"SMEMBERS", prefix_ + "rooms"});
   std::vector<std::string> list;
-  for (size_t i = 0; i < ids->elements; ++i) list.push_back(as_string(ids->element[i]));
-  for (const auto& id : list) {
-    append({"GET", prefix_ + "room:" + id});
-    append({"LRANGE", prefix_ + "strokes:" + id, "0", "-1"});
+  std::vector<RedisConnection::Args> gets;
+  for (size_t i = 0; i < reply_size(ids.get()); ++i) {
+    list.push_back(reply_string(reply_element(ids.get(), i)));
+    gets.push_back({"GET", prefix_ + "room:" + list.back()});
+    gets.push_back({"LRANGE", prefix_ + "strokes:" + list.back(), "0", "-1"});
   }
+  auto replies = conn_.pipeline(gets);
   std::vector<StoredRoom> out;
-  for (const auto& id : list) {
-    Reply r(next_reply());
-    Reply rows(next_reply());
-    std::string v = as_string(r.get());
+  for (std::size_t r = 0; r < list.size(); ++r) {
+    const auto& id = list[r];
+    std::string v = reply_string(replies[2 * r].get());
+    const redisReply* rows = replies[2 * r + 1].get();
     auto nl = v.find('\n');
     if (nl == std::string::npos) continue;
     StoredRoom room{id, v.substr(0, nl), v.substr(nl + 1), {}};
-    room.strokes.reserve(rows->elements);
-    for (std::size_t i = 0; i < rows->elements; ++i) {
-      const redisReply* e = rows->element[i];
+    room.strokes.reserve(reply_size(rows));
+    for (std::size_t i = 0; i < reply_size(rows); ++i) {
+      const redisReply* e = reply_element(rows, i);
       std::string_view row(e->str ? e->str : "", e->len);
       auto space = row.find(' ');
       std::int64_t seq = 0;

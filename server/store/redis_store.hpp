@@ -10,23 +10,22 @@
 //   <prefix>dmseq            DM sequence counter
 //   <prefix>store_id         marker: tells a reconnect to an empty or different Redis apart
 // When Redis is unreachable every call throws (callers retry or report) and healthy() is false;
-// the connection is re-established with exponential backoff (100 ms .. 2 s).
+// the connection (store::RedisConnection, shared with the cluster registry) is re-established
+// with exponential backoff (100 ms .. 2 s).
 #pragma once
 
 #include <atomic>
 #include <mutex>
 #include <string>
 
+#include "server/store/redis_connection.hpp"
 #include "server/store/state_store.hpp"
-
-struct redisContext;
-struct redisReply;
 
 namespace roomctl::store {
 
 class RedisStore : public StateStore {
  public:
-  RedisStore(std::string host, int port, int db, std::string prefix);
+  explicit RedisStore(RedisEndpoint endpoint);
   ~RedisStore() override;
 
   PushResult push(const std::string& receiver, const std::string& payload, Millis now, Millis ttl,
@@ -45,21 +44,12 @@ class RedisStore : public StateStore {
   std::string describe() const override;
 
  private:
-  void ensure_connected();  // throws when down and the backoff forbids a new attempt yet
-  void disconnect();
-  // Runs a command; throws on I/O error or an error reply. The caller owns the reply.
-  redisReply* command(const std::vector<std::string>& args);
-  void append(const std::vector<std::string>& args);
-  redisReply* next_reply();
   void check_identity();
   std::vector<QueuedMessage> read_queue(const std::string& key, std::size_t max);
 
-  std::string host_, prefix_;
-  int port_, db_;
+  std::string prefix_;
   std::mutex mutex_;
-  redisContext* ctx_ = nullptr;
-  Millis next_attempt_ = 0;
-  Millis backoff_ = 100;
+  RedisConnection conn_;
   std::string store_id_;  // the marker value we expect in <prefix>store_id
   bool connected_before_ = false;
   std::atomic<std::uint64_t> generation_{0};

@@ -1,0 +1,77 @@
+// BusBatcher: sequence numbers, the pending budget and the split by message size.
+#include "server/cluster/bus_batcher.hpp"
+
+namespace roomctl::cluster {
+
+BusBatcher::BusBatcher(std::string self, BatcherLimits limits)
+    : self_(std::move(self)), limits_(limits) {}
+
+bool BusBatcher::admit(std::size_t bytes) {
+  if (pending_bytes_ + bytes > limits_.max_pending_bytes) {
+    ++dropped_;
+    return false;
+  }
+  pending_bytes_ += bytes;
+  return true;
+}
+
+std::uint64_t BusBatcher::add_frame(const std::string& node, const std::string& room,
+                                    std::int64_t epoch, std::vector<std::string> users,
+                                    Payload payload) {
+  Stream& s = seqs_[room][node];
+  if (s.epoch != epoch) s = Stream{epoch, 0};
+  std::uint64_t seq = ++s.seq;
+  RoomFrame f{room, epoch, seq, std::move(users), std::move(payload)};
+  if (admit(encoded_size(f))) pending_[node].frames.push_back(std::move(f));
+  return seq;
+}
+
+bool BusBatcher::add_input(const std::string& node, MemberInput input) {
+  if (!admit(encoded_size(input))) return false;
+  pending_[node].inputs.push_back(std::move(input));
+  return true;
+}
+
+bool BusBatcher::add_control(const std::string& node, ControlMessage control) {
+  if (!admit(encoded_size(control))) return false;
+  pending_[node].controls.push_back(std::move(control));
+  return true;
+}
+
+void BusBatcher::forget_room(const std::string& room) {
+  seqs_.erase(room);
+}
+
+std::vector<OutgoingBusMessage> BusBatcher::take() {
+  std::vector<OutgoingBusMessage> out;
+  ++tick_;
+  for (auto& entry : pending_) {
+    const std::string& node = entry.first;  // not a structured binding: lambdas capture it
+    BusMessage& all = entry.second;
+    // Items keep their order within each kind; a message is closed when the next item would
+    // pass the size limit (an item larger than the limit goes alone).
+    BusMessage cur{self_, tick_, {}, {}, {}};
+    std::size_t size = 64 + self_.size();
+    auto flush = [&] {
+      if (cur.frames.empty() && cur.inputs.empty() && cur.controls.empty()) return;
+      out.push_back({node, encode(cur), cur.frames.size(), cur.inputs.size(), cur.controls.size()});
+      cur = BusMessage{self_, tick_, {}, {}, {}};
+      size = 64 + self_.size();
+    };
+    auto add = [&](auto BusMessage::*list, auto& item) {
+      std::size_t n = encoded_size(item);
+      if (size + n > limits_.max_message_bytes) flush();
+      size += n;
+      (cur.*list).push_back(std::move(item));
+    };
+    for (auto& c : all.controls) add(&BusMessage::controls, c);
+    for (auto& i : all.inputs) add(&BusMessage::inputs, i);
+    for (auto& f : all.frames) add(&BusMessage::frames, f);
+    flush();
+  }
+  pending_.clear();
+  pending_bytes_ = 0;
+  return out;
+}
+
+}  // namespace roomctl::cluster
