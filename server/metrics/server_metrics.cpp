@@ -33,6 +33,10 @@ ServerMetrics::ServerMetrics(Registry& r)
                             {"family"})),
       messages_out(
           r.counter("roomctl_messages_out_total", "Outbound frames written to sockets").with()),
+      socket_writes(r.counter("roomctl_socket_writes_total",
+                              "Gathered writes to player sockets (frames per write = "
+                              "roomctl_messages_out_total / this)")
+                        .with()),
       bytes_in(r.counter("roomctl_bytes_in_total", "Inbound payload bytes").with()),
       bytes_out(r.counter("roomctl_bytes_out_total", "Outbound payload bytes written").with()),
       fanout_deliveries(r.counter("roomctl_fanout_deliveries_total",

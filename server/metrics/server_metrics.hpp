@@ -23,6 +23,7 @@ struct ServerMetrics {
   Family<Counter>& games_finished;  // game, outcome
   Family<Counter>& messages_in;     // family
   Counter& messages_out;
+  Counter& socket_writes;
   Counter& bytes_in;
   Counter& bytes_out;
   Counter& fanout_deliveries;

@@ -374,6 +374,7 @@ void WsSession::write_pending() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
       return finish("write_error");
     }
+    ctx_.metrics.socket_writes.inc();
     on_written(static_cast<std::size_t>(n));
     if (closed_) return;
     if (static_cast<std::size_t>(n) < bytes) return wait_writable();
