@@ -66,45 +66,56 @@ WsSession::~WsSession() {
 }
 
 void WsSession::start(std::string accept_key, std::string proven_user, std::string early) {
-  slot_.release();
   client_.proven_user = std::move(proven_user);
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) client_.address = remote.address().to_string();
   socket_.non_blocking(true, ec);
+  // The shard's ticker holds a raw pointer from here to finish(): the session keeps itself alive
+  // for that long, whatever else still holds it.
   shard_.attach(this);
+  keep_alive_ = shared_from_this();
   accepted_ = true;
   push(make_frame("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                   "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
                   accept_key + "\r\nServer: roomctl\r\n\r\n"),
        Item::raw);
   admit();
-  if (!early.empty() && !consume(early.data(), early.size())) return;
+  if (!early.empty()) consume(early.data(), early.size());
+  // Armed even after a protocol error in the early bytes: the peer's end must still be seen.
   wait_readable();
 }
 
 // The connection limits, checked once the upgrade is answered (a refusal is a close frame the
 // client can read, not a reset).
+// A refused connection keeps its pending-handshake slot until it is gone, so that refused
+// sockets count against the listener's limits, and gets a short close deadline.
 void WsSession::admit() {
   auto& m = ctx_.metrics;
-  if (ctx_.open_connections.load() >= ctx_.options.limits.max_connections) {
+  auto refuse = [&](const char* reason, std::uint16_t code, const char* text) {
+    closed_reason_ = reason;
+    start_close(code, text, true);
+    close_deadline_ms_ =
+        mono_now_ms() + std::min<std::int64_t>(1000, ctx_.options.handshake_timeout_ms);
+  };
+  // Counted first, then checked: shards admitting at the same moment cannot overshoot the limit.
+  if (ctx_.open_connections.fetch_add(1) >= ctx_.options.limits.max_connections) {
+    --ctx_.open_connections;
     m.refusals.with({"max_connections"}).inc();
-    closed_reason_ = "max_connections";
-    return start_close(runtime::close_code::try_again_later, "server is at its connection limit",
-                       true);
+    return refuse("max_connections", runtime::close_code::try_again_later,
+                  "server is at its connection limit");
   }
   if (ctx_.shutting_down.load()) {
-    closed_reason_ = "shutdown";
-    return start_close(runtime::close_code::service_restart, "server is shutting down", true);
+    --ctx_.open_connections;
+    return refuse("shutdown", runtime::close_code::service_restart, "server is shutting down");
   }
   if (!ctx_.abuse.connection_opened(client_.address)) {
-    closed_reason_ = "connections_per_address";
-    return start_close(runtime::close_code::policy_violation,
-                       "too many connections from this address (abuse.connections_per_address)",
-                       true);
+    --ctx_.open_connections;
+    return refuse("connections_per_address", runtime::close_code::policy_violation,
+                  "too many connections from this address (abuse.connections_per_address)");
   }
+  slot_.release();
   address_counted_ = true;
-  ++ctx_.open_connections;
   m.connections.add(1);
   m.connections_opened.inc();
   client_.outbox = shared_from_this();
@@ -160,19 +171,34 @@ bool WsSession::on_message(ws::MessageReader::Kind kind, std::string_view payloa
   using Kind = ws::MessageReader::Kind;
   switch (kind) {
     case Kind::ping:
-      if (!closing_) push(make_frame(std::string(payload)), Item::pong);
+      // At most one pong waits (RFC 6455 §5.5.3 allows answering only the latest ping): a ping
+      // flood from a peer that does not read cannot grow the queue.
+      if (!closing_ && !pong_queued_) {
+        pong_queued_ = true;
+        push(make_frame(std::string(payload)), Item::pong);
+      }
       return true;
     case Kind::pong:
       return true;
     case Kind::close: {
       peer_closed_ = true;
-      if (close_queued_) {  // the answer to our close: the handshake is complete
-        finish(closed_reason_);
+      if (close_queued_) {
+        // The answer to our close: done once our close frame is out (write_pending finishes
+        // then), so that the peer still reads our code and what came before it.
+        if (head_ == queue_.size() && !writing_) finish(closed_reason_);
         return false;
       }
-      // The peer closes first: answer with its code once what is being written is out.
+      // The peer closes first: answer with its code once what is being written is out. A code
+      // no endpoint may send (or a one-byte payload) is a protocol error.
       auto code = ws::close_code(payload);
-      start_close(code == 1005 || code < 1000 ? 1000 : code, "", true);
+      bool valid =
+          payload.size() != 1 && (code == 1005 || (code >= 1000 && code <= 1003) ||
+                                  (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999));
+      if (!valid) {
+        protocol_close(1002, "invalid close code", "protocol_error");
+        return false;
+      }
+      start_close(code == 1005 ? 1000 : code, "", true);
       return true;
     }
     case Kind::binary:
@@ -194,9 +220,12 @@ bool WsSession::on_message(ws::MessageReader::Kind kind, std::string_view payloa
 // dropped until it closes or the close deadline passes (a peer still writing a huge message
 // then sees our close frame once it reads again).
 void WsSession::protocol_close(std::uint16_t code, const char* reason, const char* why) {
-  closed_reason_ = why;
+  if (!closing_) closed_reason_ = why;
   discard_input_ = true;
   start_close(code, reason, true);
+  // Our close frame may be out already (the error came while closing): end our side now.
+  if (head_ == queue_.size() && !writing_ && !flush_wanted_)
+    ::shutdown(socket_.native_handle(), SHUT_WR);
 }
 
 bool WsSession::take_token() {
@@ -379,10 +408,13 @@ void WsSession::write_pending() {
     if (closed_) return;
     if (static_cast<std::size_t>(n) < bytes) return wait_writable();
   }
-  settle_acks();
+  // Emptied before the ack callbacks run: a frame they queue here must not be cleared with it.
   if (queue_.capacity() > kKeepQueueSlots) std::vector<Pending>().swap(queue_);
   queue_.clear();
   head_ = 0;
+  front_written_ = 0;
+  settle_acks();
+  if (!queue_.empty()) return schedule_flush();
   if (close_queued_) {
     // Our close frame is out: done if the peer's came already, else wait for it (bounded by
     // the close deadline the ticker checks). After a protocol error the peer's answer cannot be
@@ -403,6 +435,7 @@ void WsSession::on_written(std::size_t n) {
     std::size_t wire = size + (p.kind == Item::raw ? 0 : ws::server_header_size(size));
     if (left < wire) break;
     left -= wire;
+    if (p.kind == Item::pong) pong_queued_ = false;
     if (p.kind == Item::text) {
       ++frames;
       payload += size;
@@ -420,6 +453,12 @@ void WsSession::on_written(std::size_t n) {
 }
 
 void WsSession::wait_writable() {
+  // A peer that reads about as fast as frames arrive never lets the queue empty: drop the
+  // written slots now and then so that they do not pile up.
+  if (head_ >= kKeepQueueSlots && head_ * 2 >= queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(head_));
+    head_ = 0;
+  }
   writing_ = true;
   socket_.async_wait(tcp::socket::wait_write,
                      [self = shared_from_this()](boost::system::error_code ec) {
@@ -511,9 +550,12 @@ void WsSession::on_tick(std::int64_t now) {
 
 void WsSession::finish(const char* reason) {
   if (closed_) return;
+  // Alive until this returns (the ticker's and the connection's own references end here).
+  auto self = std::move(keep_alive_);
   closed_ = true;
   closing_ = true;
   shard_.detach(this);
+  slot_.release();
   // What the peer acknowledged was delivered; the rest dies with the socket.
   settle_acks();
   boost::system::error_code ignored;

@@ -112,6 +112,7 @@ class WsSession : public runtime::Outbox,
   std::int64_t last_input_ms_;
   std::int64_t close_deadline_ms_ = 0;  // closing: give up on the peer's close frame then
   std::size_t tick_slot_ = static_cast<std::size_t>(-1);
+  std::shared_ptr<WsSession> keep_alive_;  // from start() to finish(): the ticker holds `this`
   double tokens_;
   std::int64_t last_refill_ms_;
   int refusals_in_row_ = 0;
@@ -120,6 +121,7 @@ class WsSession : public runtime::Outbox,
   bool writing_ = false;          // waiting for the socket to take more (a full send buffer)
   bool flush_wanted_ = false;     // on the shard's flush list
   bool ping_sent_ = false;        // a keep-alive ping is out since the last input
+  bool pong_queued_ = false;      // a pong waits in the queue (one at most)
   bool accepted_ = false;         // the upgrade was answered and the connection admitted
   bool closing_ = false;          // a close is requested: queue nothing new
   bool overflowed_ = false;       // the send queue overflowed: the slow-consumer close is posted

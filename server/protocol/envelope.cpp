@@ -296,7 +296,13 @@ ParseResult parse_envelope(std::string_view text, const EnvelopeLimits& limits) 
   if (ec) return syntax_error(text, ec);
   auto& h = scan.handler();
   if (!h.root_is_object) return fail("not_object", "message must be a JSON object");
-  bool relayed = h.fields.type.kind == Field::Kind::string && !h.fields.proofs &&
+  // Only a game's messages (an EventFrom naming no app family, or none: the legacy dialect) are
+  // relayed; a DM or friend message of the same type is read whole by its handler.
+  Family family = Family::none;
+  bool game_message = h.fields.event_from.kind == Field::Kind::absent ||
+                      (h.fields.event_from.kind == Field::Kind::string &&
+                       family_from(h.fields.event_from.text, family) && family == Family::game);
+  bool relayed = game_message && h.fields.type.kind == Field::Kind::string && !h.fields.proofs &&
                  limits.body_unused(h.fields.type.text);
   if (!relayed) return parse_with_body(text, limits);
   return from_fields(h.fields, limits);

@@ -11,8 +11,13 @@ namespace {
 // idle connection holds nothing.
 constexpr std::size_t kKeepCapacity = 256;
 
+// Also shrinks one that keeps far more room than its content: a peer trickling the tail of a
+// frame must not hold a whole large read's worth of buffer.
 void release_if_empty(std::string& s) {
-  if (s.empty() && s.capacity() > kKeepCapacity) std::string().swap(s);
+  if (s.empty() && s.capacity() > kKeepCapacity)
+    std::string().swap(s);
+  else if (s.capacity() > kKeepCapacity && s.capacity() > 2 * s.size())
+    s.shrink_to_fit();
 }
 }  // namespace
 

@@ -222,3 +222,64 @@ TEST_CASE("presence folds a status change into users_online beyond the frame bud
     CHECK(str(J(*m), "type") == (tight ? "users_online" : "user_status_change"));
   }
 }
+
+// The attacks a review of the own WebSocket framing found (each crashed or grew the server
+// before its fix).
+TEST_CASE("a refused upgrade whose first bytes break the protocol never crashes the server",
+          "[robustness][connection]") {
+  ServerProcess server({"limits.max_connections=1"});
+  RawSocket holder(server.port());
+  REQUIRE(holder.upgrade());
+  for (int i = 0; i < 5; ++i) {
+    RawSocket s(server.port());
+    // The upgrade and an unmasked frame in one write: the session refuses the connection (1013)
+    // and meets the protocol error before it ever waits for input.
+    s.write(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+        std::string("\x81\x00", 2));
+    CHECK(s.peer_closed(3000));  // the refused socket is gone within its short close deadline
+  }
+  std::this_thread::sleep_for(600ms);  // a few ticks of the shards' tickers
+  CHECK(alive(server));
+  CHECK(server.metric(R"(roomctl_refusals_total{limit="max_connections"})") == 5);
+}
+
+TEST_CASE("a ping flood from a peer that does not read holds bounded memory",
+          "[robustness][connection]") {
+  ServerProcess server;
+  RawSocket s(server.port(), 4096);
+  REQUIRE(s.upgrade());
+  long before = rss_kb(server.pid());
+  // 300,000 empty masked pings (6 bytes each): one pong per ping would queue ~30 MB.
+  std::string pings;
+  for (int i = 0; i < 10000; ++i) pings += std::string("\x89\x80\x01\x02\x03\x04", 6);
+  for (int round = 0; round < 30 && s.write(pings); ++round) {
+  }
+  std::this_thread::sleep_for(300ms);
+  long after = rss_kb(server.pid());
+  CHECK(after - before < 8 * 1024);
+  CHECK(server.metric("roomctl_send_queue_bytes") < 1024);
+  CHECK(alive(server));
+}
+
+TEST_CASE("a close frame with a code no endpoint may send is answered 1002",
+          "[robustness][connection]") {
+  ServerProcess server;
+  RawSocket s(server.port());
+  REQUIRE(s.upgrade());
+  // Masked close frame carrying 1006 (reserved: never on the wire).
+  const unsigned char mask[4] = {1, 2, 3, 4};
+  std::string f("\x88\x82", 2);
+  f.append(reinterpret_cast<const char*>(mask), 4);
+  f += static_cast<char>(0x03 ^ 1);
+  f += static_cast<char>(0xEE ^ 2);
+  s.write(f);
+  std::string got;
+  for (int i = 0; i < 20 && got.find("\x88") == std::string::npos; ++i) got += s.read_some(100);
+  auto at = got.find("\x88");
+  REQUIRE(at != std::string::npos);
+  REQUIRE(got.size() >= at + 4);
+  CHECK(static_cast<unsigned char>(got[at + 2]) == 0x03);
+  CHECK(static_cast<unsigned char>(got[at + 3]) == 0xEA);  // 1002
+}

@@ -116,6 +116,12 @@ TEST_CASE("envelope: relayed types are scanned, not built, and read only top-lev
   REQUIRE(proof.ok);
   CHECK(proof.envelope.body.contains("token"));
 
+  // A DM of a relayed type is read whole by its handler.
+  auto dm = parse_envelope(
+      R"({"EventFrom":"AppChatMessaging","type":"SKRIBBLE_STROKE","receiverUserId":"b"})", limits);
+  REQUIRE(dm.ok);
+  CHECK(dm.envelope.body.contains("receiverUserId"));
+
   // Errors are those of the full parse.
   auto bad = parse_envelope(R"({"type":"SKRIBBLE_STROKE","userId":{"x":1}})", limits);
   CHECK(bad.error_code == "bad_field");
