@@ -37,7 +37,7 @@ struct Args {
   int port = 8080, count = 1000, rooms = 100, players = 6, events = 1000, sources = 0, hold = 30;
   int wave = 1000, inflight = 8, connect_inflight = 100;
   double room_rate = 0;  // presence: rooms started per second (0: as fast as --inflight allows)
-  double rate = 40;  // paced-strokes: drawing messages per second per room
+  double rate = 40;      // paced-strokes: drawing messages per second per room
 };
 
 std::string arg(int argc, char** argv, const char* name, std::string def) {
