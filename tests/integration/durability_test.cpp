@@ -9,6 +9,7 @@
 
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/server_process.hpp"
+#include "tests/integration/sqlite_file.hpp"
 #include "tests/integration/test_support.hpp"
 
 using namespace roomctl::test;
@@ -16,16 +17,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-struct TempDb {
-  std::string path =
-      "/tmp/roomctl-durable-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".db";
-  static inline int counter = 0;
-  std::string url() const { return "store.url=sqlite://" + path; }
-  ~TempDb() {
-    for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
-  }
-};
-
 std::string own_word(Player& p) {
   p.pump(std::chrono::milliseconds(0));
   for (auto& o : p.all)

@@ -10,6 +10,7 @@
 
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/server_process.hpp"
+#include "tests/integration/sqlite_file.hpp"
 #include "tests/integration/test_support.hpp"
 
 using namespace roomctl::test;
@@ -26,17 +27,6 @@ struct TempDir {
     run_command({"rm", "-rf", path}, out);
   }
 };
-
-void sql(const std::string& db_path, const std::string& statement) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
 
 std::string readyz(ServerProcess& s) {
   auto r = http_get(s.admin_port(), "/readyz");

@@ -12,6 +12,7 @@
 
 #include "server/store/sqlite_store.hpp"
 #include "tests/integration/server_process.hpp"
+#include "tests/integration/sqlite_file.hpp"
 #include "tests/integration/test_support.hpp"
 
 using namespace roomctl::test;
@@ -19,29 +20,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-struct TempDb {
-  std::string path =
-      (std::filesystem::temp_directory_path() /
-       ("roomctl-strokes-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".db"))
-          .string();
-  static inline int counter = 0;
-  std::string url() const { return "store.url=sqlite://" + path; }
-  ~TempDb() {
-    for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
-  }
-};
-
-void sql(const std::string& db_path, const std::string& statement) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
-
 std::int64_t sql_int(const std::string& db_path, const std::string& query) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
