@@ -19,7 +19,14 @@ std::uint64_t BusBatcher::add_frame(const std::string& node, const std::string& 
                                     std::int64_t epoch, std::vector<std::string> users,
                                     Payload payload) {
   Stream& s = seqs_[room][node];
-  if (s.epoch != epoch) s = Stream{epoch, 0};
+  // A new epoch (a new owner) starts a new stream. A frame of an older epoch than the stream's is
+  // from an owner that lost the room: restarting its stream would make a receiver see an old
+  // epoch's numbers go backwards, so it is dropped (counted) and numbered 0.
+  if (s.seq != 0 && epoch < s.epoch) {
+    ++dropped_;
+    return 0;
+  }
+  if (s.seq == 0 || epoch > s.epoch) s = Stream{epoch, 0};
   std::uint64_t seq = ++s.seq;
   RoomFrame f{room, epoch, seq, std::move(users), std::move(payload)};
   if (admit(encoded_size(f))) pending_[node].frames.push_back(std::move(f));

@@ -33,7 +33,8 @@ class BusBatcher {
  public:
   explicit BusBatcher(std::string self, BatcherLimits limits = {});
 
-  // Returns the frame's sequence number (also when the frame was dropped over the budget).
+  // Returns the frame's sequence number (also when the frame was dropped over the budget); 0 for
+  // a frame of an epoch older than its stream's (dropped: its owner lost the room).
   std::uint64_t add_frame(const std::string& node, const std::string& room, std::int64_t epoch,
                           std::vector<std::string> users, Payload payload);
   bool add_input(const std::string& node, MemberInput input);         // false: dropped

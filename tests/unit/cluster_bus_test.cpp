@@ -135,6 +135,11 @@ TEST_CASE("batcher: a new epoch restarts a room's sequence; forget_room drops it
   CHECK(b.add_frame("n2", "r", 4, {"u"}, p) == 2);
   CHECK(b.add_frame("n3", "r", 4, {"v"}, p) == 1);  // another destination, its own stream
   CHECK(b.add_frame("n2", "r", 5, {"u"}, p) == 1);  // handed over and back: a new stream
+  // A frame of an older epoch (its owner lost the room) must not restart the stream: a receiver
+  // would see epoch 4's numbers go backwards. It is dropped.
+  CHECK(b.add_frame("n2", "r", 4, {"u"}, p) == 0);
+  CHECK(b.dropped() == 1);
+  CHECK(b.add_frame("n2", "r", 5, {"u"}, p) == 2);
   CHECK(b.rooms_tracked() == 1);
   b.forget_room("r");
   CHECK(b.rooms_tracked() == 0);
