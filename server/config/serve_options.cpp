@@ -18,7 +18,9 @@ constexpr double kDay = 86'400'000;
 Schema build_schema() {
   Schema s;
   s.add({"server.listen", Type::address, "0.0.0.0:8080", "public WebSocket listener"})
-      .add({"server.threads", Type::integer, "0", "I/O threads; 0 = one per core", 0, 256})
+      .add({"server.threads", Type::integer, "0",
+            "event-loop threads (shards: connections and rooms pinned to one); 0 = one per core", 0,
+            256})
       .add({"server.handshake_timeout", Type::duration, "10s", "HTTP/WebSocket handshake deadline",
             100, kDay})
       .add({"server.idle_timeout", Type::duration, "60s",
