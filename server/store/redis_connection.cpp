@@ -62,15 +62,18 @@ bool reply_is_nil(const redisReply* r) {
   return !r || r->type == REDIS_REPLY_NIL;
 }
 
-RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(source_.data(), source_.size(), md, &len, EVP_sha1(), nullptr);
-  char hex[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", md[i]);
-    sha1_ += hex;
-  }
+const std::string& RedisScript::sha1() const {
+  std::call_once(digested_, [this] {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(source_.data(), source_.size(), md, &len, EVP_sha1(), nullptr);
+    char hex[3];
+    for (unsigned int i = 0; i < len; ++i) {
+      std::snprintf(hex, sizeof hex, "%02x", md[i]);
+      sha1_ += hex;
+    }
+  });
+  return sha1_;
 }
 
 RedisConnection::RedisConnection(RedisEndpoint endpoint, Millis timeout_ms, bool read_timeout)

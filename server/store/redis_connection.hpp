@@ -57,14 +57,18 @@ std::size_t reply_size(const redisReply* r);
 bool reply_is_nil(const redisReply* r);
 
 // A Lua script and its SHA-1 (computed here, so the first call can already try EVALSHA).
+// The scripts are file-scope constants: the digest is computed on first use, so that a process
+// that never talks to Redis (the SQLite default, `roomctl check`) never initialises OpenSSL.
 class RedisScript {
  public:
-  explicit RedisScript(std::string source);
+  explicit RedisScript(std::string source) : source_(std::move(source)) {}
   const std::string& source() const { return source_; }
-  const std::string& sha1() const { return sha1_; }
+  const std::string& sha1() const;
 
  private:
-  std::string source_, sha1_;
+  std::string source_;
+  mutable std::once_flag digested_;
+  mutable std::string sha1_;
 };
 
 class RedisConnection {
