@@ -136,6 +136,16 @@ Schema build_schema() {
             "how long new strokes may wait before they are durable (appended to the room's stroke "
             "stream with its snapshot) when nothing else in the room changed",
             1, 600'000})
+      .add({"cluster.enabled", Type::boolean, "false",
+            "run as one node of a cluster sharing store.url (a redis:// URL): rooms are owned by "
+            "one node, players may connect to any"})
+      .add({"cluster.advertise", Type::string, "",
+            "host:port other nodes and inspect show for this node; empty = server.listen"})
+      .add({"cluster.lease_ttl", Type::duration, "3s",
+            "a node whose lease was not refreshed this long is dead", 1000, 60'000})
+      .add({"cluster.bus_delay", Type::duration, "1ms",
+            "how long a node collects frames for other nodes before one bus message carries them",
+            0, 100})
       .add({"log.level",
             Type::string,
             "info",
@@ -276,6 +286,15 @@ ServeOptions serve_options(const Settings& s) {
   o.dm_delivery_chunk_bytes = s.integer("dm.delivery_chunk_bytes");
   o.store_max_pending_jobs = s.integer("store.max_pending_jobs");
   o.store_url = s.string("store.url");
+  o.cluster_enabled = s.boolean("cluster.enabled");
+  o.cluster_advertise = s.string("cluster.advertise");
+  o.cluster_lease_ttl_ms = s.millis("cluster.lease_ttl");
+  o.cluster_bus_delay_ms = s.millis("cluster.bus_delay");
+  if (o.cluster_enabled && o.store_url.rfind("redis://", 0) != 0)
+    throw ConfigError(
+        "cluster.enabled: a cluster shares its state in Redis: set store.url to "
+        "redis://HOST:PORT/DB (it is \"" +
+        o.store_url + "\")");
   check_store_url(o.store_url);
   o.store_flush_interval_ms = s.millis("store.flush_interval");
   o.store_stroke_flush_interval_ms = s.millis("store.stroke_flush_interval");

@@ -74,6 +74,10 @@ struct ServeOptions {
   std::string store_url;
   std::int64_t store_flush_interval_ms;
   std::int64_t store_stroke_flush_interval_ms;
+  bool cluster_enabled;
+  std::string cluster_advertise;  // empty: server.listen
+  std::int64_t cluster_lease_ttl_ms;
+  std::int64_t cluster_bus_delay_ms;
   std::string log_level;
   AuthOptions auth;
   AbuseOptions abuse;
