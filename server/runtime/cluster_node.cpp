@@ -276,7 +276,7 @@ void ClusterNode::queue_frame(const std::string& node, const std::string& room,
   std::int64_t epoch = 0;
   if (!room.empty())
     if (auto it = owned_.find(room); it != owned_.end()) epoch = it->second.epoch;
-  batcher_->add_frame(node, room, epoch, {user}, frame);
+  batcher_->add_member_frame(node, room, epoch, user, frame);
   if (!pending_) {
     pending_ = true;
     bus_wake_.notify_one();
