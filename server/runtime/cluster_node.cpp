@@ -51,7 +51,9 @@ ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Prese
       batcher_(std::make_unique<cluster::BusBatcher>(options_.node_id)),
       gaps_(std::make_unique<cluster::GapDetector>()) {}
 
-ClusterNode::~ClusterNode() { stop(); }
+ClusterNode::~ClusterNode() {
+  stop();
+}
 
 void ClusterNode::start(std::string ws_address, std::string admin_address) {
   options_.ws_address = std::move(ws_address);
@@ -62,8 +64,9 @@ void ClusterNode::start(std::string ws_address, std::string admin_address) {
                                     options_.lease_ttl_ms},
       [this] {
         auto l = load_();
-        return cluster::NodeInfo{options_.node_id, options_.ws_address, options_.admin_address,
-                                 l.load, l.rooms, l.connections};
+        return cluster::NodeInfo{
+            options_.node_id, options_.ws_address, options_.admin_address, l.load,
+            l.rooms,          l.connections};
       },
       [this] {
         // Redis lost our records (restarted empty, or every lease expired while it was away):
@@ -182,14 +185,13 @@ void ClusterNode::room_removed(const std::string& room) {
 
 void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> sources) {
   // A quick join needs no identity: a connection without a user reserves under its id.
-  std::string who = !client.user.empty()  ? client.user
-                    : client.outbox       ? "connection-" + std::to_string(client.outbox->id())
-                                          : std::string("anonymous");
+  std::string who = !client.user.empty() ? client.user
+                    : client.outbox      ? "connection-" + std::to_string(client.outbox->id())
+                                         : std::string("anonymous");
   auto answer = [client](const std::optional<cluster::Reservation>& r, const std::string& mode) {
     if (!r) {
-      client.send(protocol::frame({{"type", "quick_join_response"},
-                                   {"status", false},
-                                   {"message", "No rooms available"}}));
+      client.send(protocol::frame(
+          {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
       return;
     }
     json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", r->room}};
@@ -244,8 +246,8 @@ void ClusterNode::forward(const Client& client, const std::string& room, const F
     }
     if (node.empty()) {
       try {
-        if (auto owner = registry_->lookup(room); owner && owner->node_alive &&
-                                                   owner->node != options_.node_id)
+        if (auto owner = registry_->lookup(room);
+            owner && owner->node_alive && owner->node != options_.node_id)
           node = owner->node;
       } catch (const std::exception&) {
       }
@@ -311,8 +313,7 @@ void ClusterNode::bus_loop() {
   auto next_list = clock::now();
   std::unique_lock lock(bus_mutex_);
   while (!stopping_) {
-    if (!pending_)
-      bus_wake_.wait_until(lock, next_list, [this] { return stopping_ || pending_; });
+    if (!pending_) bus_wake_.wait_until(lock, next_list, [this] { return stopping_ || pending_; });
     if (stopping_) break;
     if (pending_) {
       lock.unlock();
@@ -395,12 +396,11 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
     for (const auto& u : frame.users) f.second.insert(u);
     if (seen.verdict == cluster::GapDetector::Verdict::gap) {
       metrics_->gaps.inc(static_cast<double>(seen.missed));
-      log::info("cluster_bus_gap", {{"room", frame.room},
-                                    {"owner", from},
-                                    {"missed", std::to_string(seen.missed)}});
-      queue_control(from, "resync",
-                    {{"room", frame.room},
-                     {"users", json::array(f.second.begin(), f.second.end())}});
+      log::info("cluster_bus_gap",
+                {{"room", frame.room}, {"owner", from}, {"missed", std::to_string(seen.missed)}});
+      queue_control(
+          from, "resync",
+          {{"room", frame.room}, {"users", json::array(f.second.begin(), f.second.end())}});
     }
   }
   for (const auto& u : frame.users) {
@@ -495,7 +495,8 @@ void ClusterNode::refresh_nodes() {
   }
   metrics_->nodes_alive.set(static_cast<double>(alive.size()));
   double remote = 0;
-  directory_.for_each_online([&](const std::string&, UserStatus, Outbox& o) { remote += o.remote(); });
+  directory_.for_each_online(
+      [&](const std::string&, UserStatus, Outbox& o) { remote += o.remote(); });
   metrics_->remote_members.set(remote);
   metrics_->lease_held.set(lease_ && lease_->state() == cluster::LeaseKeeper::State::held ? 1 : 0);
   for (const auto& n : gone) {

@@ -63,7 +63,7 @@ struct ClusterOptions {
   store::RedisEndpoint redis;
   Millis lease_ttl_ms = 3000;
   Millis bus_delay_ms = 1;
-  std::size_t max_id_length = 128;       // re-reading forwarded messages
+  std::size_t max_id_length = 128;  // re-reading forwarded messages
   std::size_t max_message_bytes = 65536;
 };
 
@@ -75,8 +75,7 @@ struct NodeLoad {
 class ClusterNode final : public ClusterRooms {
  public:
   ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
-              RoomService& rooms, metrics::Registry& registry,
-              std::function<NodeLoad()> load);
+              RoomService& rooms, metrics::Registry& registry, std::function<NodeLoad()> load);
   ~ClusterNode() override;
 
   // Takes the lease, subscribes to the node's inbox and starts the bus. Throws
@@ -151,7 +150,7 @@ class ClusterNode final : public ClusterRooms {
   std::function<NodeLoad()> load_;
   std::unique_ptr<metrics::ClusterMetrics> metrics_;
 
-  std::unique_ptr<cluster::RoomRegistry> registry_;  // job thread
+  std::unique_ptr<cluster::RoomRegistry> registry_;   // job thread
   std::unique_ptr<cluster::JoinableIndex> joinable_;  // job thread
   std::unique_ptr<cluster::NodeLease> nodes_;         // bus thread: the node list
   std::unique_ptr<cluster::BusPublisher> publisher_;  // bus thread
@@ -165,11 +164,11 @@ class ClusterNode final : public ClusterRooms {
   std::unique_ptr<cluster::BusBatcher> batcher_;
   bool pending_ = false;
   bool stopping_ = false;
-  std::unordered_map<std::string, Owned> owned_;          // rooms this node owns
-  std::unordered_map<std::string, std::string> owners_;   // other nodes' rooms: room -> node
-  std::unordered_map<std::string, int> lookups_;          // rooms whose owner is being looked up
-  std::unordered_map<std::string, PendingDm> dms_;        // direct messages awaiting their ack
-  std::set<std::string> alive_;                           // nodes with a live lease, us included
+  std::unordered_map<std::string, Owned> owned_;         // rooms this node owns
+  std::unordered_map<std::string, std::string> owners_;  // other nodes' rooms: room -> node
+  std::unordered_map<std::string, int> lookups_;         // rooms whose owner is being looked up
+  std::unordered_map<std::string, PendingDm> dms_;       // direct messages awaiting their ack
+  std::set<std::string> alive_;                          // nodes with a live lease, us included
   std::uint64_t next_dm_ = 0;
   std::thread bus_thread_;
 

@@ -39,7 +39,9 @@ std::int64_t number(const json::object& o, const char* key, std::int64_t fallbac
   auto* v = o.if_contains(key);
   return v && v->is_int64() ? v->get_int64() : fallback;
 }
-bool valid_status(std::int64_t s) { return s >= 0 && s <= static_cast<int>(UserStatus::in_game); }
+bool valid_status(std::int64_t s) {
+  return s >= 0 && s <= static_cast<int>(UserStatus::in_game);
+}
 }  // namespace
 
 void ClusterNode::presence_changed(Presence::Change change, const std::string& user) {
@@ -79,8 +81,8 @@ void ClusterNode::bind_remote(const std::string& user, const std::string& node, 
     if (bound_at == 0 || (it != bound_at_.end() && it->second > bound_at)) return;
   }
   auto d = dialect >= 0 ? static_cast<protocol::Dialect>(dialect) : directory_.dialect(user);
-  auto r = directory_.bind(user, std::make_shared<RemoteMember>(*this, node, user, next_member_id_++),
-                           d);
+  auto r = directory_.bind(user,
+                           std::make_shared<RemoteMember>(*this, node, user, next_member_id_++), d);
   if (valid_status(status)) directory_.set_status(user, static_cast<UserStatus>(status));
   if (r.replaced && !r.replaced->remote()) {
     {

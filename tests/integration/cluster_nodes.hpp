@@ -30,7 +30,8 @@ struct ClusterNodes {
   void wait_all_alive() {
     auto n = static_cast<double>(nodes.size());
     for (auto& node : nodes)
-      if (!eventually([&] { return node->metric("roomctl_cluster_nodes_alive") == n; }, std::chrono::seconds(10)))
+      if (!eventually([&] { return node->metric("roomctl_cluster_nodes_alive") == n; },
+                      std::chrono::seconds(10)))
         throw std::runtime_error("cluster did not form:\n" + node->log());
   }
   ServerProcess& operator[](std::size_t i) { return *nodes[i]; }
