@@ -34,12 +34,13 @@ constexpr std::size_t kMaxFollowedRooms = 100'000;
 
 ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
                          RoomService& rooms, metrics::Registry& registry,
-                         std::function<NodeLoad()> load)
+                         std::function<NodeLoad()> load, LoadRoom load_room)
     : options_(std::move(options)),
       directory_(directory),
       presence_(presence),
       rooms_(rooms),
       load_(std::move(load)),
+      load_room_(std::move(load_room)),
       metrics_(std::make_unique<metrics::ClusterMetrics>(registry)),
       registry_(std::make_unique<cluster::RoomRegistry>(
           options_.redis, options_.node_id,
@@ -76,7 +77,13 @@ void ClusterNode::start(std::string ws_address, std::string admin_address) {
           std::lock_guard lock(bus_mutex_);
           for (const auto& [room, o] : owned_) mine.push_back({room, o.epoch, o.game, {}});
         }
-        jobs_.post([this, mine] { registry_->reassert_all(mine); });
+        // A room claimed by another node meanwhile (we were paused or cut off past our lease)
+        // is theirs: it stops here.
+        jobs_.post([this, mine] {
+          auto answers = registry_->reassert_all(mine);
+          for (std::size_t i = 0; i < answers.size() && i < mine.size(); ++i)
+            if (answers[i].outcome == Outcome::stale) write_refused(mine[i].room);
+        });
       });
   // The first refresh tells whether this node id is free.
   for (int i = 0; i < 100 && lease_->state() == cluster::LeaseKeeper::State::starting; ++i)
@@ -228,39 +235,49 @@ void ClusterNode::forward(const Client& client, const std::string& room, const F
     std::lock_guard lock(bus_mutex_);
     auto it = owners_.find(room);
     // While a lookup for the room is under way, later messages queue behind it (order kept).
-    if (it != owners_.end() && lookups_.count(room) == 0) {
-      std::string node = it->second;
-      batcher_->add_input(node, {room, client.user, std::string(*raw)});
-      pending_ = true;
-      metrics_->forwarded_inputs.inc();
-      bus_wake_.notify_one();
+    if (it != owners_.end() && lookups_.count(room) == 0 && alive_.count(it->second)) {
+      add_input_locked(it->second, room, client.user, raw);
       return;
     }
     ++lookups_[room];
   }
-  bool posted = jobs_.post([this, room, user = client.user, raw, refuse] {
+  bool posted = jobs_.post([this, room, client, raw, not_found, refuse] {
+    const std::string& user = client.user;
     std::string node;
+    bool orphan = false;  // its owner's lease is gone: the room is taken over
     {
       std::lock_guard lock(bus_mutex_);
-      if (auto it = owners_.find(room); it != owners_.end()) node = it->second;
+      if (auto it = owners_.find(room); it != owners_.end() && alive_.count(it->second))
+        node = it->second;
     }
     if (node.empty()) {
       try {
-        if (auto owner = registry_->lookup(room);
-            owner && owner->node_alive && owner->node != options_.node_id)
-          node = owner->node;
+        if (auto owner = registry_->lookup(room); owner && !owner->node.empty()) {
+          if (!owner->node_alive)
+            orphan = true;
+          else if (owner->node != options_.node_id)
+            node = owner->node;
+        }
       } catch (const std::exception&) {
       }
+    }
+    if (orphan) {
+      {
+        std::lock_guard lock(bus_mutex_);
+        if (--lookups_[room] == 0) lookups_.erase(room);
+        // Bounded: past it a message is answered as for an unknown room.
+        if (held_.size() >= 1000 && !held_.count(room)) return refuse();
+        auto& held = held_[room];
+        if (held.size() < 64) held.push_back({client, raw, not_found});
+      }
+      return take_over(room);  // or later, by the sweeper, once the owner's grace has passed
     }
     std::lock_guard lock(bus_mutex_);
     if (--lookups_[room] == 0) lookups_.erase(room);
     if (node.empty()) return refuse();
     if (owners_.size() >= kMaxCachedOwners) owners_.clear();
     owners_[room] = node;
-    batcher_->add_input(node, {room, user, std::string(*raw)});
-    pending_ = true;
-    metrics_->forwarded_inputs.inc();
-    bus_wake_.notify_one();
+    add_input_locked(node, room, user, raw);
   });
   if (!posted) {
     std::lock_guard lock(bus_mutex_);
@@ -270,6 +287,22 @@ void ClusterNode::forward(const Client& client, const std::string& room, const F
 }
 
 // --- sending ------------------------------------------------------------------------------
+
+void ClusterNode::add_input_locked(const std::string& node, const std::string& room,
+                                   const std::string& user, const Frame& raw) {
+  batcher_->add_input(node, {room, user, std::string(*raw)});
+  metrics_->forwarded_inputs.inc();
+  if (!pending_) {
+    pending_ = true;
+    bus_wake_.notify_one();
+  }
+}
+
+void ClusterNode::queue_input(const std::string& node, const std::string& room,
+                              const std::string& user, const Frame& raw) {
+  std::lock_guard lock(bus_mutex_);
+  add_input_locked(node, room, user, raw);
+}
 
 void ClusterNode::queue_frame(const std::string& node, const std::string& room,
                               const std::string& user, const Frame& frame) {
@@ -411,22 +444,13 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
 
 void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input) {
   metrics_->remote_inputs.inc();
-  protocol::EnvelopeLimits limits{options_.max_id_length, &body_unused};
-  auto parsed = protocol::parse_envelope(input.payload, limits);
-  if (!parsed.ok) return;  // the gateway checked it: a node that sends garbage is ignored
-  auto& env = parsed.envelope;
-  const GameEntry* game = game_for(env);
-  if (!game || input.user.empty()) return;
-  env.family = protocol::Family::game;
+  if (input.user.empty()) return;
   if (!rooms_.has_room(input.room)) queue_control(from, "not_owner", {{"room", input.room}});
   // The sender sits on `from`: make sure this node knows where it is (the roster's message may
   // have been lost), then handle the message as if it had arrived here.
   auto conn = directory_.connection(input.user);
   auto* member = dynamic_cast<RemoteMember*>(conn.get());
-  if (!conn || (member && member->node() != from))
-    bind_remote(input.user, from, static_cast<int>(env.dialect), -1, 0);
-  else if (member)
-    directory_.set_dialect(input.user, env.dialect);
+  if (!conn || (member && member->node() != from)) bind_remote(input.user, from, -1, -1, 0);
   Client c;
   conn = directory_.connection(input.user);
   member = dynamic_cast<RemoteMember*>(conn.get());
@@ -435,8 +459,22 @@ void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input)
   else  // the user is connected here too: the answer goes where the message came from
     c.outbox = std::make_shared<RemoteMember>(*this, from, input.user, next_member_id_++);
   c.user = input.user;
-  c.dialect = env.dialect;
-  rooms_.handle(*game, c, env, make_frame(std::move(input.payload)), /*forwarded=*/true);
+  handle_here(c, make_frame(std::move(input.payload)));
+}
+
+void ClusterNode::handle_here(const Client& client, const Frame& raw) {
+  protocol::EnvelopeLimits limits{options_.max_id_length, &body_unused};
+  auto parsed = protocol::parse_envelope(*raw, limits);
+  if (!parsed.ok) return;  // the gateway checked it: a node that sends garbage is ignored
+  auto& env = parsed.envelope;
+  const GameEntry* game = game_for(env);
+  if (!game) return;
+  env.family = protocol::Family::game;
+  Client c = client;
+  c.dialect = env.dialect;  // the latest game frame sets the dialect, as on the gateway
+  if (c.outbox && c.outbox == directory_.connection(c.user))
+    directory_.set_dialect(c.user, env.dialect);
+  rooms_.handle(*game, c, env, raw, /*forwarded=*/true);
 }
 
 void ClusterNode::on_resubscribed() {
@@ -471,8 +509,13 @@ void ClusterNode::refresh_nodes() {
     return;  // Redis away: "unknown", never "everyone died"
   }
   std::set<std::string> alive;
-  for (const auto& n : list)
-    if (n.alive) alive.insert(n.info.id);
+  std::vector<std::string> dead;  // nodes listed without a lease: their rooms are taken over
+  for (const auto& n : list) {
+    if (n.alive)
+      alive.insert(n.info.id);
+    else
+      dead.push_back(n.info.id);
+  }
   std::vector<std::string> gone, joined;
   {
     std::lock_guard lock(bus_mutex_);
@@ -503,8 +546,13 @@ void ClusterNode::refresh_nodes() {
     log::info("cluster_node_gone", {{"node", n}});
     drop_node(n);
   }
-  for (const auto& n : joined)
-    if (n != options_.node_id) send_roster(n);
+  // A node that appears (new, or back from a pause) and we learn each other's users.
+  for (const auto& n : joined) {
+    if (n == options_.node_id) continue;
+    send_roster(n);
+    queue_control(n, "roster?", {});
+  }
+  sweep_dead_nodes(dead);
 }
 
 }  // namespace roomctl::runtime
