@@ -228,61 +228,93 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
 
 void ClusterNode::forward(const Client& client, const std::string& room, const Frame& raw,
                           std::vector<json::object> not_found) {
-  auto refuse = [client, not_found] {
-    for (const auto& reply : not_found) client.send(protocol::frame(reply));
-  };
   {
     std::lock_guard lock(bus_mutex_);
     auto it = owners_.find(room);
     // While a lookup for the room is under way, later messages queue behind it (order kept).
-    if (it != owners_.end() && lookups_.count(room) == 0 && alive_.count(it->second)) {
+    if (it != owners_.end() && lookups_.count(room) == 0 && reachable_locked(it->second)) {
       add_input_locked(it->second, room, client.user, raw);
       return;
     }
     ++lookups_[room];
   }
-  bool posted = jobs_.post([this, room, client, raw, not_found, refuse] {
-    const std::string& user = client.user;
-    std::string node;
-    bool orphan = false;  // its owner's lease is gone: the room is taken over
+  if (!jobs_.post(
+          [this, room, client, raw, nf = std::move(not_found)] { route(client, room, raw, nf); })) {
+    std::lock_guard lock(bus_mutex_);
+    if (--lookups_[room] == 0) lookups_.erase(room);
+    for (const auto& reply : not_found) client.send(protocol::frame(reply));
+  }
+}
+
+bool ClusterNode::reachable_locked(const std::string& node) const {
+  return alive_.count(node) != 0 && unreachable_.count(node) == 0;
+}
+
+void ClusterNode::route(const Client& client, const std::string& room, const Frame& raw,
+                        const std::vector<json::object>& not_found) {
+  std::string node;
+  bool orphan = false;  // its owner died (or its inbox has no subscriber): hold the message
+  {
+    std::lock_guard lock(bus_mutex_);
+    if (auto it = owners_.find(room); it != owners_.end() && reachable_locked(it->second))
+      node = it->second;
+  }
+  if (node.empty()) {
+    try {
+      if (auto owner = registry_->lookup(room); owner && !owner->node.empty()) {
+        std::lock_guard lock(bus_mutex_);
+        if (!owner->node_alive || unreachable_.count(owner->node))
+          orphan = true;
+        else if (owner->node != options_.node_id)
+          node = owner->node;
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  std::lock_guard lock(bus_mutex_);
+  if (--lookups_[room] == 0) lookups_.erase(room);
+  if (orphan) {
+    // Bounded: past it a message is answered as for an unknown room. The room is taken over
+    // once its owner's lease is gone (the sweeper), or the message goes on when the owner
+    // answers again (held rooms are retried four times a second).
+    if (held_.size() < 1000 || held_.count(room)) {
+      auto& held = held_[room];
+      if (held.size() < 64) held.push_back({client, raw, not_found});
+      return;
+    }
+    node.clear();
+  }
+  if (node.empty()) {
+    for (const auto& reply : not_found) client.send(protocol::frame(reply));
+    return;
+  }
+  if (owners_.size() >= kMaxCachedOwners) owners_.clear();
+  owners_[room] = node;
+  add_input_locked(node, room, client.user, raw);
+}
+
+// A bus message nobody received (the destination's inbox has no subscriber: it died, or it is
+// resubscribing): its player messages are routed again instead of being lost.
+void ClusterNode::reroute_lost_inputs(const cluster::OutgoingBusMessage& lost) {
+  cluster::BusMessage m;
+  try {
+    m = cluster::decode(lost.bytes);
+  } catch (const cluster::BusDecodeError&) {
+    return;
+  }
+  for (auto& input : m.inputs) {
+    Client c;
+    c.user = input.user;
+    if (auto conn = directory_.connection(input.user); conn && !conn->remote()) c.outbox = conn;
     {
       std::lock_guard lock(bus_mutex_);
-      if (auto it = owners_.find(room); it != owners_.end() && alive_.count(it->second))
-        node = it->second;
+      ++lookups_[input.room];
     }
-    if (node.empty()) {
-      try {
-        if (auto owner = registry_->lookup(room); owner && !owner->node.empty()) {
-          if (!owner->node_alive)
-            orphan = true;
-          else if (owner->node != options_.node_id)
-            node = owner->node;
-        }
-      } catch (const std::exception&) {
-      }
+    auto raw = make_frame(std::move(input.payload));
+    if (!jobs_.post([this, c, room = input.room, raw] { route(c, room, raw, {}); })) {
+      std::lock_guard lock(bus_mutex_);
+      if (--lookups_[input.room] == 0) lookups_.erase(input.room);
     }
-    if (orphan) {
-      {
-        std::lock_guard lock(bus_mutex_);
-        if (--lookups_[room] == 0) lookups_.erase(room);
-        // Bounded: past it a message is answered as for an unknown room.
-        if (held_.size() >= 1000 && !held_.count(room)) return refuse();
-        auto& held = held_[room];
-        if (held.size() < 64) held.push_back({client, raw, not_found});
-      }
-      return take_over(room);  // or later, by the sweeper, once the owner's grace has passed
-    }
-    std::lock_guard lock(bus_mutex_);
-    if (--lookups_[room] == 0) lookups_.erase(room);
-    if (node.empty()) return refuse();
-    if (owners_.size() >= kMaxCachedOwners) owners_.clear();
-    owners_[room] = node;
-    add_input_locked(node, room, user, raw);
-  });
-  if (!posted) {
-    std::lock_guard lock(bus_mutex_);
-    if (--lookups_[room] == 0) lookups_.erase(room);
-    refuse();
   }
 }
 
@@ -340,7 +372,7 @@ void ClusterNode::broadcast(const std::string& type, const json::object& body) {
 }
 
 // The bus thread: waits for the first item, lets the batch fill for bus_delay, publishes it in
-// one round trip; once a second it reads the node list (and times out unacknowledged DMs).
+// one round trip; four times a second it reads the node list (and times out unacknowledged DMs).
 void ClusterNode::bus_loop() {
   using clock = std::chrono::steady_clock;
   auto next_list = clock::now();
@@ -359,7 +391,8 @@ void ClusterNode::bus_loop() {
       lock.unlock();
       refresh_nodes();
       lock.lock();
-      next_list = clock::now() + std::chrono::seconds(1);
+      // Often: how soon a dead node's rooms are taken over depends on it.
+      next_list = clock::now() + std::chrono::milliseconds(250);
     }
   }
 }
@@ -373,8 +406,9 @@ void ClusterNode::publish_pending() {
   }
   if (out.empty()) return;
   auto started = std::chrono::steady_clock::now();
+  std::vector<long long> receivers;
   try {
-    publisher_->publish(out);
+    receivers = publisher_->publish(out);
   } catch (const std::exception& e) {
     // Lost like a message the bus dropped: room frames show up as gaps at their gateways.
     metrics_->publish_failures.inc();
@@ -383,6 +417,17 @@ void ClusterNode::publish_pending() {
   }
   metrics_->publish_seconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  for (std::size_t i = 0; i < out.size() && i < receivers.size(); ++i) {
+    bool lost = receivers[i] == 0;
+    {
+      std::lock_guard lock(bus_mutex_);
+      if (lost)
+        unreachable_.insert(out[i].node);
+      else
+        unreachable_.erase(out[i].node);
+    }
+    if (lost && out[i].inputs > 0) reroute_lost_inputs(out[i]);
+  }
   for (const auto& m : out) {
     metrics_->messages_sent.inc();
     metrics_->bytes_sent.inc(static_cast<double>(m.bytes.size()));
@@ -516,7 +561,7 @@ void ClusterNode::refresh_nodes() {
     else
       dead.push_back(n.info.id);
   }
-  std::vector<std::string> gone, joined;
+  std::vector<std::string> gone, joined, retry;
   {
     std::lock_guard lock(bus_mutex_);
     for (const auto& n : alive_)
@@ -524,6 +569,9 @@ void ClusterNode::refresh_nodes() {
     for (const auto& n : alive)
       if (!alive_.count(n)) joined.push_back(n);
     alive_ = alive;
+    // Unreachable is a hint for at most one refresh: held rooms are retried now.
+    unreachable_.clear();
+    for (const auto& [room, msgs] : held_) retry.push_back(room);
     // Direct messages whose ack never came go to the queue (at least once, maybe twice).
     Millis now = wall_now_ms();
     for (auto it = dms_.begin(); it != dms_.end();) {
@@ -537,10 +585,19 @@ void ClusterNode::refresh_nodes() {
     }
   }
   metrics_->nodes_alive.set(static_cast<double>(alive.size()));
-  double remote = 0;
-  directory_.for_each_online(
-      [&](const std::string&, UserStatus, Outbox& o) { remote += o.remote(); });
-  metrics_->remote_members.set(remote);
+  bool held = lease_ && lease_->state() == cluster::LeaseKeeper::State::held;
+  auto reasserts = lease_ ? lease_->reasserts() : 0;
+  if (!held || reasserts != lease_reasserts_seen_)
+    lease_stable_since_ = 0;
+  else if (lease_stable_since_.load() == 0)
+    lease_stable_since_ = mono_now_ms();
+  lease_reasserts_seen_ = reasserts;
+  if (++list_reads_ % 4 == 0) {  // O(online users): once a second is enough for a gauge
+    double remote = 0;
+    directory_.for_each_online(
+        [&](const std::string&, UserStatus, Outbox& o) { remote += o.remote(); });
+    metrics_->remote_members.set(remote);
+  }
   metrics_->lease_held.set(lease_ && lease_->state() == cluster::LeaseKeeper::State::held ? 1 : 0);
   for (const auto& n : gone) {
     log::info("cluster_node_gone", {{"node", n}});
@@ -553,6 +610,7 @@ void ClusterNode::refresh_nodes() {
     queue_control(n, "roster?", {});
   }
   sweep_dead_nodes(dead);
+  for (const auto& room : retry) jobs_.post([this, room] { take_over(room); });
 }
 
 }  // namespace roomctl::runtime

@@ -46,6 +46,7 @@ class NodeLease;
 class RoomRegistry;
 struct ControlMessage;
 struct MemberInput;
+struct OutgoingBusMessage;
 struct RoomFrame;
 }  // namespace roomctl::cluster
 namespace roomctl::metrics {
@@ -140,6 +141,11 @@ class ClusterNode final : public ClusterRooms {
   void broadcast(const std::string& type, const boost::json::object& body);
   void send_dm(const std::string& node, const std::string& user, const Frame& frame,
                std::function<void(bool)> done);
+  bool reachable_locked(const std::string& node) const;  // under bus_mutex_
+  // Job thread: finds the room's owner and forwards, or holds the message while it has none.
+  void route(const Client& client, const std::string& room, const Frame& raw,
+             const std::vector<boost::json::object>& not_found);
+  void reroute_lost_inputs(const cluster::OutgoingBusMessage& lost);
   void bus_loop();
   void publish_pending();
   void refresh_nodes();
@@ -199,6 +205,7 @@ class ClusterNode final : public ClusterRooms {
   std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
   std::set<std::string> sweeping_;                           // dead nodes with a sweep under way
   std::set<std::string> alive_;                              // nodes with a live lease, us included
+  std::set<std::string> unreachable_;  // the last publish to them had no receiver
   std::uint64_t next_dm_ = 0;
   std::thread bus_thread_;
 
@@ -211,6 +218,10 @@ class ClusterNode final : public ClusterRooms {
   std::mutex bound_mutex_;
   std::unordered_map<std::string, Millis> bound_at_;  // local users: when they bound here
   std::atomic<std::uint64_t> next_member_id_{1ULL << 62};
+  // Monotonic ms since which our lease has been held without a gap or a re-creation (0: not).
+  std::atomic<Millis> lease_stable_since_{0};
+  std::uint64_t lease_reasserts_seen_ = 0;  // bus thread
+  std::uint64_t list_reads_ = 0;            // bus thread
 };
 
 }  // namespace roomctl::runtime

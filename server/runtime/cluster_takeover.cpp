@@ -70,7 +70,14 @@ void ClusterNode::take_over(const std::string& room) {
       }
       return release_held(room);
     }
-    claim = registry_->claim(room, owner->game, cluster::RoomRegistry::ClaimMode::takeover);
+    // Our own lease held without a gap for two lease times: Redis was up all along, so the
+    // owner's missing lease means it died (not an outage that took every lease): no grace.
+    bool stable = lease_stable_since_.load() != 0 &&
+                  mono_now_ms() - lease_stable_since_.load() >= 2 * options_.lease_ttl_ms;
+    auto mode = cluster::RoomRegistry::ClaimMode::takeover;
+    claim = registry_->claim(room, owner->game, mode, stable ? 0 : -1);
+    if (stable && claim.outcome == Outcome::suspect)  // the first claim only wrote the note
+      claim = registry_->claim(room, owner->game, mode, 0);
   } catch (const std::exception&) {
     return;  // Redis away: the next sweep tries again
   }

@@ -72,7 +72,9 @@ std::vector<std::string> RedisStore::write_rooms_fenced(const RoomBatch& batch) 
                                prefix_ + "strokes:" + id,
                                fence_->node,
                                epoch,
-                               op.erase ? "e" : op.put ? "p" : "s",
+                               op.erase ? "e"
+                               : op.put ? "p"
+                                        : "s",
                                id,
                                op.put ? op.put->game + "\n" + op.put->snapshot : std::string(),
                                keep};
