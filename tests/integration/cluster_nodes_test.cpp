@@ -1,0 +1,185 @@
+// GET /admin/nodes and `roomctl inspect nodes` against real processes: one node alone answers
+// with itself (`cluster: false`); two `roomctl serve` nodes with cluster.enabled on a real
+// redis-server each list every node of the cluster from Redis, alive or not: a node stopped with
+// SIGTERM (its lease released) and one killed with SIGKILL (its lease left to expire after
+// cluster.lease_ttl) are shown not alive.
+//
+// The leases are written by this test with cluster::NodeLease under the nodes' ids and real
+// addresses, refreshed by a thread of the test, until `serve` holds its own: once it does, the
+// test's refresh is refused (another incarnation holds the node id) and every assertion here is
+// about the leases the nodes write themselves.
+#include <signal.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "server/cluster/node_lease.hpp"
+#include "tests/integration/redis_process.hpp"
+#include "tests/integration/server_process.hpp"
+#include "tests/integration/test_support.hpp"
+
+using namespace roomctl;
+using namespace roomctl::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+const char* kToken = "nodes-token";
+
+int inspect(std::uint16_t admin, std::vector<std::string> args, std::string& out) {
+  std::vector<std::string> argv{ROOMCTL_BINARY, "inspect", "nodes"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(),
+              {"--server", "http://127.0.0.1:" + std::to_string(admin), "--token", kToken});
+  return run_command(argv, out);
+}
+
+json::object nodes_json(std::uint16_t admin) {
+  std::string out;
+  int rc = inspect(admin, {"-o", "json"}, out);
+  INFO(out);
+  REQUIRE(rc == 0);
+  return json::parse(out).as_object();
+}
+
+const json::object* find(const json::object& answer, const std::string& id) {
+  for (const auto& n : answer.at("nodes").as_array())
+    if (n.as_object().at("id").as_string() == id) return &n.as_object();
+  return nullptr;
+}
+
+bool alive(const json::object& answer, const std::string& id) {
+  const auto* n = find(answer, id);
+  return n && n->at("alive").as_bool();
+}
+
+// A node's lease as serve will hold it, refreshed every 200 ms by the test until stop(): with
+// release (a clean stop) the lease goes at once; without (a kill) it expires after its TTL.
+class TestLease {
+ public:
+  TestLease(const RedisProcess& redis, const std::string& id, const ServerProcess& node)
+      : lease_(store::parse_redis_url(redis.url()), id, 1000) {
+    info_ = {id, "127.0.0.1:" + std::to_string(node.port()),
+             "127.0.0.1:" + std::to_string(node.admin_port()), 0.25, 0, 0};
+    lease_.refresh(info_);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        std::this_thread::sleep_for(200ms);
+        if (!stop_) lease_.refresh(info_);
+      }
+    });
+  }
+  ~TestLease() { stop(false); }
+  void stop(bool release) {
+    if (stop_.exchange(true)) return;
+    thread_.join();
+    if (release) lease_.release();
+  }
+
+ private:
+  cluster::NodeLease lease_;
+  cluster::NodeInfo info_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::vector<std::string> cluster_node(const RedisProcess& redis, const std::string& id) {
+  return {"cluster.enabled=true",   "server.node_id=" + id, "store.url=" + redis.url(),
+          "cluster.lease_ttl=1s",   "admin.token=" + std::string(kToken)};
+}
+}  // namespace
+
+TEST_CASE("nodes: a node outside a cluster answers with itself", "[cluster][inspect]") {
+  ServerProcess server({"server.node_id=solo", std::string("admin.token=") + kToken});
+  auto answer = nodes_json(server.admin_port());
+  CHECK(answer.at("node").as_string() == "solo");
+  CHECK(answer.at("cluster").as_bool() == false);
+  REQUIRE(answer.at("nodes").as_array().size() == 1);
+  const auto& self = answer.at("nodes").as_array()[0].as_object();
+  CHECK(self.at("id").as_string() == "solo");
+  CHECK(self.at("alive").as_bool());
+  CHECK(self.at("leaseTtlMs").is_null());
+  CHECK(self.at("wsAddress").as_string() == "127.0.0.1:" + std::to_string(server.port()));
+  CHECK(self.at("adminAddress").as_string() ==
+        "127.0.0.1:" + std::to_string(server.admin_port()));
+
+  Player p(server.port(), "u1");  // a connection and a room show in its counts
+  p.spy("CREATE_ROOM", {{"roomId", "r1"}, {"name", "U1"}});
+  REQUIRE(p.next("create_room_response"));
+  answer = nodes_json(server.admin_port());
+  const auto& counted = answer.at("nodes").as_array()[0].as_object();
+  CHECK(counted.at("rooms").as_int64() == 1);
+  CHECK(counted.at("connections").as_int64() == 1);
+
+  std::string out;
+  CHECK(inspect(server.admin_port(), {}, out) == 0);
+  CHECK(out.find("NODE") != std::string::npos);
+  CHECK(out.find("solo") != std::string::npos);
+  CHECK(out.find("runs alone") != std::string::npos);
+  CHECK(inspect(server.admin_port(), {"-o", "yaml"}, out) == 0);
+  CHECK(out.find("cluster: false") != std::string::npos);
+  // Usage errors send nothing; no token is a 401 like every /admin route.
+  CHECK(inspect(server.admin_port(), {"extra"}, out) == 2);
+  CHECK(out.find("takes no argument") != std::string::npos);
+  CHECK(http_get(server.admin_port(), "/admin/nodes").status == 401);
+}
+
+TEST_CASE("nodes: every node of a cluster lists them all from Redis, and sees them die",
+          "[cluster][inspect][redis]") {
+  RedisProcess redis;
+  ServerProcess n1(cluster_node(redis, "n1"));
+  ServerProcess n2(cluster_node(redis, "n2"));
+  ServerProcess n3(cluster_node(redis, "n3"));
+  TestLease l1(redis, "n1", n1), l2(redis, "n2", n2), l3(redis, "n3", n3);
+
+  for (auto* node : {&n1, &n2, &n3}) {
+    auto answer = nodes_json(node->admin_port());
+    CHECK(answer.at("cluster").as_bool());
+    CHECK(answer.at("alive").as_int64() == 3);
+    for (const char* id : {"n1", "n2", "n3"}) CHECK(alive(answer, id));
+  }
+  auto answer = nodes_json(n2.admin_port());
+  const auto* one = find(answer, "n1");
+  REQUIRE(one);
+  CHECK(one->at("wsAddress").as_string() == "127.0.0.1:" + std::to_string(n1.port()));
+  CHECK(one->at("adminAddress").as_string() == "127.0.0.1:" + std::to_string(n1.admin_port()));
+  CHECK(one->at("leaseTtlMs").as_int64() > 0);
+  CHECK(one->at("leaseTtlMs").as_int64() <= 1000);
+  std::string table;
+  REQUIRE(inspect(n1.admin_port(), {}, table) == 0);
+  INFO(table);
+  for (const char* id : {"n1", "n2", "n3"}) CHECK(table.find(id) != std::string::npos);
+  CHECK(table.find("3 of 3 nodes alive") != std::string::npos);
+
+  // SIGTERM: a clean stop releases the lease at once.
+  l2.stop(true);
+  n2.signal(SIGTERM);
+  CHECK(n2.wait() == 0);
+  CHECK(eventually([&] { return !alive(nodes_json(n1.admin_port()), "n2"); }, 3s));
+  // SIGKILL: nothing releases the lease; it expires after cluster.lease_ttl and the node stays
+  // listed, not alive.
+  l3.stop(false);
+  n3.signal(SIGKILL);
+  n3.wait();
+  REQUIRE(eventually(
+      [&] {
+        auto a = nodes_json(n1.admin_port());
+        return find(a, "n3") && !alive(a, "n3");
+      },
+      4s));
+  answer = nodes_json(n1.admin_port());
+  CHECK(answer.at("alive").as_int64() == 1);
+  CHECK(alive(answer, "n1"));
+  CHECK(find(answer, "n3")->at("leaseTtlMs").as_int64() == 0);
+  REQUIRE(inspect(n1.admin_port(), {}, table) == 0);
+  CHECK(table.find("1 of ") != std::string::npos);
+  CHECK(table.find("gone") != std::string::npos);
+
+  // Redis away: the route answers 503 at once; the node and its event loop carry on.
+  redis.stop();
+  auto r = http_get(n1.admin_port(), "/admin/nodes", std::string("Bearer ") + kToken);
+  CHECK(r.status == 503);
+  CHECK(r.body.find("cannot read the cluster's nodes") != std::string::npos);
+  CHECK(http_get(n1.admin_port(), "/healthz").status == 200);
+}
