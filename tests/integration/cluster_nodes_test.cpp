@@ -60,8 +60,12 @@ class TestLease {
  public:
   TestLease(const RedisProcess& redis, const std::string& id, const ServerProcess& node)
       : lease_(store::parse_redis_url(redis.url()), id, 1000) {
-    info_ = {id, "127.0.0.1:" + std::to_string(node.port()),
-             "127.0.0.1:" + std::to_string(node.admin_port()), 0.25, 0, 0};
+    info_ = {id,
+             "127.0.0.1:" + std::to_string(node.port()),
+             "127.0.0.1:" + std::to_string(node.admin_port()),
+             0.25,
+             0,
+             0};
     lease_.refresh(info_);
     thread_ = std::thread([this] {
       while (!stop_) {
@@ -85,8 +89,8 @@ class TestLease {
 };
 
 std::vector<std::string> cluster_node(const RedisProcess& redis, const std::string& id) {
-  return {"cluster.enabled=true",   "server.node_id=" + id, "store.url=" + redis.url(),
-          "cluster.lease_ttl=1s",   "admin.token=" + std::string(kToken)};
+  return {"cluster.enabled=true", "server.node_id=" + id, "store.url=" + redis.url(),
+          "cluster.lease_ttl=1s", "admin.token=" + std::string(kToken)};
 }
 }  // namespace
 
@@ -101,8 +105,7 @@ TEST_CASE("nodes: a node outside a cluster answers with itself", "[cluster][insp
   CHECK(self.at("alive").as_bool());
   CHECK(self.at("leaseTtlMs").is_null());
   CHECK(self.at("wsAddress").as_string() == "127.0.0.1:" + std::to_string(server.port()));
-  CHECK(self.at("adminAddress").as_string() ==
-        "127.0.0.1:" + std::to_string(server.admin_port()));
+  CHECK(self.at("adminAddress").as_string() == "127.0.0.1:" + std::to_string(server.admin_port()));
 
   Player p(server.port(), "u1");  // a connection and a room show in its counts
   p.spy("CREATE_ROOM", {{"roomId", "r1"}, {"name", "U1"}});
