@@ -256,9 +256,13 @@ void AdminApi::nodes(std::function<void(AdminResponse)> respond) {
     json::object body{{"node", node}, {"cluster", false}, {"alive", 1}, {"nodes", {o}}};
     return respond(json(200, json::serialize(body)));
   }
-  auto answer = [respond, node, this](std::vector<cluster::NodeStatus> list, std::string error) {
+  // Runs on the reader's thread, possibly while the server stops: it uses only what it holds.
+  auto answer = [respond, node](std::vector<cluster::NodeStatus> list, std::string error) {
+    auto reply = [&](int status, std::string body) {
+      respond({status, "application/json", std::move(body)});
+    };
     if (!error.empty())
-      return respond(json(503, error_body(node, "cannot read the cluster's nodes: " + error)));
+      return reply(503, error_body(node, "cannot read the cluster's nodes: " + error));
     std::sort(list.begin(), list.end(),
               [](const auto& a, const auto& b) { return a.info.id < b.info.id; });
     json::array nodes;
@@ -268,7 +272,7 @@ void AdminApi::nodes(std::function<void(AdminResponse)> respond) {
       nodes.push_back(node_json(s));
     }
     json::object body{{"node", node}, {"cluster", true}, {"alive", alive}, {"nodes", nodes}};
-    respond(json(200, json::serialize(body)));
+    reply(200, json::serialize(body));
   };
   if (!deps_.cluster_nodes->post(answer))
     respond(json(503, error_body(node, "too many node list requests are waiting for Redis")));

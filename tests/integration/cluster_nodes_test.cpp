@@ -2,7 +2,8 @@
 // with itself (`cluster: false`); two `roomctl serve` nodes with cluster.enabled on a real
 // redis-server each list every node of the cluster from Redis, alive or not: a node stopped with
 // SIGTERM (its lease released) and one killed with SIGKILL (its lease left to expire after
-// cluster.lease_ttl) are shown not alive.
+// cluster.lease_ttl) are shown not alive. The reader behind the route, against a hung Redis
+// (SIGSTOP), keeps at most its bound of requests waiting and answers every one it took.
 //
 // The leases are written by this test with cluster::NodeLease under the nodes' ids and real
 // addresses, refreshed by a thread of the test, until `serve` holds its own: once it does, the
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "server/cluster/node_lease.hpp"
+#include "server/cluster/node_list_reader.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
@@ -185,4 +187,29 @@ TEST_CASE("nodes: every node of a cluster lists them all from Redis, and sees th
   CHECK(r.status == 503);
   CHECK(r.body.find("cannot read the cluster's nodes") != std::string::npos);
   CHECK(http_get(n1.admin_port(), "/healthz").status == 200);
+}
+
+TEST_CASE("node list reader: a hung Redis keeps a bounded number waiting, each answered once",
+          "[cluster][redis]") {
+  RedisProcess redis;
+  cluster::NodeListReader reader(store::parse_redis_url(redis.url()), 4);
+  std::atomic<int> answered{0}, failed{0};
+  auto done = [&](std::vector<cluster::NodeStatus>, std::string error) {
+    failed += error.empty() ? 0 : 1;
+    ++answered;
+  };
+  REQUIRE(reader.post(done));  // connects while Redis answers
+  REQUIRE(eventually([&] { return answered == 1; }));
+  CHECK(failed == 0);
+  ::kill(redis.pid(), SIGSTOP);
+  int accepted = 0;
+  for (int i = 0; i < 20; ++i) accepted += reader.post(done) ? 1 : 0;
+  // At most four wait, and at most four more were taken by the reader's thread before it
+  // blocked on Redis; the rest are refused at once.
+  CHECK(accepted >= 4);
+  CHECK(accepted <= 8);
+  ::kill(redis.pid(), SIGCONT);
+  CHECK(eventually([&] { return answered == 1 + accepted; }, 10s));
+  std::this_thread::sleep_for(200ms);
+  CHECK(answered == 1 + accepted);  // none twice
 }
