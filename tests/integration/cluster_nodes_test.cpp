@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <sstream>
 #include <thread>
 
 #include "server/cluster/node_lease.hpp"
@@ -124,6 +125,15 @@ TEST_CASE("nodes: a node outside a cluster answers with itself", "[cluster][insp
   CHECK(out.find("runs alone") != std::string::npos);
   CHECK(inspect(server.admin_port(), {"-o", "yaml"}, out) == 0);
   CHECK(out.find("cluster: false") != std::string::npos);
+  // --watch off a terminal: one JSON document per redraw.
+  CHECK(inspect(server.admin_port(), {"-w", "--interval", "100ms", "--count", "2", "-o", "json"},
+                out) == 0);
+  int documents = 0;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] == '{')
+      documents += json::parse(line).as_object().at("node") == "solo" ? 1 : 0;
+  CHECK(documents == 2);
   // Usage errors send nothing; no token is a 401 like every /admin route.
   CHECK(inspect(server.admin_port(), {"extra"}, out) == 2);
   CHECK(out.find("takes no argument") != std::string::npos);
