@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/cluster_nodes.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
@@ -191,4 +192,23 @@ TEST_CASE("loadtest targets: the pre-flight connect checks every target", "[load
                     out) == 1);
   CHECK(out.find("cannot reach " + dead) != std::string::npos);
   CHECK(a.metric(kOpened) == 0);  // nothing ran
+}
+
+TEST_CASE("loadtest against a cluster: each room's bots spread over three nodes, the checks pass",
+          "[loadtest][cluster]") {
+  ClusterNodes c(3, {"games.time_scale=0.05"});
+  std::string report = "/tmp/roomctl-cluster-" + std::to_string(getpid()) + ".json";
+  std::string out;
+  int rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile", smoke(), "--target",
+                        url(c[0]) + "," + url(c[1]) + "," + url(c[2]), "--report", report},
+                       out);
+  INFO(out);
+  CHECK(rc == 0);
+  auto r = read_report(report);
+  CHECK(r.at("passed") == true);
+  CHECK(r.at("targetSpread") == "bots");
+  // Every room had players on other nodes than its owner: their messages crossed the bus.
+  CHECK(c.sum("roomctl_cluster_forwarded_inputs_total") > 0);
+  CHECK(c.sum(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") >= 1);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(c[i].metric(kOpened) >= 4);
 }
