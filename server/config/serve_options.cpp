@@ -143,6 +143,10 @@ Schema build_schema() {
             "host:port other nodes and inspect show for this node; empty = server.listen"})
       .add({"cluster.lease_ttl", Type::duration, "3s",
             "a node whose lease was not refreshed this long is dead", 1000, 60'000})
+      .add({"cluster.drain_spread", Type::duration, "2s",
+            "a draining or stopping node closes its players' sockets (1012) over this long, after "
+            "handing its rooms over, so that their reconnects do not stampede",
+            0, 60'000})
       .add({"cluster.bus_delay", Type::duration, "1ms",
             "how long a node collects frames for other nodes before one bus message carries them",
             0, 100})
@@ -290,6 +294,7 @@ ServeOptions serve_options(const Settings& s) {
   o.cluster_advertise = s.string("cluster.advertise");
   o.cluster_lease_ttl_ms = s.millis("cluster.lease_ttl");
   o.cluster_bus_delay_ms = s.millis("cluster.bus_delay");
+  o.cluster_drain_spread_ms = s.millis("cluster.drain_spread");
   if (o.cluster_enabled && o.store_url.rfind("redis://", 0) != 0)
     throw ConfigError(
         "cluster.enabled: a cluster shares its state in Redis: set store.url to "

@@ -78,6 +78,7 @@ struct ServeOptions {
   std::string cluster_advertise;  // empty: server.listen
   std::int64_t cluster_lease_ttl_ms;
   std::int64_t cluster_bus_delay_ms;
+  std::int64_t cluster_drain_spread_ms;
   std::string log_level;
   AuthOptions auth;
   AbuseOptions abuse;

@@ -49,7 +49,15 @@ ClusterMetrics::ClusterMetrics(Registry& r)
       writes_refused(r.counter("roomctl_cluster_writes_refused_total",
                                "Room writes the registry refused because another node owns the "
                                "room now (each stops the room here)")
-                         .with()) {
+                         .with()),
+      rooms_handed_over(r.counter("roomctl_cluster_rooms_handed_over_total",
+                                  "Rooms this node handed over to another (drain, shutdown)")
+                            .with()),
+      handover_seconds(r.histogram("roomctl_cluster_handover_seconds",
+                                   "A drain's hand-over of all rooms: from pausing them (their "
+                                   "snapshots written) to the last one moved",
+                                   exponential_buckets(0.001, 2, 16))
+                           .with()) {
   for (const char* kind : {"frame", "input", "control"})
     for (const char* dir : {"sent", "received"}) items.with({kind, dir});
 }

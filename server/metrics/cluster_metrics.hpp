@@ -28,6 +28,8 @@ struct ClusterMetrics {
   Gauge& lease_held;
   Counter& rooms_taken_over;
   Counter& writes_refused;
+  Counter& rooms_handed_over;
+  Histogram& handover_seconds;
 };
 
 }  // namespace roomctl::metrics

@@ -146,7 +146,7 @@ ServerMetrics::ServerMetrics(Registry& r)
       .set(1);
   // Label values known in advance are exported at 0 from the start, so that rate() and the
   // dashboards work before the first event.
-  for (const char* reason : {"empty", "idle", "finished", "admin", "moved"})
+  for (const char* reason : {"empty", "idle", "finished", "admin", "moved", "handed_over"})
     rooms_removed.with({reason});
   for (const char* limit : {"max_connections",
                             "message_size",

@@ -87,7 +87,8 @@ class Server::Impl {
         ping_timer(shards[0].ioc()),
         presence_timer(shards[0].ioc()),
         sweep_timer(shards[0].ioc()),
-        shutdown_timer(shards[0].ioc()) {
+        shutdown_timer(shards[0].ioc()),
+        spread_timer(shards[0].ioc()) {
     rooms.set_abuse_limits(&abuse);
     if (options.cluster_enabled) {
       runtime::ClusterOptions c;
@@ -137,6 +138,8 @@ class Server::Impl {
 
   void set_admin_drain(bool on) {
     rooms.set_admin_drain(on);
+    // A cluster node that drains empties itself: rooms to the other nodes, players after them.
+    if (on && cluster && !left_cluster.exchange(true)) leave_cluster([] {});
     metrics.draining.set(on || ctx.shutting_down ? 1 : 0);
     metrics.ready.set(on || ctx.shutting_down ? 0 : 1);
     log::info(on ? "drain_started" : "drain_stopped");
@@ -356,15 +359,70 @@ class Server::Impl {
     ping_timer.cancel();
     presence.flush();
     dispatcher.set_restarting();
-    ctx.for_each_connection([](runtime::Outbox& c) {
-      c.close(runtime::close_code::service_restart, "server restarting");
-    });
     shutdown_deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options.shutdown_deadline_ms);
     signals.async_wait([this](boost::system::error_code ec, int) {
       if (!ec) finish_shutdown("second signal");
     });
+    // A cluster node hands its rooms over first; its players then reconnect elsewhere.
+    if (cluster) return leave_cluster([this] { wait_for_connections(); });
+    ctx.for_each_connection([](runtime::Outbox& c) {
+      c.close(runtime::close_code::service_restart, "server restarting");
+    });
     wait_for_connections();
+  }
+
+  // Cluster drain and shutdown: every room is handed over to the live nodes (its messages held,
+  // its snapshot written, then moved), then the local sockets close with 1012 spread over
+  // cluster.drain_spread, so that their reconnects through the load balancer do not stampede.
+  // `then` runs on shard 0 once the last close is queued.
+  void leave_cluster(std::function<void()> then) {
+    auto started = std::chrono::steady_clock::now();
+    std::size_t paused = cluster->pause_rooms();
+    rooms.flush_all([this, then, started, paused] {
+      if (!persistence.drain(std::chrono::milliseconds(2000)))
+        log::warn("handover_store_not_drained", {{"store", store->describe()}});
+      cluster->hand_over_paused([this, then, started, paused](std::size_t moved, std::size_t kept) {
+        asio::post(shards[0].ioc(), [this, then, started, paused, moved, kept] {
+          auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+          log::info("rooms_handed_over", {{"rooms", std::to_string(paused)},
+                                          {"moved", std::to_string(moved)},
+                                          {"kept", std::to_string(kept)},
+                                          {"ms", std::to_string(ms)}});
+          close_spread(then);
+        });
+      });
+    });
+  }
+
+  void close_spread(std::function<void()> then) {
+    auto left = std::make_shared<std::vector<std::weak_ptr<runtime::Outbox>>>();
+    {
+      std::lock_guard lock(ctx.connections_mutex);
+      for (auto& [id, weak] : ctx.connections) left->push_back(weak);
+    }
+    const Millis step_ms = 50;
+    auto steps = std::max<Millis>(1, options.cluster_drain_spread_ms / step_ms);
+    auto per_step = static_cast<std::size_t>((left->size() + steps - 1) / steps);
+    auto step = std::make_shared<std::function<void()>>();
+    *step = [this, left, per_step, step_ms, then, step] {
+      for (std::size_t i = 0; i < per_step && !left->empty(); ++i) {
+        if (auto c = left->back().lock())
+          c->close(runtime::close_code::service_restart, "server restarting");
+        left->pop_back();
+      }
+      if (left->empty()) {
+        *step = nullptr;  // breaks the cycle
+        return then();
+      }
+      spread_timer.expires_after(std::chrono::milliseconds(step_ms));
+      spread_timer.async_wait([step](boost::system::error_code ec) {
+        if (!ec && *step) (*step)();
+      });
+    };
+    (*step)();
   }
 
   void wait_for_connections() {
@@ -419,13 +477,14 @@ class Server::Impl {
   AdminApi admin;
   ServerContext ctx;
   asio::signal_set signals;
-  asio::steady_timer ping_timer, presence_timer, sweep_timer, shutdown_timer;
+  asio::steady_timer ping_timer, presence_timer, sweep_timer, shutdown_timer, spread_timer;
   std::chrono::steady_clock::time_point shutdown_deadline;
   std::shared_ptr<Listener> public_listener, admin_listener;
   std::uint64_t sweeps = 0;
   std::uint64_t store_generation = 0;
   int exit_code = 0;
   bool finishing = false;
+  std::atomic<bool> left_cluster{false};  // an admin drain handed the rooms over already
   Millis started_at = wall_now_ms();
   // Last: destroyed first, while everything it uses is still there.
   std::unique_ptr<runtime::ClusterNode> cluster;

@@ -236,10 +236,14 @@ void ClusterNode::forward(const Client& client, const std::string& room, const F
       add_input_locked(it->second, room, client.user, raw);
       return;
     }
+    if (moving_.count(room) || incoming_.count(room)) {
+      auto& held = held_[room];
+      if (held.size() < 256) held.push_back({client, raw, not_found});
+      return;
+    }
     ++lookups_[room];
   }
-  if (!jobs_.post(
-          [this, room, client, raw, nf = std::move(not_found)] { route(client, room, raw, nf); })) {
+  if (!jobs_.post([this, room, client, raw, not_found] { route(client, room, raw, not_found); })) {
     std::lock_guard lock(bus_mutex_);
     if (--lookups_[room] == 0) lookups_.erase(room);
     for (const auto& reply : not_found) client.send(protocol::frame(reply));
@@ -490,7 +494,20 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
 void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input) {
   metrics_->remote_inputs.inc();
   if (input.user.empty()) return;
-  if (!rooms_.has_room(input.room)) queue_control(from, "not_owner", {{"room", input.room}});
+  if (!rooms_.has_room(input.room)) {
+    std::lock_guard lock(bus_mutex_);
+    if (auto m = moved_.find(input.room); m != moved_.end()) {
+      // Handed over from here: the message goes on to the new owner, the gateway learns it.
+      add_input_locked(m->second, input.room, input.user, make_frame(std::move(input.payload)));
+      batcher_->add_control(
+          from,
+          {"", "owner", json::serialize(json::object{{"room", input.room}, {"node", m->second}})});
+      return;
+    }
+    if (!incoming_.count(input.room) && !moving_.count(input.room))
+      batcher_->add_control(from,
+                            {"", "not_owner", json::serialize(json::object{{"room", input.room}})});
+  }
   // The sender sits on `from`: make sure this node knows where it is (the roster's message may
   // have been lost), then handle the message as if it had arrived here.
   auto conn = directory_.connection(input.user);
@@ -555,7 +572,9 @@ void ClusterNode::refresh_nodes() {
   }
   std::set<std::string> alive;
   std::vector<std::string> dead;  // nodes listed without a lease: their rooms are taken over
+  std::unordered_map<std::string, double> loads;
   for (const auto& n : list) {
+    if (n.alive) loads[n.info.id] = n.info.load;
     if (n.alive)
       alive.insert(n.info.id);
     else
@@ -569,6 +588,7 @@ void ClusterNode::refresh_nodes() {
     for (const auto& n : alive)
       if (!alive_.count(n)) joined.push_back(n);
     alive_ = alive;
+    loads_ = std::move(loads);
     // Unreachable is a hint for at most one refresh: held rooms are retried now.
     unreachable_.clear();
     for (const auto& [room, msgs] : held_) retry.push_back(room);

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -112,6 +113,16 @@ class ClusterNode final : public ClusterRooms {
                     const std::vector<std::string>& members) override;
   void room_removed(const std::string& room) override;
   bool owns_stored_room(const std::string& room) override;
+  bool moving(const std::string& room) override;
+
+  // Hand-over (drain, SIGTERM; cluster_handover.cpp): every room here goes to the least-loaded
+  // live nodes. pause_rooms() holds their messages from now on (it answers how many rooms);
+  // the caller then flushes the rooms and waits for the store; hand_over_paused() moves each
+  // room (epoch + 1), tells its new owner, which restores it from the snapshot, retires it
+  // here and sends its held messages on. `done(moved, kept)` runs on the job thread; rooms
+  // that could not move (no other live node, Redis away) keep running here.
+  std::size_t pause_rooms();
+  void hand_over_paused(std::function<void(std::size_t moved, std::size_t kept)> done);
 
  private:
   class RemoteMember;
@@ -174,6 +185,7 @@ class ClusterNode final : public ClusterRooms {
   // Job thread: claims and adopts one room of a dead owner; then its held messages go on.
   void take_over(const std::string& room);
   void release_held(const std::string& room);
+  void adopt_handed(const std::string& room);  // job thread: a room handed over to us
   void resync_followed(const std::string& owner);
 
   ClusterOptions options_;
@@ -204,8 +216,13 @@ class ClusterNode final : public ClusterRooms {
   std::unordered_map<std::string, PendingDm> dms_;           // direct messages awaiting their ack
   std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
   std::set<std::string> sweeping_;                           // dead nodes with a sweep under way
-  std::set<std::string> alive_;                              // nodes with a live lease, us included
-  std::set<std::string> unreachable_;  // the last publish to them had no receiver
+  std::set<std::string> moving_;    // ours, being handed over: messages are held
+  std::set<std::string> incoming_;  // handed to us, not restored yet: messages are held
+  std::unordered_map<std::string, std::string> moved_;  // handed over: room -> new owner
+  std::unordered_map<std::string, double> loads_;       // live nodes' load (the node list)
+  std::chrono::steady_clock::time_point paused_at_;     // the last pause_rooms()
+  std::set<std::string> alive_;                         // nodes with a live lease, us included
+  std::set<std::string> unreachable_;                   // the last publish to them had no receiver
   std::uint64_t next_dm_ = 0;
   std::thread bus_thread_;
 

@@ -44,6 +44,9 @@ class ClusterRooms {
   // Restore at start: whether a stored room is this node's to run (its owner record names us;
   // rooms of other nodes stay theirs).
   virtual bool owns_stored_room(const std::string& room) = 0;
+  // The room is being handed over to another node: its messages wait (forward() holds them)
+  // and go to the new owner once it runs the room.
+  virtual bool moving(const std::string& room) = 0;
 };
 
 }  // namespace roomctl::runtime

@@ -13,6 +13,8 @@
 //   resync {room, users}                a gateway missed frames: send these members the state
 //   not_owner {room}                    the sender does not run the room (the gateway's cached
 //                                       owner is stale)
+//   owner {room, node}                  the room moved to `node` (a hand-over)
+//   adopt {room}                        the room was handed over to you: restore and run it
 #include <boost/json/parse.hpp>
 
 #include "server/cluster/bus_codec.hpp"
@@ -207,6 +209,22 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
   } else if (c.type == "not_owner") {
     std::lock_guard lock(bus_mutex_);
     owners_.erase(text(body, "room"));
+  } else if (c.type == "owner") {
+    std::string room = text(body, "room"), node = text(body, "node");
+    std::lock_guard lock(bus_mutex_);
+    if (!room.empty() && !node.empty() && node != options_.node_id) owners_[room] = node;
+  } else if (c.type == "adopt") {
+    // Held from now on, in this message too (inputs come after controls), until it runs here.
+    std::string room = text(body, "room");
+    if (room.empty()) return;
+    {
+      std::lock_guard lock(bus_mutex_);
+      incoming_.insert(room);
+    }
+    if (!jobs_.post([this, room] { adopt_handed(room); })) {
+      std::lock_guard lock(bus_mutex_);
+      incoming_.erase(room);
+    }
   } else {
     log::debug("cluster_unknown_control", {{"type", c.type}, {"from", from}});
   }

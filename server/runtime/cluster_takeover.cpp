@@ -118,16 +118,23 @@ void ClusterNode::take_over(const std::string& room) {
 void ClusterNode::release_held(const std::string& room) {
   std::vector<Held> held;
   std::string node;
+  bool handed_over = false;
   {
     std::lock_guard lock(bus_mutex_);
     auto it = held_.find(room);
     if (it == held_.end()) return;
     held = std::move(it->second);
     held_.erase(it);
-    if (auto o = owners_.find(room); o != owners_.end()) node = o->second;
+    if (auto m = moved_.find(room); m != moved_.end()) {
+      node = m->second;  // the room may still be stopping here: it is the new owner's
+      handed_over = true;
+    } else if (auto o = owners_.find(room); o != owners_.end()) {
+      node = o->second;
+    }
   }
+  bool here = !handed_over && rooms_.has_room(room);
   for (auto& h : held) {
-    if (rooms_.has_room(room))
+    if (here)
       handle_here(h.client, h.raw);
     else if (!node.empty())
       queue_input(node, room, h.client.user, h.raw);

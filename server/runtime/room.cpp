@@ -228,6 +228,14 @@ void Room::abandon() {
   });
 }
 
+void Room::retire() {
+  asio::post(exec_->executor, [self = shared_from_this()] {
+    if (self->removed_) return;
+    for (const auto& m : self->game_->members()) self->deps_.directory.remove_room(m, self->id_);
+    self->remove("handed_over");
+  });
+}
+
 void Room::remove(const std::string& reason) {
   if (removed_) return;
   removed_ = true;

@@ -76,6 +76,8 @@ class Room : public std::enable_shared_from_this<Room> {
   // frame to the game's members, whose connections are closed with 4004 so that they reconnect
   // and reach the new owner.
   void abandon();
+  // Thread-safe: the room moved to another node (a hand-over): it stops here silently.
+  void retire();
   // Resumes the game's timer and publishes its summary (after a restore).
   void start();
   // Thread-safe: writes the snapshot now if it changed since the last write (shutdown), or in

@@ -210,7 +210,8 @@ void RoomService::handle(const GameEntry& game, Client& client, protocol::Envelo
   if (env.type == game.create_type) return create(game, client, env, raw);
   if (const QuickJoin* q = game.quick_join(env.type)) return quick_join(client, *q);
   auto room = env.room_id.empty() ? nullptr : registry_.find(env.room_id);
-  if (!room && cluster_ && !forwarded && !env.room_id.empty())
+  // In a cluster: another node's room, or one moving between nodes (its messages wait).
+  if (cluster_ && !env.room_id.empty() && ((!room && !forwarded) || cluster_->moving(env.room_id)))
     return cluster_->forward(client, env.room_id, raw, game.not_found(env));
   if (!room || room->info().game != game.name) {
     for (const auto& reply : game.not_found(env)) client.send(protocol::frame(reply));

@@ -82,6 +82,11 @@ class RoomService {
   // Cluster fencing: another node owns the room now. It stops here without a word to the game
   // (its state is the new owner's); its members are told to reconnect (4004).
   bool abandon(const std::string& id);
+  // Cluster hand-over: the room moved to another node, which runs it from its snapshot. It stops
+  // here without a word to anyone: its members' frames come from the new owner from now on.
+  bool retire(const std::string& id);
+  // The ids of the rooms running here.
+  std::vector<std::string> room_ids() const;
   // Admin: the rooms matching `q`, as {rooms:[...], total, nextCursor}.
   boost::json::object list_rooms(const RoomQuery& q, Millis now) const;
   // Admin: false when there is no such room; else `done` gets the room's view later.

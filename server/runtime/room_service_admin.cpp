@@ -75,6 +75,19 @@ bool RoomService::abandon(const std::string& id) {
   return true;
 }
 
+bool RoomService::retire(const std::string& id) {
+  auto room = registry_.find(id);
+  if (!room) return false;
+  room->retire();
+  return true;
+}
+
+std::vector<std::string> RoomService::room_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& r : registry_.all()) ids.push_back(r->id());
+  return ids;
+}
+
 bool RoomService::kick_user(const std::string& user) {
   auto& d = directory_;
   if (!d.known(user)) return false;

@@ -328,3 +328,53 @@ TEST_CASE(
   CHECK(end->at("roundScore").at("fo2-p1").as_int64() == 200);
   CHECK(end->at("roundScore").at("fo2-p2").as_int64() > 0);
 }
+
+TEST_CASE(
+    "cluster rolling restart: SIGTERM of a skribble game's owner hands the room over and "
+    "the turn goes on",
+    "[skribble][cluster][handover]") {
+  ClusterNodes c(3, {"games.time_scale=0.5", "server.reconnect_grace=20s"});
+  auto ps = make_room(c.ports(), "ho1", 3);  // p0 (creator, first drawer) on node 0
+  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS",
+                  {{"roomId", "ho1"}, {"settings", {{"rounds", 1}, {"drawtime", 60}}}});
+  REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));
+  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "ho1"}});
+  auto word = ps[0]->next("WORD", 15s);
+  REQUIRE(word);
+  std::string w = str(*word, "word");
+  REQUIRE(wait_tick(*ps[1], 1) >= 1);
+  ps[1]->skribble("SKRIBBLE_MESSAGE", {{"roomId", "ho1"}, {"message", w}});
+  REQUIRE(ps[2]->next("WORD_MATCHED"));
+  for (auto& p : ps) p->skip_all("ROOM_STATE");
+
+  auto term = std::chrono::steady_clock::now();
+  c[0].signal(SIGTERM);
+  // The members elsewhere never lose their connection: the new owner sends them its state.
+  auto st1 = ps[1]->next("ROOM_STATE", 10s);
+  REQUIRE(st1);
+  auto paused = std::chrono::steady_clock::now() - term;
+  std::printf("skribble hand-over: SIGTERM -> state from the new owner %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(paused).count()));
+  CHECK(str(*st1, "drawer") == "ho1-p0");
+  // The node's own player is told to reconnect (1012), and does so through another node.
+  auto code = ps[0]->ws->wait_closed(10s);
+  REQUIRE(code);
+  CHECK(*code == 1012);
+  ps[0] = std::make_unique<Player>(c[2].port(), "ho1-p0");
+  ps[0]->send({{"EventFrom", "App"}, {"type", "app_opened"}});
+  auto st0 = ps[0]->next("ROOM_STATE", 10s);
+  REQUIRE(st0);
+  CHECK(str(*st0, "word") == w);
+  CHECK(c[0].wait() == 0);
+  CHECK(c[0].log().find("rooms_handed_over rooms=1 moved=1") != std::string::npos);
+  // A hand-over, not a failover: nobody had to take the room over.
+  CHECK(c[1].metric("roomctl_cluster_rooms_taken_over_total") +
+            c[2].metric("roomctl_cluster_rooms_taken_over_total") ==
+        0);
+  ps[2]->skribble("SKRIBBLE_MESSAGE", {{"roomId", "ho1"}, {"message", w}});
+  auto end = ps[1]->next("ROUND_END", 15s);
+  REQUIRE(end);
+  CHECK(end->at("roundScore").at("ho1-p1").as_int64() == 200);
+  CHECK(end->at("roundScore").at("ho1-p2").as_int64() > 0);
+}

@@ -1,0 +1,120 @@
+// ClusterNode's hand-over (drain, rolling restart, scale-in): a node that is leaving gives each
+// of its rooms to the least-loaded live nodes. Per room: its messages are held, its snapshot is
+// written (the caller flushes and waits for the store), the registry moves it (epoch + 1, fenced
+// on ours), the new owner is told to restore it, it stops here without a word, and the held
+// messages go on to the new owner. Messages still arriving for it are forwarded there.
+#include <algorithm>
+#include <chrono>
+
+#include "server/cluster/bus_batcher.hpp"
+#include "server/cluster/room_registry.hpp"
+#include "server/metrics/cluster_metrics.hpp"
+#include "server/runtime/cluster_node.hpp"
+#include "server/runtime/room_service.hpp"
+#include "server/util/log.hpp"
+
+namespace roomctl::runtime {
+
+using cluster::Outcome;
+
+bool ClusterNode::moving(const std::string& room) {
+  std::lock_guard lock(bus_mutex_);
+  return moving_.count(room) != 0 || incoming_.count(room) != 0;
+}
+
+std::size_t ClusterNode::pause_rooms() {
+  std::lock_guard lock(bus_mutex_);
+  paused_at_ = std::chrono::steady_clock::now();
+  for (const auto& [room, owned] : owned_) moving_.insert(room);
+  return moving_.size();
+}
+
+void ClusterNode::hand_over_paused(std::function<void(std::size_t, std::size_t)> done) {
+  bool posted = jobs_.post([this, done] {
+    std::vector<std::pair<std::string, std::int64_t>> rooms;
+    std::vector<std::pair<double, std::string>> targets;  // least loaded first
+    std::chrono::steady_clock::time_point paused_at;
+    {
+      std::lock_guard lock(bus_mutex_);
+      paused_at = paused_at_;
+      for (const auto& room : moving_)
+        if (auto it = owned_.find(room); it != owned_.end())
+          rooms.emplace_back(room, it->second.epoch);
+      for (const auto& node : alive_)
+        if (node != options_.node_id && !unreachable_.count(node)) {
+          auto load = loads_.find(node);
+          targets.emplace_back(load == loads_.end() ? 0.0 : load->second, node);
+        }
+    }
+    std::sort(targets.begin(), targets.end());
+    std::size_t moved = 0, next = 0;
+    for (const auto& [room, epoch] : rooms) {
+      cluster::OwnerRecord r;
+      std::string target;
+      if (!targets.empty()) {
+        // Round robin over the targets in load order: the least loaded get the first rooms.
+        target = targets[next++ % targets.size()].second;
+        try {
+          r = registry_->hand_over(room, epoch, target);
+        } catch (const std::exception& e) {
+          log::warn("cluster_handover_failed", {{"room", room}, {"error", e.what()}});
+        }
+      }
+      if (r.outcome != Outcome::moved) {
+        // No live node to take it, or Redis away: it keeps running here.
+        {
+          std::lock_guard lock(bus_mutex_);
+          moving_.erase(room);
+        }
+        release_held(room);
+        continue;
+      }
+      {
+        std::lock_guard lock(bus_mutex_);
+        owned_.erase(room);
+        moving_.erase(room);
+        owners_[room] = target;
+        moved_[room] = target;
+        batcher_->forget_room(room);
+      }
+      queue_control(target, "adopt", {{"room", room}});
+      rooms_.retire(room);
+      release_held(room);  // to the new owner, behind the adopt
+      ++moved;
+    }
+    metrics_->rooms_handed_over.inc(static_cast<double>(moved));
+    metrics_->handover_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - paused_at).count());
+    log::info("cluster_handover_done", {{"moved", std::to_string(moved)},
+                                        {"kept", std::to_string(rooms.size() - moved)}});
+    done(moved, rooms.size() - moved);
+  });
+  if (!posted) done(0, 0);
+}
+
+void ClusterNode::adopt_handed(const std::string& room) {
+  try {
+    auto owner = registry_->lookup(room);
+    if (owner && owner->node == options_.node_id && !rooms_.has_room(room)) {
+      {
+        std::lock_guard lock(bus_mutex_);
+        owned_[room] = {owner->epoch, owner->game};
+        owners_.erase(room);
+      }
+      if (auto stored = load_room_(room)) {
+        rooms_.adopt(*stored);
+        log::info("cluster_room_adopted",
+                  {{"room", room}, {"epoch", std::to_string(owner->epoch)}});
+      }
+    }
+  } catch (const std::exception& e) {
+    log::warn("cluster_adopt_failed", {{"room", room}, {"error", e.what()}});
+  }
+  {
+    std::lock_guard lock(bus_mutex_);
+    incoming_.erase(room);
+  }
+  release_held(room);
+}
+
+}  // namespace roomctl::runtime
