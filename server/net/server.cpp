@@ -108,7 +108,8 @@ class Server::Impl {
       // Every room write is fenced on the room's epoch in the same script.
       redis_store()->set_fence({options.node_id,
                                 [this](const std::string& room) { return cluster->epoch_of(room); },
-                                [this](const std::string& room) { cluster->write_refused(room); }});
+                                [this](const std::string& room) { cluster->write_refused(room); },
+                                [this](const std::string& room) { cluster->write_missing(room); }});
       rooms.set_cluster(cluster.get());
       presence.set_observer([this](runtime::Presence::Change change, const std::string& user) {
         cluster->presence_changed(change, user);

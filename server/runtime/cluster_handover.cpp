@@ -85,8 +85,8 @@ void ClusterNode::hand_over_paused(std::function<void(std::size_t, std::size_t)>
     metrics_->rooms_handed_over.inc(static_cast<double>(moved));
     metrics_->handover_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - paused_at).count());
-    log::info("cluster_handover_done", {{"moved", std::to_string(moved)},
-                                        {"kept", std::to_string(rooms.size() - moved)}});
+    log::info("cluster_handover_done",
+              {{"moved", std::to_string(moved)}, {"kept", std::to_string(rooms.size() - moved)}});
     done(moved, rooms.size() - moved);
   });
   if (!posted) done(0, 0);

@@ -98,6 +98,8 @@ class ClusterNode final : public ClusterRooms {
   // refused because another node owns the room now (it stops here at once).
   std::optional<std::int64_t> epoch_of(const std::string& room) const;
   void write_refused(const std::string& room);
+  // A write found no owner record (Redis lost it): re-assert the room, then write it whole.
+  void write_missing(const std::string& room);
 
   // Presence's observer: a change that happened here goes to every other node.
   void presence_changed(Presence::Change change, const std::string& user);

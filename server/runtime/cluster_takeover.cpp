@@ -32,6 +32,25 @@ void ClusterNode::write_refused(const std::string& room) {
   rooms_.abandon(room);
 }
 
+void ClusterNode::write_missing(const std::string& room) {
+  Owned owned;
+  {
+    std::lock_guard lock(bus_mutex_);
+    auto it = owned_.find(room);
+    if (it == owned_.end()) return;
+    owned = it->second;
+  }
+  jobs_.post([this, room, owned] {
+    try {
+      auto r = registry_->reassert(room, owned.epoch, owned.game);
+      if (r.outcome == Outcome::stale) return write_refused(room);
+    } catch (const std::exception&) {
+      return;  // Redis away again: the writer retries, and we with it
+    }
+    rooms_.flush_room(room, /*force=*/true);
+  });
+}
+
 void ClusterNode::sweep_dead_nodes(const std::vector<std::string>& dead) {
   for (const auto& node : dead) {
     if (node == options_.node_id) continue;

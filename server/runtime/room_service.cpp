@@ -328,6 +328,10 @@ json::object RoomService::quarantined() const {
   return o;
 }
 
+void RoomService::flush_room(const std::string& id, bool force) {
+  if (auto room = registry_.find(id)) room->flush([] {}, force);
+}
+
 void RoomService::flush_all(std::function<void()> done, bool force) {
   auto rooms = registry_.all();
   if (rooms.empty()) return done();

@@ -104,6 +104,8 @@ class RoomService {
   // Asks every room to hand over its snapshot if it changed (every snapshot with `force`);
   // `done` runs once all have.
   void flush_all(std::function<void()> done, bool force = false);
+  // One room's snapshot (and with `force` its whole stroke stream) written again.
+  void flush_room(const std::string& id, bool force);
   // Stored rooms that could not be restored: id -> why. They stay in the store, untouched, for
   // an operator to inspect, and their ids cannot be taken by a new room.
   boost::json::object quarantined() const;

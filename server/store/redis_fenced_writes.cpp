@@ -18,7 +18,10 @@ namespace {
 //       snapshot, keep ("-": no stroke change), rows...
 // An erase is allowed when the room is ours at any epoch or has no owner any more (released
 // first): it must never delete the state of a room another node took over.
+// A room without any owner record ('missing': Redis lost its data) is not refused but left for
+// its owner to re-assert first: a restarted Redis must not make nodes stop their own rooms.
 const std::string kFencedWriteScript = std::string(kStrokesLua) + R"(
+if ARGV[3] ~= 'e' and redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 local cur = redis.call('HMGET', KEYS[1], 'node', 'epoch')
 local node, epoch = cur[1] or '', tonumber(cur[2] or '0')
 if ARGV[3] == 'e' then
@@ -37,7 +40,7 @@ return 'ok'
 )";
 }  // namespace
 
-std::vector<std::string> RedisStore::write_rooms_fenced(const RoomBatch& batch) {
+RedisStore::FencedResult RedisStore::write_rooms_fenced(const RoomBatch& batch) {
   struct Op {
     const StoredRoom* put = nullptr;
     const StrokeWrite* strokes = nullptr;
@@ -50,7 +53,7 @@ std::vector<std::string> RedisStore::write_rooms_fenced(const RoomBatch& batch) 
 
   std::vector<RedisConnection::Args> cmds{{"MULTI"}};
   std::vector<std::string> rooms;  // in the order of the scripts
-  std::vector<std::string> refused;
+  FencedResult result;
   for (const auto& [id, op] : ops) {
     std::string epoch;
     if (!op.erase) {
@@ -95,10 +98,12 @@ std::vector<std::string> RedisStore::write_rooms_fenced(const RoomBatch& batch) 
       const redisReply* e = reply_element(exec, k);
       if (e && e->type == REDIS_REPLY_ERROR) throw RedisError("redis error: " + reply_string(e));
       // A refused erase needs nothing: the room is gone here, and its new owner keeps it.
-      if (reply_string(e) == "stale" && !ops[rooms[k]].erase) refused.push_back(rooms[k]);
+      auto answer = reply_string(e);
+      if (answer == "stale" && !ops[rooms[k]].erase) result.refused.push_back(rooms[k]);
+      if (answer == "missing") result.missing.push_back(rooms[k]);
     }
   }
-  return refused;
+  return result;
 }
 
 }  // namespace roomctl::store

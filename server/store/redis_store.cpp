@@ -156,14 +156,16 @@ const std::string kWriteStrokesScript =
 
 void RedisStore::write_rooms(const RoomBatch& batch) {
   if (fence_) {
-    std::vector<std::string> refused;
+    FencedResult r;
     {
       std::lock_guard lock(mutex_);
-      refused = write_rooms_fenced(batch);
+      r = write_rooms_fenced(batch);
     }
-    // Outside the lock: the cluster stops these rooms here, which writes to the store again.
+    // Outside the lock: the cluster stops or re-asserts these rooms, which writes again.
     if (fence_->on_refused)
-      for (const auto& id : refused) fence_->on_refused(id);
+      for (const auto& id : r.refused) fence_->on_refused(id);
+    if (fence_->on_missing)
+      for (const auto& id : r.missing) fence_->on_missing(id);
     return;
   }
   std::lock_guard lock(mutex_);

@@ -37,6 +37,9 @@ struct WriteFence {
   // A write refused because another node (or epoch) owns the room now. Called on the writer's
   // thread, outside the store's lock.
   std::function<void(const std::string& room)> on_refused;
+  // A write not made because the room has no owner record at all (Redis lost its data): the
+  // owner re-asserts it and writes the room again.
+  std::function<void(const std::string& room)> on_missing;
 };
 
 class RedisStore : public StateStore {
@@ -65,8 +68,12 @@ class RedisStore : public StateStore {
 
  private:
   void check_identity();
-  // The rooms whose write was refused (redis_fenced_writes.cpp); under mutex_.
-  std::vector<std::string> write_rooms_fenced(const RoomBatch& batch);
+  // The rooms whose write was refused, and those not written for want of an owner record
+  // (redis_fenced_writes.cpp); under mutex_.
+  struct FencedResult {
+    std::vector<std::string> refused, missing;
+  };
+  FencedResult write_rooms_fenced(const RoomBatch& batch);
   static std::optional<StoredRoom> parse_stored(const std::string& id, const redisReply* value,
                                                 const redisReply* rows);
   std::vector<QueuedMessage> read_queue(const std::string& key, std::size_t max);

@@ -276,3 +276,39 @@ TEST_CASE("cluster: an owner paused past its lease loses its room to a live node
   back.spy("join_room", {{"roomId", "st1"}, {"name", "H"}});
   CHECK(back.next("game_mode", 10s));
 }
+
+TEST_CASE(
+    "cluster: Redis restarted empty mid-game: rooms run on, readyz goes 503 and back, "
+    "claims are re-asserted with their epoch and snapshots rewritten",
+    "[cluster][redis]") {
+  ClusterNodes c(2);
+  Player host(c[0].port(), "rr-host");
+  Player guest(c[1].port(), "rr-guest");
+  host.spy("CREATE_ROOM", {{"roomId", "rr1"}, {"name", "H"}, {"gameMode", "word_spy"}});
+  REQUIRE(host.next("create_room_response")->at("status") == true);
+  guest.spy("join_room", {{"roomId", "rr1"}, {"name", "G"}});
+  REQUIRE(guest.next("join_room_response")->at("status") == true);
+  REQUIRE(eventually([&] { return c.redis.cli("EXISTS roomctl:room:rr1").find('1') == 0; }));
+  std::string epoch = c.redis.cli("HGET roomctl:owner:rr1 epoch");
+
+  c.redis.stop();
+  for (std::size_t i = 0; i < 2; ++i)
+    CHECK(eventually([&] { return http_get(c[i].admin_port(), "/readyz").status == 503; }, 10s));
+  // The owner's own player plays on from memory meanwhile.
+  host.spy("ready", {{"roomId", "rr1"}});
+  CHECK(host.next("player_ready", 5s));
+
+  c.redis.start();  // empty: no lease, no owner record, no snapshot
+  for (std::size_t i = 0; i < 2; ++i)
+    CHECK(eventually([&] { return http_get(c[i].admin_port(), "/readyz").status == 200; }, 15s));
+  CHECK(
+      eventually([&] { return c.redis.cli("HGET roomctl:owner:rr1 node").find("n0") == 0; }, 10s));
+  CHECK(c.redis.cli("HGET roomctl:owner:rr1 epoch") == epoch);
+  CHECK(eventually([&] { return c.redis.cli("EXISTS roomctl:room:rr1").find('1') == 0; }, 10s));
+  CHECK(c[0].metric("roomctl_cluster_writes_refused_total") == 0);
+  // And across nodes again: the guest's ready reaches the host.
+  guest.spy("ready", {{"roomId", "rr1"}});
+  auto ready = host.next("player_ready", 10s);
+  REQUIRE(ready);
+  CHECK(str(*ready, "playerId") == "rr-guest");
+}
