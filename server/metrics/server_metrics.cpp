@@ -26,6 +26,11 @@ ServerMetrics::ServerMetrics(Registry& r)
       users_online(r.gauge("roomctl_users_online", "Users with a bound, open connection").with()),
       rooms(r.gauge("roomctl_rooms", "Rooms on this node, by game and phase", {"game", "phase"})),
       players(r.gauge("roomctl_players", "Players seated in rooms on this node").with()),
+      node_load(r.gauge("roomctl_node_load_ratio",
+                        "The highest of connections, rooms, memory (RSS) and event-loop lag "
+                        "against their limits (limits.max_connections, limits.max_rooms, "
+                        "limits.memory_high_watermark_bytes, 100 ms of lag): 1 = full")
+                    .with()),
       games_started(r.counter("roomctl_games_started_total", "Games started, by game", {"game"})),
       games_finished(r.counter("roomctl_games_finished_total",
                                "Games finished, by game and outcome", {"game", "outcome"})),

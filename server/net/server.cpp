@@ -172,6 +172,18 @@ class Server::Impl {
     return json::serialize(o);
   }
 
+  // The autoscaling signal (roomctl_node_load_ratio, and a cluster node's load in its lease):
+  // the highest of connections, rooms, memory and event-loop lag against their limits.
+  double load_ratio(std::int64_t connections, std::int64_t room_count) {
+    const auto& l = options.limits;
+    auto ratio = [](double v, double limit) { return limit > 0 ? v / limit : 0.0; };
+    return std::max({ratio(static_cast<double>(connections), static_cast<double>(l.max_connections)),
+                     ratio(static_cast<double>(room_count), static_cast<double>(l.max_rooms)),
+                     ratio(static_cast<double>(process_rss_bytes()),
+                           static_cast<double>(l.memory_high_watermark_bytes)),
+                     ratio(last_lag_seconds.load(), 0.1)});
+  }
+
   // This node as the cluster sees it: where it is reached and how loaded it is (the highest of
   // its connection, room and memory ratios against their limits).
   cluster::NodeInfo node_info() {
@@ -188,12 +200,7 @@ class Server::Impl {
     n.admin_address = address(admin_listener, options.admin_listen);
     n.rooms = static_cast<std::int64_t>(rooms.size());
     n.connections = ctx.open_connections.load();
-    auto ratio = [](double v, double limit) { return limit > 0 ? v / limit : 0.0; };
-    n.load =
-        std::max({ratio(static_cast<double>(n.connections), static_cast<double>(l.max_connections)),
-                  ratio(static_cast<double>(n.rooms), static_cast<double>(l.max_rooms)),
-                  ratio(static_cast<double>(process_rss_bytes()),
-                        static_cast<double>(l.memory_high_watermark_bytes))});
+    n.load = load_ratio(n.connections, n.rooms);
     return n;
   }
 
@@ -311,7 +318,9 @@ class Server::Impl {
     sweep_timer.async_wait([this, deadline](boost::system::error_code ec) {
       if (ec) return;
       auto started = std::chrono::steady_clock::now();
-      metrics.event_loop_lag.observe(std::chrono::duration<double>(started - deadline).count());
+      double lag = std::chrono::duration<double>(started - deadline).count();
+      metrics.event_loop_lag.observe(lag);
+      last_lag_seconds = lag;
       Millis now = wall_now_ms();
       for (auto& e : directory.expire(now, options.reconnect_grace_ms)) {
         identity.forget(e.user);  // its resume secret ends with its grace
@@ -339,6 +348,8 @@ class Server::Impl {
         rooms.flush_all([] {}, true);
       }
       metrics.users_online.set(static_cast<double>(directory.online_count()));
+      metrics.node_load.set(
+          load_ratio(ctx.open_connections.load(), static_cast<std::int64_t>(rooms.size())));
       // Bursts (presence storms, mass joins) leave freed memory in malloc's arenas; hand it back
       // to the OS now and then so that RSS tracks live memory (and the watermark means something).
       if (sweeps % 30 == 0) malloc_trim(0);
@@ -485,7 +496,8 @@ class Server::Impl {
   std::uint64_t store_generation = 0;
   int exit_code = 0;
   bool finishing = false;
-  std::atomic<bool> left_cluster{false};  // an admin drain handed the rooms over already
+  std::atomic<bool> left_cluster{false};
+  std::atomic<double> last_lag_seconds{0};  // the sweeper's last event-loop lag  // an admin drain handed the rooms over already
   Millis started_at = wall_now_ms();
   // Last: destroyed first, while everything it uses is still there.
   std::unique_ptr<runtime::ClusterNode> cluster;

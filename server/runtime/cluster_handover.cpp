@@ -22,6 +22,29 @@ bool ClusterNode::moving(const std::string& room) {
   return moving_.count(room) != 0 || incoming_.count(room) != 0;
 }
 
+// A node more loaded than the least loaded live node by more than this places new rooms there
+// (load ratios, 0..1, refreshed four times a second from the leases).
+constexpr double kPlacementMargin = 0.1;
+
+std::string ClusterNode::place_new_room() {
+  std::lock_guard lock(bus_mutex_);
+  auto mine = loads_.find(options_.node_id);
+  if (mine == loads_.end()) return "";
+  std::string best;
+  double best_load = mine->second - kPlacementMargin;
+  for (const auto& [node, load] : loads_)
+    if (node != options_.node_id && load < best_load && reachable_locked(node)) {
+      best = node;
+      best_load = load;
+    }
+  return best;
+}
+
+void ClusterNode::forward_create(const Client& client, const std::string& node,
+                                 const std::string& room, const Frame& raw) {
+  queue_input(node, room, client.user, raw);
+}
+
 std::size_t ClusterNode::pause_rooms() {
   std::lock_guard lock(bus_mutex_);
   paused_at_ = std::chrono::steady_clock::now();

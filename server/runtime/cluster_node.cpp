@@ -494,7 +494,7 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
 void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input) {
   metrics_->remote_inputs.inc();
   if (input.user.empty()) return;
-  if (!rooms_.has_room(input.room)) {
+  if (!input.room.empty() && !rooms_.has_room(input.room)) {
     std::lock_guard lock(bus_mutex_);
     if (auto m = moved_.find(input.room); m != moved_.end()) {
       // Handed over from here: the message goes on to the new owner, the gateway learns it.

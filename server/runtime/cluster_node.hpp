@@ -116,6 +116,9 @@ class ClusterNode final : public ClusterRooms {
   void room_removed(const std::string& room) override;
   bool owns_stored_room(const std::string& room) override;
   bool moving(const std::string& room) override;
+  std::string place_new_room() override;
+  void forward_create(const Client& client, const std::string& node, const std::string& room,
+                      const Frame& raw) override;
 
   // Hand-over (drain, SIGTERM; cluster_handover.cpp): every room here goes to the least-loaded
   // live nodes. pause_rooms() holds their messages from now on (it answers how many rooms);

@@ -113,7 +113,7 @@ bool RoomService::may_create(Client& c, const std::string& room_id) {
 }
 
 void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& env,
-                         const Frame& raw) {
+                         const Frame& raw, bool forwarded) {
   std::string id = env.room_id.empty() ? generate_id() : env.room_id;
   auto refuse = [&](const std::string& message) {
     c.send(protocol::frame({{"type", "create_room_response"},
@@ -128,6 +128,10 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
   // FIX: ORIG silently replaces an existing room with the same id.
   if (registry_.find(id)) return refuse("A room with this id already exists");
   if (!cluster_) return start_room(id, std::move(made), c, env, raw);
+  // Placement: a clearly less loaded node runs the new room (never again from there).
+  if (!forwarded)
+    if (auto node = cluster_->place_new_room(); !node.empty())
+      return cluster_->forward_create(c, node, env.room_id, raw);
   // The id must be free cluster-wide: the room starts once its claim in Redis is won.
   auto pending =
       std::make_shared<std::pair<MadeGame, protocol::Envelope>>(std::move(made), std::move(env));
@@ -207,7 +211,7 @@ void RoomService::post_message(Room& room, const std::string& user, protocol::En
 
 void RoomService::handle(const GameEntry& game, Client& client, protocol::Envelope& env,
                          const Frame& raw, bool forwarded) {
-  if (env.type == game.create_type) return create(game, client, env, raw);
+  if (env.type == game.create_type) return create(game, client, env, raw, forwarded);
   if (const QuickJoin* q = game.quick_join(env.type)) return quick_join(client, *q);
   auto room = env.room_id.empty() ? nullptr : registry_.find(env.room_id);
   // In a cluster: another node's room, or one moving between nodes (its messages wait).

@@ -124,7 +124,8 @@ class RoomService {
   std::uint64_t seed();
   std::string generate_id();
   bool may_create(Client& c, const std::string& room_id);
-  void create(const GameEntry& game, Client& c, protocol::Envelope& env, const Frame& raw);
+  void create(const GameEntry& game, Client& c, protocol::Envelope& env, const Frame& raw,
+              bool forwarded);
   void start_room(const std::string& id, MadeGame made, const Client& c, protocol::Envelope& env,
                   const Frame& raw);
   void quick_join(Client& c, const QuickJoin& q);

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "tests/integration/cluster_nodes.hpp"
@@ -311,4 +312,54 @@ TEST_CASE(
   auto ready = host.next("player_ready", 10s);
   REQUIRE(ready);
   CHECK(str(*ready, "playerId") == "rr-guest");
+}
+
+TEST_CASE("cluster: a node that joins takes new rooms, drained, its rooms go on elsewhere",
+          "[cluster][scale]") {
+  // Small room limits make the load ratio (rooms / limits.max_rooms) tell the nodes apart.
+  ClusterNodes c(3, {"limits.max_rooms=20"});
+  std::vector<std::unique_ptr<Player>> hosts;
+  auto create = [&](const std::string& room) {
+    hosts.push_back(std::make_unique<Player>(c[0].port(), room + "-host"));
+    hosts.back()->spy("CREATE_ROOM", {{"roomId", room}, {"name", "H"}, {"gameMode", "word_spy"}});
+    auto r = hosts.back()->next("create_room_response");
+    REQUIRE(r);
+    REQUIRE(r->at("status") == true);
+  };
+  auto owner = [&](const std::string& room) {
+    auto o = c.redis.cli("HGET roomctl:owner:" + room + " node");
+    return o.substr(0, o.find('\n'));
+  };
+  // Created through node 0, the rooms spread over the three nodes as their loads part.
+  for (int i = 0; i < 12; ++i) {
+    create("old" + std::to_string(i));
+    std::this_thread::sleep_for(150ms);  // leases carry the new loads
+  }
+  std::set<std::string> owners;
+  for (int i = 0; i < 12; ++i) owners.insert(owner("old" + std::to_string(i)));
+  CHECK(owners.size() == 3);
+
+  // Scale-out: a fourth node, empty, gets the next rooms.
+  auto& fresh = c.add_node();
+  std::this_thread::sleep_for(1500ms);  // its lease and load are seen by every node
+  std::vector<std::string> placed;
+  for (int i = 0; i < 4; ++i) {
+    create("new" + std::to_string(i));
+    if (owner("new" + std::to_string(i)) == "n3") placed.push_back("new" + std::to_string(i));
+  }
+  REQUIRE(!placed.empty());
+
+  // Scale-in: drained, the node hands its rooms to the others and their games go on.
+  REQUIRE(http_request(fresh.admin_port(), "POST", "/admin/drain",
+                       {{"Content-Type", "application/json"}})
+              .status == 200);
+  CHECK(eventually([&] { return http_get(fresh.admin_port(), "/readyz").status == 503; }));
+  for (const auto& room : placed) {
+    CHECK(eventually([&] { return owner(room) != "n3" && !owner(room).empty(); }, 10s));
+    auto& host = *hosts[static_cast<std::size_t>(12 + std::stoi(room.substr(3)))];
+    host.spy("ready", {{"roomId", room}});
+    CHECK(host.next("player_ready", 10s));
+  }
+  CHECK(fresh.metric("roomctl_cluster_rooms_handed_over_total") ==
+        static_cast<double>(placed.size()));
 }

@@ -43,7 +43,7 @@ bool alive(const RedisProcess& redis, const std::string& id) {
 }
 }  // namespace
 
-TEST_CASE("lease: refreshed it lives past its TTL, unrefreshed it expires; the list says so",
+TEST_CASE("lease: refreshed it lives past its TTL, unrefreshed it expires, the list says so",
           "[cluster][redis]") {
   RedisProcess redis;
   NodeLease a(endpoint(redis), "node1", 400);
@@ -184,7 +184,7 @@ TEST_CASE("lease keeper: Redis restarted empty, the lease and the rooms are re-a
   CHECK_FALSE(alive(redis, "node1"));
 }
 
-TEST_CASE("lease keeper: Redis hung past the TTL is not every node dead; no room changes owner",
+TEST_CASE("lease keeper: Redis hung past the TTL is not every node dead, no room changes owner",
           "[cluster][redis]") {
   RedisProcess redis;
   LeaseKeeper::Options opt{200, 1000};

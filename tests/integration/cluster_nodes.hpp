@@ -22,10 +22,16 @@ inline std::vector<std::string> cluster_node_settings(const RedisProcess& redis,
 }
 
 struct ClusterNodes {
-  explicit ClusterNodes(int n, std::vector<std::string> extra = {}) {
-    for (int i = 0; i < n; ++i)
-      nodes.push_back(std::make_unique<ServerProcess>(cluster_node_settings(redis, i, extra)));
+  explicit ClusterNodes(int n, std::vector<std::string> extra = {}) : settings(std::move(extra)) {
+    for (int i = 0; i < n; ++i) add_node(false);
     wait_all_alive();
+  }
+  // Scale-out: one more node (n<size>) with the same settings; returns once all see it.
+  ServerProcess& add_node(bool wait = true) {
+    int i = static_cast<int>(nodes.size());
+    nodes.push_back(std::make_unique<ServerProcess>(cluster_node_settings(redis, i, settings)));
+    if (wait) wait_all_alive();
+    return *nodes.back();
   }
   void wait_all_alive() {
     auto n = static_cast<double>(nodes.size());
@@ -48,6 +54,7 @@ struct ClusterNodes {
   }
 
   RedisProcess redis;
+  std::vector<std::string> settings;
   std::vector<std::unique_ptr<ServerProcess>> nodes;
 };
 

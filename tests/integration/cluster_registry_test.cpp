@@ -52,7 +52,7 @@ void race(int n, Fn fn) {
 }
 }  // namespace
 
-TEST_CASE("registry: claim, hand-over, release move the epoch; stale writes are refused",
+TEST_CASE("registry: claim, hand-over, release move the epoch, stale writes are refused",
           "[cluster][redis]") {
   RedisProcess redis;
   lease(redis, "a");
@@ -158,7 +158,7 @@ TEST_CASE("registry: a large batch of fenced writes answers every room in order"
   CHECK(a.write_snapshots({}).empty());
 }
 
-TEST_CASE("registry: a dead owner's room is taken over after the grace; the old owner is fenced",
+TEST_CASE("registry: a dead owner's room is taken over after the grace, the old owner is fenced",
           "[cluster][redis]") {
   RedisProcess redis;
   lease(redis, "old", 300);

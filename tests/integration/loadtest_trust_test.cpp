@@ -131,7 +131,7 @@ TEST_CASE("loadtest: misspelt thresholds and a missing profile are usage errors"
   CHECK(out.find("cannot write the report") != std::string::npos);
 }
 
-TEST_CASE("loadtest: a fixed drawing schedule yields no negative latency; --out json streams",
+TEST_CASE("loadtest: a fixed drawing schedule yields no negative latency, --out json streams",
           "[loadtest]") {
   ServerProcess server({"games.time_scale=0.05", "limits.messages_per_second=1000"});
   std::string report = temp_path("fanout"), points = temp_path("points");

@@ -134,7 +134,7 @@ static void three_round_game(const std::vector<std::uint16_t>& ports,
   CHECK(metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") == 1);
 }
 
-TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card follows the rules",
+TEST_CASE("skribble end to end: a 3-round game with 4 players, the score card follows the rules",
           "[skribble][e2e]") {
   ServerProcess server(kFast);
   three_round_game({server.port()}, [&](const std::string& s) { return server.metric(s); });
@@ -225,7 +225,7 @@ TEST_CASE("skribble: the drawer leaving mid-turn ends the turn and the next play
   CHECK(str(*next, "currentUser") == "sk3-p1");
 }
 
-TEST_CASE("skribble: quick join offers open rooms; unknown rooms are refused", "[skribble]") {
+TEST_CASE("skribble: quick join offers open rooms, unknown rooms are refused", "[skribble]") {
   ServerProcess server(kFast);
   Player a(server.port(), "a");
   a.skribble("QUICK_JOIN_SKRIBBLE_ROOM");
@@ -276,7 +276,7 @@ TEST_CASE("skribble: a one-round game (rounds: 1, as the original server accepts
 }
 
 TEST_CASE(
-    "cluster failover: kill -9 of a skribble game's owner mid-turn; drawer, word and scores "
+    "cluster failover: kill -9 of a skribble game's owner mid-turn, drawer, word and scores "
     "survive on another node",
     "[skribble][cluster][failover]") {
   ClusterNodes c(3, {"games.time_scale=0.5", "server.reconnect_grace=20s"});

@@ -320,7 +320,7 @@ TEST_CASE("presence: creating a room and starting a game change the status", "[s
   CHECK(str(*idle, "status") == "Idle");
 }
 
-TEST_CASE("cluster failover: kill -9 of a spy game's owner; the game resumes on another node",
+TEST_CASE("cluster failover: kill -9 of a spy game's owner, the game resumes on another node",
           "[spy][cluster][failover]") {
   // Real-ish durations: a speaking turn must not time out during the failover.
   ClusterNodes c(3, {"games.time_scale=0.5", "server.reconnect_grace=20s"});

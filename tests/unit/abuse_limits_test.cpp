@@ -45,7 +45,7 @@ TEST_CASE("rooms held: a removed room frees its creator's slot", "[abuse]") {
   a.room_removed("unknown");  // a room created before the limits knew it: nothing happens
 }
 
-TEST_CASE("DMs, identities and connections; 0 turns a limit off", "[abuse]") {
+TEST_CASE("DMs, identities and connections, 0 turns a limit off", "[abuse]") {
   roomctl::metrics::Registry r;
   roomctl::metrics::ServerMetrics m(r);
   AbuseLimits a(limits(), m);

@@ -127,7 +127,7 @@ TEST_CASE("batcher: one message per destination node per tick carrying every fra
   CHECK(b.add_frame("node-b", "room0", 1, {"u1"}, shared) == 11);
 }
 
-TEST_CASE("batcher: a new epoch restarts a room's sequence; forget_room drops its counters",
+TEST_CASE("batcher: a new epoch restarts a room's sequence, forget_room drops its counters",
           "[cluster]") {
   BusBatcher b("n1");
   auto p = text("x");

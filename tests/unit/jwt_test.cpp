@@ -47,7 +47,7 @@ TEST_CASE("base64url round trips every length", "[jwt]") {
   CHECK(base64url_decode("AA", out));
 }
 
-TEST_CASE("HS256: a good token names its user; a bad signature is refused", "[jwt]") {
+TEST_CASE("HS256: a good token names its user, a bad signature is refused", "[jwt]") {
   JwtVerifier v({kSecret, ""}, 30);
   auto token = sign_token("HS256", kSecret, "alice", kNow + 60, kNow);
   auto r = v.verify(token, kNow);

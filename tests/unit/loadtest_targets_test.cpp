@@ -28,7 +28,7 @@ TEST_CASE("loadtest targets: a room's bots round robin over the targets", "[load
   CHECK(share == std::map<std::size_t, int>{{0, 4}, {1, 4}, {2, 4}});
 }
 
-TEST_CASE("loadtest targets: spread rooms keeps a room on one target; one target is one",
+TEST_CASE("loadtest targets: spread rooms keeps a room on one target, one target is one",
           "[loadgen]") {
   for (std::size_t room = 0; room < 4; ++room)
     for (std::size_t bot = 0; bot < 4; ++bot) {

@@ -211,7 +211,7 @@ struct DrawingRoom {
 };
 }  // namespace
 
-TEST_CASE("stroke stream: the snapshot leaves the log out; old snapshots with it still restore",
+TEST_CASE("stroke stream: the snapshot leaves the log out, old snapshots with it still restore",
           "[skribble][snapshot]") {
   DrawingRoom room;
   auto* g = &room.game;
