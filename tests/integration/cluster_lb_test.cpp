@@ -41,10 +41,11 @@ struct RawUpgrade {
 
 RawUpgrade raw_upgrade(std::uint16_t port, const std::string& cookie = "") {
   RawUpgrade u{std::make_unique<RawSocket>(port), ""};
-  u.socket->write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\n" +
-                  (cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") + "\r\n");
+  u.socket->write(
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n" +
+      (cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") + "\r\n");
   for (int i = 0; i < 50 && u.reply.find("\r\n\r\n") == std::string::npos; ++i)
     u.reply += u.socket->read_some(100);
   return u;
@@ -83,9 +84,11 @@ TEST_CASE("lb: WebSockets and their messages pass; connections spread over the t
   for (std::size_t i = 0; i < clients.size(); ++i)
     CHECK(talks(*clients[i], "spread" + std::to_string(i)));
 
-  // A closed connection frees its node's slot: the next one goes there.
-  int freed = nodes[0];
-  clients[0]->close();
+  // A closed connection frees its node's slot: the next one goes there (round robin would
+  // pick nodes[0]'s node: the seventh connection after six).
+  int freed = nodes[1];
+  REQUIRE(freed != nodes[0]);
+  clients[1]->close();
   REQUIRE(eventually([&] { return cluster.connections(freed) == 1; }));
   CHECK(cluster.connect_lb().node == freed);
 }
@@ -145,6 +148,20 @@ TEST_CASE("lb: HAProxy takes a drained node out and leaves its open connections 
   auto nodes = open_through_lb(cluster, 3, clients);
   int drained = nodes[0];
   REQUIRE(talks(*clients[0], "stayer"));
+  // And a player of a room that hashes to that node (rooms tried until one does; all kept open
+  // so that the counts only rise).
+  std::string kept_room;
+  std::size_t kept = 0;
+  for (int r = 0; r < 40 && kept_room.empty(); ++r) {
+    auto path = "/?room=keep-" + std::to_string(r);
+    if (open_through_lb(cluster, 1, clients, path)[0] == drained) {
+      kept_room = path;
+      kept = clients.size() - 1;
+    }
+  }
+  REQUIRE(!kept_room.empty());
+  REQUIRE(talks(*clients[kept], "roomstayer"));
+  int on_drained = cluster.connections(drained);
   cluster.drain(drained);
   CHECK(http_get(cluster.admin_port(drained), "/readyz").status == 503);
   REQUIRE(cluster.balancer().wait_status(drained, "DOWN"));
@@ -157,14 +174,15 @@ TEST_CASE("lb: HAProxy takes a drained node out and leaves its open connections 
     int n = open_through_lb(cluster, 1, clients, "/?room=drain-" + std::to_string(r))[0];
     CHECK((n >= 0 && n != drained));
   }
-  // The player already there keeps playing through the balancer.
+  // The players already there keep playing through the balancer.
   CHECK(answers(*clients[0]));
-  CHECK(cluster.connections(drained) == 1);
+  CHECK(answers(*clients[kept]));
+  CHECK(cluster.connections(drained) == on_drained);
 
-  // Resumed, it is back after its checks and, having fewest connections, gets the next one.
+  // Resumed, it is back after its checks, and its rooms with it.
   cluster.undrain(drained);
   REQUIRE(cluster.balancer().wait_status(drained, "UP"));
-  CHECK(cluster.connect_lb().node == drained);
+  CHECK(open_through_lb(cluster, 1, clients, kept_room)[0] == drained);
 }
 
 TEST_CASE("lb: HAProxy takes a hung node out; it is back once it answers", "[cluster][lb]") {
@@ -185,8 +203,8 @@ TEST_CASE("lb: HAProxy's cookie brings a reconnect back to its node", "[cluster]
   int home = cluster.node_of([&] { first = raw_upgrade(cluster.lb_port()); });
   REQUIRE(first.reply.rfind("HTTP/1.1 101", 0) == 0);
   std::smatch m;
-  REQUIRE(std::regex_search(first.reply, m, std::regex(R"(Set-Cookie: (roomctl_node=n\d))",
-                                                       std::regex::icase)));
+  REQUIRE(std::regex_search(first.reply, m,
+                            std::regex(R"(Set-Cookie: (roomctl_node=n\d))", std::regex::icase)));
   std::string cookie = m[1];
   CHECK(cookie == "roomctl_node=" + cluster.node_id(home));
   // Least connections alone would pick another node every time; the cookie wins.

@@ -124,8 +124,8 @@ bool Cluster::ready(int i) const {
 
 int Cluster::connections(int i) const {
   if (!running(i) || nodes_.at(static_cast<std::size_t>(i)).paused) return -1;
-  return static_cast<int>(nodes_.at(static_cast<std::size_t>(i)).process->metric(
-      "roomctl_connections"));
+  return static_cast<int>(
+      nodes_.at(static_cast<std::size_t>(i)).process->metric("roomctl_connections"));
 }
 
 std::vector<int> Cluster::connection_counts() const {
@@ -165,8 +165,10 @@ Cluster::Landed Cluster::connect_lb(const std::string& path) {
 std::string Cluster::logs() const {
   std::string out;
   for (int i = 0; i < size(); ++i)
-    if (running(i)) out += "--- " + node_id(i) + "\n" + nodes_[static_cast<std::size_t>(i)].process->log();
-  if (balancer_) out += std::string("--- ") + balancer_name(balancer_->kind()) + "\n" + balancer_->log();
+    if (running(i))
+      out += "--- " + node_id(i) + "\n" + nodes_[static_cast<std::size_t>(i)].process->log();
+  if (balancer_)
+    out += std::string("--- ") + balancer_name(balancer_->kind()) + "\n" + balancer_->log();
   return out;
 }
 

@@ -40,24 +40,24 @@ class Cluster {
   int size() const { return static_cast<int>(nodes_.size()); }
   RedisProcess& redis() { return redis_; }
   bool has_balancer() const { return balancer_ != nullptr; }
-  BalancerProcess& balancer();     // throws without one
-  std::uint16_t lb_port() const;   // where players connect through the balancer
+  BalancerProcess& balancer();    // throws without one
+  std::uint16_t lb_port() const;  // where players connect through the balancer
   std::string node_id(int i) const { return "n" + std::to_string(i + 1); }
   std::uint16_t port(int i) const { return nodes_.at(i).port; }
   std::uint16_t admin_port(int i) const { return nodes_.at(i).admin_port; }
-  ServerProcess& node(int i);      // throws while the node is not running
+  ServerProcess& node(int i);  // throws while the node is not running
   bool running(int i) const { return nodes_.at(i).process != nullptr; }
 
   // Node life. i is 0-based (node i is node_id(i)).
-  void kill(int i);     // SIGKILL: a crash; its connections are reset
-  void stop(int i);     // SIGTERM: a graceful shutdown (readyz 503, 1012 to its players)
-  void pause(int i);    // SIGSTOP: a hung node (its sockets stay open)
-  void resume(int i);   // SIGCONT
+  void kill(int i);    // SIGKILL: a crash; its connections are reset
+  void stop(int i);    // SIGTERM: a graceful shutdown (readyz 503, 1012 to its players)
+  void pause(int i);   // SIGSTOP: a hung node (its sockets stay open)
+  void resume(int i);  // SIGCONT
   // Starts a killed or stopped node again, same id and ports; returns when it is ready and,
   // with HAProxy, back in the balancer.
   void restart(int i);
-  void drain(int i);    // POST /admin/drain: /readyz 503
-  void undrain(int i);  // POST /admin/resume
+  void drain(int i);        // POST /admin/drain: /readyz 503
+  void undrain(int i);      // POST /admin/resume
   bool ready(int i) const;  // /readyz answers 200 (false when not running or paused)
 
   // Open player connections of node i (roomctl_connections; -1 when not running or paused).
