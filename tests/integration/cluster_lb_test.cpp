@@ -41,13 +41,7 @@ struct RawUpgrade {
 
 RawUpgrade raw_upgrade(std::uint16_t port, const std::string& cookie = "") {
   RawUpgrade u{std::make_unique<RawSocket>(port), ""};
-  u.socket->write(
-      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Version: 13\r\n" +
-      (cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") + "\r\n");
-  for (int i = 0; i < 50 && u.reply.find("\r\n\r\n") == std::string::npos; ++i)
-    u.reply += u.socket->read_some(100);
+  u.reply = u.socket->upgrade_reply(cookie.empty() ? "" : "Cookie: " + cookie + "\r\n");
   return u;
 }
 
