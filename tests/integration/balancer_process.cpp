@@ -111,6 +111,8 @@ void BalancerProcess::start_haproxy(const std::vector<Node>& nodes, int check_in
       "ROOMCTL_LB_LOG=stdout",
       "ROOMCTL_LB_MAXCONN=2000",
       "ROOMCTL_LB_CHECK_INTER=" + std::to_string(check_interval_ms) + "ms",
+      // A check slowed by a loaded test machine is no failure; a hung node still fails in 2 s.
+      "ROOMCTL_LB_CHECK_TIMEOUT=1s",
   };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     auto n = "ROOMCTL_NODE" + std::to_string(i + 1);

@@ -60,7 +60,7 @@ std::vector<int> open_through_lb(Cluster& cluster, int count,
 
 }  // namespace
 
-TEST_CASE("lb: WebSockets and their messages pass; connections spread over the three nodes",
+TEST_CASE("lb: WebSockets and their messages pass and connections spread over the three nodes",
           "[cluster][lb]") {
   auto balancer = GENERATE(Balancer::haproxy, Balancer::nginx);
   INFO(balancer_name(balancer));
@@ -87,7 +87,7 @@ TEST_CASE("lb: WebSockets and their messages pass; connections spread over the t
   CHECK(cluster.connect_lb().node == freed);
 }
 
-TEST_CASE("lb: ?room=ID always reaches the same node, and the rooms use every node",
+TEST_CASE("lb: ?room=ID always reaches the same node and the rooms use every node",
           "[cluster][lb]") {
   auto balancer = GENERATE(Balancer::haproxy, Balancer::nginx);
   INFO(balancer_name(balancer));
@@ -179,7 +179,7 @@ TEST_CASE("lb: HAProxy takes a drained node out and leaves its open connections 
   CHECK(open_through_lb(cluster, 1, clients, kept_room)[0] == drained);
 }
 
-TEST_CASE("lb: HAProxy takes a hung node out; it is back once it answers", "[cluster][lb]") {
+TEST_CASE("lb: HAProxy takes a hung node out and back once it answers", "[cluster][lb]") {
   Cluster cluster({Balancer::haproxy});
   cluster.pause(1);
   REQUIRE(cluster.balancer().wait_status(1, "DOWN"));
