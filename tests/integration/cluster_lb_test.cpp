@@ -69,6 +69,12 @@ TEST_CASE("lb: WebSockets and their messages pass and connections spread over th
   auto hello = http_get(cluster.lb_port(), "/");
   CHECK(hello.status == 200);
   CHECK(hello.body == "\"hello from word spy websocket server\"");
+  if (balancer == Balancer::haproxy) {  // its own health and metrics, for its operators
+    CHECK(http_get(cluster.balancer().stats_port(), "/healthz").status == 200);
+    auto metrics = http_get(cluster.balancer().stats_port(), "/metrics");
+    CHECK(metrics.body.find("haproxy_server_status{proxy=\"roomctl_rooms\",server=\"n1\"") !=
+          std::string::npos);
+  }
 
   // Least connections: six long-lived connections end up two on each node.
   std::vector<std::unique_ptr<WsClient>> clients;
