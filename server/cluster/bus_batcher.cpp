@@ -27,10 +27,29 @@ std::uint64_t BusBatcher::add_frame(const std::string& node, const std::string& 
     return 0;
   }
   if (s.seq == 0 || epoch > s.epoch) s = Stream{epoch, 0};
+  auto& frames = pending_[node].frames;
   std::uint64_t seq = ++s.seq;
   RoomFrame f{room, epoch, seq, std::move(users), std::move(payload)};
-  if (admit(encoded_size(f))) pending_[node].frames.push_back(std::move(f));
+  if (admit(encoded_size(f))) frames.push_back(std::move(f));
   return seq;
+}
+
+std::uint64_t BusBatcher::add_member_frame(const std::string& node, const std::string& room,
+                                           std::int64_t epoch, const std::string& user,
+                                           const Payload& payload) {
+  // A broadcast reaches each member on its own: the same payload for the same room, one user
+  // after another, is one frame with several users (one sequence number, one payload on the bus).
+  auto& frames = pending_[node].frames;
+  if (!frames.empty()) {
+    RoomFrame& last = frames.back();
+    auto s = seqs_.find(room);
+    if (last.payload == payload && last.room == room && last.epoch == epoch && s != seqs_.end() &&
+        s->second[node].seq == last.seq) {
+      if (admit(user.size() + 10)) last.users.push_back(user);
+      return last.seq;
+    }
+  }
+  return add_frame(node, room, epoch, {user}, payload);
 }
 
 bool BusBatcher::add_input(const std::string& node, MemberInput input) {

@@ -37,6 +37,11 @@ class BusBatcher {
   // a frame of an epoch older than its stream's (dropped: its owner lost the room).
   std::uint64_t add_frame(const std::string& node, const std::string& room, std::int64_t epoch,
                           std::vector<std::string> users, Payload payload);
+  // One member's copy of a room frame: joins the previous frame for `node` when that is the same
+  // payload of the same room (a broadcast reaching several members there), else add_frame.
+  std::uint64_t add_member_frame(const std::string& node, const std::string& room,
+                                 std::int64_t epoch, const std::string& user,
+                                 const Payload& payload);
   bool add_input(const std::string& node, MemberInput input);         // false: dropped
   bool add_control(const std::string& node, ControlMessage control);  // false: dropped
   // The tick: everything added since the last take, encoded, in destination order.

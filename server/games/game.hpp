@@ -77,6 +77,7 @@ struct Summary {
   std::string phase;
   int players = 0;        // seated members (spectators included)
   bool joinable = false;  // not started and not full: quick join candidate
+  int open_seats = 0;     // seats a quick join may still take (0 unless joinable)
   bool running = false;
   bool empty = false;  // nobody left: remove the room
 };

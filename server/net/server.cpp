@@ -26,6 +26,7 @@
 #include "server/net/ws_session.hpp"
 #include "server/protocol/replies.hpp"
 #include "server/runtime/abuse_limits.hpp"
+#include "server/runtime/cluster_node.hpp"
 #include "server/runtime/direct_messages.hpp"
 #include "server/runtime/dispatcher.hpp"
 #include "server/runtime/identity_guard.hpp"
@@ -35,6 +36,7 @@
 #include "server/runtime/room_service.hpp"
 #include "server/runtime/store_worker.hpp"
 #include "server/runtime/user_directory.hpp"
+#include "server/store/redis_connection.hpp"
 #include "server/store/state_store.hpp"
 #include "server/util/build_info.hpp"
 #include "server/util/clock.hpp"
@@ -81,6 +83,28 @@ class Server::Impl {
         sweep_timer(shards[0].ioc()),
         shutdown_timer(shards[0].ioc()) {
     rooms.set_abuse_limits(&abuse);
+    if (options.cluster_enabled) {
+      runtime::ClusterOptions c;
+      c.node_id = options.node_id;
+      c.redis = store::parse_redis_url(options.store_url);
+      c.lease_ttl_ms = options.cluster_lease_ttl_ms;
+      c.bus_delay_ms = options.cluster_bus_delay_ms;
+      c.max_id_length = static_cast<std::size_t>(options.limits.max_id_length);
+      c.max_message_bytes = static_cast<std::size_t>(options.limits.max_message_bytes);
+      cluster = std::make_unique<runtime::ClusterNode>(
+          std::move(c), directory, presence, rooms, registry, [this] {
+            auto rooms_now = static_cast<std::int64_t>(rooms.size());
+            auto conns = ctx.open_connections.load();
+            double load = std::max(
+                static_cast<double>(rooms_now) / static_cast<double>(options.limits.max_rooms),
+                static_cast<double>(conns) / static_cast<double>(options.limits.max_connections));
+            return runtime::NodeLoad{rooms_now, conns, load};
+          });
+      rooms.set_cluster(cluster.get());
+      presence.set_observer([this](runtime::Presence::Change change, const std::string& user) {
+        cluster->presence_changed(change, user);
+      });
+    }
   }
 
   static runtime::DmOptions dm_options(const config::ServeOptions& o) {
@@ -156,6 +180,7 @@ class Server::Impl {
     // Cached answers only: readyz must not wait for a store that hangs.
     if (auto problem = store_worker.health_problem(); !problem.empty()) return problem;
     if (!persistence.healthy()) return "state store writes are failing (" + store->describe() + ")";
+    if (cluster) return cluster->not_ready_reason();
     return "";
   }
 
@@ -176,6 +201,13 @@ class Server::Impl {
     admin_listener->start();
     auto pub = public_listener->local_endpoint();
     auto adm = admin_listener->local_endpoint();
+    if (cluster) {
+      auto address = [](const auto& e) {
+        return e.address().to_string() + ":" + std::to_string(e.port());
+      };
+      cluster->start(options.cluster_advertise.empty() ? address(pub) : options.cluster_advertise,
+                     address(adm));
+    }
     log::info("server_listening",
               {{"public", pub.address().to_string() + ":" + std::to_string(pub.port())},
                {"admin", adm.address().to_string() + ":" + std::to_string(adm.port())},
@@ -327,6 +359,7 @@ class Server::Impl {
         exit_code = 1;
       }
       admin_listener->stop();
+      if (cluster) cluster->stop();  // releases the lease: the other nodes let our users go
       shards.stop();
     });
   }
@@ -357,6 +390,8 @@ class Server::Impl {
   int exit_code = 0;
   bool finishing = false;
   Millis started_at = wall_now_ms();
+  // Last: destroyed first, while everything it uses is still there.
+  std::unique_ptr<runtime::ClusterNode> cluster;
 };
 
 Server::Server(config::ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

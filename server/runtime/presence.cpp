@@ -26,31 +26,32 @@ Presence::Pending& Presence::pending(const std::string& user, bool was_online) {
   return pending_.try_emplace(user, Pending{was_online, false, false}).first->second;
 }
 
-void Presence::bound(const std::string& user, bool was_online) {
+void Presence::bound(const std::string& user, bool was_online, Origin origin) {
   {
     std::lock_guard lock(mutex_);
     pending(user, was_online).bound = true;
   }
-  after_event();
+  after_event(Change::bound, user, origin);
 }
 
-void Presence::status_changed(const std::string& user) {
+void Presence::status_changed(const std::string& user, Origin origin) {
   {
     std::lock_guard lock(mutex_);
     pending(user, true).status = true;
   }
-  after_event();
+  after_event(Change::status, user, origin);
 }
 
-void Presence::went_offline(const std::string& user) {
+void Presence::went_offline(const std::string& user, Origin origin) {
   {
     std::lock_guard lock(mutex_);
     pending(user, true);
   }
-  after_event();
+  after_event(Change::offline, user, origin);
 }
 
-void Presence::after_event() {
+void Presence::after_event(Change change, const std::string& user, Origin origin) {
+  if (origin == Origin::here && observer_) observer_(change, user);
   if (immediate_) flush();
 }
 
@@ -153,6 +154,7 @@ std::size_t Presence::flush() {
 
   double frames = 0;
   directory_.for_each_online([&](const std::string& u, UserStatus, Outbox& out) {
+    if (out.remote()) return;  // its own node tells it
     bool is_new = newcomers.count(u) != 0;
     if (is_new) {
       out.send(full_list);

@@ -22,6 +22,7 @@
 //     every N / frames_per_second seconds (changes keep coalescing meanwhile).
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -53,9 +54,20 @@ class Presence {
   Presence(UserDirectory& directory, metrics::ServerMetrics& metrics, bool immediate,
            PresenceLimits limits = {});
 
-  void bound(const std::string& user, bool was_online);  // first bind or reconnect
-  void status_changed(const std::string& user);
-  void went_offline(const std::string& user);
+  enum class Change { bound, status, offline };
+  // Where a change happened: here, or on another node of the cluster (which told us; it is not
+  // told again).
+  enum class Origin { here, cluster };
+  // Told of every change that happened here (the cluster passes them on to the other nodes).
+  // Set before the server starts; called on the thread of the change, outside any lock.
+  void set_observer(std::function<void(Change, const std::string& user)> observer) {
+    observer_ = std::move(observer);
+  }
+
+  // first bind or reconnect
+  void bound(const std::string& user, bool was_online, Origin origin = Origin::here);
+  void status_changed(const std::string& user, Origin origin = Origin::here);
+  void went_offline(const std::string& user, Origin origin = Origin::here);
   // The flush timer: flushes unless the previous flush's frames still defer it (`now` on a
   // monotonic clock).
   void tick(Millis now);
@@ -69,7 +81,8 @@ class Presence {
     bool status = false;
   };
   Pending& pending(const std::string& user, bool was_online);
-  void after_event();
+  void after_event(Change change, const std::string& user, Origin origin);
+  std::function<void(Change, const std::string&)> observer_;
 
   // Whether `messages` per-user messages to `recipients` each stay separate (else they fold).
   bool separate(std::size_t messages, std::size_t recipients) const;

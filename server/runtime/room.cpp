@@ -104,6 +104,7 @@ void Room::publish(const games::Summary& sum, bool finished, Millis now) {
     info_.summary = sum;
   }
   deps_.registry.set_joinable(id_, index_key_, sum.joinable);
+  if (deps_.on_summary) deps_.on_summary(id_, index_key_, sum, game_->members());
 }
 
 void Room::run(games::Event& event, bool activity) {
@@ -122,7 +123,7 @@ void Room::run(games::Event& event, bool activity) {
 void Room::deliver(const games::Outbound& out) {
   using To = games::Outbound::To;
   if (out.to == To::one) {
-    if (deps_.directory.send(out.user, out)) {
+    if (deps_.directory.send(out.user, out, &id_)) {
       ++frames_out_;
       frames_metric_->inc();
     }
@@ -130,7 +131,7 @@ void Room::deliver(const games::Outbound& out) {
   }
   // One buffer per dialect for everyone, queued under one directory lock.
   double n = static_cast<double>(deps_.directory.send_many(
-      game_->members(), out, out.to == To::all_but ? &out.user : nullptr));
+      game_->members(), out, out.to == To::all_but ? &out.user : nullptr, &id_));
   frames_out_ += static_cast<std::uint64_t>(n);
   frames_metric_->inc(n);
   deps_.metrics.fanout_deliveries.inc(n);

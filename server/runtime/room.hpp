@@ -41,6 +41,10 @@ struct RoomDeps {
   std::function<void(const std::string& room_id, std::string game, std::string snapshot,
                      StreamChanges strokes)>
       save;
+  // Called on the room's thread whenever its summary changed (the cluster's joinable index).
+  std::function<void(const std::string& room_id, const std::string& index_key,
+                     const games::Summary& summary, const std::vector<std::string>& members)>
+      on_summary;
   // Called once when the room is removed, with the reason.
   std::function<void(const std::string& room_id, const std::string& reason)> on_removed;
 };

@@ -37,10 +37,15 @@ RoomService::RoomService(RoomExecutor executor_for_new_room, const config::Serve
                            StreamChanges strokes) {
               persistence.save({id, std::move(game), std::move(snapshot), {}}, std::move(strokes));
             },
+            [this](const std::string& id, const std::string& index_key, const games::Summary& sum,
+                   const std::vector<std::string>& members) {
+              if (cluster_) cluster_->room_changed(id, index_key, sum, members);
+            },
             [this, &persistence](const std::string& id, const std::string& reason) {
               log::debug("room_removed", {{"room", id}, {"reason", reason}});
               if (abuse_) abuse_->room_removed(id);
               persistence.erase(id);  // removed rooms leave the store too
+              if (cluster_) cluster_->room_removed(id);
             }},
       data_(o) {
   // Every game's labelled series exist from the start, at 0 (rate() before the first event).
@@ -120,15 +125,49 @@ void RoomService::create(const GameEntry& game, Client& c, protocol::Envelope& e
   auto made = game.create(data_, env, id, seed(), error);
   if (!made.game) return refuse(error);
   if (!may_create(c, id)) return;
+  // FIX: ORIG silently replaces an existing room with the same id.
+  if (registry_.find(id)) return refuse("A room with this id already exists");
+  if (!cluster_) return start_room(id, std::move(made), c, env, raw);
+  // The id must be free cluster-wide: the room starts once its claim in Redis is won.
+  auto pending =
+      std::make_shared<std::pair<MadeGame, protocol::Envelope>>(std::move(made), std::move(env));
+  cluster_->claim(
+      id, std::string(game.name), [this, id, pending, client = c, raw](ClusterRooms::Claim claim) {
+        if (claim == ClusterRooms::Claim::claimed)
+          return start_room(id, std::move(pending->first), client, pending->second, raw);
+        client.send(
+            protocol::frame({{"type", "create_room_response"},
+                             {"status", false},
+                             {"message", claim == ClusterRooms::Claim::exists
+                                             ? "A room with this id already exists"
+                                             : "Rooms cannot be created right now; try again"},
+                             {"roomId", id}}));
+      });
+}
+
+void RoomService::start_room(const std::string& id, MadeGame made, const Client& c,
+                             protocol::Envelope& env, const Frame& raw) {
   auto room = std::make_shared<Room>(executor_for_new_room_(), id, std::move(made.index_key),
                                      std::move(made.game), deps_, wall_now_ms());
-  // FIX: ORIG silently replaces an existing room with the same id.
-  if (!registry_.insert(id, room)) return refuse("A room with this id already exists");
+  if (!registry_.insert(id, room)) {
+    c.send(protocol::frame({{"type", "create_room_response"},
+                            {"status", false},
+                            {"message", "A room with this id already exists"},
+                            {"roomId", id}}));
+    if (cluster_) cluster_->room_removed(id);
+    return;
+  }
   if (abuse_) abuse_->room_created(c.user, id);
   post_message(*room, c.user, env, raw);
 }
 
 void RoomService::quick_join(Client& c, const QuickJoin& q) {
+  if (cluster_ && !admin_drain_.load()) {
+    std::vector<ClusterRooms::QuickJoinSource> sources;
+    for (const auto& s : q.sources)
+      sources.push_back({std::string(s.index_key), std::string(s.game_mode)});
+    return cluster_->quick_join(c, std::move(sources));
+  }
   std::vector<std::string_view> keys;
   for (const auto& source : q.sources) keys.push_back(source.index_key);
   auto picked = admin_drain_.load() ? std::nullopt : registry_.pick_joinable(keys);
@@ -167,10 +206,12 @@ void RoomService::post_message(Room& room, const std::string& user, protocol::En
 }
 
 void RoomService::handle(const GameEntry& game, Client& client, protocol::Envelope& env,
-                         const Frame& raw) {
+                         const Frame& raw, bool forwarded) {
   if (env.type == game.create_type) return create(game, client, env, raw);
   if (const QuickJoin* q = game.quick_join(env.type)) return quick_join(client, *q);
   auto room = env.room_id.empty() ? nullptr : registry_.find(env.room_id);
+  if (!room && cluster_ && !forwarded && !env.room_id.empty())
+    return cluster_->forward(client, env.room_id, raw, game.not_found(env));
   if (!room || room->info().game != game.name) {
     for (const auto& reply : game.not_found(env)) client.send(protocol::frame(reply));
     return;
@@ -229,6 +270,8 @@ std::size_t RoomService::restore(store::StateStore& store) {
   Millis now = wall_now_ms();
   std::size_t restored = 0;
   for (auto& stored : store.load_rooms()) {
+    // In a cluster the store holds every node's rooms: only ours are restored here.
+    if (cluster_ && !cluster_->owns_stored_room(stored.id)) continue;
     try {
       // Lenient: a snapshot written before the UTF-8 rules may hold a name cut mid-letter.
       auto snapshot = protocol::parse_stored_json(stored.snapshot).as_object();

@@ -15,6 +15,7 @@
 
 #include "server/protocol/envelope.hpp"
 #include "server/runtime/client.hpp"
+#include "server/runtime/cluster_rooms.hpp"
 #include "server/runtime/game_catalogue.hpp"
 #include "server/runtime/room.hpp"
 #include "server/runtime/room_registry.hpp"
@@ -60,8 +61,11 @@ class RoomService {
               Persistence& persistence);
   ~RoomService();
 
-  // A message for `game` from an identified client, or a quick join.
-  void handle(const GameEntry& game, Client& client, protocol::Envelope& env, const Frame& raw);
+  // A message for `game` from an identified client, or a quick join. In a cluster, a message
+  // for a room another node runs is forwarded to it, unless it came from another node already
+  // (`forwarded`: this node was named the room's owner, so a room it does not run is not found).
+  void handle(const GameEntry& game, Client& client, protocol::Envelope& env, const Frame& raw,
+              bool forwarded = false);
   void disconnected(const std::string& user, const std::vector<std::string>& rooms);
   void reconnected(const std::string& user, const std::vector<std::string>& rooms);
   void grace_expired(const std::string& user, const std::vector<std::string>& rooms);
@@ -93,15 +97,21 @@ class RoomService {
 
   // Per-user and per-address limits on room creation (abuse.*); none when never set.
   void set_abuse_limits(AbuseLimits* abuse) { abuse_ = abuse; }
+  // Cluster mode: room ids, quick join and messages for other nodes' rooms go through it.
+  // Set before the server starts.
+  void set_cluster(ClusterRooms* cluster) { cluster_ = cluster; }
 
   // Rooms created so far and not removed (tests, stats).
   std::size_t size() const { return registry_.size(); }
+  bool has_room(const std::string& id) const { return registry_.find(id) != nullptr; }
 
  private:
   std::uint64_t seed();
   std::string generate_id();
   bool may_create(Client& c, const std::string& room_id);
   void create(const GameEntry& game, Client& c, protocol::Envelope& env, const Frame& raw);
+  void start_room(const std::string& id, MadeGame made, const Client& c, protocol::Envelope& env,
+                  const Frame& raw);
   void quick_join(Client& c, const QuickJoin& q);
   bool refuse_new_member(Client& c, const std::string& room_id);
   void post_message(Room& room, const std::string& user, protocol::Envelope& env, const Frame& raw);
@@ -117,6 +127,7 @@ class RoomService {
   RoomDeps deps_;
   GameData data_;
   AbuseLimits* abuse_ = nullptr;
+  ClusterRooms* cluster_ = nullptr;
   std::atomic<bool> over_watermark_{false};
   std::atomic<bool> admin_drain_{false};  // POST /admin/drain until /admin/resume
   std::set<std::pair<std::string, std::string>> seen_phases_;  // sweeper only

@@ -24,6 +24,12 @@ UserDirectory::BindResult UserDirectory::bind(const std::string& user, std::shar
   return r;
 }
 
+protocol::Dialect UserDirectory::dialect(const std::string& user) {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user);
+  return it == users_.end() ? protocol::Dialect::event_from : it->second.dialect;
+}
+
 bool UserDirectory::unbind(const std::string& user, std::uint64_t conn_id, Millis now,
                            std::vector<std::string>& rooms) {
   std::lock_guard lock(mutex_);
@@ -77,7 +83,8 @@ void UserDirectory::set_dialect(const std::string& user, protocol::Dialect diale
   if (it != users_.end()) it->second.dialect = dialect;
 }
 
-bool UserDirectory::send(const std::string& user, const games::Outbound& message) {
+bool UserDirectory::send(const std::string& user, const games::Outbound& message,
+                         const std::string* room) {
   std::shared_ptr<Outbox> conn;
   Frame frame;
   {
@@ -88,12 +95,16 @@ bool UserDirectory::send(const std::string& user, const games::Outbound& message
     conn = it->second.conn;
   }
   if (!frame) return false;
-  conn->send(std::move(frame));
+  if (room)
+    conn->send_in_room(*room, std::move(frame));
+  else
+    conn->send(std::move(frame));
   return true;
 }
 
 std::size_t UserDirectory::send_many(const std::vector<std::string>& users,
-                                     const games::Outbound& message, const std::string* except) {
+                                     const games::Outbound& message, const std::string* except,
+                                     const std::string* room) {
   std::size_t n = 0;
   std::lock_guard lock(mutex_);
   for (const auto& u : users) {
@@ -102,7 +113,11 @@ std::size_t UserDirectory::send_many(const std::vector<std::string>& users,
     if (it == users_.end() || !it->second.conn) continue;
     const Frame& frame = message.for_dialect(it->second.dialect);
     if (!frame) continue;
-    it->second.conn->send(frame);  // only queues (never calls back): safe under the lock
+    // Only queues (never calls back): safe under the lock.
+    if (room)
+      it->second.conn->send_in_room(*room, frame);
+    else
+      it->second.conn->send(frame);
     ++n;
   }
   return n;

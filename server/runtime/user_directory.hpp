@@ -37,6 +37,7 @@ class UserDirectory {
   BindResult bind(const std::string& user, std::shared_ptr<Outbox> conn,
                   protocol::Dialect dialect = protocol::Dialect::event_from);
   void set_dialect(const std::string& user, protocol::Dialect dialect);
+  protocol::Dialect dialect(const std::string& user);
   // Marks the user offline if `conn_id` is still its connection. Returns false if it was not
   // (the user already moved to a newer socket), in which case nothing changes.
   bool unbind(const std::string& user, std::uint64_t conn_id, Millis now,
@@ -51,11 +52,13 @@ class UserDirectory {
   bool send(const std::string& user, const Frame& frame);
   // A message whose frames differ per dialect: the user gets the one of its connection's
   // dialect (nothing when that one is null). Returns whether a frame was queued.
-  bool send(const std::string& user, const games::Outbound& message);
+  bool send(const std::string& user, const games::Outbound& message,
+            const std::string* room = nullptr);
   // Sends one message to several users under one lock, each the frame of its dialect (built
   // once per dialect, not per user); `except` is skipped. Returns how many frames were queued.
+  // `room`: the room whose frames these are (Outbox::send_in_room), if any.
   std::size_t send_many(const std::vector<std::string>& users, const games::Outbound& message,
-                        const std::string* except);
+                        const std::string* except, const std::string* room = nullptr);
   std::shared_ptr<Outbox> connection(const std::string& user);
   bool online(const std::string& user);
   bool known(const std::string& user);

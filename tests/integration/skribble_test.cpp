@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "server/games/skribble/guess_rules.hpp"
+#include "tests/integration/cluster_nodes.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
 
@@ -16,10 +17,13 @@ namespace json = boost::json;
 namespace {
 const std::vector<std::string> kFast = {"games.time_scale=0.05", "rooms.sweep_interval=50ms"};
 
-std::vector<std::unique_ptr<Player>> make_room(std::uint16_t port, const std::string& room, int n) {
+// Player i connects to ports[i % ports.size()]: several ports are the nodes of a cluster.
+std::vector<std::unique_ptr<Player>> make_room(const std::vector<std::uint16_t>& ports,
+                                               const std::string& room, int n) {
   std::vector<std::unique_ptr<Player>> ps;
   for (int i = 0; i < n; ++i)
-    ps.push_back(std::make_unique<Player>(port, room + "-p" + std::to_string(i)));
+    ps.push_back(
+        std::make_unique<Player>(ports[i % ports.size()], room + "-p" + std::to_string(i)));
   ps[0]->skribble("CREATE_SKRIBBLE_ROOM", {{"roomId", room}, {"PlayerName", "P0"}});
   REQUIRE(ps[0]->next("create_room_response")->at("status") == true);
   for (int i = 1; i < n; ++i) {
@@ -27,6 +31,10 @@ std::vector<std::unique_ptr<Player>> make_room(std::uint16_t port, const std::st
     REQUIRE(ps[i]->next("join_room_response")->at("status") == true);
   }
   return ps;
+}
+
+std::vector<std::unique_ptr<Player>> make_room(std::uint16_t port, const std::string& room, int n) {
+  return make_room(std::vector<std::uint16_t>{port}, room, n);
 }
 
 Player& by_id(std::vector<std::unique_ptr<Player>>& ps, const std::string& id) {
@@ -45,10 +53,11 @@ std::int64_t wait_tick(Player& p, std::int64_t t) {
 }
 }  // namespace
 
-TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card follows the rules",
-          "[skribble][e2e]") {
-  ServerProcess server(kFast);
-  auto ps = make_room(server.port(), "sk1", 4);
+// A 3-round game with 4 players whose score card follows the rules; `finished` reads the
+// number of completed games from the server(s).
+static void three_round_game(const std::vector<std::uint16_t>& ports,
+                             const std::function<double(const std::string&)>& metric) {
+  auto ps = make_room(ports, "sk1", 4);
   ps[0]->skribble(
       "SKRIBBLE_GAME_SETTINGS",
       {{"roomId", "sk1"}, {"settings", {{"rounds", 3}, {"drawtime", 15}, {"hints", 1}}}});
@@ -120,13 +129,29 @@ TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card fo
     CHECK(e.at("score").as_int64() == expected[str(e, "userId")]);
     if (i > 0) CHECK(card[i - 1].at("score").as_int64() >= e.at("score").as_int64());
   }
-  CHECK(server.metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") == 1);
+  CHECK(metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") == 1);
 }
 
-TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to a late joiner",
-          "[skribble]") {
+TEST_CASE("skribble end to end: a 3-round game with 4 players; the score card follows the rules",
+          "[skribble][e2e]") {
   ServerProcess server(kFast);
-  auto ps = make_room(server.port(), "sk2", 2);
+  three_round_game({server.port()}, [&](const std::string& s) { return server.metric(s); });
+}
+
+TEST_CASE("cluster: the 3-round skribble game with its players on three nodes keeps its scores",
+          "[skribble][e2e][cluster]") {
+  ClusterNodes c(3, kFast);
+  three_round_game(c.ports(), [&](const std::string& s) { return c.sum(s); });
+  // Every player message of the players on the two other nodes crossed the bus.
+  CHECK(c.sum("roomctl_cluster_forwarded_inputs_total") > 0);
+  CHECK(c.sum("roomctl_cluster_forwarded_inputs_total") ==
+        c.sum("roomctl_cluster_remote_inputs_total"));
+}
+
+// Player i and then the late joiner connect to ports[i % size].
+static void drawing_relayed(const std::vector<std::uint16_t>& ports,
+                            const std::function<double(const std::string&)>& metric) {
+  auto ps = make_room(ports, "sk2", 2);
   ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "sk2"}});
   REQUIRE(ps[1]->next("SECOND_TIMER"));  // DRAWING started
   // A non-drawer's drawing is refused.
@@ -153,14 +178,26 @@ TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to 
   CHECK(got == sent);
 
   auto late = std::make_unique<roomctl::test::WsClient>();
-  late->connect("127.0.0.1", server.port());
+  late->connect("127.0.0.1", ports[2 % ports.size()]);
   late->send(
       R"({"EventFrom":"SkribbleGame","type":"JOIN_SKRIBBLE_ROOM","roomId":"sk2","userId":"late","name":"L"})");
   auto snap = late->recv_until(of_type("ROOM_STATE"));
   REQUIRE(snap);
   std::string expected_log = "\"strokes\":[" + sent[0] + "," + sent[1] + "," + sent[2] + "]";
   CHECK(snap->find(expected_log) != std::string::npos);
-  CHECK(server.metric(R"(roomctl_refusals_total{limit="not_drawer"})") == 1);
+  CHECK(metric(R"(roomctl_refusals_total{limit="not_drawer"})") == 1);
+}
+
+TEST_CASE("skribble: drawing is drawer-only, relayed byte for byte, replayed to a late joiner",
+          "[skribble]") {
+  ServerProcess server(kFast);
+  drawing_relayed({server.port()}, [&](const std::string& s) { return server.metric(s); });
+}
+
+TEST_CASE("cluster: strokes cross nodes byte for byte and reach a late joiner on a third node",
+          "[skribble][cluster]") {
+  ClusterNodes c(3, kFast);
+  drawing_relayed(c.ports(), [&](const std::string& s) { return c.sum(s); });
 }
 
 TEST_CASE("skribble: the drawer leaving mid-turn ends the turn and the next player draws",

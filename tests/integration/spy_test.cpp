@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "tests/integration/cluster_nodes.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
 
@@ -27,11 +28,13 @@ struct Table {
 };
 
 // n players in room `room` (mode), all ready; returns once every player knows its role.
-Table play_until_roles(std::uint16_t port, const std::string& room, const std::string& mode,
-                       int n) {
+// Player i connects to ports[i % ports.size()] (several ports: the nodes of a cluster).
+Table play_until_roles(const std::vector<std::uint16_t>& ports, const std::string& room,
+                       const std::string& mode, int n) {
   Table t;
   for (int i = 0; i < n; ++i)
-    t.players.push_back(std::make_unique<Player>(port, room + "-u" + std::to_string(i)));
+    t.players.push_back(
+        std::make_unique<Player>(ports[i % ports.size()], room + "-u" + std::to_string(i)));
   t[0].spy("CREATE_ROOM", {{"roomId", room}, {"name", "U0"}, {"gameMode", mode}});
   REQUIRE(t[0].next("create_room_response"));
   for (int i = 1; i < n; ++i) {
@@ -61,6 +64,11 @@ Table play_until_roles(std::uint16_t port, const std::string& room, const std::s
   }
   CHECK(spies == 1);
   return t;
+}
+
+Table play_until_roles(std::uint16_t port, const std::string& room, const std::string& mode,
+                       int n) {
+  return play_until_roles(std::vector<std::uint16_t>{port}, room, mode, n);
 }
 
 // Everyone alive skips their turn as it comes; returns when voting starts for `alive`.
@@ -94,9 +102,9 @@ std::vector<std::string> ids(Table& t) {
 }
 }  // namespace
 
-TEST_CASE("spy end to end: a word_spy game where the civilians catch the spy", "[spy][e2e]") {
-  ServerProcess server(kFast);
-  auto t = play_until_roles(server.port(), "ws1", "word_spy", 4);
+static void civilians_catch_the_spy(const std::vector<std::uint16_t>& ports,
+                                    const std::function<double(const std::string&)>& metric) {
+  auto t = play_until_roles(ports, "ws1", "word_spy", 4);
   auto alive = ids(t);
   speak_round(t, "ws1", alive);
   vote_all(t, "ws1", alive, t.spy, civilians(t, alive)[0]);
@@ -109,7 +117,19 @@ TEST_CASE("spy end to end: a word_spy game where the civilians catch the spy", "
     CHECK(str(*end, "winner") == "civilians");
     CHECK(str(*end, "spy") == t.spy);
   }
-  CHECK(server.metric(R"(roomctl_games_finished_total{game="spy",outcome="civilians"})") == 1);
+  CHECK(metric(R"(roomctl_games_finished_total{game="spy",outcome="civilians"})") == 1);
+}
+
+TEST_CASE("spy end to end: a word_spy game where the civilians catch the spy", "[spy][e2e]") {
+  ServerProcess server(kFast);
+  civilians_catch_the_spy({server.port()}, [&](const std::string& s) { return server.metric(s); });
+}
+
+TEST_CASE("cluster: a word_spy game with its players on three nodes ends as on one node",
+          "[spy][e2e][cluster]") {
+  ClusterNodes c(3, kFast);
+  civilians_catch_the_spy(c.ports(), [&](const std::string& s) { return c.sum(s); });
+  CHECK(c.sum("roomctl_cluster_forwarded_inputs_total") > 0);
 }
 
 TEST_CASE("spy end to end: a wordless_spy game the spy wins at parity", "[spy][e2e]") {

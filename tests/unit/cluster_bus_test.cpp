@@ -225,3 +225,23 @@ TEST_CASE("idempotency filter: a key applies once within the window, memory is b
   CHECK(f.first_time("flood:0", 1500));  // the oldest went first
   CHECK_FALSE(f.first_time("flood:999", 1500));
 }
+
+TEST_CASE("batcher: one broadcast's copies for members on one node travel as one frame",
+          "[cluster]") {
+  BusBatcher b("n1");
+  auto p = text("stroke");
+  auto q = text("other");
+  CHECK(b.add_member_frame("n2", "r", 1, "u1", p) == 1);
+  CHECK(b.add_member_frame("n2", "r", 1, "u2", p) == 1);  // same payload, same room: joins it
+  CHECK(b.add_member_frame("n3", "r", 1, "u3", p) == 1);  // another node: its own stream
+  CHECK(b.add_member_frame("n2", "r", 1, "u1", q) == 2);  // another payload: a new frame
+  CHECK(b.add_member_frame("n2", "r", 1, "u2", p) == 3);  // p again, after q: not merged back
+  auto out = b.take();
+  REQUIRE(out.size() == 2);
+  auto m = decode(out[0].bytes);
+  REQUIRE(m.frames.size() == 3);
+  CHECK(m.frames[0].users == std::vector<std::string>{"u1", "u2"});
+  CHECK(*m.frames[0].payload == "stroke");
+  CHECK(m.frames[1].users == std::vector<std::string>{"u1"});
+  CHECK(m.frames[2].seq == 3);
+}

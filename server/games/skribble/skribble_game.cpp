@@ -87,6 +87,7 @@ Summary SkribbleGame::summary() const {
   sum.running = running();
   // FIX: ORIG leaves gameStarted=true after the game, hiding the room from quick join forever.
   sum.joinable = !sum.running && sum.players > 0 && sum.players < s_.settings.players;
+  sum.open_seats = sum.joinable ? s_.settings.players - sum.players : 0;
   sum.empty = s_.players.empty();
   return sum;
 }

@@ -58,6 +58,7 @@ Summary SpyGame::summary() const {
   sum.players = static_cast<int>(s_.players.size());
   sum.running = s_.phase != Phase::lobby;
   sum.joinable = !sum.running && sum.players < s_.rules.max_players && sum.players > 0;
+  sum.open_seats = sum.joinable ? s_.rules.max_players - sum.players : 0;
   sum.empty = s_.players.empty();
   return sum;
 }

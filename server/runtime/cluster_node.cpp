@@ -1,0 +1,510 @@
+// ClusterNode: lifecycle, room ownership and forwarding, and the bus (collecting, publishing,
+// receiving). The roster and the control messages are in cluster_roster.cpp.
+#include "server/runtime/cluster_node.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <chrono>
+
+#include "server/cluster/bus_batcher.hpp"
+#include "server/cluster/bus_transport.hpp"
+#include "server/cluster/gap_detector.hpp"
+#include "server/cluster/joinable_index.hpp"
+#include "server/cluster/node_lease.hpp"
+#include "server/cluster/room_registry.hpp"
+#include "server/metrics/cluster_metrics.hpp"
+#include "server/protocol/envelope.hpp"
+#include "server/protocol/replies.hpp"
+#include "server/runtime/cluster_remote_member.hpp"
+#include "server/runtime/game_catalogue.hpp"
+#include "server/runtime/room_service.hpp"
+#include "server/runtime/user_directory.hpp"
+#include "server/util/log.hpp"
+
+namespace roomctl::runtime {
+
+namespace json = boost::json;
+using cluster::Outcome;
+
+namespace {
+// Bounds on what other nodes' traffic can make this node remember; past them a map is simply
+// emptied (an owner is looked up again, a room's next frame starts a new stream).
+constexpr std::size_t kMaxCachedOwners = 100'000;
+constexpr std::size_t kMaxFollowedRooms = 100'000;
+}  // namespace
+
+ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
+                         RoomService& rooms, metrics::Registry& registry,
+                         std::function<NodeLoad()> load)
+    : options_(std::move(options)),
+      directory_(directory),
+      presence_(presence),
+      rooms_(rooms),
+      load_(std::move(load)),
+      metrics_(std::make_unique<metrics::ClusterMetrics>(registry)),
+      registry_(std::make_unique<cluster::RoomRegistry>(
+          options_.redis, options_.node_id,
+          cluster::RegistryOptions{options_.lease_ttl_ms, 24 * 3600 * 1000})),
+      joinable_(std::make_unique<cluster::JoinableIndex>(options_.redis)),
+      nodes_(std::make_unique<cluster::NodeLease>(options_.redis, options_.node_id + "/list",
+                                                  options_.lease_ttl_ms)),
+      publisher_(std::make_unique<cluster::BusPublisher>(options_.redis)),
+      batcher_(std::make_unique<cluster::BusBatcher>(options_.node_id)),
+      gaps_(std::make_unique<cluster::GapDetector>()) {}
+
+ClusterNode::~ClusterNode() {
+  stop();
+}
+
+void ClusterNode::start(std::string ws_address, std::string admin_address) {
+  options_.ws_address = std::move(ws_address);
+  options_.admin_address = std::move(admin_address);
+  lease_ = std::make_unique<cluster::LeaseKeeper>(
+      options_.redis, options_.node_id,
+      cluster::LeaseKeeper::Options{std::max<Millis>(100, options_.lease_ttl_ms / 3),
+                                    options_.lease_ttl_ms},
+      [this] {
+        auto l = load_();
+        return cluster::NodeInfo{
+            options_.node_id, options_.ws_address, options_.admin_address, l.load,
+            l.rooms,          l.connections};
+      },
+      [this] {
+        // Redis lost our records (restarted empty, or every lease expired while it was away):
+        // our rooms are ours again with the same epochs, unless another node claimed one.
+        std::vector<cluster::FencedSnapshot> mine;
+        {
+          std::lock_guard lock(bus_mutex_);
+          for (const auto& [room, o] : owned_) mine.push_back({room, o.epoch, o.game, {}});
+        }
+        jobs_.post([this, mine] { registry_->reassert_all(mine); });
+      });
+  // The first refresh tells whether this node id is free.
+  for (int i = 0; i < 100 && lease_->state() == cluster::LeaseKeeper::State::starting; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (lease_->state() == cluster::LeaseKeeper::State::conflict)
+    throw std::runtime_error("cluster: node id \"" + options_.node_id +
+                             "\" is held by another live process (server.node_id must be unique)");
+  jobs_.start();
+  subscriber_ = std::make_unique<cluster::BusSubscriber>(
+      options_.redis, options_.node_id, [this](std::string_view bytes) { on_bus_message(bytes); },
+      [this] { on_resubscribed(); });
+  bus_thread_ = std::thread([this] { bus_loop(); });
+  log::info("cluster_node_started",
+            {{"node", options_.node_id}, {"redis", options_.redis.describe()}});
+}
+
+void ClusterNode::stop() {
+  {
+    std::lock_guard lock(bus_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  bus_wake_.notify_all();
+  if (bus_thread_.joinable()) bus_thread_.join();
+  publish_pending();  // the last frames of the shutdown
+  if (subscriber_) subscriber_->stop();
+  jobs_.stop();
+  if (lease_) lease_->stop();  // releases the lease: the others forget our users at once
+}
+
+std::string ClusterNode::not_ready_reason() const {
+  if (!lease_) return "cluster: not started";
+  switch (lease_->state()) {
+    case cluster::LeaseKeeper::State::held:
+      return "";
+    case cluster::LeaseKeeper::State::conflict:
+      return "cluster: another process holds node id " + options_.node_id;
+    default:
+      return "cluster: the node's lease cannot be refreshed (Redis unreachable?)";
+  }
+}
+
+// --- rooms --------------------------------------------------------------------------------
+
+void ClusterNode::claim(const std::string& room, const std::string& game,
+                        std::function<void(Claim)> done) {
+  bool posted = jobs_.post([this, room, game, done] {
+    Claim result = Claim::unavailable;
+    try {
+      auto r = registry_->claim(room, game, cluster::RoomRegistry::ClaimMode::create);
+      if (r.outcome == Outcome::claimed || r.outcome == Outcome::owned) {
+        std::lock_guard lock(bus_mutex_);
+        owned_[room] = {r.epoch, game};
+        result = Claim::claimed;
+      } else if (r.outcome == Outcome::exists) {
+        result = Claim::exists;
+      }
+    } catch (const std::exception& e) {
+      log::warn("cluster_claim_failed", {{"room", room}, {"error", e.what()}});
+    }
+    done(result);
+  });
+  if (!posted) done(Claim::unavailable);
+}
+
+bool ClusterNode::owns_stored_room(const std::string& room) {
+  try {
+    auto owner = registry_->lookup(room);
+    if (!owner || owner->node != options_.node_id) return false;
+    std::lock_guard lock(bus_mutex_);
+    owned_[room] = {owner->epoch, owner->game};
+    return true;
+  } catch (const std::exception& e) {
+    log::warn("cluster_lookup_failed", {{"room", room}, {"error", e.what()}});
+    return false;
+  }
+}
+
+void ClusterNode::room_changed(const std::string& room, const std::string& index_key,
+                               const games::Summary& summary,
+                               const std::vector<std::string>& members) {
+  std::int64_t epoch;
+  {
+    std::lock_guard lock(bus_mutex_);
+    auto it = owned_.find(room);
+    if (it == owned_.end()) return;
+    epoch = it->second.epoch;
+  }
+  jobs_.post([this, room, index_key, epoch, seats = summary.open_seats, members] {
+    joinable_->publish(index_key, room, options_.node_id, epoch, seats, members);
+  });
+}
+
+void ClusterNode::room_removed(const std::string& room) {
+  std::int64_t epoch;
+  {
+    std::lock_guard lock(bus_mutex_);
+    auto it = owned_.find(room);
+    if (it == owned_.end()) return;
+    epoch = it->second.epoch;
+    owned_.erase(it);
+    batcher_->forget_room(room);
+  }
+  jobs_.post([this, room, epoch] { registry_->release(room, epoch); });
+}
+
+void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> sources) {
+  // A quick join needs no identity: a connection without a user reserves under its id.
+  std::string who = !client.user.empty() ? client.user
+                    : client.outbox      ? "connection-" + std::to_string(client.outbox->id())
+                                         : std::string("anonymous");
+  auto answer = [client](const std::optional<cluster::Reservation>& r, const std::string& mode) {
+    if (!r) {
+      client.send(protocol::frame(
+          {{"type", "quick_join_response"}, {"status", false}, {"message", "No rooms available"}}));
+      return;
+    }
+    json::object o{{"type", "quick_join_response"}, {"status", true}, {"roomId", r->room}};
+    if (!mode.empty()) o["gameMode"] = mode;
+    client.send(protocol::frame(o));
+  };
+  bool posted = jobs_.post([this, sources = std::move(sources), who, answer] {
+    for (const auto& s : sources) {
+      std::optional<cluster::Reservation> r;
+      try {
+        r = joinable_->reserve(s.index_key, who);
+      } catch (const std::exception&) {
+        break;  // Redis away: no room to offer
+      }
+      if (!r) continue;
+      if (r->node != options_.node_id) {
+        std::lock_guard lock(bus_mutex_);
+        if (owners_.size() >= kMaxCachedOwners) owners_.clear();
+        owners_[r->room] = r->node;
+      }
+      return answer(r, s.game_mode);
+    }
+    answer(std::nullopt, "");
+  });
+  if (!posted) answer(std::nullopt, "");
+}
+
+void ClusterNode::forward(const Client& client, const std::string& room, const Frame& raw,
+                          std::vector<json::object> not_found) {
+  auto refuse = [client, not_found] {
+    for (const auto& reply : not_found) client.send(protocol::frame(reply));
+  };
+  {
+    std::lock_guard lock(bus_mutex_);
+    auto it = owners_.find(room);
+    // While a lookup for the room is under way, later messages queue behind it (order kept).
+    if (it != owners_.end() && lookups_.count(room) == 0) {
+      std::string node = it->second;
+      batcher_->add_input(node, {room, client.user, std::string(*raw)});
+      pending_ = true;
+      metrics_->forwarded_inputs.inc();
+      bus_wake_.notify_one();
+      return;
+    }
+    ++lookups_[room];
+  }
+  bool posted = jobs_.post([this, room, user = client.user, raw, refuse] {
+    std::string node;
+    {
+      std::lock_guard lock(bus_mutex_);
+      if (auto it = owners_.find(room); it != owners_.end()) node = it->second;
+    }
+    if (node.empty()) {
+      try {
+        if (auto owner = registry_->lookup(room);
+            owner && owner->node_alive && owner->node != options_.node_id)
+          node = owner->node;
+      } catch (const std::exception&) {
+      }
+    }
+    std::lock_guard lock(bus_mutex_);
+    if (--lookups_[room] == 0) lookups_.erase(room);
+    if (node.empty()) return refuse();
+    if (owners_.size() >= kMaxCachedOwners) owners_.clear();
+    owners_[room] = node;
+    batcher_->add_input(node, {room, user, std::string(*raw)});
+    pending_ = true;
+    metrics_->forwarded_inputs.inc();
+    bus_wake_.notify_one();
+  });
+  if (!posted) {
+    std::lock_guard lock(bus_mutex_);
+    if (--lookups_[room] == 0) lookups_.erase(room);
+    refuse();
+  }
+}
+
+// --- sending ------------------------------------------------------------------------------
+
+void ClusterNode::queue_frame(const std::string& node, const std::string& room,
+                              const std::string& user, const Frame& frame) {
+  std::lock_guard lock(bus_mutex_);
+  if (stopping_ && !bus_thread_.joinable()) return;
+  std::int64_t epoch = 0;
+  if (!room.empty())
+    if (auto it = owned_.find(room); it != owned_.end()) epoch = it->second.epoch;
+  batcher_->add_member_frame(node, room, epoch, user, frame);
+  if (!pending_) {
+    pending_ = true;
+    bus_wake_.notify_one();
+  }
+}
+
+void ClusterNode::queue_control(const std::string& node, std::string type,
+                                const json::object& body) {
+  std::lock_guard lock(bus_mutex_);
+  batcher_->add_control(node, {"", std::move(type), json::serialize(body)});
+  if (!pending_) {
+    pending_ = true;
+    bus_wake_.notify_one();
+  }
+}
+
+void ClusterNode::broadcast(const std::string& type, const json::object& body) {
+  std::string text = json::serialize(body);
+  std::lock_guard lock(bus_mutex_);
+  for (const auto& node : alive_)
+    if (node != options_.node_id) batcher_->add_control(node, {"", type, text});
+  if (!pending_) {
+    pending_ = true;
+    bus_wake_.notify_one();
+  }
+}
+
+// The bus thread: waits for the first item, lets the batch fill for bus_delay, publishes it in
+// one round trip; once a second it reads the node list (and times out unacknowledged DMs).
+void ClusterNode::bus_loop() {
+  using clock = std::chrono::steady_clock;
+  auto next_list = clock::now();
+  std::unique_lock lock(bus_mutex_);
+  while (!stopping_) {
+    if (!pending_) bus_wake_.wait_until(lock, next_list, [this] { return stopping_ || pending_; });
+    if (stopping_) break;
+    if (pending_) {
+      lock.unlock();
+      if (options_.bus_delay_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(options_.bus_delay_ms));
+      publish_pending();
+      lock.lock();
+    }
+    if (clock::now() >= next_list) {
+      lock.unlock();
+      refresh_nodes();
+      lock.lock();
+      next_list = clock::now() + std::chrono::seconds(1);
+    }
+  }
+}
+
+void ClusterNode::publish_pending() {
+  std::vector<cluster::OutgoingBusMessage> out;
+  {
+    std::lock_guard lock(bus_mutex_);
+    out = batcher_->take();
+    pending_ = false;
+  }
+  if (out.empty()) return;
+  auto started = std::chrono::steady_clock::now();
+  try {
+    publisher_->publish(out);
+  } catch (const std::exception& e) {
+    // Lost like a message the bus dropped: room frames show up as gaps at their gateways.
+    metrics_->publish_failures.inc();
+    log::warn("cluster_publish_failed", {{"error", e.what()}});
+    return;
+  }
+  metrics_->publish_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  for (const auto& m : out) {
+    metrics_->messages_sent.inc();
+    metrics_->bytes_sent.inc(static_cast<double>(m.bytes.size()));
+    metrics_->items.with({"frame", "sent"}).inc(static_cast<double>(m.frames));
+    metrics_->items.with({"input", "sent"}).inc(static_cast<double>(m.inputs));
+    metrics_->items.with({"control", "sent"}).inc(static_cast<double>(m.controls));
+  }
+}
+
+// --- receiving ----------------------------------------------------------------------------
+
+void ClusterNode::on_bus_message(std::string_view bytes) {
+  cluster::BusMessage m;
+  try {
+    m = cluster::decode(bytes);
+  } catch (const cluster::BusDecodeError& e) {
+    metrics_->decode_errors.inc();
+    log::warn("cluster_bus_decode_failed", {{"error", e.what()}});
+    return;
+  }
+  metrics_->messages_received.inc();
+  metrics_->bytes_received.inc(static_cast<double>(bytes.size()));
+  metrics_->items.with({"control", "received"}).inc(static_cast<double>(m.controls.size()));
+  metrics_->items.with({"input", "received"}).inc(static_cast<double>(m.inputs.size()));
+  metrics_->items.with({"frame", "received"}).inc(static_cast<double>(m.frames.size()));
+  // Controls first: a user's arrival precedes its messages sent in the same tick.
+  for (const auto& c : m.controls) on_control(m.from, c);
+  for (auto& i : m.inputs) on_input(m.from, i);
+  for (auto& f : m.frames) on_frame(m.from, f);
+}
+
+void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
+  if (!frame.room.empty()) {
+    auto seen = gaps_->observe(frame.room, frame.epoch, frame.seq);
+    if (seen.verdict == cluster::GapDetector::Verdict::duplicate ||
+        seen.verdict == cluster::GapDetector::Verdict::stale_epoch)
+      return;
+    if (followed_.size() >= kMaxFollowedRooms && !followed_.count(frame.room)) {
+      followed_.clear();
+      *gaps_ = cluster::GapDetector();
+    }
+    auto& f = followed_[frame.room];
+    f.first = from;
+    for (const auto& u : frame.users) f.second.insert(u);
+    if (seen.verdict == cluster::GapDetector::Verdict::gap) {
+      metrics_->gaps.inc(static_cast<double>(seen.missed));
+      log::info("cluster_bus_gap",
+                {{"room", frame.room}, {"owner", from}, {"missed", std::to_string(seen.missed)}});
+      queue_control(
+          from, "resync",
+          {{"room", frame.room}, {"users", json::array(f.second.begin(), f.second.end())}});
+    }
+  }
+  for (const auto& u : frame.users) {
+    auto conn = directory_.connection(u);
+    if (conn && !conn->remote()) conn->send(frame.payload);
+  }
+}
+
+void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input) {
+  metrics_->remote_inputs.inc();
+  protocol::EnvelopeLimits limits{options_.max_id_length, &body_unused};
+  auto parsed = protocol::parse_envelope(input.payload, limits);
+  if (!parsed.ok) return;  // the gateway checked it: a node that sends garbage is ignored
+  auto& env = parsed.envelope;
+  const GameEntry* game = game_for(env);
+  if (!game || input.user.empty()) return;
+  env.family = protocol::Family::game;
+  if (!rooms_.has_room(input.room)) queue_control(from, "not_owner", {{"room", input.room}});
+  // The sender sits on `from`: make sure this node knows where it is (the roster's message may
+  // have been lost), then handle the message as if it had arrived here.
+  auto conn = directory_.connection(input.user);
+  auto* member = dynamic_cast<RemoteMember*>(conn.get());
+  if (!conn || (member && member->node() != from))
+    bind_remote(input.user, from, static_cast<int>(env.dialect), -1, 0);
+  else if (member)
+    directory_.set_dialect(input.user, env.dialect);
+  Client c;
+  conn = directory_.connection(input.user);
+  member = dynamic_cast<RemoteMember*>(conn.get());
+  if (member && member->node() == from)
+    c.outbox = conn;
+  else  // the user is connected here too: the answer goes where the message came from
+    c.outbox = std::make_shared<RemoteMember>(*this, from, input.user, next_member_id_++);
+  c.user = input.user;
+  c.dialect = env.dialect;
+  rooms_.handle(*game, c, env, make_frame(std::move(input.payload)), /*forwarded=*/true);
+}
+
+void ClusterNode::on_resubscribed() {
+  // Messages published while we were not subscribed are lost: ask for the roster again, and
+  // resynchronise every room we follow (the first subscription has nothing to catch up on).
+  bool again = std::exchange(subscribed_once_, true);
+  {
+    std::lock_guard lock(bus_mutex_);
+    for (const auto& node : alive_)
+      if (node != options_.node_id) batcher_->add_control(node, {"", "roster?", "{}"});
+    pending_ = true;
+  }
+  bus_wake_.notify_one();
+  if (!again) return;
+  std::set<std::string> owners;
+  for (const auto& [room, f] : followed_) owners.insert(f.first);
+  for (const auto& owner : owners) resync_followed(owner);
+}
+
+void ClusterNode::resync_followed(const std::string& owner) {
+  for (const auto& [room, f] : followed_)
+    if (f.first == owner)
+      queue_control(owner, "resync",
+                    {{"room", room}, {"users", json::array(f.second.begin(), f.second.end())}});
+}
+
+void ClusterNode::refresh_nodes() {
+  std::vector<cluster::NodeStatus> list;
+  try {
+    list = nodes_->list();
+  } catch (const std::exception&) {
+    return;  // Redis away: "unknown", never "everyone died"
+  }
+  std::set<std::string> alive;
+  for (const auto& n : list)
+    if (n.alive) alive.insert(n.info.id);
+  std::vector<std::string> gone, joined;
+  {
+    std::lock_guard lock(bus_mutex_);
+    for (const auto& n : alive_)
+      if (!alive.count(n)) gone.push_back(n);
+    for (const auto& n : alive)
+      if (!alive_.count(n)) joined.push_back(n);
+    alive_ = alive;
+    // Direct messages whose ack never came go to the queue (at least once, maybe twice).
+    Millis now = wall_now_ms();
+    for (auto it = dms_.begin(); it != dms_.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      auto done = std::move(it->second.done);
+      it = dms_.erase(it);
+      jobs_.post([done] { done(false); });
+    }
+  }
+  metrics_->nodes_alive.set(static_cast<double>(alive.size()));
+  double remote = 0;
+  directory_.for_each_online(
+      [&](const std::string&, UserStatus, Outbox& o) { remote += o.remote(); });
+  metrics_->remote_members.set(remote);
+  metrics_->lease_held.set(lease_ && lease_->state() == cluster::LeaseKeeper::State::held ? 1 : 0);
+  for (const auto& n : gone) {
+    log::info("cluster_node_gone", {{"node", n}});
+    drop_node(n);
+  }
+  for (const auto& n : joined)
+    if (n != options_.node_id) send_roster(n);
+}
+
+}  // namespace roomctl::runtime

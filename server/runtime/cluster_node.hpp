@@ -1,0 +1,186 @@
+// This process as one node of a cluster (cluster.enabled): every node is a gateway for the
+// players connected to it, and the owner of the rooms created on it.
+//
+//  - Rooms: a new room's id is claimed in the Redis registry (one winner cluster-wide); a game
+//    message for a room another node owns is forwarded to that owner (its owner looked up once
+//    and cached); the owner seats the sender as a remote member, an Outbox whose frames go back
+//    over the bus. Rooms reach members only through the user directory, so a room does not know
+//    which members are remote.
+//  - Bus: everything for one node collected for cluster.bus_delay goes out as one bus message
+//    (one PUBLISH); room frames carry a sequence per (room, node), and a gateway that sees a gap
+//    asks the owner to resynchronise its members (each gets the state a reconnect gets).
+//  - Roster: each node tells every other node who connects, changes status and leaves, so every
+//    directory knows every online user and the node holding it: presence, direct messages,
+//    friend requests and invites reach users anywhere; a user connecting to a second node takes
+//    over (the older connection closes with 4001, cluster-wide).
+//  - Liveness: the node's lease (LeaseKeeper); a node whose lease is gone loses its users here.
+//
+// Threads: Redis calls run on the job thread (claims, lookups, seat reservations), the bus
+// thread (publishing, the node list) and the subscriber's thread (receiving); shards only queue.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "server/runtime/cluster_rooms.hpp"
+#include "server/runtime/job_thread.hpp"
+#include "server/runtime/presence.hpp"
+#include "server/store/redis_connection.hpp"
+
+namespace roomctl::cluster {
+class BusBatcher;
+class BusPublisher;
+class BusSubscriber;
+class GapDetector;
+class JoinableIndex;
+class LeaseKeeper;
+class NodeLease;
+class RoomRegistry;
+struct ControlMessage;
+struct MemberInput;
+struct RoomFrame;
+}  // namespace roomctl::cluster
+namespace roomctl::metrics {
+class Registry;
+struct ClusterMetrics;
+}  // namespace roomctl::metrics
+
+namespace roomctl::runtime {
+
+class RoomService;
+class UserDirectory;
+
+struct ClusterOptions {
+  std::string node_id;
+  std::string ws_address, admin_address;  // shown in the node's lease
+  store::RedisEndpoint redis;
+  Millis lease_ttl_ms = 3000;
+  Millis bus_delay_ms = 1;
+  std::size_t max_id_length = 128;  // re-reading forwarded messages
+  std::size_t max_message_bytes = 65536;
+};
+
+struct NodeLoad {
+  std::int64_t rooms = 0, connections = 0;
+  double load = 0;
+};
+
+class ClusterNode final : public ClusterRooms {
+ public:
+  ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
+              RoomService& rooms, metrics::Registry& registry, std::function<NodeLoad()> load);
+  ~ClusterNode() override;
+
+  // Takes the lease, subscribes to the node's inbox and starts the bus. Throws
+  // std::runtime_error when another live process holds this node id.
+  void start(std::string ws_address, std::string admin_address);
+  // Releases the lease and stops every thread (after the server's last frames).
+  void stop();
+  // "" while the node holds its lease; else why not (readyz).
+  std::string not_ready_reason() const;
+  const std::string& node_id() const { return options_.node_id; }
+
+  // Presence's observer: a change that happened here goes to every other node.
+  void presence_changed(Presence::Change change, const std::string& user);
+
+  // ClusterRooms
+  void claim(const std::string& room, const std::string& game,
+             std::function<void(Claim)> done) override;
+  void forward(const Client& client, const std::string& room, const Frame& raw,
+               std::vector<boost::json::object> not_found) override;
+  void quick_join(const Client& client, std::vector<QuickJoinSource> sources) override;
+  void room_changed(const std::string& room, const std::string& index_key,
+                    const games::Summary& summary,
+                    const std::vector<std::string>& members) override;
+  void room_removed(const std::string& room) override;
+  bool owns_stored_room(const std::string& room) override;
+
+ private:
+  class RemoteMember;
+  friend class RemoteMember;
+  struct Owned {
+    std::int64_t epoch = 0;
+    std::string game;
+  };
+  struct PendingDm {
+    std::function<void(bool)> done;
+    Millis deadline = 0;
+  };
+
+  // Sending (any thread): everything waits in the batcher for the bus thread.
+  void queue_frame(const std::string& node, const std::string& room, const std::string& user,
+                   const Frame& frame);
+  void queue_input(const std::string& node, const std::string& room, const std::string& user,
+                   const Frame& raw);
+  void queue_control(const std::string& node, std::string type, const boost::json::object& body);
+  void broadcast(const std::string& type, const boost::json::object& body);
+  void send_dm(const std::string& node, const std::string& user, const Frame& frame,
+               std::function<void(bool)> done);
+  void bus_loop();
+  void publish_pending();
+  void refresh_nodes();
+
+  // Receiving (the subscriber's thread).
+  void on_bus_message(std::string_view bytes);
+  void on_frame(const std::string& from, cluster::RoomFrame& frame);
+  void on_input(const std::string& from, cluster::MemberInput& input);
+  void on_control(const std::string& from, const cluster::ControlMessage& control);
+  void on_resubscribed();
+
+  // The directory entry of a user connected to `node`; replaces an older local connection.
+  void bind_remote(const std::string& user, const std::string& node, int dialect, int status,
+                   Millis bound_at);
+  void unbind_remote(const std::string& user, const std::string& node);
+  // Forgets every user of a node whose lease is gone.
+  void drop_node(const std::string& node);
+  void send_roster(const std::string& node);
+  void resync_followed(const std::string& owner);
+
+  ClusterOptions options_;
+  UserDirectory& directory_;
+  Presence& presence_;
+  RoomService& rooms_;
+  std::function<NodeLoad()> load_;
+  std::unique_ptr<metrics::ClusterMetrics> metrics_;
+
+  std::unique_ptr<cluster::RoomRegistry> registry_;   // job thread
+  std::unique_ptr<cluster::JoinableIndex> joinable_;  // job thread
+  std::unique_ptr<cluster::NodeLease> nodes_;         // bus thread: the node list
+  std::unique_ptr<cluster::BusPublisher> publisher_;  // bus thread
+  std::unique_ptr<cluster::LeaseKeeper> lease_;
+  std::unique_ptr<cluster::BusSubscriber> subscriber_;
+  JobThread jobs_{10000};
+
+  // Under bus_mutex_: the batch being collected and what the senders look up per frame.
+  mutable std::mutex bus_mutex_;
+  std::condition_variable bus_wake_;
+  std::unique_ptr<cluster::BusBatcher> batcher_;
+  bool pending_ = false;
+  bool stopping_ = false;
+  std::unordered_map<std::string, Owned> owned_;         // rooms this node owns
+  std::unordered_map<std::string, std::string> owners_;  // other nodes' rooms: room -> node
+  std::unordered_map<std::string, int> lookups_;         // rooms whose owner is being looked up
+  std::unordered_map<std::string, PendingDm> dms_;       // direct messages awaiting their ack
+  std::set<std::string> alive_;                          // nodes with a live lease, us included
+  std::uint64_t next_dm_ = 0;
+  std::thread bus_thread_;
+
+  // Subscriber thread only: the gateway's view of other nodes' rooms.
+  std::unique_ptr<cluster::GapDetector> gaps_;
+  std::unordered_map<std::string, std::pair<std::string, std::unordered_set<std::string>>>
+      followed_;  // room -> (owner, local users it sent frames to)
+  bool subscribed_once_ = false;
+
+  std::mutex bound_mutex_;
+  std::unordered_map<std::string, Millis> bound_at_;  // local users: when they bound here
+  std::atomic<std::uint64_t> next_member_id_{1ULL << 62};
+};
+
+}  // namespace roomctl::runtime

@@ -1,0 +1,230 @@
+// The cluster's shared features with real Redis and real nodes: a skribble room relayed across
+// nodes, room ids unique cluster-wide, the quick-join race for the last seat, presence, direct
+// messages (online and queued), friend requests and invites between users on different nodes,
+// a userId taking over across nodes, and a bus outage resynchronised with a fresh state.
+// (The whole games across nodes are in spy_test.cpp and skribble_test.cpp, tagged [cluster].)
+#include <catch2/catch.hpp>
+#include <future>
+#include <thread>
+
+#include "tests/integration/cluster_nodes.hpp"
+
+using namespace roomctl::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+std::vector<std::string> user_ids(const std::string& users_online) {
+  std::vector<std::string> ids;
+  auto o = J(users_online);
+  for (const auto& u : o.at("users").as_array())
+    ids.emplace_back(u.as_object().at("userId").as_string());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+}  // namespace
+
+TEST_CASE("cluster: a skribble room whose players sit on three nodes relays across them",
+          "[cluster]") {
+  ClusterNodes c(3, {"games.time_scale=0.05"});
+  auto ports = c.ports();
+  std::vector<std::unique_ptr<Player>> ps;
+  for (int i = 0; i < 3; ++i)
+    ps.push_back(std::make_unique<Player>(ports[i], "x-p" + std::to_string(i)));
+  ps[0]->skribble("CREATE_SKRIBBLE_ROOM", {{"roomId", "x1"}, {"PlayerName", "P0"}});
+  REQUIRE(ps[0]->next("create_room_response")->at("status") == true);
+  for (int i = 1; i < 3; ++i) {
+    ps[i]->skribble("JOIN_SKRIBBLE_ROOM", {{"roomId", "x1"}, {"name", "P" + std::to_string(i)}});
+    auto r = ps[i]->next("join_room_response");
+    REQUIRE(r);
+    CHECK(r->at("status") == true);
+  }
+  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS", {{"roomId", "x1"}, {"settings", {{"rounds", 1}}}});
+  CHECK(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));
+  CHECK(ps[2]->next("SKRIBBLE_GAME_SETTINGS"));
+  CHECK(c[1].metric("roomctl_cluster_forwarded_inputs_total") >= 1);
+  CHECK(c[0].metric("roomctl_cluster_remote_inputs_total") >= 2);
+  // The room runs on its creator's node only.
+  CHECK(eventually(
+      [&] { return c[0].metric(R"(roomctl_rooms{game="skribble",phase="lobby"})") == 1; }));
+  CHECK(c[1].metric(R"(roomctl_rooms{game="skribble",phase="lobby"})") <= 0);
+  // An unknown room is refused from any node.
+  Player stray(ports[2], "stray");
+  stray.skribble("JOIN_SKRIBBLE_ROOM", {{"roomId", "nope"}, {"name", "S"}});
+  auto refused = stray.next("join_room_response");
+  REQUIRE(refused);
+  CHECK(refused->at("status") == false);
+}
+
+TEST_CASE("cluster: one room id created on two nodes at once: exactly one wins", "[cluster]") {
+  ClusterNodes c(2);
+  for (int round = 0; round < 5; ++round) {
+    std::string room = "dup" + std::to_string(round);
+    Player a(c[0].port(), "a" + std::to_string(round));
+    Player b(c[1].port(), "b" + std::to_string(round));
+    a.spy("CREATE_ROOM", {{"roomId", room}, {"name", "A"}});
+    b.spy("CREATE_ROOM", {{"roomId", room}, {"name", "B"}});
+    auto ra = a.next("create_room_response");
+    auto rb = b.next("create_room_response");
+    REQUIRE(ra);
+    REQUIRE(rb);
+    CHECK((ra->at("status") == true) + (rb->at("status") == true) == 1);
+    auto& loser = ra->at("status") == true ? *rb : *ra;
+    CHECK(str(loser, "message") == "A room with this id already exists");
+  }
+}
+
+TEST_CASE("cluster: quick join races for the last seat across nodes: exactly one wins",
+          "[cluster]") {
+  ClusterNodes c(3, {"limits.max_players_per_room=3"});
+  Player host(c[0].port(), "host");
+  host.spy("CREATE_ROOM", {{"roomId", "last"}, {"name", "H"}, {"gameMode", "word_spy"}});
+  REQUIRE(host.next("create_room_response")->at("status") == true);
+  Player second(c[1].port(), "second");
+  second.spy("join_room", {{"roomId", "last"}, {"name", "S"}});
+  REQUIRE(second.next("join_room_response")->at("status") == true);
+  // One seat left. Six players on three nodes ask for it at once.
+  std::vector<std::unique_ptr<Player>> seekers;
+  for (int i = 0; i < 6; ++i)
+    seekers.push_back(std::make_unique<Player>(c[i % 3].port(), "seeker" + std::to_string(i)));
+  for (auto& s : seekers) s->spy("QUICK_JOIN_WORD_SPY");
+  int won = 0;
+  for (auto& s : seekers) {
+    auto r = s->next("quick_join_response");
+    REQUIRE(r);
+    if (r->at("status") == true) {
+      ++won;
+      CHECK(str(*r, "roomId") == "last");
+      s->spy("join_room", {{"roomId", "last"}, {"name", "W"}});
+      CHECK(s->next("join_room_response")->at("status") == true);
+    }
+  }
+  CHECK(won == 1);
+}
+
+TEST_CASE("cluster: presence shows users of every node, and goes offline across nodes",
+          "[cluster][presence]") {
+  ClusterNodes c(2, {"presence.flush_interval=20ms"});
+  auto alice = connect_client(c[0].port());
+  alice->send(R"({"EventFrom":"App","type":"app_opened","userId":"alice"})");
+  REQUIRE(alice->recv_until(of_type("users_online")));
+  auto bob = connect_client(c[1].port());
+  bob->send(R"({"EventFrom":"App","type":"app_opened","userId":"bob"})");
+  // Bob's list holds Alice (on the other node), and Alice hears of Bob.
+  auto bobs = bob->recv_until([](const std::string& m) {
+    return m.find("users_online") != std::string::npos && m.find("alice") != std::string::npos;
+  });
+  REQUIRE(bobs);
+  CHECK(user_ids(*bobs) == std::vector<std::string>{"alice", "bob"});
+  auto announced = alice->recv_until([](const std::string& m) {
+    return m.find("users_online") != std::string::npos && m.find("bob") != std::string::npos;
+  });
+  REQUIRE(announced);
+  // A status change in a room on node 1 reaches Alice on node 0.
+  bob->send(
+      R"({"EventFrom":"SpyGame","type":"CREATE_ROOM","userId":"bob","roomId":"pr1","name":"B"})");
+  auto status = alice->recv_until([](const std::string& m) {
+    return m.find("bob") != std::string::npos && m.find("InRoom") != std::string::npos;
+  });
+  CHECK(status);
+  bob->close();
+  auto offline = alice->recv_until(of_type("user_offline"));
+  REQUIRE(offline);
+  CHECK(str(J(*offline), "userId") == "bob");
+}
+
+TEST_CASE("cluster: direct messages, friend requests and invites reach users on other nodes",
+          "[cluster][dm][friends]") {
+  ClusterNodes c(3);
+  auto alice = connect_user(c[0].port(), "alice");
+  auto bob = connect_user(c[1].port(), "bob");
+  REQUIRE(eventually([&] { return c[0].metric("roomctl_cluster_remote_members") >= 1; }));
+
+  std::string msg = dm_text("alice", "bob", "hi bob");
+  alice->send(msg);
+  auto got =
+      bob->recv_until([](const std::string& m) { return m.find("hi bob") != std::string::npos; });
+  REQUIRE(got);
+  CHECK(*got == msg);  // verbatim, as on one node
+
+  alice->send(
+      R"({"EventFrom":"Friend","type":"request","senderUserId":"alice","receiverUserId":"bob","senderName":"Alice"})");
+  auto req = bob->recv_until(of_type("friend_request"));
+  REQUIRE(req);
+  CHECK(str(J(*req), "senderUserId") == "alice");
+  bob->send(
+      R"({"EventFrom":"Friend","type":"accept","reciverUserId":"bob","senderUserId":"alice"})");
+  CHECK(alice->recv_until(of_type("friend_accept")));
+
+  std::string invite =
+      R"({"EventFrom":"SpyGame","type":"invite_friend","userId":"alice","FriendUserId":"bob","roomId":"r1"})";
+  alice->send(invite);
+  auto inv = bob->recv_until(of_type("invite_friend"));
+  REQUIRE(inv);
+  CHECK(*inv == invite);
+
+  // Carol is offline: the messages are queued in Redis and delivered when she opens the app on
+  // a third node.
+  for (int i = 1; i <= 3; ++i) alice->send(dm_text("alice", "carol", "m" + std::to_string(i)));
+  REQUIRE(eventually([&] { return c[0].metric("roomctl_dm_queued_total") == 3; }));
+  auto carol = connect_client(c[2].port());
+  carol->send(R"({"EventFrom":"App","type":"app_opened","userId":"carol"})");
+  for (int i = 1; i <= 3; ++i) {
+    auto m = carol->recv_until(of_type("queued_message"));
+    REQUIRE(m);
+    CHECK(str(J(*m), "text") == "m" + std::to_string(i));
+  }
+}
+
+TEST_CASE("cluster: the same userId connecting to another node takes the user over", "[cluster]") {
+  ClusterNodes c(2);
+  auto first = connect_user(c[0].port(), "dana");
+  REQUIRE(eventually([&] { return c[1].metric("roomctl_cluster_remote_members") >= 1; }));
+  auto second = connect_user(c[1].port(), "dana");
+  auto code = first->wait_closed(5s);
+  REQUIRE(code);
+  CHECK(*code == 4001);
+  CHECK(second->is_open());
+  // Messages for dana reach the new connection.
+  auto eve = connect_user(c[0].port(), "eve");
+  eve->send(dm_text("eve", "dana", "still there?"));
+  CHECK(second->recv_until(
+      [](const std::string& m) { return m.find("still there?") != std::string::npos; }));
+}
+
+TEST_CASE("cluster: frames lost on the bus are noticed and the member gets a fresh state",
+          "[cluster][skribble]") {
+  ClusterNodes c(2, {"games.time_scale=0.2", "limits.messages_per_second=1000",
+                     "limits.message_burst=1000", "games.skribble.draw_burst=1000"});
+  Player drawer(c[0].port(), "g-p0");
+  Player watcher(c[1].port(), "g-p1");
+  drawer.skribble("CREATE_SKRIBBLE_ROOM", {{"roomId", "g1"}, {"PlayerName", "D"}});
+  REQUIRE(drawer.next("create_room_response")->at("status") == true);
+  watcher.skribble("JOIN_SKRIBBLE_ROOM", {{"roomId", "g1"}, {"name", "W"}});
+  REQUIRE(watcher.next("join_room_response")->at("status") == true);
+  drawer.skribble("START_SKRIBBLE_GAME", {{"roomId", "g1"}});
+  REQUIRE(watcher.next("SECOND_TIMER"));
+  watcher.skip_all("ROOM_STATE");
+  // The watcher's node loses its bus subscription while the drawer keeps drawing: the frames
+  // published meanwhile are gone.
+  std::atomic<bool> drawing{true};
+  std::thread strokes([&] {
+    for (int i = 0; drawing && i < 400; ++i) {
+      drawer.skribble("SKRIBBLE_DRAW", {{"roomId", "g1"}, {"x", i}});
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  c.redis.cli("CLIENT KILL TYPE pubsub");
+  std::this_thread::sleep_for(600ms);
+  drawing = false;
+  strokes.join();
+  auto fresh = watcher.next("ROOM_STATE", 10s);
+  REQUIRE(fresh);
+  // The sequence numbers told the watcher's node that frames were missing.
+  CHECK(c[1].metric("roomctl_cluster_bus_gaps_total") > 0);
+  // The game goes on: a later stroke still arrives.
+  drawer.skribble("SKRIBBLE_DRAW", {{"roomId", "g1"}, {"x", 9999}});
+  CHECK(watcher.ws->recv_until(
+      [](const std::string& m) { return m.find("9999") != std::string::npos; }, 5s));
+}
