@@ -215,7 +215,7 @@ TEST_CASE("cluster: frames lost on the bus are noticed and the member gets a fre
     }
   });
   std::this_thread::sleep_for(200ms);
-  c.redis.cli("CLIENT KILL TYPE pubsub");
+  c.redis().cli("CLIENT KILL TYPE pubsub");
   std::this_thread::sleep_for(600ms);
   drawing = false;
   strokes.join();

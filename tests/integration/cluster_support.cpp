@@ -3,8 +3,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
+
+#include "tests/integration/test_support.hpp"
 
 namespace roomctl::test {
 
@@ -19,6 +22,7 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   }
   for (int i = 0; i < size(); ++i) start_node(i);
   for (int i = 0; i < size(); ++i) wait_ready(i);
+  for (int i = 0; i < size(); ++i) wait_alive(i);
   if (options_.balancer == Balancer::none) return;
   std::vector<BalancerProcess::Node> backends;
   for (const auto& n : nodes_) backends.push_back({n.port, n.admin_port});
@@ -55,10 +59,33 @@ void Cluster::start_node(int i) {
       "admin.listen=127.0.0.1:" + std::to_string(n.admin_port),
       "server.node_id=" + node_id(i),
       "cluster.enabled=true",
+      // A killed node's rooms move, and its id is free again, within 1.5 s (production: 3 s).
+      "cluster.lease_ttl=1500ms",
       "store.url=" + redis_.url(),
   };
   settings.insert(settings.end(), options_.settings.begin(), options_.settings.end());
   n.process = std::make_unique<ServerProcess>(settings);
+}
+
+void Cluster::wait_alive(int i) {
+  double alive = 0;
+  for (int k = 0; k < size(); ++k) alive += running(k) ? 1 : 0;
+  if (!eventually([&] { return node(i).metric("roomctl_cluster_nodes_alive") == alive; },
+                  std::chrono::seconds(10)))
+    throw std::runtime_error(node_id(i) + " does not see the cluster: " + node(i).log());
+}
+
+std::vector<std::uint16_t> Cluster::ports() const {
+  std::vector<std::uint16_t> p;
+  for (const auto& n : nodes_) p.push_back(n.port);
+  return p;
+}
+
+double Cluster::sum(const std::string& sample) const {
+  double total = 0;
+  for (const auto& n : nodes_)
+    if (n.process && !n.paused) total += std::max(0.0, n.process->metric(sample));
+  return total;
 }
 
 void Cluster::wait_ready(int i) {
@@ -101,8 +128,21 @@ void Cluster::resume(int i) {
 
 void Cluster::restart(int i) {
   if (running(i)) throw std::runtime_error(node_id(i) + " is still running");
-  start_node(i);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (true) {
+    try {
+      start_node(i);
+      break;
+    } catch (const std::runtime_error& e) {
+      // The killed process's lease has not expired yet: the node refuses its id until it has.
+      bool held =
+          std::string(e.what()).find("is held by another live process") != std::string::npos;
+      if (!held || std::chrono::steady_clock::now() > deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   wait_ready(i);
+  wait_alive(i);
   if (balancer_ && balancer_->kind() == Balancer::haproxy && !balancer_->wait_status(i, "UP"))
     throw std::runtime_error(node_id(i) + " restarted but HAProxy keeps it out: " + logs());
 }

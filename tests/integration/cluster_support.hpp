@@ -1,8 +1,8 @@
 // Test harness for the cluster: one real redis-server, N real `roomctl serve` nodes sharing it
-// (cluster.enabled, node ids n1..nN, each with its own public and admin port, fixed for the life
-// of the fixture so that a restarted node comes back where the balancer expects it), and
-// optionally HAProxy or nginx in front, started from deploy/haproxy.cfg or deploy/nginx.conf.
-// Every process runs on free loopback ports and is gone when the fixture is.
+// (cluster.enabled, node ids n1..nN, a 1.5 s lease, each with its own public and admin port,
+// fixed for the life of the fixture so that a restarted node comes back where the balancer
+// expects it), and optionally HAProxy or nginx in front, started from deploy/haproxy.cfg or
+// deploy/nginx.conf. Every process runs on free loopback ports and is gone when the fixture is.
 #pragma once
 
 #include <chrono>
@@ -30,9 +30,12 @@ struct ClusterOptions {
 
 class Cluster {
  public:
-  // Returns when Redis answers, every node's /readyz is 200 and the balancer (if any) routes to
-  // every node (HAProxy: each passed a health check).
+  // Returns when Redis answers, every node's /readyz is 200, every node sees all N alive, and
+  // the balancer (if any) routes to every node (HAProxy: each passed a health check).
   explicit Cluster(ClusterOptions options = {});
+  // N nodes without a balancer, each with `settings` (the game tests' cluster).
+  Cluster(int nodes, std::vector<std::string> settings = {})
+      : Cluster(ClusterOptions{Balancer::none, nodes, std::move(settings)}) {}
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
@@ -46,15 +49,21 @@ class Cluster {
   std::uint16_t port(int i) const { return nodes_.at(i).port; }
   std::uint16_t admin_port(int i) const { return nodes_.at(i).admin_port; }
   ServerProcess& node(int i);  // throws while the node is not running
+  ServerProcess& operator[](std::size_t i) { return node(static_cast<int>(i)); }
   bool running(int i) const { return nodes_.at(i).process != nullptr; }
+  // The public port of each node, in order: player i of a test may connect to ports[i % size].
+  std::vector<std::uint16_t> ports() const;
+  // A /metrics sample summed over the running nodes (absent counts 0).
+  double sum(const std::string& sample) const;
 
   // Node life. i is 0-based (node i is node_id(i)).
   void kill(int i);    // SIGKILL: a crash; its connections are reset
   void stop(int i);    // SIGTERM: a graceful shutdown (readyz 503, 1012 to its players)
   void pause(int i);   // SIGSTOP: a hung node (its sockets stay open)
   void resume(int i);  // SIGCONT
-  // Starts a killed or stopped node again, same id and ports; returns when it is ready and,
-  // with HAProxy, back in the balancer.
+  // Starts a killed or stopped node again, same id and ports, once its old lease is gone (a
+  // node refuses to start while its id's lease is live); returns when it is ready, sees every
+  // running node alive and, with HAProxy, is back in the balancer.
   void restart(int i);
   void drain(int i);        // POST /admin/drain: /readyz 503
   void undrain(int i);      // POST /admin/resume
@@ -84,6 +93,7 @@ class Cluster {
   };
   void start_node(int i);
   void wait_ready(int i);
+  void wait_alive(int i);
 
   ClusterOptions options_;
   RedisProcess redis_;
