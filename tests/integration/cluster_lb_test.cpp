@@ -243,3 +243,41 @@ TEST_CASE("lb: a room that moved while its node was down stays where it moved (H
     used.insert(open_through_lb(cluster, 1, clients, "/?room=r" + std::to_string(r))[0]);
   CHECK(used.count(home) == 1);
 }
+
+TEST_CASE("lb: players the balancer put on different nodes talk and a reconnect after a crash",
+          "[cluster][lb][dm]") {
+  auto balancer = GENERATE(Balancer::haproxy, Balancer::nginx);
+  INFO(balancer_name(balancer));
+  Cluster cluster({balancer});
+  auto alice = cluster.connect_lb();
+  auto bob = cluster.connect_lb();
+  REQUIRE(alice.node >= 0);
+  REQUIRE(bob.node >= 0);
+  REQUIRE(alice.node != bob.node);  // least connections
+  REQUIRE(talks(*alice.ws, "alice"));
+  REQUIRE(talks(*bob.ws, "bob"));
+  // Presence crosses nodes: alice hears of bob.
+  REQUIRE(alice.ws->recv_until(
+      [](const std::string& m) { return m.find("\"bob\"") != std::string::npos; }, 10s));
+  auto msg = dm_text("alice", "bob", "hi bob");
+  alice.ws->send(msg);
+  auto got = bob.ws->recv_until(
+      [](const std::string& m) { return m.find("hi bob") != std::string::npos; }, 10s);
+  REQUIRE(got);
+  CHECK(*got == msg);
+
+  // Bob's node crashes; he reconnects through the balancer to a live node and is reachable.
+  int dead = bob.node;
+  cluster.kill(dead);
+  CHECK(bob.ws->wait_closed(5s).has_value());
+  auto again = cluster.connect_lb();
+  REQUIRE(again.node >= 0);
+  CHECK(again.node != dead);
+  REQUIRE(talks(*again.ws, "bob"));
+  auto msg2 = dm_text("alice", "bob", "still there?");
+  alice.ws->send(msg2);
+  auto got2 = again.ws->recv_until(
+      [](const std::string& m) { return m.find("still there?") != std::string::npos; }, 10s);
+  REQUIRE(got2);
+  CHECK(*got2 == msg2);
+}
