@@ -121,12 +121,13 @@ RoomRegistry::RoomRegistry(store::RedisEndpoint endpoint, std::string node_id,
       options_(options),
       conn_(std::move(endpoint)) {}
 
-OwnerRecord RoomRegistry::claim(const std::string& room, const std::string& game, ClaimMode mode) {
+OwnerRecord RoomRegistry::claim(const std::string& room, const std::string& game, ClaimMode mode,
+                                Millis grace_ms) {
   std::lock_guard lock(mutex_);
   auto r = conn_.eval(
       kClaim, {keys_.owner(room), keys_.node_rooms(node_id_)},
       {keys_.prefix, room, node_id_, game, mode == ClaimMode::create ? "create" : "takeover",
-       std::to_string(options_.suspect_grace_ms)});
+       std::to_string(grace_ms >= 0 ? grace_ms : options_.suspect_grace_ms)});
   return parse_owner_reply(r.get());
 }
 

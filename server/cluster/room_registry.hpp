@@ -60,7 +60,12 @@ class RoomRegistry {
 
   const std::string& node_id() const { return node_id_; }
 
-  OwnerRecord claim(const std::string& room, const std::string& game, ClaimMode mode);
+  // `grace_ms` (takeover): the suspect grace for this claim; -1: the registry's. A claimant that
+  // held its own lease without a gap for a while knows Redis was up, so a missing lease is a
+  // dead owner and not an outage: it may pass 0 (the note is then still written first, so two
+  // claims are needed, and an owner that refreshed in between wins).
+  OwnerRecord claim(const std::string& room, const std::string& game, ClaimMode mode,
+                    Millis grace_ms = -1);
   // Moves a room we own at `epoch` to `target` (which must hold a lease), epoch + 1.
   OwnerRecord hand_over(const std::string& room, std::int64_t epoch, const std::string& target);
   // The room is over: no owner, snapshot and joinable entry removed. Fenced on `epoch`.

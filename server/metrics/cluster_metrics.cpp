@@ -42,8 +42,14 @@ ClusterMetrics::ClusterMetrics(Registry& r)
                          .with()),
       nodes_alive(
           r.gauge("roomctl_cluster_nodes_alive", "Nodes whose lease this node sees alive").with()),
-      lease_held(
-          r.gauge("roomctl_cluster_lease_held", "1 while this node holds its lease").with()) {
+      lease_held(r.gauge("roomctl_cluster_lease_held", "1 while this node holds its lease").with()),
+      rooms_taken_over(r.counter("roomctl_cluster_rooms_taken_over_total",
+                                 "Rooms of dead nodes this node claimed and restored")
+                           .with()),
+      writes_refused(r.counter("roomctl_cluster_writes_refused_total",
+                               "Room writes the registry refused because another node owns the "
+                               "room now (each stops the room here)")
+                         .with()) {
   for (const char* kind : {"frame", "input", "control"})
     for (const char* dir : {"sent", "received"}) items.with({kind, dir});
 }

@@ -26,6 +26,8 @@ struct ClusterMetrics {
   Gauge& remote_members;
   Gauge& nodes_alive;
   Gauge& lease_held;
+  Counter& rooms_taken_over;
+  Counter& writes_refused;
 };
 
 }  // namespace roomctl::metrics

@@ -146,7 +146,8 @@ ServerMetrics::ServerMetrics(Registry& r)
       .set(1);
   // Label values known in advance are exported at 0 from the start, so that rate() and the
   // dashboards work before the first event.
-  for (const char* reason : {"empty", "idle", "finished", "admin"}) rooms_removed.with({reason});
+  for (const char* reason : {"empty", "idle", "finished", "admin", "moved"})
+    rooms_removed.with({reason});
   for (const char* limit : {"max_connections",
                             "message_size",
                             "message_rate",

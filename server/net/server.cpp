@@ -37,6 +37,7 @@
 #include "server/runtime/store_worker.hpp"
 #include "server/runtime/user_directory.hpp"
 #include "server/store/redis_connection.hpp"
+#include "server/store/redis_store.hpp"
 #include "server/store/state_store.hpp"
 #include "server/util/build_info.hpp"
 #include "server/util/clock.hpp"
@@ -92,20 +93,29 @@ class Server::Impl {
       c.max_id_length = static_cast<std::size_t>(options.limits.max_id_length);
       c.max_message_bytes = static_cast<std::size_t>(options.limits.max_message_bytes);
       cluster = std::make_unique<runtime::ClusterNode>(
-          std::move(c), directory, presence, rooms, registry, [this] {
+          std::move(c), directory, presence, rooms, registry,
+          [this] {
             auto rooms_now = static_cast<std::int64_t>(rooms.size());
             auto conns = ctx.open_connections.load();
             double load = std::max(
                 static_cast<double>(rooms_now) / static_cast<double>(options.limits.max_rooms),
                 static_cast<double>(conns) / static_cast<double>(options.limits.max_connections));
             return runtime::NodeLoad{rooms_now, conns, load};
-          });
+          },
+          [this](const std::string& room) { return redis_store()->load_room(room); });
+      // Every room write is fenced on the room's epoch in the same script.
+      redis_store()->set_fence({options.node_id,
+                                [this](const std::string& room) { return cluster->epoch_of(room); },
+                                [this](const std::string& room) { cluster->write_refused(room); }});
       rooms.set_cluster(cluster.get());
       presence.set_observer([this](runtime::Presence::Change change, const std::string& user) {
         cluster->presence_changed(change, user);
       });
     }
   }
+
+  // The store of a cluster node (cluster.enabled requires a redis:// store.url).
+  store::RedisStore* redis_store() { return static_cast<store::RedisStore*>(store.get()); }
 
   static runtime::DmOptions dm_options(const config::ServeOptions& o) {
     runtime::DmOptions d;

@@ -34,12 +34,13 @@ constexpr std::size_t kMaxFollowedRooms = 100'000;
 
 ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
                          RoomService& rooms, metrics::Registry& registry,
-                         std::function<NodeLoad()> load)
+                         std::function<NodeLoad()> load, LoadRoom load_room)
     : options_(std::move(options)),
       directory_(directory),
       presence_(presence),
       rooms_(rooms),
       load_(std::move(load)),
+      load_room_(std::move(load_room)),
       metrics_(std::make_unique<metrics::ClusterMetrics>(registry)),
       registry_(std::make_unique<cluster::RoomRegistry>(
           options_.redis, options_.node_id,
@@ -76,7 +77,13 @@ void ClusterNode::start(std::string ws_address, std::string admin_address) {
           std::lock_guard lock(bus_mutex_);
           for (const auto& [room, o] : owned_) mine.push_back({room, o.epoch, o.game, {}});
         }
-        jobs_.post([this, mine] { registry_->reassert_all(mine); });
+        // A room claimed by another node meanwhile (we were paused or cut off past our lease)
+        // is theirs: it stops here.
+        jobs_.post([this, mine] {
+          auto answers = registry_->reassert_all(mine);
+          for (std::size_t i = 0; i < answers.size() && i < mine.size(); ++i)
+            if (answers[i].outcome == Outcome::stale) write_refused(mine[i].room);
+        });
       });
   // The first refresh tells whether this node id is free.
   for (int i = 0; i < 100 && lease_->state() == cluster::LeaseKeeper::State::starting; ++i)
@@ -221,55 +228,113 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
 
 void ClusterNode::forward(const Client& client, const std::string& room, const Frame& raw,
                           std::vector<json::object> not_found) {
-  auto refuse = [client, not_found] {
-    for (const auto& reply : not_found) client.send(protocol::frame(reply));
-  };
   {
     std::lock_guard lock(bus_mutex_);
     auto it = owners_.find(room);
     // While a lookup for the room is under way, later messages queue behind it (order kept).
-    if (it != owners_.end() && lookups_.count(room) == 0) {
-      std::string node = it->second;
-      batcher_->add_input(node, {room, client.user, std::string(*raw)});
-      pending_ = true;
-      metrics_->forwarded_inputs.inc();
-      bus_wake_.notify_one();
+    if (it != owners_.end() && lookups_.count(room) == 0 && reachable_locked(it->second)) {
+      add_input_locked(it->second, room, client.user, raw);
       return;
     }
     ++lookups_[room];
   }
-  bool posted = jobs_.post([this, room, user = client.user, raw, refuse] {
-    std::string node;
+  if (!jobs_.post(
+          [this, room, client, raw, nf = std::move(not_found)] { route(client, room, raw, nf); })) {
+    std::lock_guard lock(bus_mutex_);
+    if (--lookups_[room] == 0) lookups_.erase(room);
+    for (const auto& reply : not_found) client.send(protocol::frame(reply));
+  }
+}
+
+bool ClusterNode::reachable_locked(const std::string& node) const {
+  return alive_.count(node) != 0 && unreachable_.count(node) == 0;
+}
+
+void ClusterNode::route(const Client& client, const std::string& room, const Frame& raw,
+                        const std::vector<json::object>& not_found) {
+  std::string node;
+  bool orphan = false;  // its owner died (or its inbox has no subscriber): hold the message
+  {
+    std::lock_guard lock(bus_mutex_);
+    if (auto it = owners_.find(room); it != owners_.end() && reachable_locked(it->second))
+      node = it->second;
+  }
+  if (node.empty()) {
+    try {
+      if (auto owner = registry_->lookup(room); owner && !owner->node.empty()) {
+        std::lock_guard lock(bus_mutex_);
+        if (!owner->node_alive || unreachable_.count(owner->node))
+          orphan = true;
+        else if (owner->node != options_.node_id)
+          node = owner->node;
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  std::lock_guard lock(bus_mutex_);
+  if (--lookups_[room] == 0) lookups_.erase(room);
+  if (orphan) {
+    // Bounded: past it a message is answered as for an unknown room. The room is taken over
+    // once its owner's lease is gone (the sweeper), or the message goes on when the owner
+    // answers again (held rooms are retried four times a second).
+    if (held_.size() < 1000 || held_.count(room)) {
+      auto& held = held_[room];
+      if (held.size() < 64) held.push_back({client, raw, not_found});
+      return;
+    }
+    node.clear();
+  }
+  if (node.empty()) {
+    for (const auto& reply : not_found) client.send(protocol::frame(reply));
+    return;
+  }
+  if (owners_.size() >= kMaxCachedOwners) owners_.clear();
+  owners_[room] = node;
+  add_input_locked(node, room, client.user, raw);
+}
+
+// A bus message nobody received (the destination's inbox has no subscriber: it died, or it is
+// resubscribing): its player messages are routed again instead of being lost.
+void ClusterNode::reroute_lost_inputs(const cluster::OutgoingBusMessage& lost) {
+  cluster::BusMessage m;
+  try {
+    m = cluster::decode(lost.bytes);
+  } catch (const cluster::BusDecodeError&) {
+    return;
+  }
+  for (auto& input : m.inputs) {
+    Client c;
+    c.user = input.user;
+    if (auto conn = directory_.connection(input.user); conn && !conn->remote()) c.outbox = conn;
     {
       std::lock_guard lock(bus_mutex_);
-      if (auto it = owners_.find(room); it != owners_.end()) node = it->second;
+      ++lookups_[input.room];
     }
-    if (node.empty()) {
-      try {
-        if (auto owner = registry_->lookup(room);
-            owner && owner->node_alive && owner->node != options_.node_id)
-          node = owner->node;
-      } catch (const std::exception&) {
-      }
+    auto raw = make_frame(std::move(input.payload));
+    if (!jobs_.post([this, c, room = input.room, raw] { route(c, room, raw, {}); })) {
+      std::lock_guard lock(bus_mutex_);
+      if (--lookups_[input.room] == 0) lookups_.erase(input.room);
     }
-    std::lock_guard lock(bus_mutex_);
-    if (--lookups_[room] == 0) lookups_.erase(room);
-    if (node.empty()) return refuse();
-    if (owners_.size() >= kMaxCachedOwners) owners_.clear();
-    owners_[room] = node;
-    batcher_->add_input(node, {room, user, std::string(*raw)});
-    pending_ = true;
-    metrics_->forwarded_inputs.inc();
-    bus_wake_.notify_one();
-  });
-  if (!posted) {
-    std::lock_guard lock(bus_mutex_);
-    if (--lookups_[room] == 0) lookups_.erase(room);
-    refuse();
   }
 }
 
 // --- sending ------------------------------------------------------------------------------
+
+void ClusterNode::add_input_locked(const std::string& node, const std::string& room,
+                                   const std::string& user, const Frame& raw) {
+  batcher_->add_input(node, {room, user, std::string(*raw)});
+  metrics_->forwarded_inputs.inc();
+  if (!pending_) {
+    pending_ = true;
+    bus_wake_.notify_one();
+  }
+}
+
+void ClusterNode::queue_input(const std::string& node, const std::string& room,
+                              const std::string& user, const Frame& raw) {
+  std::lock_guard lock(bus_mutex_);
+  add_input_locked(node, room, user, raw);
+}
 
 void ClusterNode::queue_frame(const std::string& node, const std::string& room,
                               const std::string& user, const Frame& frame) {
@@ -307,7 +372,7 @@ void ClusterNode::broadcast(const std::string& type, const json::object& body) {
 }
 
 // The bus thread: waits for the first item, lets the batch fill for bus_delay, publishes it in
-// one round trip; once a second it reads the node list (and times out unacknowledged DMs).
+// one round trip; four times a second it reads the node list (and times out unacknowledged DMs).
 void ClusterNode::bus_loop() {
   using clock = std::chrono::steady_clock;
   auto next_list = clock::now();
@@ -326,7 +391,8 @@ void ClusterNode::bus_loop() {
       lock.unlock();
       refresh_nodes();
       lock.lock();
-      next_list = clock::now() + std::chrono::seconds(1);
+      // Often: how soon a dead node's rooms are taken over depends on it.
+      next_list = clock::now() + std::chrono::milliseconds(250);
     }
   }
 }
@@ -340,8 +406,9 @@ void ClusterNode::publish_pending() {
   }
   if (out.empty()) return;
   auto started = std::chrono::steady_clock::now();
+  std::vector<long long> receivers;
   try {
-    publisher_->publish(out);
+    receivers = publisher_->publish(out);
   } catch (const std::exception& e) {
     // Lost like a message the bus dropped: room frames show up as gaps at their gateways.
     metrics_->publish_failures.inc();
@@ -350,6 +417,17 @@ void ClusterNode::publish_pending() {
   }
   metrics_->publish_seconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  for (std::size_t i = 0; i < out.size() && i < receivers.size(); ++i) {
+    bool lost = receivers[i] == 0;
+    {
+      std::lock_guard lock(bus_mutex_);
+      if (lost)
+        unreachable_.insert(out[i].node);
+      else
+        unreachable_.erase(out[i].node);
+    }
+    if (lost && out[i].inputs > 0) reroute_lost_inputs(out[i]);
+  }
   for (const auto& m : out) {
     metrics_->messages_sent.inc();
     metrics_->bytes_sent.inc(static_cast<double>(m.bytes.size()));
@@ -411,22 +489,13 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
 
 void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input) {
   metrics_->remote_inputs.inc();
-  protocol::EnvelopeLimits limits{options_.max_id_length, &body_unused};
-  auto parsed = protocol::parse_envelope(input.payload, limits);
-  if (!parsed.ok) return;  // the gateway checked it: a node that sends garbage is ignored
-  auto& env = parsed.envelope;
-  const GameEntry* game = game_for(env);
-  if (!game || input.user.empty()) return;
-  env.family = protocol::Family::game;
+  if (input.user.empty()) return;
   if (!rooms_.has_room(input.room)) queue_control(from, "not_owner", {{"room", input.room}});
   // The sender sits on `from`: make sure this node knows where it is (the roster's message may
   // have been lost), then handle the message as if it had arrived here.
   auto conn = directory_.connection(input.user);
   auto* member = dynamic_cast<RemoteMember*>(conn.get());
-  if (!conn || (member && member->node() != from))
-    bind_remote(input.user, from, static_cast<int>(env.dialect), -1, 0);
-  else if (member)
-    directory_.set_dialect(input.user, env.dialect);
+  if (!conn || (member && member->node() != from)) bind_remote(input.user, from, -1, -1, 0);
   Client c;
   conn = directory_.connection(input.user);
   member = dynamic_cast<RemoteMember*>(conn.get());
@@ -435,8 +504,22 @@ void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input)
   else  // the user is connected here too: the answer goes where the message came from
     c.outbox = std::make_shared<RemoteMember>(*this, from, input.user, next_member_id_++);
   c.user = input.user;
-  c.dialect = env.dialect;
-  rooms_.handle(*game, c, env, make_frame(std::move(input.payload)), /*forwarded=*/true);
+  handle_here(c, make_frame(std::move(input.payload)));
+}
+
+void ClusterNode::handle_here(const Client& client, const Frame& raw) {
+  protocol::EnvelopeLimits limits{options_.max_id_length, &body_unused};
+  auto parsed = protocol::parse_envelope(*raw, limits);
+  if (!parsed.ok) return;  // the gateway checked it: a node that sends garbage is ignored
+  auto& env = parsed.envelope;
+  const GameEntry* game = game_for(env);
+  if (!game) return;
+  env.family = protocol::Family::game;
+  Client c = client;
+  c.dialect = env.dialect;  // the latest game frame sets the dialect, as on the gateway
+  if (c.outbox && c.outbox == directory_.connection(c.user))
+    directory_.set_dialect(c.user, env.dialect);
+  rooms_.handle(*game, c, env, raw, /*forwarded=*/true);
 }
 
 void ClusterNode::on_resubscribed() {
@@ -471,9 +554,14 @@ void ClusterNode::refresh_nodes() {
     return;  // Redis away: "unknown", never "everyone died"
   }
   std::set<std::string> alive;
-  for (const auto& n : list)
-    if (n.alive) alive.insert(n.info.id);
-  std::vector<std::string> gone, joined;
+  std::vector<std::string> dead;  // nodes listed without a lease: their rooms are taken over
+  for (const auto& n : list) {
+    if (n.alive)
+      alive.insert(n.info.id);
+    else
+      dead.push_back(n.info.id);
+  }
+  std::vector<std::string> gone, joined, retry;
   {
     std::lock_guard lock(bus_mutex_);
     for (const auto& n : alive_)
@@ -481,6 +569,9 @@ void ClusterNode::refresh_nodes() {
     for (const auto& n : alive)
       if (!alive_.count(n)) joined.push_back(n);
     alive_ = alive;
+    // Unreachable is a hint for at most one refresh: held rooms are retried now.
+    unreachable_.clear();
+    for (const auto& [room, msgs] : held_) retry.push_back(room);
     // Direct messages whose ack never came go to the queue (at least once, maybe twice).
     Millis now = wall_now_ms();
     for (auto it = dms_.begin(); it != dms_.end();) {
@@ -494,17 +585,32 @@ void ClusterNode::refresh_nodes() {
     }
   }
   metrics_->nodes_alive.set(static_cast<double>(alive.size()));
-  double remote = 0;
-  directory_.for_each_online(
-      [&](const std::string&, UserStatus, Outbox& o) { remote += o.remote(); });
-  metrics_->remote_members.set(remote);
+  bool held = lease_ && lease_->state() == cluster::LeaseKeeper::State::held;
+  auto reasserts = lease_ ? lease_->reasserts() : 0;
+  if (!held || reasserts != lease_reasserts_seen_)
+    lease_stable_since_ = 0;
+  else if (lease_stable_since_.load() == 0)
+    lease_stable_since_ = mono_now_ms();
+  lease_reasserts_seen_ = reasserts;
+  if (++list_reads_ % 4 == 0) {  // O(online users): once a second is enough for a gauge
+    double remote = 0;
+    directory_.for_each_online(
+        [&](const std::string&, UserStatus, Outbox& o) { remote += o.remote(); });
+    metrics_->remote_members.set(remote);
+  }
   metrics_->lease_held.set(lease_ && lease_->state() == cluster::LeaseKeeper::State::held ? 1 : 0);
   for (const auto& n : gone) {
     log::info("cluster_node_gone", {{"node", n}});
     drop_node(n);
   }
-  for (const auto& n : joined)
-    if (n != options_.node_id) send_roster(n);
+  // A node that appears (new, or back from a pause) and we learn each other's users.
+  for (const auto& n : joined) {
+    if (n == options_.node_id) continue;
+    send_roster(n);
+    queue_control(n, "roster?", {});
+  }
+  sweep_dead_nodes(dead);
+  for (const auto& room : retry) jobs_.post([this, room] { take_over(room); });
 }
 
 }  // namespace roomctl::runtime

@@ -33,6 +33,7 @@
 #include "server/runtime/job_thread.hpp"
 #include "server/runtime/presence.hpp"
 #include "server/store/redis_connection.hpp"
+#include "server/store/state_store.hpp"
 
 namespace roomctl::cluster {
 class BusBatcher;
@@ -45,6 +46,7 @@ class NodeLease;
 class RoomRegistry;
 struct ControlMessage;
 struct MemberInput;
+struct OutgoingBusMessage;
 struct RoomFrame;
 }  // namespace roomctl::cluster
 namespace roomctl::metrics {
@@ -67,6 +69,9 @@ struct ClusterOptions {
   std::size_t max_message_bytes = 65536;
 };
 
+// What the node needs from the state store: a stored room, for a takeover.
+using LoadRoom = std::function<std::optional<store::StoredRoom>(const std::string& room)>;
+
 struct NodeLoad {
   std::int64_t rooms = 0, connections = 0;
   double load = 0;
@@ -75,7 +80,8 @@ struct NodeLoad {
 class ClusterNode final : public ClusterRooms {
  public:
   ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
-              RoomService& rooms, metrics::Registry& registry, std::function<NodeLoad()> load);
+              RoomService& rooms, metrics::Registry& registry, std::function<NodeLoad()> load,
+              LoadRoom load_room);
   ~ClusterNode() override;
 
   // Takes the lease, subscribes to the node's inbox and starts the bus. Throws
@@ -86,6 +92,11 @@ class ClusterNode final : public ClusterRooms {
   // "" while the node holds its lease; else why not (readyz).
   std::string not_ready_reason() const;
   const std::string& node_id() const { return options_.node_id; }
+
+  // The store's write fence (store::WriteFence): our epoch of a room, and a write the registry
+  // refused because another node owns the room now (it stops here at once).
+  std::optional<std::int64_t> epoch_of(const std::string& room) const;
+  void write_refused(const std::string& room);
 
   // Presence's observer: a change that happened here goes to every other node.
   void presence_changed(Presence::Change change, const std::string& user);
@@ -109,6 +120,11 @@ class ClusterNode final : public ClusterRooms {
     std::int64_t epoch = 0;
     std::string game;
   };
+  struct Held {  // a message for a room whose owner died, until the room has a new owner
+    Client client;
+    Frame raw;
+    std::vector<boost::json::object> not_found;
+  };
   struct PendingDm {
     std::function<void(bool)> done;
     Millis deadline = 0;
@@ -120,9 +136,16 @@ class ClusterNode final : public ClusterRooms {
   void queue_input(const std::string& node, const std::string& room, const std::string& user,
                    const Frame& raw);
   void queue_control(const std::string& node, std::string type, const boost::json::object& body);
+  void add_input_locked(const std::string& node, const std::string& room, const std::string& user,
+                        const Frame& raw);  // under bus_mutex_
   void broadcast(const std::string& type, const boost::json::object& body);
   void send_dm(const std::string& node, const std::string& user, const Frame& frame,
                std::function<void(bool)> done);
+  bool reachable_locked(const std::string& node) const;  // under bus_mutex_
+  // Job thread: finds the room's owner and forwards, or holds the message while it has none.
+  void route(const Client& client, const std::string& room, const Frame& raw,
+             const std::vector<boost::json::object>& not_found);
+  void reroute_lost_inputs(const cluster::OutgoingBusMessage& lost);
   void bus_loop();
   void publish_pending();
   void refresh_nodes();
@@ -141,6 +164,16 @@ class ClusterNode final : public ClusterRooms {
   // Forgets every user of a node whose lease is gone.
   void drop_node(const std::string& node);
   void send_roster(const std::string& node);
+  // A game message for a room that runs (or was just adopted) here, as if it had arrived here.
+  void handle_here(const Client& client, const Frame& raw);
+
+  // Failover (cluster_takeover.cpp): rooms of a node whose lease is gone are claimed by the
+  // live nodes (one winner per room) and restored from their snapshots.
+  void sweep_dead_nodes(const std::vector<std::string>& dead);  // bus thread
+  void sweep_node(const std::string& node);                     // job thread
+  // Job thread: claims and adopts one room of a dead owner; then its held messages go on.
+  void take_over(const std::string& room);
+  void release_held(const std::string& room);
   void resync_followed(const std::string& owner);
 
   ClusterOptions options_;
@@ -148,6 +181,7 @@ class ClusterNode final : public ClusterRooms {
   Presence& presence_;
   RoomService& rooms_;
   std::function<NodeLoad()> load_;
+  LoadRoom load_room_;
   std::unique_ptr<metrics::ClusterMetrics> metrics_;
 
   std::unique_ptr<cluster::RoomRegistry> registry_;   // job thread
@@ -164,11 +198,14 @@ class ClusterNode final : public ClusterRooms {
   std::unique_ptr<cluster::BusBatcher> batcher_;
   bool pending_ = false;
   bool stopping_ = false;
-  std::unordered_map<std::string, Owned> owned_;         // rooms this node owns
-  std::unordered_map<std::string, std::string> owners_;  // other nodes' rooms: room -> node
-  std::unordered_map<std::string, int> lookups_;         // rooms whose owner is being looked up
-  std::unordered_map<std::string, PendingDm> dms_;       // direct messages awaiting their ack
-  std::set<std::string> alive_;                          // nodes with a live lease, us included
+  std::unordered_map<std::string, Owned> owned_;             // rooms this node owns
+  std::unordered_map<std::string, std::string> owners_;      // other nodes' rooms: room -> node
+  std::unordered_map<std::string, int> lookups_;             // rooms whose owner is being looked up
+  std::unordered_map<std::string, PendingDm> dms_;           // direct messages awaiting their ack
+  std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
+  std::set<std::string> sweeping_;                           // dead nodes with a sweep under way
+  std::set<std::string> alive_;                              // nodes with a live lease, us included
+  std::set<std::string> unreachable_;  // the last publish to them had no receiver
   std::uint64_t next_dm_ = 0;
   std::thread bus_thread_;
 
@@ -181,6 +218,10 @@ class ClusterNode final : public ClusterRooms {
   std::mutex bound_mutex_;
   std::unordered_map<std::string, Millis> bound_at_;  // local users: when they bound here
   std::atomic<std::uint64_t> next_member_id_{1ULL << 62};
+  // Monotonic ms since which our lease has been held without a gap or a re-creation (0: not).
+  std::atomic<Millis> lease_stable_since_{0};
+  std::uint64_t lease_reasserts_seen_ = 0;  // bus thread
+  std::uint64_t list_reads_ = 0;            // bus thread
 };
 
 }  // namespace roomctl::runtime

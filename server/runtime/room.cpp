@@ -216,6 +216,18 @@ void Room::close(std::string reason) {
   });
 }
 
+void Room::abandon() {
+  asio::post(exec_->executor, [self = shared_from_this()] {
+    if (self->removed_) return;
+    for (const auto& m : self->game_->members()) {
+      self->deps_.directory.remove_room(m, self->id_);
+      if (auto c = self->deps_.directory.connection(m))
+        c->close(close_code::room_moved, "the room moved to another node; reconnect");
+    }
+    self->remove("moved");
+  });
+}
+
 void Room::remove(const std::string& reason) {
   if (removed_) return;
   removed_ = true;

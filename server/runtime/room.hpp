@@ -72,6 +72,10 @@ class Room : public std::enable_shared_from_this<Room> {
   void post(games::Event event);
   // Thread-safe: tells the members (room_closed), lets them go and removes the room.
   void close(std::string reason);
+  // Thread-safe: the room stops here because another node owns it now (cluster fencing): no
+  // frame to the game's members, whose connections are closed with 4004 so that they reconnect
+  // and reach the new owner.
+  void abandon();
   // Resumes the game's timer and publishes its summary (after a restore).
   void start();
   // Thread-safe: writes the snapshot now if it changed since the last write (shutdown), or in

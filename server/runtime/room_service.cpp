@@ -272,37 +272,52 @@ std::size_t RoomService::restore(store::StateStore& store) {
   for (auto& stored : store.load_rooms()) {
     // In a cluster the store holds every node's rooms: only ours are restored here.
     if (cluster_ && !cluster_->owns_stored_room(stored.id)) continue;
-    try {
-      // Lenient: a snapshot written before the UTF-8 rules may hold a name cut mid-letter.
-      auto snapshot = protocol::parse_stored_json(stored.snapshot).as_object();
-      const GameEntry* game = game_named(stored.game);
-      if (!game) throw std::runtime_error("unknown game \"" + stored.game + "\"");
-      auto made = game->restore(data_, snapshot, stored.strokes);
-      auto status =
-          made.game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
-      auto members = made.game->members();
-      auto room =
-          std::make_shared<Room>(executor_for_new_room_(), stored.id, std::move(made.index_key),
-                                 std::move(made.game), deps_, now);
-      if (!registry_.insert(stored.id, room)) continue;
-      for (const auto& m : members) directory_.restore_offline(m, stored.id, status, now);
-      games::Event e;
-      e.kind = games::Event::Kind::restored;
-      room->post(std::move(e));
-      room->start();
-      ++restored;
-    } catch (const std::exception& e) {
-      // Never dropped: the stored row stays as it is for an operator to inspect (the admin
-      // stats list it), and its id stays taken so that no new room overwrites it.
-      metrics_.store_failures.with({"restore"}).inc();
-      log::error("room_restore_failed",
-                 {{"room", stored.id}, {"game", stored.game}, {"error", e.what()}});
-      std::lock_guard lock(quarantine_mutex_);
-      quarantine_[stored.id] = e.what();
-      metrics_.rooms_quarantined.set(static_cast<double>(quarantine_.size()));
-    }
+    if (restore_one(stored, now)) ++restored;
   }
   return restored;
+}
+
+bool RoomService::adopt(const store::StoredRoom& stored) {
+  std::vector<std::string> members;
+  if (!restore_one(stored, wall_now_ms(), &members)) return false;
+  // Members still online (on this node or another) take their seats back at once.
+  for (const auto& m : members)
+    if (directory_.online(m)) post_to_rooms(m, {stored.id}, games::Event::Kind::connected);
+  return true;
+}
+
+bool RoomService::restore_one(const store::StoredRoom& stored, Millis now,
+                              std::vector<std::string>* members_out) {
+  try {
+    // Lenient: a snapshot written before the UTF-8 rules may hold a name cut mid-letter.
+    auto snapshot = protocol::parse_stored_json(stored.snapshot).as_object();
+    const GameEntry* game = game_named(stored.game);
+    if (!game) throw std::runtime_error("unknown game \"" + stored.game + "\"");
+    auto made = game->restore(data_, snapshot, stored.strokes);
+    auto status =
+        made.game->summary().running ? games::UserStatus::in_game : games::UserStatus::in_room;
+    auto members = made.game->members();
+    auto room = std::make_shared<Room>(executor_for_new_room_(), stored.id,
+                                       std::move(made.index_key), std::move(made.game), deps_, now);
+    if (!registry_.insert(stored.id, room)) return false;
+    if (members_out) *members_out = members;
+    for (const auto& m : members) directory_.restore_offline(m, stored.id, status, now);
+    games::Event e;
+    e.kind = games::Event::Kind::restored;
+    room->post(std::move(e));
+    room->start();
+    return true;
+  } catch (const std::exception& e) {
+    // Never dropped: the stored row stays as it is for an operator to inspect (the admin
+    // stats list it), and its id stays taken so that no new room overwrites it.
+    metrics_.store_failures.with({"restore"}).inc();
+    log::error("room_restore_failed",
+               {{"room", stored.id}, {"game", stored.game}, {"error", e.what()}});
+    std::lock_guard lock(quarantine_mutex_);
+    quarantine_[stored.id] = e.what();
+    metrics_.rooms_quarantined.set(static_cast<double>(quarantine_.size()));
+    return false;
+  }
 }
 
 json::object RoomService::quarantined() const {

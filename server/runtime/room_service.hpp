@@ -32,7 +32,8 @@ struct ServerMetrics;
 }
 namespace roomctl::store {
 class StateStore;
-}
+struct StoredRoom;
+}  // namespace roomctl::store
 
 namespace roomctl::runtime {
 
@@ -74,6 +75,13 @@ class RoomService {
   // Recreates every stored room with its game; members start disconnected within their grace.
   // Returns how many rooms were restored.
   std::size_t restore(store::StateStore& store);
+  // Cluster takeover: runs a room another node owned, from its stored snapshot; members online
+  // anywhere get their seats back at once (the others within their grace). False when it could
+  // not be restored (quarantined) or already runs here.
+  bool adopt(const store::StoredRoom& stored);
+  // Cluster fencing: another node owns the room now. It stops here without a word to the game
+  // (its state is the new owner's); its members are told to reconnect (4004).
+  bool abandon(const std::string& id);
   // Admin: the rooms matching `q`, as {rooms:[...], total, nextCursor}.
   boost::json::object list_rooms(const RoomQuery& q, Millis now) const;
   // Admin: false when there is no such room; else `done` gets the room's view later.
@@ -118,6 +126,8 @@ class RoomService {
   void post_to_rooms(const std::string& user, const std::vector<std::string>& rooms,
                      games::Event::Kind kind);
   bool is_quarantined(const std::string& id) const;
+  bool restore_one(const store::StoredRoom& stored, Millis now,
+                   std::vector<std::string>* members_out = nullptr);
 
   RoomExecutor executor_for_new_room_;
   const config::ServeOptions& options_;

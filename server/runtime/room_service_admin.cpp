@@ -68,6 +68,13 @@ bool RoomService::close_room(const std::string& id, const std::string& reason) {
   return true;
 }
 
+bool RoomService::abandon(const std::string& id) {
+  auto room = registry_.find(id);
+  if (!room) return false;
+  room->abandon();
+  return true;
+}
+
 bool RoomService::kick_user(const std::string& user) {
   auto& d = directory_;
   if (!d.known(user)) return false;

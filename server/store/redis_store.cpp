@@ -1,6 +1,8 @@
 // Redis store implementation.
 #include "server/store/redis_store.hpp"
 
+#include "server/store/redis_stroke_lua.hpp"
+
 #include <hiredis/hiredis.h>
 #include <unistd.h>
 
@@ -145,31 +147,25 @@ std::size_t RedisStore::size() {
 }
 
 namespace {
-// Applies one room's stroke changes: drops the rows with seq > ARGV[1] (StreamChanges::
-// keep_rows_through; "": none), then appends ARGV[2..] ("<seq> <data>"). Like every store's
-// write, applying it twice leaves the same stream (a MULTI/EXEC is not rolled back when a later
-// command fails, and the batch is written again).
-const char* const kWriteStrokesScript = R"(
-local keep = tonumber(ARGV[1])
-if keep == 0 then
-  redis.call('DEL', KEYS[1])
-elseif keep then
-  while true do
-    local last = redis.call('LINDEX', KEYS[1], -1)
-    if not last then break end
-    local sp = string.find(last, ' ', 1, true)
-    if not sp or tonumber(string.sub(last, 1, sp - 1)) <= keep then break end
-    redis.call('RPOP', KEYS[1])
-  end
-end
-for i = 2, #ARGV, 1000 do
-  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
-end
-return 0
-)";
+// Applies one room's stroke changes (see kStrokesLua); like every store's write, applying it twice
+// leaves the same stream (a MULTI/EXEC is not rolled back when a later command fails, and the
+// batch is written again).
+const std::string kWriteStrokesScript =
+    std::string(kStrokesLua) + "write_strokes(KEYS[1], ARGV[1], ARGV, 2)\nreturn 0\n";
 }  // namespace
 
 void RedisStore::write_rooms(const RoomBatch& batch) {
+  if (fence_) {
+    std::vector<std::string> refused;
+    {
+      std::lock_guard lock(mutex_);
+      refused = write_rooms_fenced(batch);
+    }
+    // Outside the lock: the cluster stops these rooms here, which writes to the store again.
+    if (fence_->on_refused)
+      for (const auto& id : refused) fence_->on_refused(id);
+    return;
+  }
   std::lock_guard lock(mutex_);
   std::vector<RedisConnection::Args> cmds{{"MULTI"}};
   for (const auto& room : batch.put) {
@@ -216,28 +212,43 @@ std::vector<StoredRoom> RedisStore::load_rooms() {
   }
   auto replies = conn_.pipeline(gets);
   std::vector<StoredRoom> out;
-  for (std::size_t r = 0; r < list.size(); ++r) {
-    const auto& id = list[r];
-    std::string v = reply_string(replies[2 * r].get());
-    const redisReply* rows = replies[2 * r + 1].get();
-    auto nl = v.find('\n');
-    if (nl == std::string::npos) continue;
-    StoredRoom room{id, v.substr(0, nl), v.substr(nl + 1), {}};
-    room.strokes.reserve(reply_size(rows));
-    for (std::size_t i = 0; i < reply_size(rows); ++i) {
-      const redisReply* e = reply_element(rows, i);
-      std::string_view row(e->str ? e->str : "", e->len);
-      auto space = row.find(' ');
-      std::int64_t seq = 0;
-      auto [end, ec] = std::from_chars(row.data(), row.data() + std::min(space, row.size()), seq);
-      // A damaged row is kept as one the game refuses (seq 0): the room is quarantined, not
-      // silently restored without it.
-      bool ok = ec == std::errc() && space != std::string_view::npos && end == row.data() + space;
-      room.strokes.push_back({ok ? seq : 0, std::string(ok ? row.substr(space + 1) : row)});
-    }
-    out.push_back(std::move(room));
-  }
+  for (std::size_t r = 0; r < list.size(); ++r)
+    if (auto room = parse_stored(list[r], replies[2 * r].get(), replies[2 * r + 1].get()))
+      out.push_back(std::move(*room));
   return out;
+}
+
+}  // namespace roomctl::store
+
+namespace roomctl::store {
+
+std::optional<StoredRoom> RedisStore::parse_stored(const std::string& id, const redisReply* value,
+                                                   const redisReply* rows) {
+  std::string v = reply_string(value);
+  auto nl = v.find('\n');
+  if (nl == std::string::npos) return std::nullopt;
+  StoredRoom room{id, v.substr(0, nl), v.substr(nl + 1), {}};
+  room.strokes.reserve(reply_size(rows));
+  for (std::size_t i = 0; i < reply_size(rows); ++i) {
+    const redisReply* e = reply_element(rows, i);
+    std::string_view row(e->str ? e->str : "", e->len);
+    auto space = row.find(' ');
+    std::int64_t seq = 0;
+    auto [end, ec] = std::from_chars(row.data(), row.data() + std::min(space, row.size()), seq);
+    // A damaged row is kept as one the game refuses (seq 0): the room is quarantined, not
+    // silently restored without it.
+    bool ok = ec == std::errc() && space != std::string_view::npos && end == row.data() + space;
+    room.strokes.push_back({ok ? seq : 0, std::string(ok ? row.substr(space + 1) : row)});
+  }
+  return room;
+}
+
+std::optional<StoredRoom> RedisStore::load_room(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto replies = conn_.pipeline(
+      {{"GET", prefix_ + "room:" + id}, {"LRANGE", prefix_ + "strokes:" + id, "0", "-1"}});
+  if (!replies[0] || replies[0]->type != REDIS_REPLY_STRING) return std::nullopt;
+  return parse_stored(id, replies[0].get(), replies[1].get());
 }
 
 }  // namespace roomctl::store

@@ -15,13 +15,29 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "server/store/redis_connection.hpp"
 #include "server/store/state_store.hpp"
 
+struct redisReply;
+
 namespace roomctl::store {
+
+// Cluster mode: every room write is a compare-and-set on the room's owner record
+// (<prefix>owner:<id> {node, epoch}) in the same script, so that a node that lost a room (paused
+// past its lease, partitioned) can never overwrite the new owner's state.
+struct WriteFence {
+  std::string node;
+  // The epoch this node owns the room with; nullopt: not ours (nothing is written).
+  std::function<std::optional<std::int64_t>(const std::string& room)> epoch_of;
+  // A write refused because another node (or epoch) owns the room now. Called on the writer's
+  // thread, outside the store's lock.
+  std::function<void(const std::string& room)> on_refused;
+};
 
 class RedisStore : public StateStore {
  public:
@@ -39,12 +55,20 @@ class RedisStore : public StateStore {
 
   void write_rooms(const RoomBatch& batch) override;
   std::vector<StoredRoom> load_rooms() override;
+  // One stored room (a takeover restores it), nullopt when it has no snapshot.
+  std::optional<StoredRoom> load_room(const std::string& id);
+  // Set before the first write.
+  void set_fence(WriteFence fence) { fence_ = std::move(fence); }
   std::string health_problem() override;
   std::uint64_t generation() const override { return generation_.load(); }
   std::string describe() const override;
 
  private:
   void check_identity();
+  // The rooms whose write was refused (redis_fenced_writes.cpp); under mutex_.
+  std::vector<std::string> write_rooms_fenced(const RoomBatch& batch);
+  static std::optional<StoredRoom> parse_stored(const std::string& id, const redisReply* value,
+                                                const redisReply* rows);
   std::vector<QueuedMessage> read_queue(const std::string& key, std::size_t max);
 
   std::string prefix_;
@@ -53,6 +77,7 @@ class RedisStore : public StateStore {
   std::string store_id_;  // the marker value we expect in <prefix>store_id
   bool connected_before_ = false;
   std::atomic<std::uint64_t> generation_{0};
+  std::optional<WriteFence> fence_;
 };
 
 }  // namespace roomctl::store

@@ -3,6 +3,8 @@
 // messages (online and queued), friend requests and invites between users on different nodes,
 // a userId taking over across nodes, and a bus outage resynchronised with a fresh state.
 // (The whole games across nodes are in spy_test.cpp and skribble_test.cpp, tagged [cluster].)
+#include <csignal>
+
 #include <catch2/catch.hpp>
 #include <future>
 #include <thread>
@@ -227,4 +229,50 @@ TEST_CASE("cluster: frames lost on the bus are noticed and the member gets a fre
   drawer.skribble("SKRIBBLE_DRAW", {{"roomId", "g1"}, {"x", 9999}});
   CHECK(watcher.ws->recv_until(
       [](const std::string& m) { return m.find("9999") != std::string::npos; }, 5s));
+}
+
+TEST_CASE("cluster: an owner paused past its lease loses its room to a live node and stops it",
+          "[cluster][failover]") {
+  ClusterNodes c(3);
+  Player host(c[0].port(), "st-host");
+  Player p1(c[1].port(), "st-p1");
+  Player p2(c[2].port(), "st-p2");
+  host.spy("CREATE_ROOM", {{"roomId", "st1"}, {"name", "H"}, {"gameMode", "word_spy"}});
+  REQUIRE(host.next("create_room_response")->at("status") == true);
+  p1.spy("join_room", {{"roomId", "st1"}, {"name", "A"}});
+  REQUIRE(p1.next("join_room_response")->at("status") == true);
+  p2.spy("join_room", {{"roomId", "st1"}, {"name", "B"}});
+  REQUIRE(p2.next("join_room_response")->at("status") == true);
+  // The snapshot with all three seats is written (write-behind), then the owner freezes.
+  std::this_thread::sleep_for(500ms);
+  p1.skip_all("game_mode");
+  p2.skip_all("game_mode");
+  c[0].signal(SIGSTOP);
+  // Its lease expires, a live node claims the room (fenced: epoch + 1) and restores it; the
+  // members still online get their seats back with a fresh state.
+  REQUIRE(eventually(
+      [&] {
+        return c[1].metric("roomctl_cluster_rooms_taken_over_total") +
+                   c[2].metric("roomctl_cluster_rooms_taken_over_total") ==
+               1;
+      },
+      15s));
+  CHECK(p1.next("game_mode", 10s));
+  CHECK(p2.next("game_mode", 10s));
+  // The game goes on at the new owner: a player's ready reaches the others.
+  p1.spy("ready", {{"roomId", "st1"}});
+  CHECK(p2.next("player_ready", 10s));
+  // The old owner wakes up: its writes and its re-asserted claim are refused, it stops its copy
+  // of the room, and its local player is told to reconnect.
+  c[0].signal(SIGCONT);
+  auto code = host.ws->wait_closed(15s);
+  REQUIRE(code);
+  CHECK(*code == 4004);
+  CHECK(eventually([&] { return c[0].metric("roomctl_cluster_writes_refused_total") >= 1; }));
+  CHECK(eventually(
+      [&] { return c[0].metric(R"(roomctl_rooms_removed_total{reason="moved"})") == 1; }));
+  // The host reconnects through any node and takes its seat back in the one running copy.
+  Player back(c[2].port(), "st-host");
+  back.spy("join_room", {{"roomId", "st1"}, {"name", "H"}});
+  CHECK(back.next("game_mode", 10s));
 }

@@ -2,6 +2,8 @@
 // is checked against the rules, late joiners and the stroke log, drawer-only drawing, the drawer
 // leaving mid-turn.
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -271,4 +273,58 @@ TEST_CASE("skribble: a one-round game (rounds: 1, as the original server accepts
   REQUIRE(over);
   CHECK(over->at("ScoreCard").as_array().size() == 2);
   CHECK(server.metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") == 1);
+}
+
+TEST_CASE(
+    "cluster failover: kill -9 of a skribble game's owner mid-turn; drawer, word and scores "
+    "survive on another node",
+    "[skribble][cluster][failover]") {
+  ClusterNodes c(3, {"games.time_scale=0.5", "server.reconnect_grace=20s"});
+  auto ps = make_room(c.ports(), "fo2", 3);  // p0 (the creator, the first drawer) on node 0
+  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS",
+                  {{"roomId", "fo2"}, {"settings", {{"rounds", 1}, {"drawtime", 60}}}});
+  REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));
+  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "fo2"}});
+  auto word = ps[0]->next("WORD", 15s);
+  REQUIRE(word);
+  std::string w = str(*word, "word");
+  REQUIRE(wait_tick(*ps[1], 1) >= 1);
+  ps[1]->skribble("SKRIBBLE_MESSAGE", {{"roomId", "fo2"}, {"message", w}});
+  REQUIRE(ps[2]->next("WORD_MATCHED"));
+  std::this_thread::sleep_for(300ms);  // the snapshot with the guess is written
+  for (auto& p : ps) p->skip_all("ROOM_STATE");
+
+  auto killed = std::chrono::steady_clock::now();
+  c[0].signal(SIGKILL);
+  ps[0] = std::make_unique<Player>(c[1].port(), "fo2-p0");  // the drawer reconnects elsewhere
+  ps[0]->send({{"EventFrom", "App"}, {"type", "app_opened"}});
+  auto reconnected = std::chrono::steady_clock::now();
+  std::vector<boost::json::object> states;
+  for (auto& p : ps) {
+    auto st = p->next("ROOM_STATE", 15s);
+    REQUIRE(st);
+    states.push_back(*st);
+  }
+  auto resumed = std::chrono::steady_clock::now();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::printf("skribble failover: kill -> resumed %lld ms, reconnect -> resumed %lld ms\n",
+              static_cast<long long>(ms(resumed - killed)),
+              static_cast<long long>(ms(resumed - reconnected)));
+  for (auto& st : states) {
+    CHECK(str(st, "drawer") == "fo2-p0");
+    CHECK(str(st, "phase") == "drawing");
+    for (const auto& pl : st.at("players").as_array())
+      if (str(pl.as_object(), "userId") == "fo2-p1") {
+        CHECK(pl.at("guessed") == true);
+        CHECK(pl.at("score").as_int64() > 0);
+      }
+  }
+  CHECK(str(states[0], "word") == w);  // the drawer sees its word again
+  // The turn goes on: the last guesser's guess ends it, with the first guess's points intact.
+  ps[2]->skribble("SKRIBBLE_MESSAGE", {{"roomId", "fo2"}, {"message", w}});
+  auto end = ps[1]->next("ROUND_END", 15s);
+  REQUIRE(end);
+  CHECK(str(*end, "word") == w);
+  CHECK(end->at("roundScore").at("fo2-p1").as_int64() == 200);
+  CHECK(end->at("roundScore").at("fo2-p2").as_int64() > 0);
 }

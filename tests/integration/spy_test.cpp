@@ -1,6 +1,8 @@
 // Spy rooms end to end: whole games in both modes with each winner, quick join, full and unknown
 // rooms, leaving mid-game, the spy reconnecting within the grace, and room cleanup in /metrics.
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdio>
 #include <thread>
 
 #include "tests/integration/cluster_nodes.hpp"
@@ -316,4 +318,51 @@ TEST_CASE("presence: creating a room and starting a game change the status", "[s
   auto idle = watcher.next("user_status_change");
   REQUIRE(idle);
   CHECK(str(*idle, "status") == "Idle");
+}
+
+TEST_CASE("cluster failover: kill -9 of a spy game's owner; the game resumes on another node",
+          "[spy][cluster][failover]") {
+  // Real-ish durations: a speaking turn must not time out during the failover.
+  ClusterNodes c(3, {"games.time_scale=0.5", "server.reconnect_grace=20s"});
+  // Players 0 and 3 sit on node 0, which creates (owns) the room.
+  auto t = play_until_roles(c.ports(), "fo1", "word_spy", 4);
+  std::this_thread::sleep_for(300ms);  // the snapshot of the running game is written
+  for (auto& p : t.players) p->skip_all("game_mode");
+  auto killed = std::chrono::steady_clock::now();
+  c[0].signal(SIGKILL);
+  // Node 0's players reconnect through another node, as a load balancer would send them.
+  for (int i : {0, 3}) {
+    std::string id = t.players[i]->user;
+    t.players[i] = std::make_unique<Player>(c[1].port(), id);
+    t.players[i]->send({{"EventFrom", "App"}, {"type", "app_opened"}});
+  }
+  auto reconnected = std::chrono::steady_clock::now();
+  for (auto& p : t.players) REQUIRE(p->next("game_mode", 15s));
+  auto resumed = std::chrono::steady_clock::now();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::printf("spy failover: kill -> resumed %lld ms, reconnect -> resumed %lld ms\n",
+              static_cast<long long>(ms(resumed - killed)),
+              static_cast<long long>(ms(resumed - reconnected)));
+  // Roles and words are intact: the same spy, the same civilian word.
+  for (auto& p : t.players) {
+    if (p->user == t.spy) {
+      REQUIRE(p->next("spy", 5s));
+    } else {
+      auto w = p->next("civilianWord", 5s);
+      REQUIRE(w);
+      CHECK(str(*w, "word") == t.civilian_word);
+    }
+  }
+  // And the game plays to its end on the new owner.
+  auto alive = ids(t);
+  speak_round(t, "fo1", alive);
+  vote_all(t, "fo1", alive, t.spy, civilians(t, alive)[0]);
+  for (auto& p : t.players) {
+    auto end = p->next("game_ended", 15s);
+    REQUIRE(end);
+    CHECK(str(*end, "winner") == "civilians");
+  }
+  CHECK(c[1].metric("roomctl_cluster_rooms_taken_over_total") +
+            c[2].metric("roomctl_cluster_rooms_taken_over_total") ==
+        1);
 }
