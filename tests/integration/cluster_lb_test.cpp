@@ -33,6 +33,15 @@ bool answers(WsClient& ws) {
   return reply && str(J(*reply), "code") == "bad_json" && ws.is_open();
 }
 
+// A DM from alice to bob arrives at `to` verbatim.
+bool dm_arrives(WsClient& from, WsClient& to, const std::string& text) {
+  auto msg = dm_text("alice", "bob", text);
+  from.send(msg);
+  auto got =
+      to.recv_until([&](const std::string& m) { return m.find(text) != std::string::npos; }, 10s);
+  return got && *got == msg;
+}
+
 // A WebSocket upgrade written by hand, so that a test sees and sends cookies.
 struct RawUpgrade {
   std::unique_ptr<RawSocket> socket;
@@ -259,12 +268,7 @@ TEST_CASE("lb: players the balancer put on different nodes talk and a reconnect 
   // Presence crosses nodes: alice hears of bob.
   REQUIRE(alice.ws->recv_until(
       [](const std::string& m) { return m.find("\"bob\"") != std::string::npos; }, 10s));
-  auto msg = dm_text("alice", "bob", "hi bob");
-  alice.ws->send(msg);
-  auto got = bob.ws->recv_until(
-      [](const std::string& m) { return m.find("hi bob") != std::string::npos; }, 10s);
-  REQUIRE(got);
-  CHECK(*got == msg);
+  CHECK(dm_arrives(*alice.ws, *bob.ws, "hi bob"));
 
   // Bob's node crashes; he reconnects through the balancer to a live node and is reachable.
   int dead = bob.node;
@@ -274,10 +278,5 @@ TEST_CASE("lb: players the balancer put on different nodes talk and a reconnect 
   REQUIRE(again.node >= 0);
   CHECK(again.node != dead);
   REQUIRE(talks(*again.ws, "bob"));
-  auto msg2 = dm_text("alice", "bob", "still there?");
-  alice.ws->send(msg2);
-  auto got2 = again.ws->recv_until(
-      [](const std::string& m) { return m.find("still there?") != std::string::npos; }, 10s);
-  REQUIRE(got2);
-  CHECK(*got2 == msg2);
+  CHECK(dm_arrives(*alice.ws, *again.ws, "still there?"));
 }
