@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "inspect/inspect.hpp"
 #include "server/util/exit_codes.hpp"
 
 namespace roomctl::cmd {
@@ -79,8 +80,8 @@ std::string bash_script(const std::vector<Sub>& subs) {
     if (s.name == "completion")
       out << "      COMPREPLY=($(compgen -W \"bash zsh\" -- \"$cur\"))\n";
     else if (s.name == "inspect")
-      out << "      COMPREPLY=($(compgen -W \"rooms room users stats close kick drain resume "
-          << join(s.flags, " ") << "\" -- \"$cur\"))\n";
+      out << "      COMPREPLY=($(compgen -W \"" << inspect::kTargets << " " << join(s.flags, " ")
+          << "\" -- \"$cur\"))\n";
     else
       out << "      COMPREPLY=($(compgen -W \"" << join(s.flags, " ") << "\" -- \"$cur\"))\n";
     out << "      ;;\n";
@@ -112,7 +113,7 @@ std::string zsh_script(const std::vector<Sub>& subs) {
   for (const auto& s : subs) {
     out << "    " << s.name << ") compadd -- ";
     if (s.name == "completion") out << "bash zsh";
-    if (s.name == "inspect") out << "rooms room users stats close kick drain resume ";
+    if (s.name == "inspect") out << inspect::kTargets << " ";
     if (s.name != "completion") out << join(s.flags, " ");
     out << " ;;\n";
   }

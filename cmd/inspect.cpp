@@ -25,9 +25,11 @@ Command add_inspect(CLI::App& app, char** envp) {
   if (const char* t = env_value(envp, "ROOMCTL_ADMIN_TOKEN")) ins->token = t;
   if (const char* s = env_value(envp, "ROOMCTL_INSPECT_SERVER")) ins->server = s;
   ins->no_color = env_value(envp, "NO_COLOR") != nullptr;
-  auto* sub = app.add_subcommand("inspect", "Inspect live rooms, users and the node (admin API)");
-  sub->add_option("what", ins->what,
-                  "rooms | room ID | users ID | stats | close ROOM | kick USER | drain | resume")
+  auto* sub = app.add_subcommand("inspect",
+                                 "Inspect live rooms, users, the node and the cluster (admin API)");
+  sub->add_option(
+         "what", ins->what,
+         "rooms | room ID | users ID | stats | nodes | close ROOM | kick USER | drain | resume")
       ->required();
   sub->add_option("id", ins->id, "room or user id");
   sub->add_option("--server,-s", ins->server,

@@ -1,6 +1,8 @@
 // `roomctl loadtest`: the options; the coordinator and its workers live in loadgen/.
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cmd/commands.hpp"
 #include "loadgen/loadtest_command.hpp"
@@ -15,6 +17,12 @@ Command add_loadtest(CLI::App& app, char** envp) {
       ->check(CLI::ExistingFile);
   sub->add_option("--set", args->sets,
                   "Override a profile key: key=value (repeatable), e.g. target=ws://HOST:PORT/");
+  // --target is `--set target=...` with several values: they join into the one setting, which
+  // the workers get with the other --set values.
+  auto targets = std::make_shared<std::vector<std::string>>();
+  sub->add_option("--target", *targets,
+                  "server URL ws://HOST:PORT/ (repeatable, or comma separated); several: each "
+                  "room's bots round robin over them (target_spread=rooms: one target per room)");
   sub->add_option("--workers,-w", args->workers,
                   "worker processes (each holds up to ~19k connections)");
   sub->add_option("--report", args->report,
@@ -32,7 +40,14 @@ Command add_loadtest(CLI::App& app, char** envp) {
                   "capacity search: the server's admin address (http://HOST:PORT) for its CPU");
   sub->add_option("--worker", args->worker)->group("");  // internal: this process is worker i/N
   sub->add_option("--run-id", args->run_id)->group("");
-  return {sub, [args, envp] { return loadgen::loadtest(*args, envp); }};
+  return {sub, [args, targets, envp] {
+            if (!targets->empty()) {
+              std::string joined;
+              for (const auto& t : *targets) joined += (joined.empty() ? "" : ",") + t;
+              args->sets.push_back("target=" + joined);
+            }
+            return loadgen::loadtest(*args, envp);
+          }};
 }
 
 }  // namespace roomctl::cmd

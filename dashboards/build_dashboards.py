@@ -6,8 +6,10 @@ variable, the instance filter in every query, a description, a grid position and
 style. Run it after changing a panel:
     python3 dashboards/build_dashboards.py
 Conventions: rate() windows are $__rate_interval (Grafana picks one that holds enough scrapes);
-server series are filtered by $instance, load generator series by $loadgen; per-process readings
-(memory, CPU, fds) are drawn per instance, never summed, because a limit is per process.
+server series are filtered by $node (the scrape target of each roomctl serve: server series carry
+no node label, Prometheus's `instance` tells the nodes of a cluster apart), load generator series
+by $loadgen; per-process readings (memory, CPU, fds) are drawn per instance, never summed,
+because a limit is per process.
 """
 import json
 import os
@@ -19,11 +21,11 @@ SERIES = re.compile(r"\b((?:roomctl|process)_[a-z_]+)(\{[^}]*\})?")
 
 
 def scoped(expr):
-    """Adds instance=~"$instance" (or $loadgen for the load generator's series) to every selector."""
+    """Adds instance=~"$node" (or $loadgen for the load generator's series) to every selector."""
     def add(m):
         name, labels = m.group(1), m.group(2)
         loadgen = name.startswith("roomctl_loadtest_")
-        matcher = 'instance=~"$loadgen",run=~"$run"' if loadgen else 'instance=~"$instance"'
+        matcher = 'instance=~"$loadgen",run=~"$run"' if loadgen else 'instance=~"$node"'
         if labels:
             return name + "{" + matcher + ("," + labels[1:] if labels != "{}" else "}")
         return name + "{" + matcher + "}"
@@ -84,7 +86,7 @@ def dashboard(uid, title, sections, tags, loadgen=False):
             y += 8
     variables = [{"name": "datasource", "label": "Data source", "type": "datasource",
                   "query": "prometheus", "current": {}, "hide": 0},
-                 variable("instance", "Server instance", "roomctl_build_info")]
+                 variable("node", "Node", "roomctl_build_info")]
     if loadgen:
         variables.append(variable("loadgen", "Load generator", "roomctl_loadtest_messages_sent_total"))
         # Each run exports its own id: runs scraped one after another stay apart.
@@ -176,6 +178,47 @@ overview = dashboard("roomctl-overview", "roomctl / overview", [
           [Q(f"sum(rate(roomctl_slow_consumer_closes_total{RI}))", "slow consumer closes/s"),
            Q("sum(roomctl_send_queue_bytes)", "queued bytes")],
           "Connections closed with 4002 because their send queue overflowed, and bytes waiting in send queues.", {})],
+    ]),
+    # Issue 16's cluster: what crosses the Redis bus between nodes, and which nodes hold a lease.
+    # Every series is per node (Prometheus's instance); the sums are over the selected nodes.
+    ("Cluster", [
+        [("Nodes alive (leases seen)",
+          [Q("max(roomctl_cluster_nodes_alive)", "nodes alive")],
+          "Live leases in Redis as the selected nodes see them: a node whose lease expired (after cluster.lease_ttl) no longer counts. roomctl inspect nodes lists them.",
+          {"kind": "stat", "steps": RED_AT_ZERO}),
+         ("Lease held", [Q("roomctl_cluster_lease_held", "{{instance}}")],
+          "1 while a node holds its lease; 0 means the node is cut off from Redis or another process holds its node id, and its rooms may be taken over.",
+          {"kind": "stat", "steps": RED_AT_ZERO}),
+         ("Remote members", [Q("sum(roomctl_cluster_remote_members)", "remote members")],
+          "Players seated in rooms of the selected nodes while connected to another node: their frames cross the bus.",
+          {"kind": "stat"})],
+        [("Bus messages per second",
+          [Q(f"sum by (direction) (rate(roomctl_cluster_bus_messages_total{RI}))", "{{direction}}")],
+          "Pub/sub messages between nodes; one message carries a tick's frames for one node, so messages stay far below frames.",
+          {"unit": "ops"}),
+         ("Bus bytes per second",
+          [Q(f"sum by (direction) (rate(roomctl_cluster_bus_bytes_total{RI}))", "{{direction}}")],
+          "Bytes published to and received from the bus (Redis pub/sub).", {"unit": "Bps"}),
+         ("Bus items by kind",
+          [Q(f"sum by (kind, direction) (rate(roomctl_cluster_bus_items_total{RI}))", "{{kind}} {{direction}}")],
+          "Items inside bus messages: room frames (owner to gateways), player inputs (gateways to owner), control messages.",
+          {"unit": "ops"})],
+        [("Cross-node inputs",
+          [Q(f"sum(rate(roomctl_cluster_forwarded_inputs_total{RI}))", "forwarded to an owner"),
+           Q(f"sum(rate(roomctl_cluster_remote_inputs_total{RI}))", "received as owner"),
+           Q(f"sum(rate(roomctl_cluster_forwarded_inputs_total{RI})) / "
+             f"clamp_min(sum(rate(roomctl_messages_in_total{{family=~\"spy|skribble\"}}{RI})), 1e-9)",
+             "cross-node share of game messages")],
+          "Player messages a gateway forwarded to the room's owner on another node, the ones owners received, and the forwarded share of all game messages (0 when every player sits on its room's node).",
+          {}),
+         ("Bus publish latency",
+          [Q(f"histogram_quantile(0.5, sum by (le) (rate(roomctl_cluster_bus_publish_seconds_bucket{RI})))", "p50"),
+           Q(f"histogram_quantile(0.99, sum by (le) (rate(roomctl_cluster_bus_publish_seconds_bucket{RI})))", "p99")],
+          "One tick's PUBLISH round trip to Redis: part of every cross-node frame's latency.", {"unit": "s"}),
+         ("Bus gaps (resyncs)",
+          [Q("sum(increase(roomctl_cluster_bus_gaps_total[5m]))", "gaps in 5m")],
+          "Lost bus frames a gateway detected; each costs a resync (a fresh room snapshot to its members). Steady gaps mean Redis drops pub/sub output (client-output-buffer-limit).",
+          {})],
     ]),
     ("State store and direct messages", [
         [("Store health",

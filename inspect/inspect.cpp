@@ -47,8 +47,8 @@ struct Call {
 };
 
 bool plan(const InspectArgs& a, Call& c, std::string& usage) {
-  if (!a.id.empty() &&
-      (a.what == "rooms" || a.what == "stats" || a.what == "drain" || a.what == "resume")) {
+  if (!a.id.empty() && (a.what == "rooms" || a.what == "stats" || a.what == "nodes" ||
+                        a.what == "drain" || a.what == "resume")) {
     usage = "inspect " + a.what + " takes no argument, got \"" + a.id + "\"";
     if (a.watch && !a.id.empty() && std::isdigit(static_cast<unsigned char>(a.id[0])))
       usage += " (-w takes no value: --interval " + a.id + ")";
@@ -68,6 +68,8 @@ bool plan(const InspectArgs& a, Call& c, std::string& usage) {
     c = {"user", "GET", "/admin/users/" + encode(a.id)};
   } else if (a.what == "stats")
     c = {"stats", "GET", "/admin/stats"};
+  else if (a.what == "nodes")
+    c = {"nodes", "GET", "/admin/nodes"};
   else if (a.what == "close") {
     if (!need_id("close")) return false;
     c = {"action", "POST", "/admin/rooms/" + encode(a.id) + "/close"};
@@ -78,7 +80,7 @@ bool plan(const InspectArgs& a, Call& c, std::string& usage) {
     c = {"action", "POST", "/admin/" + a.what};
   else {
     usage = "unknown inspect target \"" + a.what +
-            "\" (rooms, room ID, users ID, stats, close ROOM, kick USER, drain, resume)";
+            "\" (rooms, room ID, users ID, stats, nodes, close ROOM, kick USER, drain, resume)";
     return false;
   }
   return true;

@@ -5,8 +5,11 @@
 
 namespace roomctl::inspect {
 
+// What `roomctl inspect` can be asked, for the usage text and the shell completions.
+inline constexpr const char* kTargets = "rooms room users stats nodes close kick drain resume";
+
 struct InspectArgs {
-  std::string what;  // rooms, room, users|user, stats, close, kick, drain, resume
+  std::string what;  // one of kTargets (user is users' alias)
   std::string id;
   std::string server = "http://127.0.0.1:9100";
   std::string token;

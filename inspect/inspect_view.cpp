@@ -230,6 +230,48 @@ std::string stats_table(const json::object& o, const Style& st) {
       << (b(o, "storeHealthy") ? st.green("ok") : st.red("unreachable")) << "\n";
   return out.str();
 }
+// One row per node, alive ones green and dead ones red; the lease column says how long a node
+// has before it counts as dead ("-" without a lease: one node outside a cluster).
+std::string nodes_table(const json::object& o, const Style& st, bool wide) {
+  std::ostringstream out;
+  const auto& rows = o.at("nodes").as_array();
+  std::size_t idw = fit(rows, "id", "NODE");
+  std::size_t wsw = fit(rows, "wsAddress", "WS");
+  out << st.bold(cell("NODE", idw) + cell("ALIVE", 6) + cell("LEASE", 7) + cell("ROOMS", 7) +
+                 cell("CONNS", 7) + cell("LOAD", 6) + (wide ? cell("OWNED", 7) : "") +
+                 cell("WS", wsw) + "ADMIN")
+      << "\n";
+  for (const auto& r : rows) {
+    const auto& no = r.as_object();
+    bool alive = b(no, "alive");
+    auto lease = no.find("leaseTtlMs");
+    bool leased = lease != no.end() && !lease->value().is_null();
+    // A dead node's lease (with its counts and addresses) is gone: "-", not zeros.
+    auto field = [&](const std::string& text) { return alive && !text.empty() ? text : "-"; };
+    auto load = no.find("load");
+    char percent[16];
+    std::snprintf(percent, sizeof percent, "%.0f%%",
+                  load != no.end() && load->value().is_number()
+                      ? 100 * load->value().to_number<double>()
+                      : 0.0);
+    out << cell(s(no, "id"), idw) << (alive ? st.green(cell("yes", 6)) : st.red(cell("no", 6)))
+        << cell(!leased ? "-"
+                : alive ? human_duration(n(no, "leaseTtlMs"))
+                        : "gone",
+                7)
+        << cell(field(std::to_string(n(no, "rooms"))), 7)
+        << cell(field(std::to_string(n(no, "connections"))), 7) << cell(field(percent), 6)
+        << (wide ? cell(std::to_string(n(no, "ownedRooms")), 7) : "")
+        << cell(field(s(no, "wsAddress")), wsw) << field(s(no, "adminAddress")) << "\n";
+  }
+  if (b(o, "cluster"))
+    out << st.dim(s(o, "alive") + " of " + std::to_string(rows.size()) +
+                  " nodes alive (cluster, asked node " + s(o, "node") + ")");
+  else
+    out << st.dim("node " + s(o, "node") + " runs alone (cluster.enabled is false)");
+  out << "\n";
+  return out.str();
+}
 }  // namespace
 
 std::string human_duration(std::int64_t ms) {
@@ -281,6 +323,7 @@ std::string render(const std::string& kind, const json::value& answer, const Vie
   if (kind == "room") return room_table(o, st, options.wide);
   if (kind == "user") return user_table(o, st);
   if (kind == "stats") return stats_table(o, st);
+  if (kind == "nodes") return nodes_table(o, st, options.wide);
   std::ostringstream out;  // actions: one line per field
   for (const auto& [k, v] : o)
     out << std::string(k) << ": " << (v.is_structured() ? plain_json(v) : scalar(v)) << "\n";

@@ -17,7 +17,7 @@ struct ViewOptions {
   bool wide = false;  // -o wide: extra columns and no column cut at all
 };
 
-// kind: rooms, room, user, stats, or action (close/kick/drain results).
+// kind: rooms, room, user, stats, nodes, or action (close/kick/drain results).
 std::string render(const std::string& kind, const boost::json::value& answer,
                    const ViewOptions& options);
 

@@ -27,10 +27,10 @@ std::size_t AppDriver::connections() const {
   return n;
 }
 
-void AppDriver::connect(const std::string& user,
+void AppDriver::connect(std::size_t bot, const std::string& user,
                         std::function<void(std::shared_ptr<BotConnection>)> ready) {
-  auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats, env_.target, env_.source_ip(),
-                                              env_.options.connect_timeout_ms);
+  auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats, env_.target(bot),
+                                              env_.source_ip(), env_.options.connect_timeout_ms);
   conn->query = bot_upgrade_query(env_.options, user);
   conn->connect([conn, user, ready](bool ok) {
     if (!ok) return ready(nullptr);  // counted as an error by the connection
@@ -44,14 +44,15 @@ void AppDriver::start() {
   bots_.resize(static_cast<std::size_t>(users_));
   for (int i = 0; i < users_; ++i) {
     std::weak_ptr<AppDriver> weak = shared_from_this();
-    connect(prefix_ + "-app-" + std::to_string(i), [weak, i](std::shared_ptr<BotConnection> c) {
-      auto self = weak.lock();
-      if (!self || !c) return;
-      c->on_message = [weak, i](std::string_view raw) {
-        if (auto s = weak.lock()) s->on_message(i, raw);
-      };
-      self->bots_[static_cast<std::size_t>(i)] = std::move(c);
-    });
+    connect(static_cast<std::size_t>(i), prefix_ + "-app-" + std::to_string(i),
+            [weak, i](std::shared_ptr<BotConnection> c) {
+              auto self = weak.lock();
+              if (!self || !c) return;
+              c->on_message = [weak, i](std::string_view raw) {
+                if (auto s = weak.lock()) s->on_message(i, raw);
+              };
+              self->bots_[static_cast<std::size_t>(i)] = std::move(c);
+            });
   }
   timer_ = std::make_shared<boost::asio::steady_timer>(env_.ioc);
   tick();
@@ -145,7 +146,7 @@ void AppDriver::finish(std::function<void()> done) {
       std::make_shared<boost::asio::steady_timer>(env_.ioc, std::chrono::milliseconds(300));
   settle->async_wait([self, settle, pending, readers, done](boost::system::error_code) {
     for (int k = 0; k < readers; ++k) {
-      self->connect(self->prefix_ + "-offline-" + std::to_string(k),
+      self->connect(static_cast<std::size_t>(k), self->prefix_ + "-offline-" + std::to_string(k),
                     [self, pending, done](std::shared_ptr<BotConnection> c) {
                       if (!c) {  // the server is gone: what it queued cannot be checked
                         self->unreadable_ = true;

@@ -22,7 +22,9 @@ class AppDriver : public std::enable_shared_from_this<AppDriver> {
   std::size_t connections() const;
 
  private:
-  void connect(const std::string& user, std::function<void(std::shared_ptr<BotConnection>)> ready);
+  // `bot` picks the target (DriverEnv::target): app users spread like a room's bots.
+  void connect(std::size_t bot, const std::string& user,
+               std::function<void(std::shared_ptr<BotConnection>)> ready);
   void tick();
   void on_message(int bot, std::string_view raw);
 

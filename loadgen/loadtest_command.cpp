@@ -87,6 +87,9 @@ void banner(const LoadtestOptions& o, const LoadtestArgs& a) {
              std::to_string(o.skribble_players);
   auto total_ms = o.ramp_up_ms + o.duration_ms + o.ramp_down_ms;
   auto end = std::chrono::system_clock::now() + std::chrono::milliseconds(total_ms);
+  if (o.targets.size() > 1)
+    targets += o.target_spread == "bots" ? " (each room's bots round robin over them)"
+                                         : " (each room on one of them)";
   std::cerr << "roomctl loadtest: " << targets << " | " << o.model << " model, " << load << " ("
             << games << ")";
   if (o.app_users > 0) std::cerr << " + " << o.app_users << " app users";

@@ -18,6 +18,15 @@ namespace {
 config::Schema build() {
   config::Schema s;
   s.add({"target", Type::string, "ws://127.0.0.1:8080/", "server URL(s), comma separated"})
+      .add({"target_spread",
+            Type::string,
+            "bots",
+            "with several targets: bots (the bots of one room round robin over the targets: "
+            "cross-node rooms in a cluster) or rooms (each room on one target: independent "
+            "servers)",
+            -1e300,
+            1e300,
+            {"bots", "rooms"}})
       .add(
           {"seed", Type::integer, "1", "seed for every random choice (reproducible runs)", 0, 9e18})
       .add({"ramp_up", Type::duration, "5s", "time to reach the room target", 0, 86'400'000})
@@ -176,6 +185,12 @@ void check_threshold_names(const Threshold& t) {
   }
 }
 
+std::size_t target_index(const std::string& spread, std::size_t targets, std::size_t room_no,
+                         std::size_t bot) {
+  if (targets == 0) return 0;
+  return (room_no + (spread == "bots" ? bot : 0)) % targets;
+}
+
 LoadtestOptions loadtest_options(const config::Settings& s) {
   LoadtestOptions o;
   std::stringstream targets(s.string("target"));
@@ -186,6 +201,7 @@ LoadtestOptions loadtest_options(const config::Settings& s) {
     o.targets.push_back(t);
   }
   if (o.targets.empty()) throw config::ConfigError("target: no target");
+  o.target_spread = s.string("target_spread");
   o.seed = static_cast<std::uint64_t>(s.integer("seed"));
   o.ramp_up_ms = s.millis("ramp_up");
   o.duration_ms = s.millis("duration");

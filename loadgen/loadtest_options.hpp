@@ -22,6 +22,7 @@ struct Threshold {
 
 struct LoadtestOptions {
   std::vector<std::string> targets;  // ws://host:port/path
+  std::string target_spread;         // bots (a room's bots over every target) or rooms
   std::uint64_t seed;
   std::int64_t ramp_up_ms, duration_ms, ramp_down_ms;
   std::string model;  // closed or open
@@ -52,6 +53,12 @@ struct LoadtestOptions {
   std::vector<Threshold> thresholds;
   std::string token_secret;  // the server's auth.secret: bots prove their userIds (auth.mode token)
 };
+
+// Which of `targets` bot `bot` of room `room_no` connects to. spread "bots": a room's bots round
+// robin over the targets, starting at a target that moves on with each room (so that a cluster
+// sees cross-node rooms and even load); "rooms": every bot of a room on the room's target.
+std::size_t target_index(const std::string& spread, std::size_t targets, std::size_t room_no,
+                         std::size_t bot);
 
 const config::Schema& loadtest_schema();
 // Throws config::ConfigError on a bad target or threshold.

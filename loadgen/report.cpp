@@ -171,18 +171,21 @@ json::object report_json(const Stats& s, const std::vector<Verdict>& verdicts,
   double frames = static_cast<double>(s.counter("messages_received"));
   json::object cpu{{"workerSeconds", cpu_s},
                    {"secondsPerMillionFrames", frames > 0 ? cpu_s / frames * 1e6 : 0.0}};
-  return {{"targets", json::value_from(o.targets)},
-          {"cpu", std::move(cpu)},
-          {"model", o.model},
-          {"seed", o.seed},
-          {"workers", workers},
-          {"elapsedSeconds", elapsed_s},
-          {"latencySeconds", std::move(lat)},
-          {"counters", full.at("counters")},
-          {"errors", full.at("errors")},
-          {"invariantViolations", full.at("violations")},
-          {"thresholds", std::move(th)},
-          {"passed", passed}};
+  json::object report{{"targets", json::value_from(o.targets)},
+                      {"cpu", std::move(cpu)},
+                      {"model", o.model},
+                      {"seed", o.seed},
+                      {"workers", workers},
+                      {"elapsedSeconds", elapsed_s},
+                      {"latencySeconds", std::move(lat)},
+                      {"counters", full.at("counters")},
+                      {"errors", full.at("errors")},
+                      {"invariantViolations", full.at("violations")},
+                      {"thresholds", std::move(th)},
+                      {"passed", passed}};
+  // Only a run over several targets has a spread to report: one target's report stays as it was.
+  if (o.targets.size() > 1) report["targetSpread"] = o.target_spread;
+  return report;
 }
 
 }  // namespace roomctl::loadgen

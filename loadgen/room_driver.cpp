@@ -29,8 +29,9 @@ std::size_t RoomDriver::connections() const {
 }
 
 void RoomDriver::connect(int bot, bool reconnect) {
-  auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats, env_.target, env_.source_ip(),
-                                              env_.options.connect_timeout_ms);
+  auto conn = std::make_shared<BotConnection>(env_.ioc, env_.stats,
+                                              env_.target(static_cast<std::size_t>(bot)),
+                                              env_.source_ip(), env_.options.connect_timeout_ms);
   conn->query = bot_upgrade_query(env_.options, bots_[bot].user);
   bots_[bot].conn = conn;
   std::weak_ptr<RoomDriver> weak = shared_from_this();

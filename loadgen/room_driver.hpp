@@ -25,8 +25,13 @@ struct DriverEnv {
   boost::asio::io_context& ioc;
   Stats& stats;
   const LoadtestOptions& options;
-  const Target& target;
+  const std::vector<Target>& targets;
+  std::size_t room_no;                     // which room (or app driver) this is
   std::function<std::string()> source_ip;  // next source address, or empty
+  // The target of bot `bot` (options.target_spread decides).
+  const Target& target(std::size_t bot) const {
+    return targets[target_index(options.target_spread, targets.size(), room_no, bot)];
+  }
 };
 
 class RoomDriver : public std::enable_shared_from_this<RoomDriver> {

@@ -66,8 +66,7 @@ class Runner::Impl {
   }
 
   DriverEnv env(std::size_t room_no) {
-    const Target& t = targets_[room_no % targets_.size()];
-    return DriverEnv{ioc_, stats_, o_, t, [this] { return next_source_ip(); }};
+    return DriverEnv{ioc_, stats_, o_, targets_, room_no, [this] { return next_source_ip(); }};
   }
 
   std::string next_source_ip() {

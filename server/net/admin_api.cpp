@@ -3,9 +3,11 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "server/cluster/node_list_reader.hpp"
 #include "server/config/value.hpp"
 #include "server/metrics/registry.hpp"
 #include "server/metrics/server_metrics.hpp"
@@ -31,6 +33,21 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 std::string error_body(const std::string& node, const std::string& error) {
   return json::serialize(json::object{{"node", node}, {"error", error}});
+}
+}  // namespace
+
+namespace {
+json::object node_json(const cluster::NodeStatus& s) {
+  return {{"id", s.info.id},
+          {"alive", s.alive},
+          {"leaseTtlMs", s.lease_ttl_ms},
+          {"lastRefreshMs", s.last_refresh_ms},
+          {"wsAddress", s.info.ws_address},
+          {"adminAddress", s.info.admin_address},
+          {"rooms", s.info.rooms},
+          {"connections", s.info.connections},
+          {"load", s.info.load},
+          {"ownedRooms", s.owned_rooms}};
 }
 }  // namespace
 
@@ -198,6 +215,7 @@ void AdminApi::route(const AdminRequest& req, std::function<void(AdminResponse)>
     if (!posted) answer(std::move(o));
     return;
   }
+  if (get && seg.size() == 2 && seg[1] == "nodes") return nodes(std::move(respond));
   if (get && seg.size() == 2 && seg[1] == "stats") {
     auto o = json::parse(deps_.stats_json()).as_object();
     o["node"] = node;
@@ -219,6 +237,45 @@ void AdminApi::route(const AdminRequest& req, std::function<void(AdminResponse)>
         json(200, json::serialize(json::object{{"node", node}, {"draining", seg[1] == "drain"}})));
   }
   respond(json(404, error_body(node, "no such admin route")));
+}
+
+// One node: this one, from its own counters, without a lease. A cluster: every node in Redis's
+// list (alive or not, sorted by id), read on the reader's thread; Redis away is a 503, never a
+// wait on this event loop.
+void AdminApi::nodes(std::function<void(AdminResponse)> respond) {
+  const std::string& node = deps_.node_id;
+  if (!deps_.cluster_nodes) {
+    cluster::NodeStatus self;
+    if (deps_.self_node) self.info = deps_.self_node();
+    self.info.id = node;
+    self.alive = true;
+    self.owned_rooms = self.info.rooms;
+    auto o = node_json(self);
+    o["leaseTtlMs"] = nullptr;  // no lease: nothing expires
+    o["lastRefreshMs"] = nullptr;
+    json::object body{{"node", node}, {"cluster", false}, {"alive", 1}, {"nodes", {o}}};
+    return respond(json(200, json::serialize(body)));
+  }
+  // Runs on the reader's thread, possibly while the server stops: it uses only what it holds.
+  auto answer = [respond, node](std::vector<cluster::NodeStatus> list, std::string error) {
+    auto reply = [&](int status, std::string body) {
+      respond({status, "application/json", std::move(body)});
+    };
+    if (!error.empty())
+      return reply(503, error_body(node, "cannot read the cluster's nodes: " + error));
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return a.info.id < b.info.id; });
+    json::array nodes;
+    std::int64_t alive = 0;
+    for (const auto& s : list) {
+      alive += s.alive ? 1 : 0;
+      nodes.push_back(node_json(s));
+    }
+    json::object body{{"node", node}, {"cluster", true}, {"alive", alive}, {"nodes", nodes}};
+    reply(200, json::serialize(body));
+  };
+  if (!deps_.cluster_nodes->post(answer))
+    respond(json(503, error_body(node, "too many node list requests are waiting for Redis")));
 }
 
 }  // namespace roomctl::net

@@ -3,6 +3,7 @@
 //   GET  /healthz /readyz /metrics                     no auth (probes and Prometheus)
 //   GET  /admin/rooms?game=&phase=&min_players=&idle_over=&sort=&limit=&cursor=
 //   GET  /admin/rooms/{id}[?reveal=true]   GET /admin/users/{id}   GET /admin/stats
+//   GET  /admin/nodes                      (cluster: every node's lease, read from Redis)
 //   POST /admin/rooms/{id}/close   POST /admin/users/{id}/kick   POST /admin/drain   POST
 //   /admin/resume
 // /admin/* needs `Authorization: Bearer <admin.token>`; with no token configured it answers only
@@ -20,6 +21,10 @@ namespace roomctl::metrics {
 class Registry;
 struct ServerMetrics;
 }  // namespace roomctl::metrics
+namespace roomctl::cluster {
+class NodeListReader;
+struct NodeInfo;
+}  // namespace roomctl::cluster
 namespace roomctl::runtime {
 class RoomService;
 class UserDirectory;
@@ -57,6 +62,9 @@ struct AdminDeps {
   std::function<void(bool)> set_admin_drain;  // the admin drain: on (drain) or off (resume)
   std::function<std::string()> stats_json;    // node totals and limits, as a JSON object text
   metrics::ServerMetrics* metrics = nullptr;  // refusals (roomctl_auth_refusals_total)
+  // Cluster mode: /admin/nodes reads the leases there, off the event loop. Null: one node.
+  cluster::NodeListReader* cluster_nodes = nullptr;
+  std::function<cluster::NodeInfo()> self_node;  // this node, for the single-node answer
 };
 
 class AdminApi {
@@ -72,6 +80,7 @@ class AdminApi {
   void count(const char* reason) const;
   void route(const AdminRequest& req, std::function<void(AdminResponse)> respond);
   AdminResponse json(int status, std::string body) const;
+  void nodes(std::function<void(AdminResponse)> respond);
 
   AdminDeps deps_;
 };

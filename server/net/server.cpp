@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/cluster/node_list_reader.hpp"
 #include "server/metrics/registry.hpp"
 #include "server/metrics/server_metrics.hpp"
 #include "server/net/admin_api.hpp"
@@ -72,10 +73,14 @@ class Server::Impl {
         abuse(options.abuse, metrics),
         dispatcher({static_cast<std::size_t>(options.limits.max_id_length)}, directory, presence,
                    dms, rooms, metrics, identity, abuse),
-        admin(AdminDeps{
-            registry, rooms, directory, store_worker, options.node_id, options.admin_token,
-            options.admin_allow_reveal, [this] { return not_ready_reason(); },
-            [this](bool on) { set_admin_drain(on); }, [this] { return stats_json(); }, &metrics}),
+        node_reader(options.cluster_enabled ? std::make_unique<cluster::NodeListReader>(
+                                                  store::parse_redis_url(options.store_url))
+                                            : nullptr),
+        admin(AdminDeps{registry, rooms, directory, store_worker, options.node_id,
+                        options.admin_token, options.admin_allow_reveal,
+                        [this] { return not_ready_reason(); },
+                        [this](bool on) { set_admin_drain(on); }, [this] { return stats_json(); },
+                        &metrics, node_reader.get(), [this] { return node_info(); }}),
         ctx{options, metrics, dispatcher, admin, identity, abuse},
         // Server-wide ticks and signals run on shard 0.
         signals(shards[0].ioc(), SIGINT, SIGTERM),
@@ -95,12 +100,8 @@ class Server::Impl {
       cluster = std::make_unique<runtime::ClusterNode>(
           std::move(c), directory, presence, rooms, registry,
           [this] {
-            auto rooms_now = static_cast<std::int64_t>(rooms.size());
-            auto conns = ctx.open_connections.load();
-            double load = std::max(
-                static_cast<double>(rooms_now) / static_cast<double>(options.limits.max_rooms),
-                static_cast<double>(conns) / static_cast<double>(options.limits.max_connections));
-            return runtime::NodeLoad{rooms_now, conns, load};
+            auto n = node_info();
+            return runtime::NodeLoad{n.rooms, n.connections, n.load};
           },
           [this](const std::string& room) { return redis_store()->load_room(room); });
       // Every room write is fenced on the room's epoch in the same script.
@@ -165,6 +166,31 @@ class Server::Impl {
                    {"messagesPerSecond", l.messages_per_second},
                    {"memoryHighWatermarkBytes", l.memory_high_watermark_bytes}};
     return json::serialize(o);
+  }
+
+  // This node as the cluster sees it: where it is reached and how loaded it is (the highest of
+  // its connection, room and memory ratios against their limits).
+  cluster::NodeInfo node_info() {
+    const auto& l = options.limits;
+    auto address = [](const std::shared_ptr<Listener>& listener, const config::Endpoint& set) {
+      if (!listener) return set.host + ":" + std::to_string(set.port);
+      auto e = listener->local_endpoint();
+      return e.address().to_string() + ":" + std::to_string(e.port());
+    };
+    cluster::NodeInfo n;
+    n.id = options.node_id;
+    n.ws_address = options.cluster_advertise.empty() ? address(public_listener, options.listen)
+                                                     : options.cluster_advertise;
+    n.admin_address = address(admin_listener, options.admin_listen);
+    n.rooms = static_cast<std::int64_t>(rooms.size());
+    n.connections = ctx.open_connections.load();
+    auto ratio = [](double v, double limit) { return limit > 0 ? v / limit : 0.0; };
+    n.load =
+        std::max({ratio(static_cast<double>(n.connections), static_cast<double>(l.max_connections)),
+                  ratio(static_cast<double>(n.rooms), static_cast<double>(l.max_rooms)),
+                  ratio(static_cast<double>(process_rss_bytes()),
+                        static_cast<double>(l.memory_high_watermark_bytes))});
+    return n;
   }
 
   // Public sockets the open-files limit allows once limits.fd_reserve descriptors are kept for the
@@ -389,6 +415,7 @@ class Server::Impl {
   runtime::IdentityGuard identity;
   runtime::AbuseLimits abuse;
   runtime::Dispatcher dispatcher;
+  std::unique_ptr<cluster::NodeListReader> node_reader;  // cluster mode only: /admin/nodes
   AdminApi admin;
   ServerContext ctx;
   asio::signal_set signals;

@@ -62,9 +62,17 @@ TEST_CASE("cli: completion scripts are valid shell and know every command", "[cl
                        "echo \"${COMPREPLY[@]}\"";
   CHECK(run_command({"bash", "-c", script}, out) == 0);
   CHECK(out == "inspect\n");
+  // ... and what inspect can be asked.
+  out.clear();
+  script = "source <(" + std::string(ROOMCTL_BINARY) +
+           " completion bash); COMP_WORDS=(roomctl inspect no); COMP_CWORD=2; _roomctl; "
+           "echo \"${COMPREPLY[@]}\"";
+  CHECK(run_command({"bash", "-c", script}, out) == 0);
+  CHECK(out == "nodes\n");
   out.clear();
   CHECK(run_command({ROOMCTL_BINARY, "completion", "zsh"}, out) == 0);
   CHECK(out.rfind("#compdef roomctl", 0) == 0);
+  CHECK(has(out, "nodes"));
   out.clear();
   CHECK(run_command({ROOMCTL_BINARY, "completion", "fish"}, out) == 2);
 }
