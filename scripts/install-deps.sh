@@ -9,6 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libyaml-cpp-dev catch2 libhiredis-dev libsqlite3-dev libssl-dev
   redis-server prometheus python3 curl help2man systemd chromium
+  haproxy nginx-light
 )
 
 missing=()
@@ -23,6 +24,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# redis-server, haproxy and nginx would start their system services on install; the tests start
+# their own processes on free loopback ports, so invoke-rc.d is told not to start anything
+# (policy-rc.d exiting 101: "action forbidden") while we install, unless a policy is in place.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The redis-server package starts a system instance; tests start their own on free ports.

@@ -19,7 +19,7 @@ struct ServerMetrics {
   Gauge& users_online;
   Family<Gauge>& rooms;  // game, phase
   Gauge& players;
-  Gauge& node_load;  // roomctl_node_load_ratio: the autoscaling signal
+  Gauge& node_load;                 // roomctl_node_load_ratio: the autoscaling signal
   Family<Counter>& games_started;   // game
   Family<Counter>& games_finished;  // game, outcome
   Family<Counter>& messages_in;     // family

@@ -139,8 +139,9 @@ class Server::Impl {
 
   void set_admin_drain(bool on) {
     rooms.set_admin_drain(on);
-    // A cluster node that drains empties itself: rooms to the other nodes, players after them.
-    if (on && cluster && !left_cluster.exchange(true)) leave_cluster([] {});
+    // A cluster node that drains hands its rooms to the other nodes; its players play on through
+    // it (as a gateway) until it stops, when they are closed over cluster.drain_spread.
+    if (on && cluster && !left_cluster.exchange(true)) leave_cluster(nullptr);
     metrics.draining.set(on || ctx.shutting_down ? 1 : 0);
     metrics.ready.set(on || ctx.shutting_down ? 0 : 1);
     log::info(on ? "drain_started" : "drain_stopped");
@@ -177,11 +178,12 @@ class Server::Impl {
   double load_ratio(std::int64_t connections, std::int64_t room_count) {
     const auto& l = options.limits;
     auto ratio = [](double v, double limit) { return limit > 0 ? v / limit : 0.0; };
-    return std::max({ratio(static_cast<double>(connections), static_cast<double>(l.max_connections)),
-                     ratio(static_cast<double>(room_count), static_cast<double>(l.max_rooms)),
-                     ratio(static_cast<double>(process_rss_bytes()),
-                           static_cast<double>(l.memory_high_watermark_bytes)),
-                     ratio(last_lag_seconds.load(), 0.1)});
+    return std::max(
+        {ratio(static_cast<double>(connections), static_cast<double>(l.max_connections)),
+         ratio(static_cast<double>(room_count), static_cast<double>(l.max_rooms)),
+         ratio(static_cast<double>(process_rss_bytes()),
+               static_cast<double>(l.memory_high_watermark_bytes)),
+         ratio(last_lag_seconds.load(), 0.1)});
   }
 
   // This node as the cluster sees it: where it is reached and how loaded it is (the highest of
@@ -387,7 +389,8 @@ class Server::Impl {
   // Cluster drain and shutdown: every room is handed over to the live nodes (its messages held,
   // its snapshot written, then moved), then the local sockets close with 1012 spread over
   // cluster.drain_spread, so that their reconnects through the load balancer do not stampede.
-  // `then` runs on shard 0 once the last close is queued.
+  // `then` runs on shard 0 once the last close is queued; without `then` (an admin drain) the
+  // sockets stay open.
   void leave_cluster(std::function<void()> then) {
     auto started = std::chrono::steady_clock::now();
     std::size_t paused = cluster->pause_rooms();
@@ -403,7 +406,7 @@ class Server::Impl {
                                           {"moved", std::to_string(moved)},
                                           {"kept", std::to_string(kept)},
                                           {"ms", std::to_string(ms)}});
-          close_spread(then);
+          if (then) close_spread(then);
         });
       });
     });
@@ -497,7 +500,8 @@ class Server::Impl {
   int exit_code = 0;
   bool finishing = false;
   std::atomic<bool> left_cluster{false};
-  std::atomic<double> last_lag_seconds{0};  // the sweeper's last event-loop lag  // an admin drain handed the rooms over already
+  std::atomic<double> last_lag_seconds{
+      0};  // the sweeper's last event-loop lag  // an admin drain handed the rooms over already
   Millis started_at = wall_now_ms();
   // Last: destroyed first, while everything it uses is still there.
   std::unique_ptr<runtime::ClusterNode> cluster;

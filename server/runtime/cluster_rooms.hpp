@@ -50,8 +50,8 @@ class ClusterRooms {
   // Placement: "" when a new room should run here, else a clearly less loaded node, to which
   // forward_create() sends the create message (that node claims and runs the room).
   virtual std::string place_new_room() = 0;
-  virtual void forward_create(const Client& client, const std::string& node, const std::string& room,
-                              const Frame& raw) = 0;
+  virtual void forward_create(const Client& client, const std::string& node,
+                              const std::string& room, const Frame& raw) = 0;
 };
 
 }  // namespace roomctl::runtime

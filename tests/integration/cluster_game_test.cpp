@@ -218,7 +218,7 @@ TEST_CASE("cluster: frames lost on the bus are noticed and the member gets a fre
     }
   });
   std::this_thread::sleep_for(200ms);
-  c.redis.cli("CLIENT KILL TYPE pubsub");
+  c.redis().cli("CLIENT KILL TYPE pubsub");
   std::this_thread::sleep_for(600ms);
   drawing = false;
   strokes.join();
@@ -289,23 +289,23 @@ TEST_CASE(
   REQUIRE(host.next("create_room_response")->at("status") == true);
   guest.spy("join_room", {{"roomId", "rr1"}, {"name", "G"}});
   REQUIRE(guest.next("join_room_response")->at("status") == true);
-  REQUIRE(eventually([&] { return c.redis.cli("EXISTS roomctl:room:rr1").find('1') == 0; }));
-  std::string epoch = c.redis.cli("HGET roomctl:owner:rr1 epoch");
+  REQUIRE(eventually([&] { return c.redis().cli("EXISTS roomctl:room:rr1").find('1') == 0; }));
+  std::string epoch = c.redis().cli("HGET roomctl:owner:rr1 epoch");
 
-  c.redis.stop();
+  c.redis().stop();
   for (std::size_t i = 0; i < 2; ++i)
     CHECK(eventually([&] { return http_get(c[i].admin_port(), "/readyz").status == 503; }, 10s));
   // The owner's own player plays on from memory meanwhile.
   host.spy("ready", {{"roomId", "rr1"}});
   CHECK(host.next("player_ready", 5s));
 
-  c.redis.start();  // empty: no lease, no owner record, no snapshot
+  c.redis().start();  // empty: no lease, no owner record, no snapshot
   for (std::size_t i = 0; i < 2; ++i)
     CHECK(eventually([&] { return http_get(c[i].admin_port(), "/readyz").status == 200; }, 15s));
-  CHECK(
-      eventually([&] { return c.redis.cli("HGET roomctl:owner:rr1 node").find("n0") == 0; }, 10s));
-  CHECK(c.redis.cli("HGET roomctl:owner:rr1 epoch") == epoch);
-  CHECK(eventually([&] { return c.redis.cli("EXISTS roomctl:room:rr1").find('1') == 0; }, 10s));
+  CHECK(eventually([&] { return c.redis().cli("HGET roomctl:owner:rr1 node").find("n1") == 0; },
+                   10s));
+  CHECK(c.redis().cli("HGET roomctl:owner:rr1 epoch") == epoch);
+  CHECK(eventually([&] { return c.redis().cli("EXISTS roomctl:room:rr1").find('1') == 0; }, 10s));
   CHECK(c[0].metric("roomctl_cluster_writes_refused_total") == 0);
   // And across nodes again: the guest's ready reaches the host.
   guest.spy("ready", {{"roomId", "rr1"}});
@@ -327,7 +327,7 @@ TEST_CASE("cluster: a node that joins takes new rooms, drained, its rooms go on 
     REQUIRE(r->at("status") == true);
   };
   auto owner = [&](const std::string& room) {
-    auto o = c.redis.cli("HGET roomctl:owner:" + room + " node");
+    auto o = c.redis().cli("HGET roomctl:owner:" + room + " node");
     return o.substr(0, o.find('\n'));
   };
   // Created through node 0, the rooms spread over the three nodes as their loads part.
@@ -345,7 +345,7 @@ TEST_CASE("cluster: a node that joins takes new rooms, drained, its rooms go on 
   std::vector<std::string> placed;
   for (int i = 0; i < 4; ++i) {
     create("new" + std::to_string(i));
-    if (owner("new" + std::to_string(i)) == "n3") placed.push_back("new" + std::to_string(i));
+    if (owner("new" + std::to_string(i)) == "n4") placed.push_back("new" + std::to_string(i));
   }
   REQUIRE(!placed.empty());
 
@@ -355,7 +355,7 @@ TEST_CASE("cluster: a node that joins takes new rooms, drained, its rooms go on 
               .status == 200);
   CHECK(eventually([&] { return http_get(fresh.admin_port(), "/readyz").status == 503; }));
   for (const auto& room : placed) {
-    CHECK(eventually([&] { return owner(room) != "n3" && !owner(room).empty(); }, 10s));
+    CHECK(eventually([&] { return owner(room) != "n4" && !owner(room).empty(); }, 10s));
     auto& host = *hosts[static_cast<std::size_t>(12 + std::stoi(room.substr(3)))];
     host.spy("ready", {{"roomId", room}});
     CHECK(host.next("player_ready", 10s));

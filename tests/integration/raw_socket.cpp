@@ -61,13 +61,18 @@ bool RawSocket::peer_closed(int timeout_ms) {
 }
 
 bool RawSocket::upgrade() {
+  return upgrade_reply().rfind("HTTP/1.1 101", 0) == 0;
+}
+
+std::string RawSocket::upgrade_reply(const std::string& extra_headers) {
   write(
       "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+      extra_headers + "\r\n");
   std::string reply;
   for (int i = 0; i < 50 && reply.find("\r\n\r\n") == std::string::npos; ++i)
     reply += read_some(100);
-  return reply.rfind("HTTP/1.1 101", 0) == 0;
+  return reply;
 }
 
 std::string RawSocket::text_frame(const std::string& text) {

@@ -26,6 +26,8 @@ class RawSocket {
   bool peer_closed(int timeout_ms);
   // Performs the WebSocket upgrade; true on 101.
   bool upgrade();
+  // The same with more header lines (each ending in \r\n); returns the status line and headers.
+  std::string upgrade_reply(const std::string& extra_headers = "");
   // One masked client text frame carrying `text`.
   static std::string text_frame(const std::string& text);
   // Closes with SO_LINGER 0: the peer sees a TCP reset, not a FIN.
