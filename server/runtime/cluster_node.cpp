@@ -85,10 +85,21 @@ void ClusterNode::start(std::string ws_address, std::string admin_address) {
             if (answers[i].outcome == Outcome::stale) write_refused(mine[i].room);
         });
       });
-  // The first refresh tells whether this node id is free.
-  for (int i = 0; i < 100 && lease_->state() == cluster::LeaseKeeper::State::starting; ++i)
+  // The first refresh tells whether this node id is free. A lease held by another incarnation
+  // may be our own previous life (a crash, a restart by systemd): wait for it to expire, and
+  // only then refuse (another live process really holds the id).
+  using State = cluster::LeaseKeeper::State;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000) +
+                  std::chrono::milliseconds(options_.lease_ttl_ms);
+  bool told = false;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (lease_->state() == State::starting || lease_->state() == State::conflict)) {
+    if (lease_->state() == State::conflict && !std::exchange(told, true))
+      log::info("cluster_waiting_for_lease",
+                {{"node", options_.node_id}, {"why", "an earlier process's lease is still alive"}});
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (lease_->state() == cluster::LeaseKeeper::State::conflict)
+  }
+  if (lease_->state() == State::conflict)
     throw std::runtime_error("cluster: node id \"" + options_.node_id +
                              "\" is held by another live process (server.node_id must be unique)");
   jobs_.start();

@@ -363,3 +363,17 @@ TEST_CASE("cluster: a node that joins takes new rooms, drained, its rooms go on 
   CHECK(fresh.metric("roomctl_cluster_rooms_handed_over_total") ==
         static_cast<double>(placed.size()));
 }
+
+TEST_CASE("cluster: a second process with a live node's id is refused, a restarted one waits",
+          "[cluster]") {
+  ClusterNodes c(1);
+  std::vector<std::string> same{"cluster.enabled=true", "cluster.lease_ttl=1500ms",
+                                "server.node_id=" + c.node_id(0), "store.url=" + c.redis().url()};
+  // The first process lives: after waiting out one lease time the second gives up, saying why.
+  CHECK_THROWS_WITH(ServerProcess(same), Catch::Contains("held by another live process"));
+  // A crash: the next process with the id waits for the dead one's lease instead of failing.
+  c.kill(0);
+  ServerProcess again(same);
+  CHECK(eventually([&] { return http_get(again.admin_port(), "/readyz").status == 200; }));
+  CHECK(again.log().find("cluster_waiting_for_lease") != std::string::npos);
+}
