@@ -42,20 +42,38 @@ void AppDriver::connect(std::size_t bot, const std::string& user,
 
 void AppDriver::start() {
   bots_.resize(static_cast<std::size_t>(users_));
-  for (int i = 0; i < users_; ++i) {
-    std::weak_ptr<AppDriver> weak = shared_from_this();
-    connect(static_cast<std::size_t>(i), prefix_ + "-app-" + std::to_string(i),
-            [weak, i](std::shared_ptr<BotConnection> c) {
-              auto self = weak.lock();
-              if (!self || !c) return;
-              c->on_message = [weak, i](std::string_view raw) {
-                if (auto s = weak.lock()) s->on_message(i, raw);
-              };
-              self->bots_[static_cast<std::size_t>(i)] = std::move(c);
-            });
-  }
+  server_reconnects_.resize(static_cast<std::size_t>(users_));
+  for (int i = 0; i < users_; ++i) attach(i);
   timer_ = std::make_shared<boost::asio::steady_timer>(env_.ioc);
   tick();
+}
+
+// User i's connection. Closed by a node restarting (1012) or lost with its node (1006), it
+// comes back a few times with the same user, as the app does: its queue is delivered again.
+void AppDriver::attach(int i) {
+  std::weak_ptr<AppDriver> weak = shared_from_this();
+  connect(static_cast<std::size_t>(i), prefix_ + "-app-" + std::to_string(i),
+          [weak, i](std::shared_ptr<BotConnection> c) {
+            auto self = weak.lock();
+            if (!self || !c) return;
+            c->on_message = [weak, i](std::string_view raw) {
+              if (auto s = weak.lock()) s->on_message(i, raw);
+            };
+            c->on_close = [weak, i](std::uint16_t code) {
+              auto self = weak.lock();
+              if (!self || self->stopping_) return;
+              int& tries = self->server_reconnects_[static_cast<std::size_t>(i)];
+              if (tries >= 5 || (code != 1012 && code != 1006 && code != 4004)) return;
+              ++tries;
+              self->env_.stats.inc("server_reconnects");
+              auto t = std::make_shared<boost::asio::steady_timer>(self->env_.ioc,
+                                                                   std::chrono::milliseconds(200));
+              t->async_wait([weak, i, t](boost::system::error_code ec) {
+                if (auto s = weak.lock(); s && !ec && !s->stopping_) s->attach(i);
+              });
+            };
+            self->bots_[static_cast<std::size_t>(i)] = std::move(c);
+          });
 }
 
 void AppDriver::tick() {

@@ -17,6 +17,7 @@ class AppDriver : public std::enable_shared_from_this<AppDriver> {
  public:
   AppDriver(DriverEnv env, std::string prefix, int users, std::uint64_t seed);
   void start();
+  void attach(int i);
   // Stops sending, then collects the offline queues and closes; `done` runs at the end.
   void finish(std::function<void()> done);
   std::size_t connections() const;
@@ -31,6 +32,7 @@ class AppDriver : public std::enable_shared_from_this<AppDriver> {
   DriverEnv env_;
   std::string prefix_;
   std::vector<std::shared_ptr<BotConnection>> bots_;
+  std::vector<int> server_reconnects_;  // per user
   std::vector<std::shared_ptr<BotConnection>> offline_readers_;
   std::mt19937_64 rng_;
   int users_;

@@ -172,6 +172,16 @@ void RoomDriver::finish() {
 
 void RoomDriver::closed(int bot, std::uint16_t code) {
   --open_;
+  // A node restarting (1012), a room that moved between nodes (4004) or a node that died under
+  // the bot (1006): a real client reconnects with its userId, through the load balancer, and
+  // takes its seat back; so does the bot (a few times, after a short pause).
+  auto& b = bots_[static_cast<std::size_t>(bot)];
+  if (!finishing_ && (code == 1012 || code == 4004 || code == 1006) && b.server_reconnects < 5) {
+    ++b.server_reconnects;
+    env_.stats.inc("server_reconnects");
+    after(100 + 50 * bot % 400, [this, bot] { connect(bot, true); });
+    return;
+  }
   if (!finishing_) {
     env_.stats.inc("disconnects");
     env_.stats.error("closed_" + std::to_string(code));

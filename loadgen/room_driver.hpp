@@ -57,6 +57,7 @@ class RoomDriver : public std::enable_shared_from_this<RoomDriver> {
     std::string user;
     std::shared_ptr<BotConnection> conn;
     std::chrono::steady_clock::time_point join_sent;
+    int server_reconnects = 0;  // after 1012, 4004 or 1006 (a node restarting or gone)
   };
   virtual void create_room() = 0;  // bot 0 creates; the reply arrives at on_message
   virtual void join(int bot) = 0;  // the game's join message

@@ -40,6 +40,7 @@ void SkribbleRoomDriver::all_joined() {
 
 void SkribbleRoomDriver::start_game() {
   totals_.clear();
+  turn_key_.clear();
   started_seen_ = false;
   over_seen_ = false;
   start_sent_ = std::chrono::steady_clock::now();
@@ -153,7 +154,9 @@ void SkribbleRoomDriver::turn_ended(const json::object& msg) {
     if (d != score.end() && d->value().as_int64() != expected)
       env_.stats.violation("drawer_score_mismatch");
   }
-  if (msg.at("word").as_string() != word_) env_.stats.violation("round_end_word_differs");
+  // (A drawer that was away for all of its turn never learned its word: nothing to compare.)
+  if (!word_.empty() && msg.at("word").as_string() != word_)
+    env_.stats.violation("round_end_word_differs");
 }
 
 void SkribbleRoomDriver::game_over(const json::object& msg) {
@@ -197,8 +200,24 @@ void SkribbleRoomDriver::on_message(int bot, const json::object& msg, std::strin
                              std::chrono::steady_clock::now() - start_sent_)
                              .count());
     }
+  } else if (type == "ROUND_NUMBER") {
+    // A turn begins: every bot hears it, so the first copy counts (the drawer may be away,
+    // reconnecting, and hear its word later from ROOM_STATE).
+    std::string drawer = msg.contains("currentUser") && msg.at("currentUser").is_string()
+                             ? std::string(msg.at("currentUser").as_string())
+                             : std::string();
+    std::string key =
+        std::to_string(msg.contains("currentRoundNo") && msg.at("currentRoundNo").is_int64()
+                           ? msg.at("currentRoundNo").as_int64()
+                           : -1) +
+        "/" + drawer;
+    if (key != turn_key_) {
+      turn_key_ = key;
+      for (int i = 0; i < static_cast<int>(bots_.size()); ++i)
+        if (bots_[static_cast<std::size_t>(i)].user == drawer) begin_turn(i, "");
+    }
   } else if (type == "WORD") {
-    begin_turn(bot, std::string(msg.at("word").as_string()));
+    if (bot == drawer_) word_ = std::string(msg.at("word").as_string());
   } else if (type == "WORD_LENGTH") {
     if (msg.contains("word")) env_.stats.violation("word_leaked_to_guesser");
   } else if (type == "SECOND_TIMER") {
@@ -213,13 +232,26 @@ void SkribbleRoomDriver::on_message(int bot, const json::object& msg, std::strin
   } else if (type == "WORD_MATCHED") {
     std::string who(msg.at("userId").as_string());
     const std::string& me = bots_[static_cast<std::size_t>(bot)].user;
-    if (bot == 0) matched_.insert(who);  // bot 0 sees every announcement, in order
+    // Any bot's copy: a bot may be reconnecting (a node restarting) when one is announced.
+    matched_.insert(who);
     auto g = guessers_.find(bot);
     bool knows = bot == drawer_ || who == me || (g != guessers_.end() && g->second.sent_right);
     if (msg.contains("word") && !knows) env_.stats.violation("word_leaked_in_word_matched");
   } else if (type == "ROUND_END") {
-    drawing_ = false;  // whichever bot hears it first stops the drawer
-    if (bot == 0) turn_ended(msg);
+    drawing_ = false;            // whichever bot hears it first stops the drawer
+    if (ended_turn_ != turn_) {  // the first copy, whichever bot got it (some may reconnect)
+      ended_turn_ = turn_;
+      turn_ended(msg);
+    }
+  } else if (type == "ROOM_STATE") {
+    // A reconnected drawer learns its turn from the state (it missed WORD while away).
+    std::string word = msg.contains("word") && msg.at("word").is_string()
+                           ? std::string(msg.at("word").as_string())
+                           : std::string();
+    bool drawing = msg.contains("phase") && msg.at("phase") == "drawing";
+    bool mine = msg.contains("drawer") && msg.at("drawer").is_string() &&
+                msg.at("drawer").as_string() == bots_[static_cast<std::size_t>(bot)].user;
+    if (drawing && mine && !word.empty() && drawer_ == bot) word_ = word;
   } else if (type == "GAME_OVER") {
     game_over(msg);
   }

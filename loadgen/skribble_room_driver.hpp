@@ -43,6 +43,8 @@ class SkribbleRoomDriver : public RoomDriver {
   std::chrono::steady_clock::time_point start_sent_;
   bool started_seen_ = false;
   int drawer_ = -1;
+  std::uint64_t ended_turn_ = 0;  // the turn whose ROUND_END was taken into the totals
+  std::string turn_key_;          // "<round>/<drawer>" of the turn begun last
   int last_drawer_ = -1;
   std::string word_;
   std::uint64_t turn_ = 0;

@@ -56,7 +56,12 @@ const std::map<std::string, MetricInfo>& metric_catalogue() {
       {"connections", {Kind::counter, "WebSocket connections opened (upgrade completed)"}},
       {"disconnects",
        {Kind::counter, "Connections lost or refused while their room was still playing"}},
-      {"reconnects", {Kind::counter, "Connections reopened by a reconnect storm"}},
+      {"reconnects",
+       {Kind::counter, "Connections reopened (a reconnect storm, or after a server restart)"}},
+      {"server_reconnects",
+       {Kind::counter,
+        "Bots that reconnected after the server closed them with 1012 (restart), 4004 (room "
+        "moved between cluster nodes) or lost their connection (1006), as real clients do"}},
       {"rooms_started", {Kind::counter, "Rooms the load generator started"}},
       {"rooms_unfinished", {Kind::counter, "Rooms still playing when the run ended"}},
       {"arrivals_dropped", {Kind::counter, "Open model: arrivals dropped at the max_rooms cap"}},

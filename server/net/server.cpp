@@ -394,7 +394,7 @@ class Server::Impl {
   void leave_cluster(std::function<void()> then) {
     auto started = std::chrono::steady_clock::now();
     std::size_t paused = cluster->pause_rooms();
-    rooms.flush_all([this, then, started, paused] {
+    rooms.freeze_all([this, then, started, paused] {
       if (!persistence.drain(std::chrono::milliseconds(2000)))
         log::warn("handover_store_not_drained", {{"store", store->describe()}});
       cluster->hand_over_paused([this, then, started, paused](std::size_t moved, std::size_t kept) {

@@ -89,6 +89,7 @@ void ClusterNode::hand_over_paused(std::function<void(std::size_t, std::size_t)>
           std::lock_guard lock(bus_mutex_);
           moving_.erase(room);
         }
+        rooms_.thaw(room);
         release_held(room);
         continue;
       }

@@ -122,10 +122,10 @@ class ClusterNode final : public ClusterRooms {
 
   // Hand-over (drain, SIGTERM; cluster_handover.cpp): every room here goes to the least-loaded
   // live nodes. pause_rooms() holds their messages from now on (it answers how many rooms);
-  // the caller then flushes the rooms and waits for the store; hand_over_paused() moves each
-  // room (epoch + 1), tells its new owner, which restores it from the snapshot, retires it
-  // here and sends its held messages on. `done(moved, kept)` runs on the job thread; rooms
-  // that could not move (no other live node, Redis away) keep running here.
+  // the caller then freezes the rooms (each writes its final snapshot) and waits for the store;
+  // hand_over_paused() moves each room (epoch + 1), tells its new owner, which restores it from the
+  // snapshot, retires it here and sends its held messages on. `done(moved, kept)` runs on the job
+  // thread; rooms that could not move (no other live node, Redis away) keep running here.
   std::size_t pause_rooms();
   void hand_over_paused(std::function<void(std::size_t moved, std::size_t kept)> done);
 

@@ -52,7 +52,7 @@ Room::~Room() {
 
 void Room::post(games::Event event) {
   asio::post(exec_->executor, [self = shared_from_this(), e = std::move(event)]() mutable {
-    if (self->removed_) return;
+    if (self->removed_ || self->frozen_) return;
     self->run(e, e.kind == games::Event::Kind::message);
   });
 }
@@ -184,7 +184,7 @@ void Room::rearm() {
       std::chrono::system_clock::time_point(std::chrono::milliseconds(t->first)));
   exec_->timer.async_wait([self = shared_from_this(), gen = t->second,
                            deadline = t->first](boost::system::error_code ec) {
-    if (ec || self->removed_) return;
+    if (ec || self->removed_ || self->frozen_) return;
     self->on_timer(gen, deadline);
   });
 }
@@ -225,6 +225,27 @@ void Room::abandon() {
         c->close(close_code::room_moved, "the room moved to another node; reconnect");
     }
     self->remove("moved");
+  });
+}
+
+void Room::freeze(std::function<void()> done) {
+  asio::post(exec_->executor, [self = shared_from_this(), done = std::move(done)] {
+    if (!self->removed_ && !self->frozen_) {
+      self->frozen_ = true;
+      self->armed_.reset();
+      self->exec_->timer.cancel();
+      self->exec_->flush_timer.cancel();
+      self->save_now();  // the last state: the new owner starts from exactly this
+    }
+    done();
+  });
+}
+
+void Room::thaw() {
+  asio::post(exec_->executor, [self = shared_from_this()] {
+    if (self->removed_ || !self->frozen_) return;
+    self->frozen_ = false;
+    self->rearm();
   });
 }
 

@@ -78,6 +78,11 @@ class Room : public std::enable_shared_from_this<Room> {
   void abandon();
   // Thread-safe: the room moved to another node (a hand-over): it stops here silently.
   void retire();
+  // Thread-safe, for a hand-over: the room stops taking events (its timer too) and writes its
+  // snapshot, which is then its final state; `done` runs after (on the room's thread). thaw()
+  // lets it run on here when the hand-over could not be made.
+  void freeze(std::function<void()> done);
+  void thaw();
   // Resumes the game's timer and publishes its summary (after a restore).
   void start();
   // Thread-safe: writes the snapshot now if it changed since the last write (shutdown), or in
@@ -109,6 +114,7 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomDeps& deps_;
   std::optional<std::pair<Millis, std::uint64_t>> armed_;
   bool removed_ = false;
+  bool frozen_ = false;  // handed over: no event runs any more
   bool dirty_ = false;
   std::chrono::steady_clock::time_point flush_due_;
   std::unordered_map<std::string, Millis> member_activity_;  // room thread only

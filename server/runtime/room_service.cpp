@@ -332,6 +332,21 @@ json::object RoomService::quarantined() const {
   return o;
 }
 
+void RoomService::freeze_all(std::function<void()> done) {
+  auto rooms = registry_.all();
+  if (rooms.empty()) return done();
+  auto left = std::make_shared<std::atomic<std::size_t>>(rooms.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& r : rooms)
+    r->freeze([left, shared_done] {
+      if (left->fetch_sub(1) == 1) (*shared_done)();
+    });
+}
+
+void RoomService::thaw(const std::string& id) {
+  if (auto room = registry_.find(id)) room->thaw();
+}
+
 void RoomService::flush_room(const std::string& id, bool force) {
   if (auto room = registry_.find(id)) room->flush([] {}, force);
 }

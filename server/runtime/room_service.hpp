@@ -104,6 +104,10 @@ class RoomService {
   // Asks every room to hand over its snapshot if it changed (every snapshot with `force`);
   // `done` runs once all have.
   void flush_all(std::function<void()> done, bool force = false);
+  // Hand-over: every room stops and writes its final snapshot; `done` once all have. thaw()
+  // lets one run on (it could not be moved).
+  void freeze_all(std::function<void()> done);
+  void thaw(const std::string& id);
   // One room's snapshot (and with `force` its whole stroke stream) written again.
   void flush_room(const std::string& id, bool force);
   // Stored rooms that could not be restored: id -> why. They stay in the store, untouched, for
