@@ -19,6 +19,8 @@ class AdminClient {
   HttpResult post(const std::string& target) const { return request("POST", target); }
   const std::string& host() const { return host_; }
   const std::string& port() const { return port_; }
+  // The same client for another node of a cluster ("host:port" of its admin listener).
+  AdminClient at(const std::string& address) const { return AdminClient(address, token_); }
 
  private:
   HttpResult request(const std::string& method, const std::string& target) const;

@@ -86,10 +86,73 @@ bool plan(const InspectArgs& a, Call& c, std::string& usage) {
   return true;
 }
 
+HttpResult call(const AdminClient& client, const Call& c) {
+  return c.method == "GET" ? client.get(c.target) : client.post(c.target);
+}
+
+// The other live nodes of the asked node's cluster (their admin addresses), none outside one.
+std::vector<std::string> other_nodes(const AdminClient& client) {
+  std::vector<std::string> out;
+  auto r = client.get("/admin/nodes");
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.body, ec);
+  if (r.status != 200 || ec || !v.is_object() || !v.as_object().contains("nodes")) return out;
+  const auto& o = v.as_object();
+  if (auto* cl = o.if_contains("cluster"); !cl || !cl->is_bool() || !cl->get_bool()) return out;
+  std::string self = o.contains("node") && o.at("node").is_string()
+                         ? std::string(o.at("node").get_string())
+                         : std::string();
+  for (const auto& n : o.at("nodes").as_array()) {
+    const auto& node = n.as_object();
+    auto* alive = node.if_contains("alive");
+    auto* address = node.if_contains("adminAddress");
+    if (!alive || !alive->is_bool() || !alive->get_bool() || !address || !address->is_string())
+      continue;
+    if (node.contains("id") && node.at("id").is_string() && node.at("id").get_string() == self)
+      continue;
+    out.emplace_back(address->get_string());
+  }
+  return out;
+}
+
+// In a cluster a room runs on one node (and its seats are known there): what the asked node
+// does not know is asked of every other live node, with the same token, and the first that
+// knows answers. The room listing is the union of every node's.
+HttpResult cluster_wide(const AdminClient& client, const Call& c, HttpResult first) {
+  bool by_id = c.kind == "room" || c.kind == "user" ||
+               (c.kind == "action" && c.target.rfind("/admin/rooms/", 0) == 0) ||
+               (c.kind == "action" && c.target.rfind("/admin/users/", 0) == 0);
+  if (by_id && first.status == 404) {
+    for (const auto& address : other_nodes(client))
+      if (auto r = call(client.at(address), c); r.status == 200) return r;
+    return first;
+  }
+  if (c.kind != "rooms" || first.status != 200) return first;
+  auto nodes = other_nodes(client);
+  if (nodes.empty()) return first;
+  boost::system::error_code ec;
+  auto all = boost::json::parse(first.body, ec);
+  if (ec || !all.is_object() || !all.as_object().contains("rooms")) return first;
+  auto& merged = all.as_object();
+  for (const auto& address : nodes) {
+    auto r = call(client.at(address), c);
+    auto v = boost::json::parse(r.body, ec);
+    if (r.status != 200 || ec || !v.is_object() || !v.as_object().contains("rooms")) continue;
+    for (auto& room : v.as_object().at("rooms").as_array())
+      merged.at("rooms").as_array().push_back(room);
+    if (merged.contains("total") && v.as_object().contains("total"))
+      merged["total"] =
+          merged.at("total").to_number<double>() + v.as_object().at("total").to_number<double>();
+  }
+  merged.erase("nextCursor");  // paging is per node; the union is one page
+  first.body = boost::json::serialize(merged);
+  return first;
+}
+
 // One request: the rendered answer in `screen`, or the error in `error`; returns the exit code.
 int once(const AdminClient& client, const Call& c, const ViewOptions& view, std::string& screen,
          std::string& error) {
-  HttpResult r = c.method == "GET" ? client.get(c.target) : client.post(c.target);
+  HttpResult r = cluster_wide(client, c, call(client, c));
   if (r.status == 0) {
     error = "cannot reach " + client.host() + ":" + client.port() + ": " + r.error;
     return exit_code::failure;

@@ -170,8 +170,9 @@ void LeaseKeeper::run() {
 }
 
 void LeaseKeeper::tick() {
-  NodeInfo info = info_ ? info_() : NodeInfo{};
   try {
+    // Inside the try: a throwing info callback is a failed refresh, never a dead process.
+    NodeInfo info = info_ ? info_() : NodeInfo{};
     auto result = lease_.refresh(info);
     refreshes_.fetch_add(1);
     if (result == NodeLease::Result::conflict) {

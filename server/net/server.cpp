@@ -189,17 +189,15 @@ class Server::Impl {
   // This node as the cluster sees it: where it is reached and how loaded it is (the highest of
   // its connection, room and memory ratios against their limits).
   cluster::NodeInfo node_info() {
-    const auto& l = options.limits;
-    auto address = [](const std::shared_ptr<Listener>& listener, const config::Endpoint& set) {
-      if (!listener) return set.host + ":" + std::to_string(set.port);
-      auto e = listener->local_endpoint();
-      return e.address().to_string() + ":" + std::to_string(e.port());
-    };
+    // The addresses are fixed once the listeners are bound (run()): the lease keeper's thread
+    // asks for them while shard 0 may be closing a listener (shutdown).
     cluster::NodeInfo n;
     n.id = options.node_id;
-    n.ws_address = options.cluster_advertise.empty() ? address(public_listener, options.listen)
-                                                     : options.cluster_advertise;
-    n.admin_address = address(admin_listener, options.admin_listen);
+    {
+      std::lock_guard lock(addresses_mutex);
+      n.ws_address = ws_address;
+      n.admin_address = admin_address;
+    }
     n.rooms = static_cast<std::int64_t>(rooms.size());
     n.connections = ctx.open_connections.load();
     n.load = load_ratio(n.connections, n.rooms);
@@ -250,13 +248,15 @@ class Server::Impl {
     admin_listener->start();
     auto pub = public_listener->local_endpoint();
     auto adm = admin_listener->local_endpoint();
-    if (cluster) {
+    {
       auto address = [](const auto& e) {
         return e.address().to_string() + ":" + std::to_string(e.port());
       };
-      cluster->start(options.cluster_advertise.empty() ? address(pub) : options.cluster_advertise,
-                     address(adm));
+      std::lock_guard lock(addresses_mutex);
+      ws_address = options.cluster_advertise.empty() ? address(pub) : options.cluster_advertise;
+      admin_address = address(adm);
     }
+    if (cluster) cluster->start(ws_address, admin_address);
     log::info("server_listening",
               {{"public", pub.address().to_string() + ":" + std::to_string(pub.port())},
                {"admin", adm.address().to_string() + ":" + std::to_string(adm.port())},
@@ -499,9 +499,10 @@ class Server::Impl {
   std::uint64_t store_generation = 0;
   int exit_code = 0;
   bool finishing = false;
-  std::atomic<bool> left_cluster{false};
-  std::atomic<double> last_lag_seconds{
-      0};  // the sweeper's last event-loop lag  // an admin drain handed the rooms over already
+  std::atomic<bool> left_cluster{false};    // an admin drain handed the rooms over already
+  std::atomic<double> last_lag_seconds{0};  // the sweeper's last event-loop lag
+  std::mutex addresses_mutex;
+  std::string ws_address, admin_address;  // as bound (or cluster.advertise), for node_info()
   Millis started_at = wall_now_ms();
   // Last: destroyed first, while everything it uses is still there.
   std::unique_ptr<runtime::ClusterNode> cluster;

@@ -25,12 +25,11 @@ TEST_CASE("cluster rolling restart under load: no game lost, no invariant broken
   std::string out;
   int rc = -1;
   std::thread load([&] {
-    rc = run_command(
-        {ROOMCTL_BINARY, "loadtest", "--profile",
-         std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/smoke.yaml", "--target",
-         "ws://127.0.0.1:" + std::to_string(c.lb_port()) + "/", "--set", "rooms=6", "--set",
-         "duration=12s", "--set", "app.users=6", "--report", report},
-        out);
+    rc = run_command({ROOMCTL_BINARY, "loadtest", "--profile",
+                      std::string(ROOMCTL_SOURCE_DIR) + "/profiles/loadtest/smoke.yaml", "--target",
+                      "ws://127.0.0.1:" + std::to_string(c.lb_port()) + "/", "--set", "rooms=6",
+                      "--set", "duration=12s", "--set", "app.users=6", "--report", report},
+                     out);
   });
   std::this_thread::sleep_for(3s);
   for (int i = 0; i < 3; ++i) {
