@@ -55,6 +55,20 @@ start_node() {
   echo "node baseline $name did not start" >&2; cat "$WORK/$name.log" >&2; return 1
 }
 
+# start_redis [taskset-cpu|-]: a throwaway redis-server (no persistence) on a free loopback port;
+# sets REDIS_PID and REDIS_PORT.
+start_redis() {
+  local cpu=${1:--} pin=()
+  [ "$cpu" != "-" ] && pin=(taskset -c "$cpu")
+  REDIS_PORT=$(free_port)
+  "${PRIO[@]}" "${pin[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    > "$WORK/redis-$REDIS_PORT.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "redis-server did not start" >&2; cat "$WORK/redis-$REDIS_PORT.log" >&2; return 1
+}
+
 stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
 
 # metric NAME: the value of an unlabelled counter or gauge on the server's /metrics (0 if absent;
