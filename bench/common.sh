@@ -1,4 +1,5 @@
-# Helpers for the benchmark scripts: start a server on free ports, read its RSS and CPU time.
+# Helpers for the benchmark scripts: start a server (or a throwaway Redis) on free ports, read
+# its RSS and CPU time.
 # Source it; it expects ROOMCTL (the binary) and BENCH_CLIENTS to be set or found in build/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
