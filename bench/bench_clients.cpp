@@ -13,6 +13,9 @@
 //                sends E drawing messages at --rate per second; "DONE" once all were relayed
 //   mixed-rooms  N rooms: every other one a spy lobby of one, the rest skribble rooms of two
 //                drawing, each with a stroke log of E messages (READY once all were relayed)
+//   held-rooms   N spy lobbies of P players, --inflight set up at a time; the creator (and so the
+//                owner, in a cluster) on --port, the others round robin over --join-ports
+//                (other cluster nodes; default --port) (bench/handover.sh)
 // Prints "READY <what>" on stdout when the state is reached, then holds for --hold seconds.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +25,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,7 +37,7 @@ namespace json = boost::json;
 
 namespace {
 struct Args {
-  std::string mode = "idle", host = "127.0.0.1", prefix = "b";
+  std::string mode = "idle", host = "127.0.0.1", prefix = "b", join_ports;
   int port = 8080, count = 1000, rooms = 100, players = 6, events = 1000, sources = 0, hold = 30;
   int wave = 1000, inflight = 8, connect_inflight = 100;
   double room_rate = 0;  // presence: rooms started per second (0: as fast as --inflight allows)
@@ -50,6 +54,7 @@ struct Bench {
   boost::asio::io_context ioc;
   Stats stats;
   Target target;
+  std::vector<Target> join_targets;  // held-rooms: where the rooms' other players connect
   Args a;
   std::vector<std::shared_ptr<BotConnection>> conns;
   int pending = 0;
@@ -58,11 +63,12 @@ struct Bench {
   std::shared_ptr<BotConnection> open(const std::string& user,
                                       std::function<void(std::string_view)> on_msg,
                                       std::function<void()> connected,
-                                      std::function<void()> failed = nullptr) {
+                                      std::function<void()> failed = nullptr,
+                                      const Target* to = nullptr) {
     std::string src =
         a.sources > 0 ? "127.0.0." + std::to_string(2 + source++ % static_cast<unsigned>(a.sources))
                       : "";
-    auto c = std::make_shared<BotConnection>(ioc, stats, target, src, 10000);
+    auto c = std::make_shared<BotConnection>(ioc, stats, to ? *to : target, src, 10000);
     c->on_message = std::move(on_msg);
     conns.push_back(c);
     c->connect([c, user, connected, failed](bool ok) {
@@ -149,7 +155,11 @@ struct Bench {
                            {"name", "p0"},
                            {"PlayerName", "p0"}};
             (*conn_ptr)->send(json::serialize(c));
-          });
+          },
+          nullptr,
+          p > 0 && !join_targets.empty()
+              ? &join_targets[static_cast<std::size_t>(r + p - 1) % join_targets.size()]
+              : nullptr);
       *conn_ptr = c;
       members->push_back(c);
     }
@@ -449,6 +459,21 @@ struct Bench {
       });
   }
 
+  // At most --inflight rooms being set up at once: a thousand rooms' connections opened at once
+  // would overflow loopback's accept backlog and measure SYN retries.
+  int held_next = 0;
+  void held_rooms() {
+    pending = a.rooms;
+    for (int k = 0; k < a.inflight; ++k) held_room();
+  }
+  void held_room() {
+    if (held_next >= a.rooms) return;
+    room(held_next++, "spy", a.players, [this](auto&, auto&) {
+      done_one("held rooms=" + std::to_string(a.rooms) + " players=" + std::to_string(a.players));
+      held_room();
+    });
+  }
+
   void mixed_rooms() {
     pending = a.rooms;
     for (int r = 0; r < a.rooms; ++r) {
@@ -493,7 +518,11 @@ int main(int argc, char** argv) {
   b.a.connect_inflight = std::stoi(arg(argc, argv, "--connect-inflight", "100"));
   b.a.room_rate = std::stod(arg(argc, argv, "--room-rate", "0"));
   b.a.rate = std::stod(arg(argc, argv, "--rate", "40"));
+  b.a.join_ports = arg(argc, argv, "--join-ports", "");
   b.target = parse_target("ws://127.0.0.1:" + std::to_string(b.a.port) + "/");
+  std::stringstream join_ports(b.a.join_ports);
+  for (std::string p; std::getline(join_ports, p, ',');)
+    b.join_targets.push_back(parse_target("ws://127.0.0.1:" + p + "/"));
   if (b.a.mode == "idle")
     b.idle();
   else if (b.a.mode == "lobby-rooms")
@@ -508,6 +537,8 @@ int main(int argc, char** argv) {
     b.paced_strokes();
   else if (b.a.mode == "mixed-rooms")
     b.mixed_rooms();
+  else if (b.a.mode == "held-rooms")
+    b.held_rooms();
   else {
     std::cerr << "unknown --mode\n";
     return 2;

@@ -5,9 +5,5 @@
 # Usage: bench/cluster.sh   (needs redis-server; prints markdown tables)
 source "$(dirname "$0")/common.sh"
 cmake --build "$ROOT/build" --target cluster_bench >/dev/null
-REDIS_PORT=$(free_port)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no > "$WORK/redis.log" 2>&1 &
-REDIS_PID=$!
-PIDS+=("$REDIS_PID")
-for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis
 "$ROOT/build/cluster_bench" "$REDIS_PORT" "$REDIS_PID"

@@ -1,4 +1,5 @@
-# Helpers for the benchmark scripts: start a server on free ports, read its RSS and CPU time.
+# Helpers for the benchmark scripts: start a server (or a throwaway Redis) on free ports, read
+# its RSS and CPU time.
 # Source it; it expects ROOMCTL (the binary) and BENCH_CLIENTS to be set or found in build/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,6 +54,20 @@ start_node() {
   PIDS+=("$SERVER_PID")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null && return 0; sleep 0.1; done
   echo "node baseline $name did not start" >&2; cat "$WORK/$name.log" >&2; return 1
+}
+
+# start_redis [taskset-cpu|-]: a throwaway redis-server (no persistence) on a free loopback port;
+# sets REDIS_PID and REDIS_PORT.
+start_redis() {
+  local cpu=${1:--} pin=()
+  [ "$cpu" != "-" ] && pin=(taskset -c "$cpu")
+  REDIS_PORT=$(free_port)
+  "${PRIO[@]}" "${pin[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    > "$WORK/redis-$REDIS_PORT.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "redis-server did not start" >&2; cat "$WORK/redis-$REDIS_PORT.log" >&2; return 1
 }
 
 stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }

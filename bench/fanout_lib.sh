@@ -43,14 +43,10 @@ start_kind() {
 fanout_step() {
   local label=$1 kind=$2 rooms=$3 rate=$4; shift 4
   start_kind "$kind" "$@"
-  local tag="$label-$rooms-$rate" pin=()
-  tag=${tag//[^A-Za-z0-9._-]/_}
-  [ "$LOADGEN_CPU" != "-" ] && pin=(taskset -c "$LOADGEN_CPU")
-  "${PRIO[@]}" "${pin[@]}" "$LOADGEN" loadtest --profile "$ROOT/profiles/loadtest/fanout.yaml" --workers 1 \
-    --set target="ws://127.0.0.1:$PORT/" --set rooms="$rooms" --set skribble.stroke_rate="$rate" \
-    --set duration="${DURATION}s" --set source_addresses=50 \
-    --report "$OUT_DIR/$tag.json" --out json="$OUT_DIR/$tag.points" > "$OUT_DIR/$tag.log" 2>&1 &
-  local lg=$!
+  local tag
+  tag=$(step_tag "$label" "$rooms" "$rate")
+  start_loadgen "$tag" "ws://127.0.0.1:$PORT/" "$rooms" "$rate"
+  local lg=$LOADGEN_PID
   sleep $((RAMP + SETTLE))
   local c0 d0 t0 c1 d1 t1
   # The clock and the CPU ticks first, together: a saturated server answers /metrics late.
@@ -62,12 +58,37 @@ fanout_step() {
   stop_server
   local counted=-  # the server's own count, when it answered both times
   [ -n "$d0" ] && [ -n "$d1" ] && counted=$(awk -v a="$d0" -v b="$d1" 'BEGIN {print b - a}')
-  # The row's inputs are kept beside the report, so the row can be computed again.
-  # (eval python3 bench/fanout_row.py "$(cat STEP.window)" ROWS.tsv)
-  printf '%q ' "$label" "$rooms" "$rate" "$OUT_DIR/$tag.json" "$OUT_DIR/$tag.points" "$t0" "$t1" \
-    $((c1 - c0)) "$(ticks_per_s)" "$counted" > "$OUT_DIR/$tag.window"
-  python3 "$ROOT/bench/fanout_row.py" "$label" "$rooms" "$rate" "$OUT_DIR/$tag.json" \
-    "$OUT_DIR/$tag.points" "$t0" "$t1" $((c1 - c0)) "$(ticks_per_s)" "$counted" "$ROWS_TSV"
+  fanout_row "$tag" "$label" "$rooms" "$rate" "$t0" "$t1" $((c1 - c0)) "$counted"
+}
+
+# step_tag LABEL ROOMS RATE: the file name stem of one step's report, points and log.
+step_tag() {
+  local tag="$1-$2-$3"
+  echo "${tag//[^A-Za-z0-9._-]/_}"
+}
+
+# start_loadgen TAG TARGETS ROOMS RATE: the load test of one step in the background (LOADGEN_PID),
+# pinned to LOADGEN_CPU; TARGETS is one ws:// URL or several, comma separated (each room's bots
+# are then spread over them, the loadtest's default target_spread=bots).
+start_loadgen() {
+  local tag=$1 targets=$2 rooms=$3 rate=$4 pin=()
+  [ "$LOADGEN_CPU" != "-" ] && pin=(taskset -c "$LOADGEN_CPU")
+  "${PRIO[@]}" "${pin[@]}" "$LOADGEN" loadtest --profile "$ROOT/profiles/loadtest/fanout.yaml" --workers 1 \
+    --set target="$targets" --set rooms="$rooms" --set skribble.stroke_rate="$rate" \
+    --set duration="${DURATION}s" --set source_addresses=50 \
+    --report "$OUT_DIR/$tag.json" --out json="$OUT_DIR/$tag.points" > "$OUT_DIR/$tag.log" 2>&1 &
+  LOADGEN_PID=$!
+}
+
+# fanout_row TAG LABEL ROOMS RATE T0 T1 SERVER_TICKS SERVER_DELIVERIES: prints the step's row and
+# appends it to ROWS_TSV. The row's inputs are kept beside the report, so the row can be computed
+# again (eval python3 bench/fanout_row.py "$(cat STEP.window)" ROWS.tsv).
+fanout_row() {
+  local tag=$1; shift
+  printf '%q ' "$1" "$2" "$3" "$OUT_DIR/$tag.json" "$OUT_DIR/$tag.points" "$4" "$5" \
+    "$6" "$(ticks_per_s)" "$7" > "$OUT_DIR/$tag.window"
+  python3 "$ROOT/bench/fanout_row.py" "$1" "$2" "$3" "$OUT_DIR/$tag.json" \
+    "$OUT_DIR/$tag.points" "$4" "$5" "$6" "$(ticks_per_s)" "$7" "$ROWS_TSV"
 }
 
 # sleep_until T0 SECONDS: sleeps until T0 + SECONDS (epoch seconds, fractional).
