@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -49,9 +50,17 @@ TEST_CASE("cluster rolling restart under load: no game lost, no invariant broken
   CHECK(r.at("passed") == true);
   CHECK(r.at("invariantViolations").as_object().empty());
   const auto& counters = r.at("counters").as_object();
+  auto n = [&](const char* k) {
+    return counters.contains(k) ? counters.at(k).to_number<double>() : 0.0;
+  };
+  std::printf(
+      "rolling restart: games %g/%g completed, %g bots reconnected, DMs %g sent %g received live, "
+      "%g queued %g delivered from the queue, %zu invariant violations\n",
+      n("games_completed"), n("games_started"), n("server_reconnects"), n("dm_sent"),
+      n("dm_received"), n("dm_sent_offline"), n("dm_queued_received"),
+      r.at("invariantViolations").as_object().size());
   // Players were moved by the restarts, and every game that started completed.
   CHECK(counters.at("server_reconnects").to_number<double>() > 0);
   CHECK(counters.at("games_completed").to_number<double>() ==
         counters.at("games_started").to_number<double>());
-  CHECK(c.sum("roomctl_cluster_rooms_handed_over_total") >= 0);
 }
