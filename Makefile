@@ -83,6 +83,7 @@ format:
 # Fails when a tracked source is not formatted as .clang-format says (run `make format`).
 format-check: deps
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
+	python3 scripts/check-test-names.py
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz build-tsan
