@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "server/cluster/node_list_reader.hpp"
+#include "tests/integration/cluster_nodes.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/test_support.hpp"
@@ -185,4 +186,33 @@ TEST_CASE("node list reader: a hung Redis keeps a bounded number waiting, each a
   CHECK(eventually([&] { return answered == 1 + accepted; }, 10s));
   std::this_thread::sleep_for(200ms);
   CHECK(answered == 1 + accepted);  // none twice
+}
+
+TEST_CASE("inspect in a cluster: a room and its players are found from any node, rooms from all",
+          "[cluster][inspect]") {
+  ClusterNodes c(2);
+  Player host(c.port(0), "ci-host");
+  host.spy("CREATE_ROOM", {{"roomId", "ci1"}, {"name", "H"}});
+  REQUIRE(host.next("create_room_response")->at("status") == true);
+  Player other(c.port(1), "ci-other");
+  other.spy("CREATE_ROOM", {{"roomId", "ci2"}, {"name", "O"}});
+  REQUIRE(other.next("create_room_response")->at("status") == true);
+  auto run = [&](int node, std::vector<std::string> args, std::string& out) {
+    std::vector<std::string> argv{ROOMCTL_BINARY, "inspect"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--server", "http://127.0.0.1:" + std::to_string(c.admin_port(node)),
+                             "-o", "json"});
+    return run_command(argv, out);
+  };
+  std::string out;
+  // Room ci1 runs on node 0; node 1 is asked and finds it on node 0.
+  REQUIRE(run(1, {"room", "ci1"}, out) == 0);
+  CHECK(out.find("ci-host") != std::string::npos);
+  // Both nodes' rooms in one listing, asked of either node.
+  for (int node : {0, 1}) {
+    REQUIRE(run(node, {"rooms"}, out) == 0);
+    CHECK(out.find("\"ci1\"") != std::string::npos);
+    CHECK(out.find("\"ci2\"") != std::string::npos);
+  }
+  CHECK(run(1, {"room", "nowhere"}, out) == 5);  // unknown everywhere: not found
 }

@@ -366,3 +366,16 @@ TEST_CASE("cluster failover: kill -9 of a spy game's owner, the game resumes on 
             c[2].metric("roomctl_cluster_rooms_taken_over_total") ==
         1);
 }
+
+TEST_CASE("cluster behind a balancer: a word_spy game played through HAProxy, then nginx",
+          "[spy][cluster][lb]") {
+  auto balancer = GENERATE(Balancer::haproxy, Balancer::nginx);
+  INFO(balancer_name(balancer));
+  ClusterOptions options;
+  options.balancer = balancer;
+  options.settings = kFast;
+  Cluster c(options);
+  // Every player connects through the balancer, which spreads them over the nodes.
+  civilians_catch_the_spy({c.lb_port()}, [&](const std::string& s) { return c.sum(s); });
+  CHECK(c.sum("roomctl_cluster_forwarded_inputs_total") > 0);
+}
