@@ -19,8 +19,13 @@ using namespace roomctl::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
+// kill: the same with kill -9 instead of SIGTERM (failover: the rooms of the killed node are
+// taken over from their snapshots, its players reconnect through the balancer); there the write
+// window of a crash is allowed, a lost game or queued DM is not.
 TEST_CASE("cluster rolling restart under load: no game lost, no invariant broken, no DM lost",
           "[cluster][handover][loadtest]") {
+  bool kill = GENERATE(false, true);
+  INFO((kill ? "kill -9" : "SIGTERM"));
   Cluster c(ClusterOptions{Balancer::haproxy, 3, {"games.time_scale=0.1"}});
   std::string report = "/tmp/roomctl-rolling-" + std::to_string(getpid()) + ".json";
   std::string out;
@@ -34,7 +39,10 @@ TEST_CASE("cluster rolling restart under load: no game lost, no invariant broken
   });
   std::this_thread::sleep_for(3s);
   for (int i = 0; i < 3; ++i) {
-    c.stop(i);
+    if (kill)
+      c.kill(i);
+    else
+      c.stop(i);
     c.restart(i);
     std::this_thread::sleep_for(1s);
   }
@@ -46,9 +54,18 @@ TEST_CASE("cluster rolling restart under load: no game lost, no invariant broken
   unlink(report.c_str());
   auto r = json::parse(ss.str()).as_object();
   INFO(json::serialize(r));
-  CHECK(rc == 0);
-  CHECK(r.at("passed") == true);
-  CHECK(r.at("invariantViolations").as_object().empty());
+  const auto& violations = r.at("invariantViolations").as_object();
+  if (!kill) {
+    CHECK(rc == 0);
+    CHECK(r.at("passed") == true);
+    CHECK(violations.empty());
+  } else {
+    // kill -9 loses what the dead node had not written yet (at most store.flush_interval of
+    // each room: a guess announced but not in the snapshot scores 0 after the takeover), so the
+    // bots' score checks may differ and the run may miss its error threshold. What must hold:
+    // no queued DM lost, and every game still plays to its end (below).
+    CHECK(violations.if_contains("queued_dm_lost") == nullptr);
+  }
   const auto& counters = r.at("counters").as_object();
   auto n = [&](const char* k) {
     return counters.contains(k) ? counters.at(k).to_number<double>() : 0.0;
