@@ -8,14 +8,97 @@
 #include <algorithm>
 #include <boost/url/parse.hpp>
 #include <cstdio>
+#include <string_view>
+
+#include "server/util/log.hpp"
 
 namespace roomctl::store {
 
+namespace {
+constexpr std::string_view kSentinelScheme = "redis-sentinel://";
+
+std::string address_text(const RedisAddress& a) {
+  bool v6 = a.host.find(':') != std::string::npos;
+  return (v6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);
+}
+
+// A decimal number in 0..max, or -1.
+int parse_number(const std::string& text, int max) {
+  bool digits = !text.empty() && text.size() <= 9 &&
+                text.find_first_not_of("0123456789") == std::string::npos;
+  return digits && std::stoi(text) <= max ? std::stoi(text) : -1;
+}
+constexpr int kMaxDb = 1 << 20;
+
+// redis-sentinel://HOST[:PORT][,HOST[:PORT]...]/MASTER_NAME[/DB][?prefix=P], read by hand: a
+// list of hosts is no URL authority, so Boost.URL cannot parse it.
+RedisEndpoint parse_sentinel_url(const std::string& url) {
+  auto bad = [&](const std::string& why) {
+    return std::runtime_error("store.url \"" + url + "\": " + why +
+                              " (redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB])");
+  };
+  std::string rest = url.substr(kSentinelScheme.size());
+  RedisEndpoint e;
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    std::string query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    for (std::size_t at = 0; at <= query.size();) {
+      auto amp = std::min(query.find('&', at), query.size());
+      std::string param = query.substr(at, amp - at);
+      if (param.rfind("prefix=", 0) == 0) e.prefix = param.substr(7);
+      at = amp + 1;
+    }
+  }
+  auto slash = rest.find('/');
+  if (slash == std::string::npos) throw bad("the master name is missing");
+  std::string hosts = rest.substr(0, slash), path = rest.substr(slash + 1);
+  for (std::size_t at = 0; at <= hosts.size();) {
+    auto comma = std::min(hosts.find(',', at), hosts.size());
+    std::string item = hosts.substr(at, comma - at);
+    at = comma + 1;
+    if (item.empty()) throw bad("an empty sentinel address");
+    RedisAddress a{item, 26379};
+    auto close = item.rfind(']');
+    auto colon = item.rfind(':');
+    if (item.front() == '[') {
+      if (close == std::string::npos) throw bad("\"" + item + "\" is not a valid address");
+      a.host = item.substr(1, close - 1);
+      colon = close + 1 < item.size() ? close + 1 : std::string::npos;
+      if (colon != std::string::npos && item[colon] != ':')
+        throw bad("\"" + item + "\" is not a valid address");
+    } else if (colon != std::string::npos) {
+      a.host = item.substr(0, colon);
+    }
+    if (colon != std::string::npos) a.port = parse_number(item.substr(colon + 1), 65535);
+    if (a.port < 0) throw bad("\"" + item + "\": the port must be a number");
+    if (a.host.empty() || a.port == 0) throw bad("\"" + item + "\" is not a valid address");
+    e.sentinels.push_back(a);
+  }
+  auto db_slash = path.find('/');
+  e.master_name = path.substr(0, db_slash);
+  if (e.master_name.empty()) throw bad("the master name is missing");
+  if (db_slash != std::string::npos && db_slash + 1 < path.size())
+    e.db = parse_number(path.substr(db_slash + 1), kMaxDb);
+  if (e.db < 0) throw bad("the database must be a number");
+  return e;
+}
+}  // namespace
+
 std::string RedisEndpoint::describe() const {
-  return "redis://" + host + ":" + std::to_string(port) + "/" + std::to_string(db);
+  std::string db_part = "/" + std::to_string(db);
+  if (!uses_sentinel()) return "redis://" + address_text({host, port}) + db_part;
+  std::string out(kSentinelScheme);
+  for (std::size_t i = 0; i < sentinels.size(); ++i)
+    out += (i ? "," : "") + address_text(sentinels[i]);
+  return out + "/" + master_name + db_part;
+}
+
+bool is_redis_url(const std::string& url) {
+  return url.rfind("redis://", 0) == 0 || url.rfind(kSentinelScheme, 0) == 0;
 }
 
 RedisEndpoint parse_redis_url(const std::string& url) {
+  if (url.rfind(kSentinelScheme, 0) == 0) return parse_sentinel_url(url);
   auto u = boost::urls::parse_uri(url);
   if (!u || u->scheme() != "redis")
     throw std::runtime_error("store.url \"" + url + "\": not a valid redis URL");
@@ -23,13 +106,9 @@ RedisEndpoint parse_redis_url(const std::string& url) {
   if (!u->host().empty()) e.host = std::string(u->host());
   if (u->has_port()) e.port = static_cast<int>(u->port_number());
   std::string path(u->path());
-  if (path.size() > 1) {
-    try {
-      e.db = std::stoi(path.substr(1));
-    } catch (const std::exception&) {
-      throw std::runtime_error("store.url \"" + url + "\": the database must be a number");
-    }
-  }
+  if (path.size() > 1) e.db = parse_number(path.substr(1), kMaxDb);
+  if (e.db < 0)
+    throw std::runtime_error("store.url \"" + url + "\": the database must be a number");
   for (auto param : u->params())
     if (param.key == "prefix") e.prefix = std::string(param.value);
   return e;
@@ -104,14 +183,64 @@ void RedisConnection::fail(const std::string& what) {
   throw RedisUnavailable("redis " + describe() + ": " + what);
 }
 
+namespace {
+timeval to_timeval(Millis ms) {
+  return {static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+}
+}  // namespace
+
+RedisAddress RedisConnection::resolve_master() {
+  if (!endpoint_.uses_sentinel()) return {endpoint_.host, endpoint_.port};
+  // Short timeouts: a dead sentinel must not hold up asking the next one.
+  timeval tv = to_timeval(std::min<Millis>(timeout_ms_, 300));
+  std::string errors;
+  const auto n = endpoint_.sentinels.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t i = (next_sentinel_ + k) % n;
+    const RedisAddress& s = endpoint_.sentinels[i];
+    std::unique_ptr<redisContext, void (*)(redisContext*)> c(
+        redisConnectWithTimeout(s.host.c_str(), s.port, tv), redisFree);
+    std::string why;
+    if (!c || c->err) {
+      why = c ? c->errstr : "allocation failed";
+    } else {
+      redisSetTimeout(c.get(), tv);
+      RedisReply r(static_cast<redisReply*>(redisCommand(
+          c.get(), "SENTINEL get-master-addr-by-name %s", endpoint_.master_name.c_str())));
+      if (!r) {
+        why = c->errstr;
+      } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        int port = static_cast<int>(reply_integer(reply_element(r.get(), 1)));
+        next_sentinel_ = i;
+        return {reply_string(reply_element(r.get(), 0)), port};
+      } else {
+        why = reply_is_nil(r.get()) ? "does not know master \"" + endpoint_.master_name + "\""
+                                    : reply_string(r.get());
+      }
+    }
+    errors += (errors.empty() ? "" : "; ") + address_text(s) + ": " + why;
+  }
+  fail("no sentinel named the master (" + errors + ")");
+}
+
+void RedisConnection::check_role() {
+  if (!endpoint_.uses_sentinel()) return;
+  std::string role = reply_string(reply_element(command({"ROLE"}).get(), 0));
+  if (role == "master") return;
+  // A sentinel that has not seen the failover yet: ask the next one first next time.
+  next_sentinel_ = (next_sentinel_ + 1) % endpoint_.sentinels.size();
+  throw RedisUnavailable("redis " + address_text(master_) + " is a " + role + ", not the master");
+}
+
 void RedisConnection::ensure_connected() {
   if (ctx_) return;
   Millis now = mono_now_ms();
   if (now < next_attempt_) throw RedisUnavailable("redis " + describe() + " is down (retrying)");
-  timeval tv{static_cast<time_t>(timeout_ms_ / 1000),
-             static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
-  ctx_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
-  if (!ctx_ || ctx_->err) fail(ctx_ ? ctx_->errstr : "allocation failed");
+  timeval tv = to_timeval(timeout_ms_);
+  RedisAddress at = resolve_master();
+  ctx_ = redisConnectWithTimeout(at.host.c_str(), at.port, tv);
+  if (!ctx_ || ctx_->err)
+    fail(address_text(at) + ": " + (ctx_ ? ctx_->errstr : "allocation failed"));
   if (read_timeout_) {
     redisSetTimeout(ctx_, tv);
   } else {
@@ -122,7 +251,12 @@ void RedisConnection::ensure_connected() {
     std::lock_guard lock(fd_mutex_);
     fd_ = ctx_->fd;
   }
+  bool moved = at.host != master_.host || at.port != master_.port;
+  master_ = at;
   try {
+    check_role();
+    if (moved && endpoint_.uses_sentinel())
+      log::info("redis_master", {{"group", describe()}, {"master", address_text(at)}});
     if (endpoint_.db != 0) command({"SELECT", std::to_string(endpoint_.db)});
     if (on_connect_ && !in_hook_) {
       in_hook_ = true;
@@ -162,10 +296,19 @@ bool is_error(const RedisReply& r) {
 }
 }  // namespace
 
+std::string RedisConnection::error_of(const redisReply* r) {
+  std::string message = reply_string(r);
+  // A demoted master (or a replica named by a stale sentinel) refuses writes: drop it so that
+  // the next call finds the master again. A script's write carries the error inside its text.
+  if (message.rfind("READONLY", 0) == 0 || message.find("-READONLY") != std::string::npos)
+    fail("the server is a replica now: " + message);
+  return "redis error: " + message;
+}
+
 RedisReply RedisConnection::next_reply() {
   RedisReply r = read_raw(ctx_);
   if (!r) fail(ctx_->errstr);
-  if (is_error(r)) throw RedisError("redis error: " + reply_string(r.get()));
+  if (is_error(r)) throw RedisError(error_of(r.get()));
   return r;
 }
 
@@ -185,7 +328,8 @@ std::vector<RedisReply> RedisConnection::pipeline(const std::vector<Args>& comma
     RedisReply r = read_raw(ctx_);
     if (!r) fail(ctx_->errstr);
     if (is_error(r)) {
-      if (errors) (*errors)[i] = "redis error: " + reply_string(r.get());
+      std::string error = error_of(r.get());
+      if (errors) (*errors)[i] = std::move(error);
       continue;
     }
     out[i] = std::move(r);
