@@ -3,7 +3,10 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
@@ -232,8 +235,21 @@ void RedisConnection::check_role() {
   throw RedisUnavailable("redis " + address_text(master_) + " is a " + role + ", not the master");
 }
 
+// A server that went away (killed, restarted, a failover's CLIENT KILL) leaves an idle connection
+// that looks fine until the next command fails on it. Checked before a command is sent, so that
+// the command goes to a fresh connection instead of being lost on the dead one.
+bool RedisConnection::peer_closed() const {
+  pollfd p{ctx_->fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLERR | POLLHUP)) return true;
+  char c;
+  ssize_t n = ::recv(ctx_->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 void RedisConnection::ensure_connected() {
-  if (ctx_) return;
+  if (ctx_ && !peer_closed()) return;
+  if (ctx_) disconnect();  // reconnect at once: nothing was sent on the dead link
   Millis now = mono_now_ms();
   if (now < next_attempt_) throw RedisUnavailable("redis " + describe() + " is down (retrying)");
   timeval tv = to_timeval(timeout_ms_);

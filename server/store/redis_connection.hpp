@@ -141,6 +141,8 @@ class RedisConnection {
   [[noreturn]] void fail(const std::string& what);
   // The server to connect to: the endpoint's, or the master the sentinels name.
   RedisAddress resolve_master();
+  // The idle connection's server has closed it (checked without blocking before each command).
+  bool peer_closed() const;
   // After the connect: a Sentinel group's master must say it is one.
   void check_role();
   // Error replies: READONLY drops the connection (fail()), others come back as the message.
