@@ -29,6 +29,7 @@ namespace roomctl::store {
 struct RedisAddress {
   std::string host;
   int port = 0;
+  std::string text() const;  // host:port, [v6]:port
 };
 
 struct RedisEndpoint {
@@ -44,7 +45,7 @@ struct RedisEndpoint {
   std::string describe() const;
 };
 
-// redis://HOST[:PORT][/DB][?prefix=P] or
+// (redis_url.cpp) redis://HOST[:PORT][/DB][?prefix=P] or
 // redis-sentinel://HOST[:PORT][,HOST[:PORT]...]/MASTER_NAME[/DB][?prefix=P] (sentinel port
 // 26379 by default); throws std::runtime_error naming the URL when malformed.
 RedisEndpoint parse_redis_url(const std::string& url);

@@ -74,7 +74,8 @@ TEST_CASE(
 
   // Carol is offline: three DMs are queued, each acknowledged only once the replica has it.
   auto alice = connect_user(n0.port(), "sf-alice");
-  for (int i = 1; i <= 3; ++i) alice->send(dm_text("sf-alice", "sf-carol", "m" + std::to_string(i)));
+  for (int i = 1; i <= 3; ++i)
+    alice->send(dm_text("sf-alice", "sf-carol", "m" + std::to_string(i)));
   REQUIRE(eventually([&] { return n0.metric("roomctl_dm_queued_total") == 3; }));
   CHECK(n0.metric("roomctl_dm_unreplicated_total") == 0);
 

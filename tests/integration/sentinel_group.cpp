@@ -87,7 +87,9 @@ void SentinelGroup::wait_ready() const {
       throw std::runtime_error("the sentinels did not find each other and the replica");
   // A DM push waits for a replica's acknowledgement: the replica must be in sync already.
   if (!eventually(
-          [&] { return master_->cli("INFO replication").find("state=online") != std::string::npos; },
+          [&] {
+            return master_->cli("INFO replication").find("state=online") != std::string::npos;
+          },
           std::chrono::seconds(15)))
     throw std::runtime_error("the replica did not finish its first sync");
 }
