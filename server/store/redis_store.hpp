@@ -69,6 +69,7 @@ class RedisStore : public StateStore {
   std::string describe() const override;
   std::uint64_t unreplicated_pushes() const override { return unreplicated_.load(); }
   static constexpr Millis kReplicaWaitMs = 500;
+  static constexpr Millis kReplicaRetryMs = 1000;
 
  private:
   void check_identity();
@@ -91,6 +92,7 @@ class RedisStore : public StateStore {
   std::atomic<std::uint64_t> generation_{0};
   std::optional<WriteFence> fence_;
   std::atomic<std::uint64_t> unreplicated_{0};  // DM pushes no replica acknowledged in time
+  Millis skip_wait_until_ = 0;                  // under mutex_
 };
 
 }  // namespace roomctl::store

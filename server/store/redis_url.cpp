@@ -82,8 +82,7 @@ std::string RedisEndpoint::describe() const {
   std::string db_part = "/" + std::to_string(db);
   if (!uses_sentinel()) return "redis://" + RedisAddress{host, port}.text() + db_part;
   std::string out(kSentinelScheme);
-  for (std::size_t i = 0; i < sentinels.size(); ++i)
-    out += (i ? "," : "") + sentinels[i].text();
+  for (std::size_t i = 0; i < sentinels.size(); ++i) out += (i ? "," : "") + sentinels[i].text();
   return out + "/" + master_name + db_part;
 }
 
@@ -107,6 +106,5 @@ RedisEndpoint parse_redis_url(const std::string& url) {
     if (param.key == "prefix") e.prefix = std::string(param.value);
   return e;
 }
-
 
 }  // namespace roomctl::store
