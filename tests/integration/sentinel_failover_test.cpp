@@ -1,7 +1,8 @@
 // Redis behind Sentinel, with real processes: the connection helper finds the master through the
-// sentinels and drops a server that turned replica (READONLY); two cluster nodes on a
-// redis-sentinel:// URL follow a failover (the master SIGKILLed, the replica promoted) with a
-// spy game going on across them, and every DM acknowledged before the kill is delivered after.
+// sentinels, drops a server that turned replica (READONLY) and notices a link the server closed;
+// two cluster nodes and a single server on a redis-sentinel:// URL follow a failover (the master
+// SIGKILLed, the replica promoted) with a spy game going on across the nodes, and every DM
+// acknowledged before the kill is delivered after.
 #include <catch2/catch.hpp>
 
 #include "server/store/redis_connection.hpp"
@@ -18,6 +19,18 @@ int server_port(store::RedisConnection& conn) {
   return std::stoi(store::reply_string(store::reply_element(r.get(), 1)));
 }
 }  // namespace
+
+TEST_CASE("redis connection: a link the server closed is noticed before a command is lost on it",
+          "[redis]") {
+  RedisProcess redis;
+  store::RedisConnection conn(store::parse_redis_url(redis.url()));
+  conn.command({"SET", "k", "1"});
+  redis.stop();
+  redis.start();  // the same port: the old connection is dead but still open on our side
+  // The first command after the restart goes to a fresh connection instead of failing.
+  CHECK(store::reply_string(conn.command({"SET", "k", "2"}).get()) == "OK");
+  CHECK(redis.cli("GET k").find('2') == 0);
+}
 
 TEST_CASE("sentinel: the connection resolves the master, and drops a replica that refuses writes",
           "[redis][sentinel]") {
@@ -64,6 +77,8 @@ TEST_CASE(
   wait_cluster_formed(nodes);
   auto& n0 = *nodes[0];
   auto& n1 = *nodes[1];
+  // And a single server (no cluster) on the same group, under its own key prefix.
+  ServerProcess solo({"store.url=" + g.url() + "?prefix=solo:"});
 
   Player host(n0.port(), "sf-host");
   Player guest(n1.port(), "sf-guest");
@@ -78,6 +93,9 @@ TEST_CASE(
     alice->send(dm_text("sf-alice", "sf-carol", "m" + std::to_string(i)));
   REQUIRE(eventually([&] { return n0.metric("roomctl_dm_queued_total") == 3; }));
   CHECK(n0.metric("roomctl_dm_unreplicated_total") == 0);
+  auto sam = connect_user(solo.port(), "sf-sam");
+  sam->send(dm_text("sf-sam", "sf-dan", "solo1"));
+  REQUIRE(eventually([&] { return solo.metric("roomctl_dm_queued_total") == 1; }));
 
   auto old_master = g.master().port();
   g.master().stop();  // SIGKILL
@@ -88,7 +106,7 @@ TEST_CASE(
       },
       30s));
   CHECK(g.master_port() == g.replica().port());
-  for (auto* n : {&n0, &n1})
+  for (auto* n : {&n0, &n1, &solo})
     CHECK(eventually([&] { return http_get(n->admin_port(), "/readyz").status == 200; }, 15s));
   CHECK(n0.log().find("redis_master") != std::string::npos);
 
@@ -112,4 +130,9 @@ TEST_CASE(
     REQUIRE(m);
     CHECK(str(J(*m), "text") == "m" + std::to_string(i));
   }
+  auto dan = connect_client(solo.port());
+  dan->send(R"({"EventFrom":"App","type":"app_opened","userId":"sf-dan"})");
+  auto solo_dm = dan->recv_until(of_type("queued_message"));
+  REQUIRE(solo_dm);
+  CHECK(str(J(*solo_dm), "text") == "solo1");
 }
