@@ -4,12 +4,12 @@
 
 #include <unistd.h>
 
-#include <boost/url/parse.hpp>
 #include <fstream>
 #include <thread>
 
 #include "server/config/schema.hpp"
 #include "server/config/settings.hpp"
+#include "server/store/redis_connection.hpp"
 
 namespace roomctl::config {
 namespace {
@@ -129,7 +129,8 @@ Schema build_schema() {
             "direct-message store operations waiting for the store thread; more are refused", 1,
             10'000'000})
       .add({"store.url", Type::string, "sqlite://roomctl.db",
-            "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB"})
+            "state store: memory://, sqlite://PATH, redis://HOST:PORT/DB or "
+            "redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]"})
       .add({"store.flush_interval", Type::duration, "50ms", "write-behind delay of room snapshots",
             1, 60'000})
       .add({"store.stroke_flush_interval", Type::duration, "1s",
@@ -137,7 +138,8 @@ Schema build_schema() {
             "stream with its snapshot) when nothing else in the room changed",
             1, 600'000})
       .add({"cluster.enabled", Type::boolean, "false",
-            "run as one node of a cluster sharing store.url (a redis:// URL): rooms are owned by "
+            "run as one node of a cluster sharing store.url (a redis:// or redis-sentinel:// URL): "
+            "rooms are owned by "
             "one node, players may connect to any"})
       .add({"cluster.advertise", Type::string, "",
             "host:port other nodes and inspect show for this node; empty = server.listen"})
@@ -202,7 +204,8 @@ namespace {
 void check_store_url(const std::string& url) {
   auto bad = [&](const std::string& why) {
     return ConfigError("store.url: \"" + url + "\": " + why +
-                       " (memory://, sqlite://PATH or redis://HOST:PORT/DB)");
+                       " (memory://, sqlite://PATH, redis://HOST:PORT/DB or "
+                       "redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB])");
   };
   if (url == "memory://" || url == "memory") return;
   if (url.rfind("sqlite://", 0) == 0) {
@@ -211,12 +214,12 @@ void check_store_url(const std::string& url) {
     if (path.empty()) throw bad("sqlite needs a file path");
     return;
   }
-  if (url.rfind("redis://", 0) == 0) {
-    auto u = boost::urls::parse_uri(url);
-    if (!u) throw bad("not a valid URL");
-    std::string path(u->path());
-    if (path.size() > 1 && path.find_first_not_of("0123456789", 1) != std::string::npos)
-      throw bad("the database must be a number");
+  if (store::is_redis_url(url)) {
+    try {
+      store::parse_redis_url(url);
+    } catch (const std::runtime_error& e) {
+      throw ConfigError(e.what());  // it names the URL and the form expected
+    }
     return;
   }
   throw bad("unsupported scheme");
@@ -295,10 +298,10 @@ ServeOptions serve_options(const Settings& s) {
   o.cluster_lease_ttl_ms = s.millis("cluster.lease_ttl");
   o.cluster_bus_delay_ms = s.millis("cluster.bus_delay");
   o.cluster_drain_spread_ms = s.millis("cluster.drain_spread");
-  if (o.cluster_enabled && o.store_url.rfind("redis://", 0) != 0)
+  if (o.cluster_enabled && !store::is_redis_url(o.store_url))
     throw ConfigError(
         "cluster.enabled: a cluster shares its state in Redis: set store.url to "
-        "redis://HOST:PORT/DB (it is \"" +
+        "redis://HOST:PORT/DB or redis-sentinel://HOST:PORT[,...]/MASTER_NAME (it is \"" +
         o.store_url + "\")");
   check_store_url(o.store_url);
   o.store_flush_interval_ms = s.millis("store.flush_interval");

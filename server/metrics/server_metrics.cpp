@@ -141,6 +141,10 @@ ServerMetrics::ServerMetrics(Registry& r)
                             "Live direct messages put back in the queue because the receiver's "
                             "connection closed before writing them")
                       .with()),
+      dm_unreplicated(r.counter("roomctl_dm_unreplicated_total",
+                                "Queued direct messages no Redis replica acknowledged within the "
+                                "wait (store.url names a Sentinel group)")
+                          .with()),
       live_objects(r.gauge("roomctl_live_objects",
                            "Objects alive in memory, by kind (room actors, connection sessions)",
                            {"kind"})) {

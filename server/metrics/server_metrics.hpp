@@ -70,6 +70,7 @@ struct ServerMetrics {
   Gauge& rooms_quarantined;
   Counter& send_queue_budget_sheds;
   Counter& dm_requeued;
+  Counter& dm_unreplicated;
   Family<Gauge>& live_objects;  // kind: room, session (leak detection in soaks)
 };
 

@@ -56,6 +56,10 @@ void StoreWorker::probe() {
   std::string problem = store_.health_problem();
   busy_since_ = 0;
   generation_ = store_.generation();
+  if (auto n = store_.unreplicated_pushes(); n > unreplicated_seen_) {
+    metrics_.dm_unreplicated.inc(static_cast<double>(n - unreplicated_seen_));
+    unreplicated_seen_ = n;
+  }
   std::lock_guard lock(mutex_);
   if (problem != problem_) {
     if (problem.empty())

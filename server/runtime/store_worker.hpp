@@ -63,6 +63,7 @@ class StoreWorker {
   std::string problem_;                // under mutex_
   std::atomic<std::uint64_t> generation_{0};
   Millis next_probe_ = 0;
+  std::uint64_t unreplicated_seen_ = 0;  // store_.unreplicated_pushes() already counted
   std::thread thread_;
 };
 

@@ -1,4 +1,5 @@
-// Store URL parsing: memory://, sqlite://PATH, redis://HOST:PORT[/DB][?prefix=P].
+// Store URL parsing: memory://, sqlite://PATH, redis://HOST:PORT[/DB][?prefix=P] and
+// redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB][?prefix=P].
 #include <stdexcept>
 
 #include "server/store/memory_store.hpp"
@@ -21,10 +22,10 @@ std::unique_ptr<StateStore> open_store(const std::string& url) {
       throw std::runtime_error("store.url \"" + url + "\": sqlite needs a file path");
     return std::make_unique<SqliteStore>(path, full);
   }
-  if (url.rfind("redis://", 0) == 0) return std::make_unique<RedisStore>(parse_redis_url(url));
-  throw std::runtime_error(
-      "store.url \"" + url +
-      "\": unsupported store (memory://, sqlite://PATH, redis://HOST:PORT/DB)");
+  if (is_redis_url(url)) return std::make_unique<RedisStore>(parse_redis_url(url));
+  throw std::runtime_error("store.url \"" + url +
+                           "\": unsupported store (memory://, sqlite://PATH, redis://HOST:PORT/DB, "
+                           "redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB])");
 }
 
 }  // namespace roomctl::store

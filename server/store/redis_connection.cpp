@@ -1,39 +1,19 @@
-// RedisConnection: hiredis calls, backoff, and the EVALSHA/EVAL fallback.
+// RedisConnection: hiredis calls, finding a Sentinel group's master, backoff, dead-link checks,
+// and the EVALSHA/EVAL fallback.
 #include "server/store/redis_connection.hpp"
 
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <boost/url/parse.hpp>
+#include <cerrno>
 #include <cstdio>
 
+#include "server/util/log.hpp"
+
 namespace roomctl::store {
-
-std::string RedisEndpoint::describe() const {
-  return "redis://" + host + ":" + std::to_string(port) + "/" + std::to_string(db);
-}
-
-RedisEndpoint parse_redis_url(const std::string& url) {
-  auto u = boost::urls::parse_uri(url);
-  if (!u || u->scheme() != "redis")
-    throw std::runtime_error("store.url \"" + url + "\": not a valid redis URL");
-  RedisEndpoint e;
-  if (!u->host().empty()) e.host = std::string(u->host());
-  if (u->has_port()) e.port = static_cast<int>(u->port_number());
-  std::string path(u->path());
-  if (path.size() > 1) {
-    try {
-      e.db = std::stoi(path.substr(1));
-    } catch (const std::exception&) {
-      throw std::runtime_error("store.url \"" + url + "\": the database must be a number");
-    }
-  }
-  for (auto param : u->params())
-    if (param.key == "prefix") e.prefix = std::string(param.value);
-  return e;
-}
 
 void RedisReplyDeleter::operator()(redisReply* r) const {
   freeReplyObject(r);
@@ -104,14 +84,76 @@ void RedisConnection::fail(const std::string& what) {
   throw RedisUnavailable("redis " + describe() + ": " + what);
 }
 
+namespace {
+timeval to_timeval(Millis ms) {
+  return {static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+}
+}  // namespace
+
+RedisAddress RedisConnection::resolve_master() {
+  if (!endpoint_.uses_sentinel()) return {endpoint_.host, endpoint_.port};
+  // Short timeouts: a dead sentinel must not hold up asking the next one.
+  timeval tv = to_timeval(std::min<Millis>(timeout_ms_, 300));
+  std::string errors;
+  const auto n = endpoint_.sentinels.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t i = (next_sentinel_ + k) % n;
+    const RedisAddress& s = endpoint_.sentinels[i];
+    std::unique_ptr<redisContext, void (*)(redisContext*)> c(
+        redisConnectWithTimeout(s.host.c_str(), s.port, tv), redisFree);
+    std::string why;
+    if (!c || c->err) {
+      why = c ? c->errstr : "allocation failed";
+    } else {
+      redisSetTimeout(c.get(), tv);
+      RedisReply r(static_cast<redisReply*>(redisCommand(
+          c.get(), "SENTINEL get-master-addr-by-name %s", endpoint_.master_name.c_str())));
+      if (!r) {
+        why = c->errstr;
+      } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        int port = static_cast<int>(reply_integer(reply_element(r.get(), 1)));
+        next_sentinel_ = i;
+        return {reply_string(reply_element(r.get(), 0)), port};
+      } else {
+        why = reply_is_nil(r.get()) ? "does not know master \"" + endpoint_.master_name + "\""
+                                    : reply_string(r.get());
+      }
+    }
+    errors += (errors.empty() ? "" : "; ") + s.text() + ": " + why;
+  }
+  fail("no sentinel named the master (" + errors + ")");
+}
+
+void RedisConnection::check_role() {
+  if (!endpoint_.uses_sentinel()) return;
+  std::string role = reply_string(reply_element(command({"ROLE"}).get(), 0));
+  if (role == "master") return;
+  // A sentinel that has not seen the failover yet: ask the next one first next time.
+  next_sentinel_ = (next_sentinel_ + 1) % endpoint_.sentinels.size();
+  throw RedisUnavailable("redis " + master_.text() + " is a " + role + ", not the master");
+}
+
+// A server that went away (killed, restarted, a failover's CLIENT KILL) leaves an idle connection
+// that looks fine until the next command fails on it. Checked before a command is sent, so that
+// the command goes to a fresh connection instead of being lost on the dead one.
+bool RedisConnection::peer_closed() const {
+  pollfd p{ctx_->fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLERR | POLLHUP)) return true;
+  char c;
+  ssize_t n = ::recv(ctx_->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 void RedisConnection::ensure_connected() {
-  if (ctx_) return;
+  if (ctx_ && !peer_closed()) return;
+  if (ctx_) disconnect();  // reconnect at once: nothing was sent on the dead link
   Millis now = mono_now_ms();
   if (now < next_attempt_) throw RedisUnavailable("redis " + describe() + " is down (retrying)");
-  timeval tv{static_cast<time_t>(timeout_ms_ / 1000),
-             static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
-  ctx_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
-  if (!ctx_ || ctx_->err) fail(ctx_ ? ctx_->errstr : "allocation failed");
+  timeval tv = to_timeval(timeout_ms_);
+  RedisAddress at = resolve_master();
+  ctx_ = redisConnectWithTimeout(at.host.c_str(), at.port, tv);
+  if (!ctx_ || ctx_->err) fail(at.text() + ": " + (ctx_ ? ctx_->errstr : "allocation failed"));
   if (read_timeout_) {
     redisSetTimeout(ctx_, tv);
   } else {
@@ -122,7 +164,12 @@ void RedisConnection::ensure_connected() {
     std::lock_guard lock(fd_mutex_);
     fd_ = ctx_->fd;
   }
+  bool moved = at.host != master_.host || at.port != master_.port;
+  master_ = at;
   try {
+    check_role();
+    if (moved && endpoint_.uses_sentinel())
+      log::info("redis_master", {{"group", describe()}, {"master", at.text()}});
     if (endpoint_.db != 0) command({"SELECT", std::to_string(endpoint_.db)});
     if (on_connect_ && !in_hook_) {
       in_hook_ = true;
@@ -162,10 +209,19 @@ bool is_error(const RedisReply& r) {
 }
 }  // namespace
 
+std::string RedisConnection::error_of(const redisReply* r) {
+  std::string message = reply_string(r);
+  // A demoted master (or a replica named by a stale sentinel) refuses writes: drop it so that
+  // the next call finds the master again. A script's write carries the error inside its text.
+  if (message.rfind("READONLY", 0) == 0 || message.find("-READONLY") != std::string::npos)
+    fail("the server is a replica now: " + message);
+  return "redis error: " + message;
+}
+
 RedisReply RedisConnection::next_reply() {
   RedisReply r = read_raw(ctx_);
   if (!r) fail(ctx_->errstr);
-  if (is_error(r)) throw RedisError("redis error: " + reply_string(r.get()));
+  if (is_error(r)) throw RedisError(error_of(r.get()));
   return r;
 }
 
@@ -185,7 +241,8 @@ std::vector<RedisReply> RedisConnection::pipeline(const std::vector<Args>& comma
     RedisReply r = read_raw(ctx_);
     if (!r) fail(ctx_->errstr);
     if (is_error(r)) {
-      if (errors) (*errors)[i] = "redis error: " + reply_string(r.get());
+      std::string error = error_of(r.get());
+      if (errors) (*errors)[i] = std::move(error);
       continue;
     }
     out[i] = std::move(r);

@@ -1,8 +1,9 @@
-// One hiredis connection with everything every Redis user in roomctl needs: the redis:// URL,
-// connect with a timeout and exponential backoff (100 ms .. 2 s), a hook run after every
-// (re)connect, single commands, pipelines, and Lua scripts sent as EVALSHA with a fallback to
-// EVAL when Redis answers NOSCRIPT (a restarted or flushed Redis has lost its script cache).
-// The state store and the cluster registry both talk to Redis through this class, so that
+// One hiredis connection with everything every Redis user in roomctl needs: the redis:// and
+// redis-sentinel:// URLs, finding the current master through Redis Sentinel (and following it
+// after a failover), connect with a timeout and exponential backoff (100 ms .. 2 s), a hook run
+// after every (re)connect, single commands, pipelines, and Lua scripts sent as EVALSHA with a
+// fallback to EVAL when Redis answers NOSCRIPT (a restarted or flushed Redis has lost its script
+// cache). The state store and the cluster registry both talk to Redis through this class, so that
 // reconnects and errors behave the same everywhere.
 //
 // Not thread-safe: its owner serialises calls (a mutex, or one thread); only interrupt() may be
@@ -25,16 +26,31 @@ struct redisReply;
 
 namespace roomctl::store {
 
+struct RedisAddress {
+  std::string host;
+  int port = 0;
+  std::string text() const;  // host:port, [v6]:port
+};
+
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
   std::string prefix = "roomctl:";  // every key roomctl writes starts with it
+  // A Sentinel group: when sentinels is not empty, host and port are unused and the master of
+  // master_name is asked of the sentinels at every (re)connect.
+  std::vector<RedisAddress> sentinels;
+  std::string master_name;
+  bool uses_sentinel() const { return !sentinels.empty(); }
   std::string describe() const;
 };
 
-// redis://HOST[:PORT][/DB][?prefix=P]; throws std::runtime_error naming the URL when malformed.
+// (redis_url.cpp) redis://HOST[:PORT][/DB][?prefix=P] or
+// redis-sentinel://HOST[:PORT][,HOST[:PORT]...]/MASTER_NAME[/DB][?prefix=P] (sentinel port
+// 26379 by default); throws std::runtime_error naming the URL when malformed.
 RedisEndpoint parse_redis_url(const std::string& url);
+// True for the schemes parse_redis_url reads (the store and cluster.enabled test it).
+bool is_redis_url(const std::string& url);
 
 struct RedisError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -89,10 +105,16 @@ class RedisConnection {
   void set_on_connect(OnConnect hook) { on_connect_ = std::move(hook); }
   const RedisEndpoint& endpoint() const { return endpoint_; }
   const std::string& prefix() const { return endpoint_.prefix; }
+  // The URL (for a Sentinel group: its sentinels and master name); constant, so any thread may
+  // call it. The master a group resolves to is logged at each connect (redis_master).
   std::string describe() const { return endpoint_.describe(); }
   bool connected() const { return ctx_ != nullptr; }
 
   // Connects if needed; throws RedisUnavailable while down (no new attempt inside the backoff).
+  // With a Sentinel group it asks the sentinels in turn for the master, and refuses a server
+  // whose ROLE is not master (a failover in progress). A READONLY error reply (this server was
+  // demoted to a replica) drops the connection and throws RedisUnavailable, so that the next
+  // call resolves the master again.
   void ensure_connected();
   void disconnect();
   // From any thread: makes a blocked read fail at once (its caller sees RedisUnavailable).
@@ -118,6 +140,14 @@ class RedisConnection {
 
  private:
   [[noreturn]] void fail(const std::string& what);
+  // The server to connect to: the endpoint's, or the master the sentinels name.
+  RedisAddress resolve_master();
+  // The idle connection's server has closed it (checked without blocking before each command).
+  bool peer_closed() const;
+  // After the connect: a Sentinel group's master must say it is one.
+  void check_role();
+  // Error replies: READONLY drops the connection (fail()), others come back as the message.
+  std::string error_of(const redisReply* r);
   static Args eval_args(const char* verb, const std::string& body, const ScriptCall& call);
 
   RedisEndpoint endpoint_;
@@ -126,6 +156,8 @@ class RedisConnection {
   redisContext* ctx_ = nullptr;
   std::mutex fd_mutex_;  // guards fd_ against interrupt() from another thread
   int fd_ = -1;
+  RedisAddress master_;            // where ctx_ is connected
+  std::size_t next_sentinel_ = 0;  // the one that answered last is asked first
   Millis next_attempt_ = 0;
   Millis backoff_ = 100;
   OnConnect on_connect_;

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "server/util/log.hpp"
+
 namespace roomctl::store {
 
 RedisStore::RedisStore(RedisEndpoint endpoint)
@@ -104,7 +106,29 @@ PushResult RedisStore::push(const std::string& receiver, const std::string& payl
   auto r = conn_.eval(
       kPushScript, {key, key + ":bytes", prefix_ + "dmseq"},
       {payload, std::to_string(ttl), size_arg(limits.max_messages), size_arg(limits.max_bytes)});
-  return reply_integer(r.get()) < 0 ? PushResult::full : PushResult::queued;
+  if (reply_integer(r.get()) < 0) return PushResult::full;
+  if (conn_.endpoint().uses_sentinel()) wait_for_replica();
+  return PushResult::queued;
+}
+
+// With a Sentinel group a failover promotes a replica: a DM acknowledged before any replica had
+// it would be lost with the old master. WAIT holds the acknowledgement until one replica has it,
+// for at most kReplicaWaitMs; past that the DM is still queued (on the master alone), counted and
+// logged, so that a replica that is gone or lagging shows instead of failing every DM. Pushes
+// run one at a time on the store thread: after a timeout the next kReplicaRetryMs of pushes do
+// not wait (and count as not replicated), so that a missing replica costs one wait per retry
+// interval rather than one per DM.
+void RedisStore::wait_for_replica() {
+  if (mono_now_ms() >= skip_wait_until_) {
+    auto r = conn_.command({"WAIT", "1", std::to_string(kReplicaWaitMs)});
+    if (reply_integer(r.get()) >= 1) return;
+    skip_wait_until_ = mono_now_ms() + kReplicaRetryMs;
+  }
+  auto n = unreplicated_.fetch_add(1) + 1;
+  if (n == 1 || n % 100 == 0)
+    log::warn("dm_not_replicated", {{"store", describe()},
+                                    {"wait_ms", std::to_string(kReplicaWaitMs)},
+                                    {"count", std::to_string(n)}});
 }
 
 std::vector<QueuedMessage> RedisStore::read_queue(const std::string& key, std::size_t max) {

@@ -9,6 +9,8 @@
 //   <prefix>messages:<user>:bytes  the queue's payload bytes
 //   <prefix>dmseq            DM sequence counter
 //   <prefix>store_id         marker: tells a reconnect to an empty or different Redis apart
+// With a Sentinel group (redis-sentinel://) a DM push is acknowledged only once a replica has
+// it (WAIT 1, bounded), so that a failover does not lose it.
 // When Redis is unreachable every call throws (callers retry or report) and healthy() is false;
 // the connection (store::RedisConnection, shared with the cluster registry) is re-established
 // with exponential backoff (100 ms .. 2 s).
@@ -65,9 +67,13 @@ class RedisStore : public StateStore {
   std::string health_problem() override;
   std::uint64_t generation() const override { return generation_.load(); }
   std::string describe() const override;
+  std::uint64_t unreplicated_pushes() const override { return unreplicated_.load(); }
+  static constexpr Millis kReplicaWaitMs = 500;
+  static constexpr Millis kReplicaRetryMs = 1000;
 
  private:
   void check_identity();
+  void wait_for_replica();
   // The rooms whose write was refused, and those not written for want of an owner record
   // (redis_fenced_writes.cpp); under mutex_.
   struct FencedResult {
@@ -85,6 +91,8 @@ class RedisStore : public StateStore {
   bool connected_before_ = false;
   std::atomic<std::uint64_t> generation_{0};
   std::optional<WriteFence> fence_;
+  std::atomic<std::uint64_t> unreplicated_{0};  // DM pushes no replica acknowledged in time
+  Millis skip_wait_until_ = 0;                  // under mutex_
 };
 
 }  // namespace roomctl::store

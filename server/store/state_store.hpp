@@ -51,6 +51,9 @@ class StateStore : public DmStore {
   // (Redis restarted without its data, failed over to a server without it): everything the
   // server holds in memory must then be written again.
   virtual std::uint64_t generation() const { return 0; }
+  // DM pushes acknowledged although no replica confirmed them in time (a Redis Sentinel group's
+  // master with its replicas gone or lagging); always 0 for stores without replicas.
+  virtual std::uint64_t unreplicated_pushes() const { return 0; }
   virtual std::string describe() const = 0;
 };
 

@@ -29,7 +29,8 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-RedisProcess::RedisProcess() : port_(free_port()) {
+RedisProcess::RedisProcess(std::vector<std::string> args)
+    : port_(free_port()), args_(std::move(args)) {
   start();
 }
 
@@ -43,9 +44,14 @@ void RedisProcess::start() {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
     dup2(devnull, 2);
-    std::string port = std::to_string(port_);
-    execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
-           "", "--appendonly", "no", "--protected-mode", "no", static_cast<char*>(nullptr));
+    std::vector<std::string> args{"redis-server"};
+    args.insert(args.end(), args_.begin(), args_.end());
+    args.insert(args.end(), {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--protected-mode", "no"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execvp("redis-server", argv.data());
     _exit(127);
   }
   for (int i = 0; i < 200; ++i) {

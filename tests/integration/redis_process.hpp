@@ -1,9 +1,11 @@
-// Test harness: a real redis-server on a free loopback port, no persistence, killed at the end.
+// Test harness: a real redis-server on a free loopback port, no persistence, killed at the end;
+// extra arguments make it a replica (--replicaof) or, after a config file, a Sentinel.
 #pragma once
 
 #include <sys/types.h>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace roomctl::test {
 
@@ -11,7 +13,9 @@ std::uint16_t free_port();
 
 class RedisProcess {
  public:
-  RedisProcess();
+  // args: given to redis-server before the port and the no-persistence options, e.g.
+  // {"--replicaof", "127.0.0.1 6379"} or {CONFIG_FILE, "--sentinel"}.
+  explicit RedisProcess(std::vector<std::string> args = {});
   ~RedisProcess();
   void stop();   // SIGKILL: an outage
   void start();  // again, on the same port
@@ -26,6 +30,7 @@ class RedisProcess {
  private:
   pid_t pid_ = -1;
   std::uint16_t port_;
+  std::vector<std::string> args_;
 };
 
 }  // namespace roomctl::test
