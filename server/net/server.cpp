@@ -429,8 +429,10 @@ class Server::Impl {
         left->pop_back();
       }
       if (left->empty()) {
+        // Clearing *step destroys this very lambda and its captures: keep `then` first.
+        auto done = then;
         *step = nullptr;  // breaks the cycle
-        return then();
+        return done();
       }
       spread_timer.expires_after(std::chrono::milliseconds(step_ms));
       spread_timer.async_wait([step](boost::system::error_code ec) {
