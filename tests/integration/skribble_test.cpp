@@ -275,22 +275,30 @@ TEST_CASE("skribble: a one-round game (rounds: 1, as the original server accepts
   CHECK(server.metric(R"(roomctl_games_finished_total{game="skribble",outcome="completed"})") == 1);
 }
 
+// Three players on the nodes of a cluster, p0 (the creator, so the room's node is p0's, and the
+// first drawer) on the first: a 1-round game is started and p1 guesses the word; returns it.
+static std::string first_guess_made(std::vector<std::unique_ptr<Player>>& ps,
+                                    const std::string& room) {
+  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS",
+                  {{"roomId", room}, {"settings", {{"rounds", 1}, {"drawtime", 60}}}});
+  REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));
+  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", room}});
+  auto word = ps[0]->next("WORD", 15s);
+  REQUIRE(word);
+  std::string w = str(*word, "word");
+  REQUIRE(wait_tick(*ps[1], 1) >= 1);
+  ps[1]->skribble("SKRIBBLE_MESSAGE", {{"roomId", room}, {"message", w}});
+  REQUIRE(ps[2]->next("WORD_MATCHED"));
+  return w;
+}
+
 TEST_CASE(
     "cluster failover: kill -9 of a skribble game's owner mid-turn, drawer, word and scores "
     "survive on another node",
     "[skribble][cluster][failover]") {
   ClusterNodes c(3, {"games.time_scale=0.5", "server.reconnect_grace=20s"});
-  auto ps = make_room(c.ports(), "fo2", 3);  // p0 (the creator, the first drawer) on node 0
-  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS",
-                  {{"roomId", "fo2"}, {"settings", {{"rounds", 1}, {"drawtime", 60}}}});
-  REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));
-  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "fo2"}});
-  auto word = ps[0]->next("WORD", 15s);
-  REQUIRE(word);
-  std::string w = str(*word, "word");
-  REQUIRE(wait_tick(*ps[1], 1) >= 1);
-  ps[1]->skribble("SKRIBBLE_MESSAGE", {{"roomId", "fo2"}, {"message", w}});
-  REQUIRE(ps[2]->next("WORD_MATCHED"));
+  auto ps = make_room(c.ports(), "fo2", 3);
+  std::string w = first_guess_made(ps, "fo2");
   std::this_thread::sleep_for(300ms);  // the snapshot with the guess is written
   for (auto& p : ps) p->skip_all("ROOM_STATE");
 
@@ -334,17 +342,8 @@ TEST_CASE(
     "the turn goes on",
     "[skribble][cluster][handover]") {
   ClusterNodes c(3, {"games.time_scale=0.5", "server.reconnect_grace=20s"});
-  auto ps = make_room(c.ports(), "ho1", 3);  // p0 (creator, first drawer) on node 0
-  ps[0]->skribble("SKRIBBLE_GAME_SETTINGS",
-                  {{"roomId", "ho1"}, {"settings", {{"rounds", 1}, {"drawtime", 60}}}});
-  REQUIRE(ps[1]->next("SKRIBBLE_GAME_SETTINGS"));
-  ps[0]->skribble("START_SKRIBBLE_GAME", {{"roomId", "ho1"}});
-  auto word = ps[0]->next("WORD", 15s);
-  REQUIRE(word);
-  std::string w = str(*word, "word");
-  REQUIRE(wait_tick(*ps[1], 1) >= 1);
-  ps[1]->skribble("SKRIBBLE_MESSAGE", {{"roomId", "ho1"}, {"message", w}});
-  REQUIRE(ps[2]->next("WORD_MATCHED"));
+  auto ps = make_room(c.ports(), "ho1", 3);
+  std::string w = first_guess_made(ps, "ho1");
   for (auto& p : ps) p->skip_all("ROOM_STATE");
 
   // Enough idle players on the stopping node that closing them takes the whole drain spread,
