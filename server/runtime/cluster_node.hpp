@@ -221,6 +221,7 @@ class ClusterNode final : public ClusterRooms {
   std::unordered_map<std::string, PendingDm> dms_;           // direct messages awaiting their ack
   std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
   std::set<std::string> sweeping_;                           // dead nodes with a sweep under way
+  std::unordered_map<std::string, Millis> dead_since_;       // dead nodes: when first swept (mono)
   std::set<std::string> moving_;    // ours, being handed over: messages are held
   std::set<std::string> incoming_;  // handed to us, not restored yet: messages are held
   std::unordered_map<std::string, std::string> moved_;  // handed over: room -> new owner

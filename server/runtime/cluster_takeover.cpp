@@ -15,6 +15,10 @@ namespace roomctl::runtime {
 
 using cluster::Outcome;
 
+namespace {
+constexpr Millis kForgetDeadAfterMs = 60'000;
+}  // namespace
+
 std::optional<std::int64_t> ClusterNode::epoch_of(const std::string& room) const {
   std::lock_guard lock(bus_mutex_);
   auto it = owned_.find(room);
@@ -67,9 +71,19 @@ void ClusterNode::sweep_dead_nodes(const std::vector<std::string>& dead) {
 
 void ClusterNode::sweep_node(const std::string& node) {
   std::vector<std::string> rooms;
+  Millis dead_since = 0;
+  {
+    std::lock_guard lock(bus_mutex_);
+    auto [it, first] = dead_since_.try_emplace(node, mono_now_ms());
+    dead_since = it->second;
+  }
   try {
     rooms = registry_->rooms_of(node);
-    if (rooms.empty()) nodes_->forget(node);  // nothing left: the node leaves the list
+    // Nothing left: the node leaves the list, after a minute in which operators see it dead.
+    if (rooms.empty() && mono_now_ms() - dead_since >= kForgetDeadAfterMs && nodes_->forget(node)) {
+      std::lock_guard lock(bus_mutex_);
+      dead_since_.erase(node);
+    }
   } catch (const std::exception&) {
   }
   for (const auto& room : rooms) take_over(room);

@@ -358,7 +358,7 @@ TEST_CASE("cluster failover: kill -9 of a spy game's owner, the game resumes on 
   speak_round(t, "fo1", alive);
   vote_all(t, "fo1", alive, t.spy, civilians(t, alive)[0]);
   for (auto& p : t.players) {
-    auto end = p->next("game_ended", 15s);
+    auto end = p->next("game_ended", 40s);
     REQUIRE(end);
     CHECK(str(*end, "winner") == "civilians");
   }
