@@ -20,7 +20,7 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
     n.port = free_port();
     n.admin_port = free_port();
   }
-  for (int i = 0; i < size(); ++i) start_node(i);
+  for (int i = 0; i < size(); ++i) start_fresh_node(i);
   for (int i = 0; i < size(); ++i) wait_ready(i);
   for (int i = 0; i < size(); ++i) wait_alive(i);
   if (options_.balancer == Balancer::none) return;
@@ -67,13 +67,29 @@ void Cluster::start_node(int i) {
   n.process = std::make_unique<ServerProcess>(settings);
 }
 
+// A first start on ports another test took between free_port() and the bind (ctest runs tests
+// in parallel) tries fresh ports; a restart keeps its ports (the balancer knows them).
+void Cluster::start_fresh_node(int i) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return start_node(i);
+    } catch (const std::exception& e) {
+      if (attempt >= 3 || std::string(e.what()).find("Address already in use") == std::string::npos)
+        throw;
+      auto& n = nodes_.at(static_cast<std::size_t>(i));
+      n.port = free_port();
+      n.admin_port = free_port();
+    }
+  }
+}
+
 ServerProcess& Cluster::add_node() {
   if (balancer_) throw std::runtime_error("the balancer recipes front exactly three nodes");
   nodes_.emplace_back();
   nodes_.back().port = free_port();
   nodes_.back().admin_port = free_port();
   int i = size() - 1;
-  start_node(i);
+  start_fresh_node(i);
   wait_ready(i);
   for (int k = 0; k < size(); ++k)
     if (running(k)) wait_alive(k);

@@ -94,6 +94,7 @@ class Cluster {
     bool paused = false;  // a stopped process answers nothing: not asked
   };
   void start_node(int i);
+  void start_fresh_node(int i);
   void wait_ready(int i);
   void wait_alive(int i);
 
