@@ -121,7 +121,8 @@ void append_frame(std::string& out, Opcode op, std::string_view payload, std::ui
   apply_mask(reinterpret_cast<char*>(p), n, mask);
 }
 
-Frame parse_frame(std::string_view data, std::size_t max_payload, Sender from) {
+Frame parse_frame(std::string_view data, std::size_t max_payload, Sender from,
+                  std::size_t max_data) {
   Frame f;
   if (data.size() < 2) return f;
   auto b0 = static_cast<unsigned char>(data[0]);
@@ -153,7 +154,7 @@ Frame parse_frame(std::string_view data, std::size_t max_payload, Sender from) {
   }
   bool control = op >= 8;
   if (control && (n > 125 || !(b0 & 0x80))) return fail("bad control frame");
-  if (n > max_payload) {
+  if (n > max_payload || (!control && n > max_data)) {
     f.too_big = true;
     return fail("frame over the message size limit");
   }

@@ -52,8 +52,11 @@ struct Frame {
 };
 // Parses the frame at the start of `data`. A frame longer than max_payload, a wrongly masked one,
 // reserved bits (no extension is ever negotiated), an unknown opcode or a fragmented or long
-// control frame are errors.
-Frame parse_frame(std::string_view data, std::size_t max_payload, Sender from = Sender::server);
+// control frame are errors. `max_data` further bounds a data frame's payload (not a control
+// frame's): what is left of a fragmented message's budget, so that a continuation that would
+// pass it is refused from its header on.
+Frame parse_frame(std::string_view data, std::size_t max_payload, Sender from = Sender::server,
+                  std::size_t max_data = static_cast<std::size_t>(-1));
 
 // Unmasks (or masks: the operation is its own inverse) `n` bytes at `p` that start `offset`
 // bytes into a frame's payload.

@@ -39,7 +39,9 @@ std::optional<MessageReader::Error> MessageReader::feed(char* data, std::size_t 
   }
   std::size_t used = 0;
   while (used < size && active_) {
-    auto f = parse_frame(std::string_view(data + used, size - used), max_, Sender::client);
+    // A fragment in progress leaves the rest of the budget to its continuations.
+    std::size_t left = message_opcode_ != 0 ? max_ - message_.size() : max_;
+    auto f = parse_frame(std::string_view(data + used, size - used), max_, Sender::client, left);
     if (f.status == Frame::Status::incomplete) break;
     if (f.status == Frame::Status::error)
       return f.too_big ? fail(1009, "message too big", "message_too_big")

@@ -99,6 +99,22 @@ TEST_CASE("ws reader: protocol errors name their close code", "[ws]") {
   // A frame announcing more than the limit is refused from its header, before its payload.
   std::string header_only = client_frame(ws::Opcode::text, std::string(5000, 'x')).substr(0, 8);
   CHECK(error_of(header_only) == "message_too_big 1009");
+  // So is a continuation that would pass what is left of its message's budget: the reader never
+  // holds more than one message's limit (plus a header) for a fragmented message.
+  std::string first = client_frame(ws::Opcode::text, std::string(60, 'x'), false);
+  std::string next_header =
+      client_frame(ws::Opcode::continuation, std::string(60, 'x')).substr(0, 6);
+  CHECK(error_of(first + next_header) == "message_too_big 1009");
+  // A ping between the fragments is not held to that budget.
+  {
+    ws::MessageReader r(100);
+    Collect c;
+    auto e = feed(r, c,
+                  first + client_frame(ws::Opcode::ping, std::string(50, 'p')) +
+                      client_frame(ws::Opcode::continuation, std::string(40, 'x')),
+                  7);
+    CHECK_FALSE(e);
+  }
 }
 
 TEST_CASE("ws reader: binary and close frames are reported, a stop is honoured", "[ws]") {
