@@ -68,3 +68,16 @@ TEST_CASE("the shipped profiles are valid", "[cli]") {
               out) == 0);
   }
 }
+
+TEST_CASE("cluster settings: a cluster needs a Redis store; bad values are refused", "[cli]") {
+  std::string out;
+  // The default store is SQLite: a cluster shares its state in Redis, so this is an error.
+  CHECK(run_command({ROOMCTL_BINARY, "check", "--set", "cluster.enabled=true"}, out) == 2);
+  CHECK(out.find("cluster.enabled") != std::string::npos);
+  CHECK(out.find("redis://") != std::string::npos);
+  CHECK(run_command({ROOMCTL_BINARY, "check", "--set", "cluster.lease_ttl=10ms"}, out) == 2);
+  CHECK(run_command({ROOMCTL_BINARY, "check", "--set", "cluster.enabled=maybe"}, out) == 2);
+  CHECK(run_command({ROOMCTL_BINARY, "check", "--set", "cluster.enabled=true", "--set",
+                     "store.url=redis-sentinel://127.0.0.1:26379/mymaster/0"},
+                    out) == 0);
+}
