@@ -69,7 +69,7 @@ TEST_CASE("the shipped profiles are valid", "[cli]") {
   }
 }
 
-TEST_CASE("cluster settings: a cluster needs a Redis store; bad values are refused", "[cli]") {
+TEST_CASE("cluster settings: a cluster needs a Redis store, bad values are refused", "[cli]") {
   std::string out;
   // The default store is SQLite: a cluster shares its state in Redis, so this is an error.
   CHECK(run_command({ROOMCTL_BINARY, "check", "--set", "cluster.enabled=true"}, out) == 2);
