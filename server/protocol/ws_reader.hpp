@@ -2,8 +2,9 @@
 // I/O: frames are unmasked in place, fragmented messages assembled, an incomplete frame kept for
 // the next read, the message size limit and UTF-8 of text messages enforced. A player connection
 // (net::WsSession) feeds it whatever each read returned; tests and the fuzzer feed it any split of
-// any bytes. Memory: nothing while no frame or message is incomplete, at most one message plus
-// one frame header otherwise.
+// any bytes. Memory: nothing while no frame or message is incomplete, otherwise at most one
+// message's limit plus one incomplete control frame (kMaxHeldOverLimit): a ping may arrive between
+// the fragments of a message that already fills its budget, and the RFC allows it.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +32,10 @@ class MessageReader {
     virtual bool on_message(Kind kind, std::string_view payload) = 0;
   };
 
+  // What held_bytes() may exceed the message limit by: a whole control frame from a client (14
+  // header bytes at most, 125 of payload) kept while a fragmented message is assembled.
+  static constexpr std::size_t kMaxHeldOverLimit = 14 + 125;
+
   explicit MessageReader(std::size_t max_message_bytes) : max_(max_message_bytes) {}
 
   // Feeds `size` bytes at `data` (modified: unmasked in place). Calls the handler for each
@@ -39,7 +44,7 @@ class MessageReader {
   std::optional<Error> feed(char* data, std::size_t size, Handler& handler);
   // False once the handler asked to stop or an error was returned.
   bool active() const { return active_; }
-  // Bytes held for an incomplete frame or message (bounded by the limit).
+  // Bytes held for an incomplete frame or message: at most the limit + kMaxHeldOverLimit.
   std::size_t held_bytes() const { return partial_.size() + message_.size(); }
 
  private:

@@ -3,7 +3,7 @@
 // ones the read sizes; the rest is the stream. Invariants: it never crashes; the stream read whole
 // and the same stream cut into reads give the same messages and the same error (a read's
 // boundaries must never matter); text messages are valid UTF-8; no message and no held state
-// exceeds the limit (plus one frame header); after an error nothing more is delivered.
+// exceeds the limit (held state: plus one control frame); after an error nothing more is delivered.
 #include <string>
 #include <vector>
 
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string chunk = stream.substr(at, n);
     at += n;
     parts_error = many.feed(chunk.data(), chunk.size(), parts);
-    if (many.held_bytes() > max + 14) violated("held bytes within the limit", chunk);
+    if (many.held_bytes() > max + ws::MessageReader::kMaxHeldOverLimit) violated("held bytes within the limit", chunk);
   }
   if (describe(whole_error) != describe(parts_error))
     violated("the same error whatever the reads",

@@ -1,6 +1,7 @@
 // The server's side of WebSocket framing: masked client frames in (ws::MessageReader: any split of
 // the bytes, fragments, control frames between fragments, limits, UTF-8, protocol errors) and
 // unmasked server headers out. Pure code, against frames built by the client-side encoder.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -115,6 +116,30 @@ TEST_CASE("ws reader: protocol errors name their close code", "[ws]") {
                   7);
     CHECK_FALSE(e);
   }
+}
+
+TEST_CASE("ws reader: held bytes stay within the limit plus one control frame", "[ws]") {
+  // A fragmented message that fills its whole budget, then a ping trickled in byte by byte: the
+  // reader holds both, and that is the most it ever holds (found by fuzz_ws_reader, whose old
+  // bound forgot the control frame).
+  const std::size_t max = 160;
+  std::string stream = client_frame(ws::Opcode::text, std::string(max, 'x'), false) +
+                       client_frame(ws::Opcode::ping, std::string(125, 'p')) +
+                       client_frame(ws::Opcode::continuation, "");
+  ws::MessageReader r(max);
+  Collect c;
+  std::size_t most = 0;
+  for (std::size_t at = 0; at < stream.size(); ++at) {
+    std::string one = stream.substr(at, 1);
+    REQUIRE_FALSE(r.feed(one.data(), one.size(), c));
+    most = std::max(most, r.held_bytes());
+  }
+  CHECK(most > max + 14);  // the case the bound must cover
+  CHECK(most <= max + ws::MessageReader::kMaxHeldOverLimit);
+  REQUIRE(c.got.size() == 2);
+  CHECK(c.got[0] == std::make_pair(Kind::ping, std::string(125, 'p')));
+  CHECK(c.got[1] == std::make_pair(Kind::text, std::string(max, 'x')));
+  CHECK(r.held_bytes() == 0);
 }
 
 TEST_CASE("ws reader: binary and close frames are reported, a stop is honoured", "[ws]") {
