@@ -56,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string chunk = stream.substr(at, n);
     at += n;
     parts_error = many.feed(chunk.data(), chunk.size(), parts);
-    if (many.held_bytes() > max + ws::MessageReader::kMaxHeldOverLimit) violated("held bytes within the limit", chunk);
+    if (many.held_bytes() > max + ws::MessageReader::kMaxHeldOverLimit)
+      violated("held bytes within the limit", chunk);
   }
   if (describe(whole_error) != describe(parts_error))
     violated("the same error whatever the reads",
