@@ -1,7 +1,7 @@
 // The bus codec. Integers are LEB128 varints (epochs zigzag-encoded), strings a varint length
 // and the bytes. After the 4-byte header: from, tick, then three counted lists:
 //   frames:   room, epoch, seq, user count, users..., payload
-//   inputs:   room, user, payload
+//   inputs:   room, user, payload, gateway, hops
 //   controls: key, type, body
 // Nothing follows the last list: trailing bytes are an error, so that a message is read one way.
 #include "server/cluster/bus_codec.hpp"
@@ -87,7 +87,7 @@ std::size_t encoded_size(const RoomFrame& f) {
 }
 
 std::size_t encoded_size(const MemberInput& i) {
-  return 3 * kVarintMax + i.room.size() + i.user.size() + i.payload.size();
+  return 5 * kVarintMax + i.room.size() + i.user.size() + i.payload.size() + i.gateway.size();
 }
 
 std::size_t encoded_size(const ControlMessage& c) {
@@ -113,6 +113,8 @@ std::string encode(const BusMessage& m) {
     put_string(out, i.room);
     put_string(out, i.user);
     put_string(out, i.payload);
+    put_string(out, i.gateway);
+    put_varint(out, i.hops);
   }
   put_varint(out, m.controls.size());
   for (const auto& c : m.controls) {
@@ -132,8 +134,8 @@ BusMessage decode(std::string_view bytes) {
   BusMessage m;
   m.from = in.string("from");
   m.tick = in.varint("tick");
-  // Smallest encodings: a frame 5 bytes (four varints and an empty payload), an input or a
-  // control 3 (three empty strings), a user 1.
+  // Smallest encodings: a frame 5 bytes (four varints and an empty payload), an input 5 (four
+  // empty strings and a varint), a control 3 (three empty strings), a user 1.
   m.frames.resize(in.count("frames", 5));
   for (auto& f : m.frames) {
     f.room = in.string("frame room");
@@ -143,11 +145,13 @@ BusMessage decode(std::string_view bytes) {
     for (auto& u : f.users) u = in.string("frame user");
     f.payload = std::make_shared<const std::string>(in.string("frame payload"));
   }
-  m.inputs.resize(in.count("inputs", 3));
+  m.inputs.resize(in.count("inputs", 5));
   for (auto& i : m.inputs) {
     i.room = in.string("input room");
     i.user = in.string("input user");
     i.payload = in.string("input payload");
+    i.gateway = in.string("input gateway");
+    i.hops = in.varint("input hops");
   }
   m.controls.resize(in.count("controls", 3));
   for (auto& c : m.controls) {

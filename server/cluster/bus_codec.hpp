@@ -4,7 +4,8 @@
 //   frames    owner -> gateway: one room frame for some of the gateway's members, the payload
 //             once however many members get it; each carries the room's epoch and a sequence
 //             number per (room, destination node) so that the gateway detects a lost message
-//   inputs    gateway -> owner: a member's game message, forwarded as received
+//   inputs    gateway -> owner: a member's game message, forwarded as received (an owner that
+//             handed the room over passes it on, naming the member's gateway and counting hops)
 //   controls  request/ack messages (join, leave, hand-over, DM notify...) with an idempotency
 //             key, so that a retried request is applied once
 // Layout: "RCB" + version byte, then varints and length-prefixed strings (see bus_codec.cpp).
@@ -35,6 +36,8 @@ struct MemberInput {
   std::string room;
   std::string user;
   std::string payload;
+  std::string gateway;     // the node the member is connected to; "" = the message's sender
+  std::uint64_t hops = 0;  // times passed on by a node that no longer owned the room
 };
 
 struct ControlMessage {
@@ -55,7 +58,7 @@ struct BusDecodeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr std::uint8_t kBusVersion = 1;
+inline constexpr std::uint8_t kBusVersion = 2;
 
 std::string encode(const BusMessage& message);
 BusMessage decode(std::string_view bytes);  // throws BusDecodeError

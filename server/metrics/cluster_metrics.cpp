@@ -37,6 +37,12 @@ ClusterMetrics::ClusterMetrics(Registry& r)
       remote_inputs(r.counter("roomctl_cluster_remote_inputs_total",
                               "Player messages of other nodes' players for rooms this node owns")
                         .with()),
+      lookups_skipped(r.counter("roomctl_cluster_lookups_skipped_total",
+                                "Player messages for a room of unknown owner answered as for an "
+                                "unknown room without asking the registry: busy (too many "
+                                "lookups under way, for the node or for the connection) or "
+                                "unknown (looked up and not found a moment ago)",
+                                {"reason"})),
       remote_members(r.gauge("roomctl_cluster_remote_members",
                              "Users connected to other nodes whose frames this node sends")
                          .with()),

@@ -23,6 +23,7 @@ struct ClusterMetrics {
   Histogram& publish_seconds;
   Counter& forwarded_inputs;
   Counter& remote_inputs;
+  Family<Counter>& lookups_skipped;  // reason (busy, unknown)
   Gauge& remote_members;
   Gauge& nodes_alive;
   Gauge& lease_held;

@@ -29,13 +29,22 @@ namespace json = boost::json;
 
 namespace {
 constexpr std::size_t kMaxFollowedRooms = 100'000;
+// Local users one followed room remembers (far above any room's seats and spectators).
+constexpr std::size_t kMaxFollowedUsers = 1024;
+// A member's message passed on by a former owner more often than this is dropped: two nodes that
+// each think the other owns a room must not bounce it between them for ever.
+constexpr std::uint64_t kMaxInputHops = 2;
+// How long a node that handed a room over passes its messages on to the new owner (the gateways
+// learn the new owner from the first of them).
+constexpr Millis kMovedMemoryMs = 60'000;
 }  // namespace
 
 // --- sending ------------------------------------------------------------------------------
 
 void ClusterNode::add_input_locked(const std::string& node, const std::string& room,
-                                   const std::string& user, const Frame& raw) {
-  batcher_->add_input(node, {room, user, std::string(*raw)});
+                                   const std::string& user, const Frame& raw,
+                                   const std::string& gateway, std::uint64_t hops) {
+  batcher_->add_input(node, {room, user, std::string(*raw), gateway, hops});
   metrics_->forwarded_inputs.inc();
   if (!pending_) {
     pending_ = true;
@@ -44,9 +53,21 @@ void ClusterNode::add_input_locked(const std::string& node, const std::string& r
 }
 
 void ClusterNode::queue_input(const std::string& node, const std::string& room,
-                              const std::string& user, const Frame& raw) {
+                              const std::string& user, const Frame& raw, const std::string& gateway,
+                              std::uint64_t hops) {
   std::lock_guard lock(bus_mutex_);
-  add_input_locked(node, room, user, raw);
+  add_input_locked(node, room, user, raw, gateway, hops);
+}
+
+std::string ClusterNode::gateway_of(const Client& client) {
+  auto* member = dynamic_cast<const RemoteMember*>(client.outbox.get());
+  return member ? member->node() : std::string();
+}
+
+void ClusterNode::own_locked(const std::string& room, Owned owned) {
+  owned_[room] = std::move(owned);
+  moved_.erase(room);
+  unknown_.erase(room);
 }
 
 void ClusterNode::queue_frame(const std::string& node, const std::string& room,
@@ -184,11 +205,15 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
     }
     auto& f = followed_[frame.room];
     f.first = from;
-    for (const auto& u : frame.users) f.second.insert(u);
+    for (const auto& u : frame.users) {
+      if (f.second.size() >= kMaxFollowedUsers) prune_followers(f.second);
+      if (f.second.size() < kMaxFollowedUsers) f.second.insert(u);
+    }
     if (seen.verdict == cluster::GapDetector::Verdict::gap) {
       metrics_->gaps.inc(static_cast<double>(seen.missed));
       log::info("cluster_bus_gap",
                 {{"room", frame.room}, {"owner", from}, {"missed", std::to_string(seen.missed)}});
+      prune_followers(f.second);
       queue_control(
           from, "resync",
           {{"room", frame.room}, {"users", json::array(f.second.begin(), f.second.end())}});
@@ -203,32 +228,53 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
 void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input) {
   metrics_->remote_inputs.inc();
   if (input.user.empty()) return;
+  // Where the member is connected: the sender, unless a former owner passed the message on.
+  const std::string gateway = input.gateway.empty() ? from : input.gateway;
+  const bool ours = gateway == options_.node_id;  // a member of ours, passed back to us
   if (!input.room.empty() && !rooms_.has_room(input.room)) {
     std::lock_guard lock(bus_mutex_);
     if (auto m = moved_.find(input.room); m != moved_.end()) {
       // Handed over from here: the message goes on to the new owner, the gateway learns it.
-      add_input_locked(m->second, input.room, input.user, make_frame(std::move(input.payload)));
-      batcher_->add_control(
-          from,
-          {"", "owner", json::serialize(json::object{{"room", input.room}, {"node", m->second}})});
+      const std::string& owner = m->second.node;
+      if (input.hops < kMaxInputHops && owner != from)
+        add_input_locked(owner, input.room, input.user, make_frame(std::move(input.payload)),
+                         gateway, input.hops + 1);
+      if (ours)
+        owners_[input.room] = owner;
+      else
+        batcher_->add_control(
+            gateway,
+            {"", "owner", json::serialize(json::object{{"room", input.room}, {"node", owner}})});
       return;
     }
-    if (!incoming_.count(input.room) && !moving_.count(input.room))
-      batcher_->add_control(from,
-                            {"", "not_owner", json::serialize(json::object{{"room", input.room}})});
+    if (!incoming_.count(input.room) && !moving_.count(input.room)) {
+      if (ours)
+        owners_.erase(input.room);
+      else
+        batcher_->add_control(
+            gateway, {"", "not_owner", json::serialize(json::object{{"room", input.room}})});
+    }
   }
-  // The sender sits on `from`: make sure this node knows where it is (the roster's message may
-  // have been lost), then handle the message as if it had arrived here.
+  if (ours) {
+    auto conn = directory_.connection(input.user);
+    if (!conn || conn->remote()) return;  // gone meanwhile
+    Client c;
+    c.outbox = conn;
+    c.user = input.user;
+    return handle_here(c, make_frame(std::move(input.payload)));
+  }
+  // The sender sits on `gateway`: make sure this node knows where it is (the roster's message
+  // may have been lost), then handle the message as if it had arrived here.
   auto conn = directory_.connection(input.user);
   auto* member = dynamic_cast<RemoteMember*>(conn.get());
-  if (!conn || (member && member->node() != from)) bind_remote(input.user, from, -1, -1, 0);
+  if (!conn || (member && member->node() != gateway)) bind_remote(input.user, gateway, -1, -1, 0);
   Client c;
   conn = directory_.connection(input.user);
   member = dynamic_cast<RemoteMember*>(conn.get());
-  if (member && member->node() == from)
+  if (member && member->node() == gateway)
     c.outbox = conn;
   else  // the user is connected here too: the answer goes where the message came from
-    c.outbox = std::make_shared<RemoteMember>(*this, from, input.user, next_member_id_++);
+    c.outbox = std::make_shared<RemoteMember>(*this, gateway, input.user, next_member_id_++);
   c.user = input.user;
   handle_here(c, make_frame(std::move(input.payload)));
 }
@@ -266,10 +312,19 @@ void ClusterNode::on_resubscribed() {
 }
 
 void ClusterNode::resync_followed(const std::string& owner) {
-  for (const auto& [room, f] : followed_)
-    if (f.first == owner)
+  for (auto& [room, f] : followed_)
+    if (f.first == owner) {
+      prune_followers(f.second);
       queue_control(owner, "resync",
                     {{"room", room}, {"users", json::array(f.second.begin(), f.second.end())}});
+    }
+}
+
+void ClusterNode::prune_followers(std::unordered_set<std::string>& users) {
+  for (auto it = users.begin(); it != users.end();) {
+    auto conn = directory_.connection(*it);
+    it = conn && !conn->remote() ? std::next(it) : users.erase(it);
+  }
 }
 
 void ClusterNode::refresh_nodes() {
@@ -300,6 +355,8 @@ void ClusterNode::refresh_nodes() {
     loads_ = std::move(loads);
     // Unreachable is a hint for at most one refresh: held rooms are retried now.
     unreachable_.clear();
+    for (auto it = moved_.begin(); it != moved_.end();)
+      it = mono_now_ms() - it->second.at > kMovedMemoryMs ? moved_.erase(it) : std::next(it);
     for (const auto& [room, msgs] : held_) retry.push_back(room);
     // Direct messages whose ack never came go to the queue (at least once, maybe twice).
     Millis now = wall_now_ms();
@@ -310,7 +367,7 @@ void ClusterNode::refresh_nodes() {
       }
       auto done = std::move(it->second.done);
       it = dms_.erase(it);
-      jobs_.post([done] { done(false); });
+      jobs_.post_internal([done] { done(false); });
     }
   }
   metrics_->nodes_alive.set(static_cast<double>(alive.size()));
@@ -339,7 +396,7 @@ void ClusterNode::refresh_nodes() {
     queue_control(n, "roster?", {});
   }
   sweep_dead_nodes(dead);
-  for (const auto& room : retry) jobs_.post([this, room] { take_over(room); });
+  for (const auto& room : retry) jobs_.post_internal([this, room] { take_over(room); });
 }
 
 }  // namespace roomctl::runtime

@@ -42,7 +42,7 @@ std::string ClusterNode::place_new_room() {
 
 void ClusterNode::forward_create(const Client& client, const std::string& node,
                                  const std::string& room, const Frame& raw) {
-  queue_input(node, room, client.user, raw);
+  queue_input(node, room, client.user, raw, gateway_of(client));
 }
 
 std::size_t ClusterNode::pause_rooms() {
@@ -53,7 +53,7 @@ std::size_t ClusterNode::pause_rooms() {
 }
 
 void ClusterNode::hand_over_paused(std::function<void(std::size_t, std::size_t)> done) {
-  bool posted = jobs_.post([this, done] {
+  bool posted = jobs_.post_internal([this, done] {
     std::vector<std::pair<std::string, std::int64_t>> rooms;
     std::vector<std::pair<double, std::string>> targets;  // least loaded first
     std::chrono::steady_clock::time_point paused_at;
@@ -98,7 +98,7 @@ void ClusterNode::hand_over_paused(std::function<void(std::size_t, std::size_t)>
         owned_.erase(room);
         moving_.erase(room);
         owners_[room] = target;
-        moved_[room] = target;
+        moved_[room] = {target, mono_now_ms()};
         batcher_->forget_room(room);
       }
       queue_control(target, "adopt", {{"room", room}});
@@ -122,7 +122,7 @@ void ClusterNode::adopt_handed(const std::string& room) {
     if (owner && owner->node == options_.node_id && !rooms_.has_room(room)) {
       {
         std::lock_guard lock(bus_mutex_);
-        owned_[room] = {owner->epoch, owner->game};
+        own_locked(room, {owner->epoch, owner->game});
         owners_.erase(room);
       }
       if (auto stored = load_room_(room)) {

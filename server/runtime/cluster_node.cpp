@@ -31,6 +31,13 @@ namespace {
 // Bounds on what other nodes' traffic can make this node remember; past them a map is simply
 // emptied (an owner is looked up again, a room's next frame starts a new stream).
 constexpr std::size_t kMaxCachedOwners = 100'000;
+// Registry lookups under way (rooms whose owner is not cached), for the node and for one
+// connection: messages for made-up room ids must not fill the job queue.
+constexpr std::size_t kMaxLookups = 1000;
+constexpr int kMaxLookupsPerConnection = 4;
+// A room the registry does not know is answered from memory for this long (a client retrying).
+constexpr Millis kUnknownRoomMs = 500;
+constexpr std::size_t kMaxUnknownRooms = 10'000;
 }  // namespace
 
 ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
@@ -80,7 +87,7 @@ void ClusterNode::start(std::string ws_address, std::string admin_address) {
         }
         // A room claimed by another node meanwhile (we were paused or cut off past our lease)
         // is theirs: it stops here.
-        jobs_.post([this, mine] {
+        jobs_.post_internal([this, mine] {
           auto answers = registry_->reassert_all(mine);
           for (std::size_t i = 0; i < answers.size() && i < mine.size(); ++i)
             if (answers[i].outcome == Outcome::stale) write_refused(mine[i].room);
@@ -148,7 +155,7 @@ void ClusterNode::claim(const std::string& room, const std::string& game,
       auto r = registry_->claim(room, game, cluster::RoomRegistry::ClaimMode::create);
       if (r.outcome == Outcome::claimed || r.outcome == Outcome::owned) {
         std::lock_guard lock(bus_mutex_);
-        owned_[room] = {r.epoch, game};
+        own_locked(room, {r.epoch, game});
         result = Claim::claimed;
       } else if (r.outcome == Outcome::exists) {
         result = Claim::exists;
@@ -166,7 +173,7 @@ bool ClusterNode::owns_stored_room(const std::string& room) {
     auto owner = registry_->lookup(room);
     if (!owner || owner->node != options_.node_id) return false;
     std::lock_guard lock(bus_mutex_);
-    owned_[room] = {owner->epoch, owner->game};
+    own_locked(room, {owner->epoch, owner->game});
     return true;
   } catch (const std::exception& e) {
     log::warn("cluster_lookup_failed", {{"room", room}, {"error", e.what()}});
@@ -199,7 +206,7 @@ void ClusterNode::room_removed(const std::string& room) {
     owned_.erase(it);
     batcher_->forget_room(room);
   }
-  jobs_.post([this, room, epoch] { registry_->release(room, epoch); });
+  jobs_.post_internal([this, room, epoch] { registry_->release(room, epoch); });
 }
 
 void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> sources) {
@@ -240,12 +247,13 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
 
 void ClusterNode::forward(const Client& client, const std::string& room, const Frame& raw,
                           std::vector<json::object> not_found) {
+  std::uint64_t started_by = client.outbox ? client.outbox->id() : 0;
   {
     std::lock_guard lock(bus_mutex_);
     auto it = owners_.find(room);
     // While a lookup for the room is under way, later messages queue behind it (order kept).
     if (it != owners_.end() && lookups_.count(room) == 0 && reachable_locked(it->second)) {
-      add_input_locked(it->second, room, client.user, raw);
+      add_input_locked(it->second, room, client.user, raw, gateway_of(client));
       return;
     }
     if (moving_.count(room) || incoming_.count(room)) {
@@ -253,11 +261,36 @@ void ClusterNode::forward(const Client& client, const std::string& room, const F
       if (held.size() < 256) held.push_back({client, raw, not_found});
       return;
     }
+    const char* skipped = nullptr;
+    if (auto u = unknown_.find(room); u != unknown_.end()) {
+      if (u->second > mono_now_ms())
+        skipped = "unknown";
+      else
+        unknown_.erase(u);
+    }
+    if (!skipped && lookups_.count(room) == 0) {
+      // A new lookup: within the node's and the connection's budgets.
+      auto c = connection_lookups_.find(started_by);
+      if (lookups_.size() >= kMaxLookups ||
+          (c != connection_lookups_.end() && c->second >= kMaxLookupsPerConnection))
+        skipped = "busy";
+      else if (started_by != 0)
+        ++connection_lookups_[started_by];
+    } else {
+      started_by = 0;  // it queues behind the lookup under way
+    }
+    if (skipped) {
+      metrics_->lookups_skipped.with({skipped}).inc();
+      for (const auto& reply : not_found) client.send(protocol::frame(reply));
+      return;
+    }
     ++lookups_[room];
   }
-  if (!jobs_.post([this, room, client, raw, not_found] { route(client, room, raw, not_found); })) {
+  if (!jobs_.post([this, room, client, raw, not_found, started_by] {
+        route(client, room, raw, not_found, started_by);
+      })) {
     std::lock_guard lock(bus_mutex_);
-    if (--lookups_[room] == 0) lookups_.erase(room);
+    end_lookup_locked(room, started_by);
     for (const auto& reply : not_found) client.send(protocol::frame(reply));
   }
 }
@@ -266,10 +299,19 @@ bool ClusterNode::reachable_locked(const std::string& node) const {
   return alive_.count(node) != 0 && unreachable_.count(node) == 0;
 }
 
+void ClusterNode::end_lookup_locked(const std::string& room, std::uint64_t started_by) {
+  if (--lookups_[room] <= 0) lookups_.erase(room);
+  if (started_by == 0) return;
+  if (auto c = connection_lookups_.find(started_by);
+      c != connection_lookups_.end() && --c->second <= 0)
+    connection_lookups_.erase(c);
+}
+
 void ClusterNode::route(const Client& client, const std::string& room, const Frame& raw,
-                        const std::vector<json::object>& not_found) {
+                        const std::vector<json::object>& not_found, std::uint64_t started_by) {
   std::string node;
   bool orphan = false;  // its owner died (or its inbox has no subscriber): hold the message
+  bool absent = false;  // the registry has no owner for it
   {
     std::lock_guard lock(bus_mutex_);
     if (auto it = owners_.find(room); it != owners_.end() && reachable_locked(it->second))
@@ -283,12 +325,18 @@ void ClusterNode::route(const Client& client, const std::string& room, const Fra
           orphan = true;
         else if (owner->node != options_.node_id)
           node = owner->node;
+      } else {
+        absent = true;
       }
     } catch (const std::exception&) {
     }
   }
   std::lock_guard lock(bus_mutex_);
-  if (--lookups_[room] == 0) lookups_.erase(room);
+  end_lookup_locked(room, started_by);
+  if (absent) {
+    if (unknown_.size() >= kMaxUnknownRooms) unknown_.clear();
+    unknown_[room] = mono_now_ms() + kUnknownRoomMs;
+  }
   if (orphan) {
     // Bounded: past it a message is answered as for an unknown room. The room is taken over
     // once its owner's lease is gone (the sweeper), or the message goes on when the owner
@@ -306,7 +354,7 @@ void ClusterNode::route(const Client& client, const std::string& room, const Fra
   }
   if (owners_.size() >= kMaxCachedOwners) owners_.clear();
   owners_[room] = node;
-  add_input_locked(node, room, client.user, raw);
+  add_input_locked(node, room, client.user, raw, gateway_of(client));
 }
 
 // A bus message nobody received (the destination's inbox has no subscriber: it died, or it is
@@ -321,7 +369,11 @@ void ClusterNode::reroute_lost_inputs(const cluster::OutgoingBusMessage& lost) {
   for (auto& input : m.inputs) {
     Client c;
     c.user = input.user;
-    if (auto conn = directory_.connection(input.user); conn && !conn->remote()) c.outbox = conn;
+    if (!input.gateway.empty() && input.gateway != options_.node_id)  // passed on: keep its origin
+      c.outbox =
+          std::make_shared<RemoteMember>(*this, input.gateway, input.user, next_member_id_++);
+    else if (auto conn = directory_.connection(input.user); conn && !conn->remote())
+      c.outbox = conn;
     {
       std::lock_guard lock(bus_mutex_);
       ++lookups_[input.room];
@@ -329,7 +381,7 @@ void ClusterNode::reroute_lost_inputs(const cluster::OutgoingBusMessage& lost) {
     auto raw = make_frame(std::move(input.payload));
     if (!jobs_.post([this, c, room = input.room, raw] { route(c, room, raw, {}); })) {
       std::lock_guard lock(bus_mutex_);
-      if (--lookups_[input.room] == 0) lookups_.erase(input.room);
+      end_lookup_locked(input.room, 0);
     }
   }
 }

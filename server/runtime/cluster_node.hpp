@@ -149,18 +149,27 @@ class ClusterNode final : public ClusterRooms {
   // Sending (any thread): everything waits in the batcher for the bus thread.
   void queue_frame(const std::string& node, const std::string& room, const std::string& user,
                    const Frame& frame);
+  // A member's game message for the room's owner. `gateway` is where the member is connected
+  // ("" = here), `hops` how often a former owner passed the message on.
   void queue_input(const std::string& node, const std::string& room, const std::string& user,
-                   const Frame& raw);
-  void queue_control(const std::string& node, std::string type, const boost::json::object& body);
+                   const Frame& raw, const std::string& gateway = "", std::uint64_t hops = 0);
   void add_input_locked(const std::string& node, const std::string& room, const std::string& user,
-                        const Frame& raw);  // under bus_mutex_
+                        const Frame& raw, const std::string& gateway = "",
+                        std::uint64_t hops = 0);  // under bus_mutex_
+  // The node a client's messages come from: its gateway for a remote member, "" (here) else.
+  static std::string gateway_of(const Client& client);
+  // Records a room this node owns from now on (under bus_mutex_): it is no longer "moved".
+  void own_locked(const std::string& room, Owned owned);
+  void queue_control(const std::string& node, std::string type, const boost::json::object& body);
   void broadcast(const std::string& type, const boost::json::object& body);
   void send_dm(const std::string& node, const std::string& user, const Frame& frame,
                std::function<void(bool)> done);
   bool reachable_locked(const std::string& node) const;  // under bus_mutex_
   // Job thread: finds the room's owner and forwards, or holds the message while it has none.
+  // `started_by`: the connection whose message started the lookup (0: none), for its budget.
   void route(const Client& client, const std::string& room, const Frame& raw,
-             const std::vector<boost::json::object>& not_found);
+             const std::vector<boost::json::object>& not_found, std::uint64_t started_by = 0);
+  void end_lookup_locked(const std::string& room, std::uint64_t started_by);  // under bus_mutex_
   void reroute_lost_inputs(const cluster::OutgoingBusMessage& lost);
   void bus_loop();
   void publish_pending();
@@ -192,6 +201,8 @@ class ClusterNode final : public ClusterRooms {
   void release_held(const std::string& room);
   void adopt_handed(const std::string& room);  // job thread: a room handed over to us
   void resync_followed(const std::string& owner);
+  // Keeps only the users still connected here (subscriber thread): a resync names nobody else.
+  void prune_followers(std::unordered_set<std::string>& users);
 
   ClusterOptions options_;
   UserDirectory& directory_;
@@ -215,20 +226,26 @@ class ClusterNode final : public ClusterRooms {
   std::unique_ptr<cluster::BusBatcher> batcher_;
   bool pending_ = false;
   bool stopping_ = false;
-  std::unordered_map<std::string, Owned> owned_;             // rooms this node owns
-  std::unordered_map<std::string, std::string> owners_;      // other nodes' rooms: room -> node
-  std::unordered_map<std::string, int> lookups_;             // rooms whose owner is being looked up
+  std::unordered_map<std::string, Owned> owned_;         // rooms this node owns
+  std::unordered_map<std::string, std::string> owners_;  // other nodes' rooms: room -> node
+  std::unordered_map<std::string, int> lookups_;         // rooms whose owner is being looked up
+  std::unordered_map<std::uint64_t, int> connection_lookups_;  // connection -> rooms it started
+  std::unordered_map<std::string, Millis> unknown_;          // looked up, no owner: until (mono ms)
   std::unordered_map<std::string, PendingDm> dms_;           // direct messages awaiting their ack
   std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
   std::set<std::string> sweeping_;                           // dead nodes with a sweep under way
   std::unordered_map<std::string, Millis> dead_since_;       // dead nodes: when first swept (mono)
   std::set<std::string> moving_;    // ours, being handed over: messages are held
   std::set<std::string> incoming_;  // handed to us, not restored yet: messages are held
-  std::unordered_map<std::string, std::string> moved_;  // handed over: room -> new owner
-  std::unordered_map<std::string, double> loads_;       // live nodes' load (the node list)
-  std::chrono::steady_clock::time_point paused_at_;     // the last pause_rooms()
-  std::set<std::string> alive_;                         // nodes with a live lease, us included
-  std::set<std::string> unreachable_;                   // the last publish to them had no receiver
+  struct Moved {
+    std::string node;  // the new owner
+    Millis at = 0;     // mono ms: forgotten a while later, when the gateways have learnt it
+  };
+  std::unordered_map<std::string, Moved> moved_;     // handed over from here
+  std::unordered_map<std::string, double> loads_;    // live nodes' load (the node list)
+  std::chrono::steady_clock::time_point paused_at_;  // the last pause_rooms()
+  std::set<std::string> alive_;                      // nodes with a live lease, us included
+  std::set<std::string> unreachable_;                // the last publish to them had no receiver
   std::uint64_t next_dm_ = 0;
   std::thread bus_thread_;
 

@@ -142,7 +142,7 @@ void ClusterNode::send_dm(const std::string& node, const std::string& user, cons
     std::lock_guard lock(bus_mutex_);
     if (dms_.size() >= kMaxPendingDms) {
       // Never called back in the caller's stack: the message goes to the queue from here.
-      if (!jobs_.post([done] { done(false); })) return;
+      jobs_.post_internal([done] { done(false); });
       return;
     }
     key = options_.node_id + ":" + std::to_string(++next_dm_);
@@ -204,8 +204,14 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
     std::string room = text(body, "room");
     auto* users = body.if_contains("users");
     if (room.empty() || !users || !users->is_array()) return;
-    for (const auto& u : users->get_array())
-      if (u.is_string()) rooms_.reconnected(std::string(u.get_string()), {room});
+    // Only members connected to the asking node: a resync must not seat anyone else, nor mark
+    // a member who left as back.
+    for (const auto& u : users->get_array()) {
+      if (!u.is_string()) continue;
+      std::string user(u.get_string());
+      auto* member = dynamic_cast<RemoteMember*>(directory_.connection(user).get());
+      if (member && member->node() == from) rooms_.reconnected(user, {room});
+    }
   } else if (c.type == "not_owner") {
     std::lock_guard lock(bus_mutex_);
     owners_.erase(text(body, "room"));
@@ -221,7 +227,7 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
       std::lock_guard lock(bus_mutex_);
       incoming_.insert(room);
     }
-    if (!jobs_.post([this, room] { adopt_handed(room); })) {
+    if (!jobs_.post_internal([this, room] { adopt_handed(room); })) {  // stopping
       std::lock_guard lock(bus_mutex_);
       incoming_.erase(room);
     }

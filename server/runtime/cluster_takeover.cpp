@@ -44,7 +44,7 @@ void ClusterNode::write_missing(const std::string& room) {
     if (it == owned_.end()) return;
     owned = it->second;
   }
-  jobs_.post([this, room, owned] {
+  jobs_.post_internal([this, room, owned] {
     try {
       auto r = registry_->reassert(room, owned.epoch, owned.game);
       if (r.outcome == Outcome::stale) return write_refused(room);
@@ -62,7 +62,7 @@ void ClusterNode::sweep_dead_nodes(const std::vector<std::string>& dead) {
       std::lock_guard lock(bus_mutex_);
       if (!sweeping_.insert(node).second) continue;
     }
-    if (!jobs_.post([this, node] { sweep_node(node); })) {
+    if (!jobs_.post_internal([this, node] { sweep_node(node); })) {
       std::lock_guard lock(bus_mutex_);
       sweeping_.erase(node);
     }
@@ -118,7 +118,7 @@ void ClusterNode::take_over(const std::string& room) {
   if (claim.outcome != Outcome::claimed) return release_held(room);
   {
     std::lock_guard lock(bus_mutex_);
-    owned_[room] = {claim.epoch, owner->game};
+    own_locked(room, {claim.epoch, owner->game});
     owners_.erase(room);
   }
   std::optional<store::StoredRoom> stored;
@@ -159,7 +159,7 @@ void ClusterNode::release_held(const std::string& room) {
     held = std::move(it->second);
     held_.erase(it);
     if (auto m = moved_.find(room); m != moved_.end()) {
-      node = m->second;  // the room may still be stopping here: it is the new owner's
+      node = m->second.node;  // the room may still be stopping here: it is the new owner's
       handed_over = true;
     } else if (auto o = owners_.find(room); o != owners_.end()) {
       node = o->second;
@@ -170,7 +170,7 @@ void ClusterNode::release_held(const std::string& room) {
     if (here)
       handle_here(h.client, h.raw);
     else if (!node.empty())
-      queue_input(node, room, h.client.user, h.raw);
+      queue_input(node, room, h.client.user, h.raw, gateway_of(h.client));
     else
       for (const auto& reply : h.not_found) h.client.send(protocol::frame(reply));
   }

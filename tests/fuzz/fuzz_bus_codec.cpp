@@ -28,7 +28,8 @@ bool same(const BusMessage& a, const BusMessage& b) {
   }
   for (std::size_t i = 0; i < a.inputs.size(); ++i)
     if (a.inputs[i].room != b.inputs[i].room || a.inputs[i].user != b.inputs[i].user ||
-        a.inputs[i].payload != b.inputs[i].payload)
+        a.inputs[i].payload != b.inputs[i].payload || a.inputs[i].gateway != b.inputs[i].gateway ||
+        a.inputs[i].hops != b.inputs[i].hops)
       return false;
   for (std::size_t i = 0; i < a.controls.size(); ++i)
     if (a.controls[i].key != b.controls[i].key || a.controls[i].type != b.controls[i].type ||

@@ -23,6 +23,7 @@ BusMessage sample() {
   m.frames.push_back({"r\xc3\xa9", -1, 0, {}, text("")});  // odd values survive too
   m.frames.push_back({"big", 1LL << 40, ~0ULL, {"u"}, text(std::string(70000, 'z'))});
   m.inputs.push_back({"room1", "carol", R"({"type":"guess","word":"cat"})"});
+  m.inputs.push_back({"room2", "dave", "{}", "node-a", 1});  // passed on by a former owner
   m.controls.push_back({"node-a:17", "join", R"({"room":"room1","user":"carol"})"});
   return m;
 }
@@ -43,6 +44,8 @@ void check_equal(const BusMessage& a, const BusMessage& b) {
     CHECK(a.inputs[i].room == b.inputs[i].room);
     CHECK(a.inputs[i].user == b.inputs[i].user);
     CHECK(a.inputs[i].payload == b.inputs[i].payload);
+    CHECK(a.inputs[i].gateway == b.inputs[i].gateway);
+    CHECK(a.inputs[i].hops == b.inputs[i].hops);
   }
   REQUIRE(a.controls.size() == b.controls.size());
   for (std::size_t i = 0; i < a.controls.size(); ++i) {
@@ -89,10 +92,10 @@ TEST_CASE("bus codec: every cut of a message and garbage are refused with a reas
   wrong_version[3] = 9;
   CHECK(decode_error(wrong_version).find("unknown version") != std::string::npos);
   // A forged count far beyond the bytes that follow is refused before anything is allocated.
-  std::string forged("RCB\x01\x01n\x00", 7);
+  std::string forged("RCB\x02\x01n\x00", 7);
   forged += "\xff\xff\xff\xff\xff\xff\xff\xff\x7f";  // frames: 2^63-1
   CHECK(decode_error(forged).find("count passes the end") != std::string::npos);
-  std::string overlong("RCB\x01\x01n", 6);
+  std::string overlong("RCB\x02\x01n", 6);
   overlong += std::string(11, '\xff');  // a varint of eleven bytes
   CHECK(decode_error(overlong).find("number is too") != std::string::npos);
 }

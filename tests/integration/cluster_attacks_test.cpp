@@ -1,0 +1,92 @@
+// What a client can make a cluster do, tried with real Redis and real nodes: messages for made-up
+// room ids must not flood the registry's queue (which claims and hand-overs share), and a
+// member's messages passed on by a node that handed its room over must not make the new owner
+// send that member's frames to the wrong node.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "tests/integration/cluster_nodes.hpp"
+
+using namespace roomctl::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("cluster attacks: messages for made-up room ids cost a bounded number of lookups",
+          "[cluster][abuse]") {
+  // No rate limit: the attacker's messages all reach the gateway at once.
+  ClusterNodes c(2, {"limits.messages_per_second=100000", "limits.message_burst=100000"});
+  Player attacker(c[0].port(), "flooder");
+  const int n = 200;
+  for (int i = 0; i < n; ++i)
+    attacker.spy("join_room", {{"roomId", "made-up-" + std::to_string(i)}, {"name", "F"}});
+  // Every one is answered, as for an unknown room.
+  for (int i = 0; i < n; ++i) {
+    auto r = attacker.next("join_room_response", 10s);
+    REQUIRE(r);
+    CHECK(r->at("status") == false);
+  }
+  // One connection has at most a few lookups under way: most were answered without one.
+  double busy = c[0].metric(R"(roomctl_cluster_lookups_skipped_total{reason="busy"})");
+  CHECK(busy > 0);
+  CHECK(busy < n);
+  // A room found nowhere a moment ago is answered from memory.
+  attacker.spy("join_room", {{"roomId", "made-up-again"}, {"name", "F"}});
+  REQUIRE(attacker.next("join_room_response"));
+  attacker.spy("join_room", {{"roomId", "made-up-again"}, {"name", "F"}});
+  auto again = attacker.next("join_room_response");
+  REQUIRE(again);
+  CHECK(again->at("status") == false);
+  CHECK(c[0].metric(R"(roomctl_cluster_lookups_skipped_total{reason="unknown"})") >= 1);
+  // Meanwhile rooms are still created and joined across nodes.
+  Player host(c[0].port(), "fl-host");
+  host.spy("CREATE_ROOM", {{"roomId", "fl1"}, {"name", "H"}, {"gameMode", "word_spy"}});
+  auto created = host.next("create_room_response");
+  REQUIRE(created);
+  CHECK(created->at("status") == true);
+  Player guest(c[1].port(), "fl-guest");
+  guest.spy("join_room", {{"roomId", "fl1"}, {"name", "G"}});
+  auto joined = guest.next("join_room_response");
+  REQUIRE(joined);
+  CHECK(joined->at("status") == true);
+}
+
+TEST_CASE(
+    "cluster attacks: a message passed on by the room's former owner keeps its member's frames "
+    "on the member's own node",
+    "[cluster][scale]") {
+  ClusterNodes c(3);
+  // The room runs on node 1; its players sit on nodes 0, 1 and 2.
+  Player host(c[1].port(), "po-host");
+  host.spy("CREATE_ROOM", {{"roomId", "po1"}, {"name", "H"}, {"gameMode", "word_spy"}});
+  REQUIRE(host.next("create_room_response")->at("status") == true);
+  Player a(c[0].port(), "po-a");
+  a.spy("join_room", {{"roomId", "po1"}, {"name", "A"}});
+  REQUIRE(a.next("join_room_response")->at("status") == true);
+  Player b(c[2].port(), "po-b");
+  b.spy("join_room", {{"roomId", "po1"}, {"name", "B"}});
+  REQUIRE(b.next("join_room_response")->at("status") == true);
+  auto owner = [&] {
+    auto o = c.redis().cli("HGET roomctl:owner:po1 node");
+    return o.substr(0, o.find('\n'));
+  };
+  REQUIRE(owner() == c.node_id(1));
+
+  // Node 1 hands the room over (its players stay connected through it).
+  c.drain(1);
+  REQUIRE(eventually([&] { return owner() != c.node_id(1) && !owner().empty(); }, 10s));
+  // X is the player whose node is not the new owner; its gateway still believes node 1 owns
+  // the room, so node 1 passes X's message on.
+  bool a_remote = owner() != c.node_id(0);
+  Player& x = a_remote ? a : b;
+  Player& y = a_remote ? b : a;
+  x.spy("ready", {{"roomId", "po1"}});
+  auto mine = x.next("player_ready", 10s);
+  REQUIRE(mine);
+  CHECK(str(*mine, "playerId") == x.user);
+  CHECK(eventually([&] { return c[1].metric("roomctl_cluster_remote_inputs_total") >= 1; }));
+  // The new owner still sends X's frames to X's node: Y's ready reaches X.
+  y.spy("ready", {{"roomId", "po1"}});
+  auto theirs = x.next("player_ready", 10s);
+  REQUIRE(theirs);
+  CHECK(str(*theirs, "playerId") == y.user);
+  CHECK(host.next("player_ready", 10s));
+}
