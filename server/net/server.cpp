@@ -114,6 +114,14 @@ class Server::Impl {
       presence.set_observer([this](runtime::Presence::Change change, const std::string& user) {
         cluster->presence_changed(change, user);
       });
+      identity.set_observer([this](const std::string& user, const std::string& digest) {
+        cluster->secret_changed(user, digest);
+      });
+      cluster->set_secret_hooks(
+          {[this](const std::string& user) { return identity.digest_of(user); },
+           [this](const std::string& user, const std::string& digest) {
+             identity.remember(user, digest);
+           }});
     }
   }
 

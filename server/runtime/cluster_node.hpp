@@ -103,6 +103,15 @@ class ClusterNode final : public ClusterRooms {
 
   // Presence's observer: a change that happened here goes to every other node.
   void presence_changed(Presence::Change change, const std::string& user);
+  // Resume secrets (IdentityGuard) are cluster-wide: a user protected on one node is protected
+  // on all. secret_changed() sends a new secret's digest to every node; the hooks read and
+  // record digests here.
+  struct SecretHooks {
+    std::function<std::string(const std::string& user)> digest_of;
+    std::function<void(const std::string& user, const std::string& digest)> remember;
+  };
+  void set_secret_hooks(SecretHooks hooks) { secrets_ = std::move(hooks); }
+  void secret_changed(const std::string& user, const std::string& digest);
 
   // ClusterRooms
   void claim(const std::string& room, const std::string& game,
@@ -210,6 +219,7 @@ class ClusterNode final : public ClusterRooms {
   RoomService& rooms_;
   std::function<NodeLoad()> load_;
   LoadRoom load_room_;
+  SecretHooks secrets_;
   std::unique_ptr<metrics::ClusterMetrics> metrics_;
 
   std::unique_ptr<cluster::RoomRegistry> registry_;   // job thread

@@ -115,6 +115,10 @@ void ClusterNode::drop_node(const std::string& node) {
   for (const auto& u : users) unbind_remote(u, node);
 }
 
+void ClusterNode::secret_changed(const std::string& user, const std::string& digest) {
+  broadcast("secret", {{"user", user}, {"digest", digest}});
+}
+
 void ClusterNode::send_roster(const std::string& node) {
   std::vector<std::pair<std::string, UserStatus>> local;
   directory_.for_each_online([&](const std::string& u, UserStatus s, Outbox& o) {
@@ -132,6 +136,8 @@ void ClusterNode::send_roster(const std::string& node) {
                    {"dialect", static_cast<int>(directory_.dialect(u))},
                    {"status", static_cast<int>(s)},
                    {"at", at}});
+    if (auto d = secrets_.digest_of ? secrets_.digest_of(u) : std::string(); !d.empty())
+      queue_control(node, "secret", {{"user", u}, {"digest", d}});
   }
 }
 
@@ -175,6 +181,8 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
       presence_.status_changed(user, Presence::Origin::cluster);
   } else if (c.type == "roster?") {
     send_roster(from);
+  } else if (c.type == "secret") {
+    if (secrets_.remember) secrets_.remember(user, text(body, "digest"));
   } else if (c.type == "close") {
     if (auto conn = directory_.connection(user); conn && !conn->remote())
       conn->close(static_cast<std::uint16_t>(number(body, "code", close_code::kicked)),

@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <boost/json.hpp>
 
@@ -22,7 +23,25 @@ std::string string_field(const boost::json::object& body, const char* name) {
 bool same_secret(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
+
+bool valid_digest(const std::string& d) {
+  return d.size() == 2 * SHA256_DIGEST_LENGTH &&
+         d.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 }  // namespace
+
+std::string IdentityGuard::digest(const std::string& secret) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), md);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * sizeof md);
+  for (unsigned char c : md) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
 
 IdentityGuard::IdentityGuard(const config::AuthOptions& o, metrics::ServerMetrics& metrics)
     : token_mode_(o.mode == "token"),
@@ -66,9 +85,9 @@ Refusal IdentityGuard::may_bind(Client& client, const std::string& claimed,
                   "this server needs a signed token: add ?token=... to the URL, an "
                   "Authorization: Bearer header, or a \"token\" field to this message");
   std::lock_guard lock(mutex_);
-  auto it = resume_secrets_.find(claimed);
-  if (it == resume_secrets_.end()) return {};
-  if (same_secret(it->second, string_field(body, "resumeSecret"))) return {};
+  auto it = resume_digests_.find(claimed);
+  if (it == resume_digests_.end()) return {};
+  if (same_secret(it->second, digest(string_field(body, "resumeSecret")))) return {};
   return refuse("resume_secret", "resume_required",
                 "this user is protected by a resume secret: send its \"resumeSecret\"");
 }
@@ -77,24 +96,40 @@ void IdentityGuard::bound(Client& client, const boost::json::object& body) {
   if (token_mode_) return;  // the token already proves the user
   auto it = body.find("resume");
   if (it == body.end() || !it->value().is_bool() || !it->value().get_bool()) return;
-  std::string secret;
+  // A client that proved the secret keeps it; else (a new user, or one proven by a token) it
+  // gets a new one, which replaces the old everywhere.
+  std::string secret = string_field(body, "resumeSecret");
+  std::string fresh_digest;
   {
     std::lock_guard lock(mutex_);
-    auto& s = resume_secrets_[client.user];
-    if (s.empty()) {
+    auto& d = resume_digests_[client.user];
+    if (d.empty() || secret.empty() || !same_secret(d, digest(secret))) {
       unsigned char bytes[24];
       RAND_bytes(bytes, sizeof bytes);
-      s = auth::base64url_encode(std::string(reinterpret_cast<char*>(bytes), sizeof bytes));
+      secret = auth::base64url_encode(std::string(reinterpret_cast<char*>(bytes), sizeof bytes));
+      d = fresh_digest = digest(secret);
     }
-    secret = s;
   }
+  if (!fresh_digest.empty() && observer_) observer_(client.user, fresh_digest);
   client.send(protocol::frame(
       {{"type", "resume_secret"}, {"userId", client.user}, {"resumeSecret", secret}}));
 }
 
 void IdentityGuard::forget(const std::string& user) {
   std::lock_guard lock(mutex_);
-  resume_secrets_.erase(user);
+  resume_digests_.erase(user);
+}
+
+void IdentityGuard::remember(const std::string& user, const std::string& digest) {
+  if (user.empty() || !valid_digest(digest)) return;
+  std::lock_guard lock(mutex_);
+  resume_digests_[user] = digest;
+}
+
+std::string IdentityGuard::digest_of(const std::string& user) {
+  std::lock_guard lock(mutex_);
+  auto it = resume_digests_.find(user);
+  return it == resume_digests_.end() ? std::string() : it->second;
 }
 
 }  // namespace roomctl::runtime

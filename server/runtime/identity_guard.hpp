@@ -5,10 +5,13 @@
 //    client that opts in ("resume":true in its first message) gets a resume secret, and from
 //    then on binding that user needs the secret ("resumeSecret") until its reconnect grace has
 //    expired. A valid token proves a user in both modes.
+// Only a secret's SHA-256 digest is kept: a cluster node learns the digests of users bound on
+// other nodes (remember), so that a user protected on one node is protected on every node.
 // Thread-safe: connections of several shards bind at once.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +51,15 @@ class IdentityGuard {
   // The user's reconnect grace expired: it may be taken by anyone again (none mode).
   void forget(const std::string& user);
 
+  // Cluster: `observer(user, digest)` runs when a user here gets a new secret (hex SHA-256);
+  // remember() takes another node's; digest_of() is "" for an unprotected user.
+  void set_observer(std::function<void(const std::string&, const std::string&)> observer) {
+    observer_ = std::move(observer);
+  }
+  void remember(const std::string& user, const std::string& digest);
+  std::string digest_of(const std::string& user);
+  static std::string digest(const std::string& secret);
+
  private:
   Refusal refuse(std::string reason, std::string code, std::string message);
 
@@ -55,7 +67,8 @@ class IdentityGuard {
   std::unique_ptr<auth::JwtVerifier> verifier_;
   metrics::ServerMetrics& metrics_;
   std::mutex mutex_;
-  std::unordered_map<std::string, std::string> resume_secrets_;  // user -> secret
+  std::unordered_map<std::string, std::string> resume_digests_;  // user -> its secret's digest
+  std::function<void(const std::string&, const std::string&)> observer_;
 };
 
 }  // namespace roomctl::runtime
