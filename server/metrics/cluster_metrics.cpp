@@ -25,7 +25,8 @@ ClusterMetrics::ClusterMetrics(Registry& r)
                                  "Ticks whose bus messages could not be published (Redis away)")
                            .with()),
       decode_errors(r.counter("roomctl_cluster_bus_decode_errors_total",
-                              "Bus messages that could not be decoded (dropped)")
+                              "Bus messages that could not be decoded, and items of decoded "
+                              "ones that could not be handled (dropped)")
                         .with()),
       publish_seconds(r.histogram("roomctl_cluster_bus_publish_seconds",
                                   "One tick's PUBLISH round trip to Redis",

@@ -187,10 +187,21 @@ void ClusterNode::on_bus_message(std::string_view bytes) {
   metrics_->items.with({"control", "received"}).inc(static_cast<double>(m.controls.size()));
   metrics_->items.with({"input", "received"}).inc(static_cast<double>(m.inputs.size()));
   metrics_->items.with({"frame", "received"}).inc(static_cast<double>(m.frames.size()));
-  // Controls first: a user's arrival precedes its messages sent in the same tick.
-  for (const auto& c : m.controls) on_control(m.from, c);
-  for (auto& i : m.inputs) on_input(m.from, i);
-  for (auto& f : m.frames) on_frame(m.from, f);
+  // Controls first: a user's arrival precedes its messages sent in the same tick. One item that
+  // throws costs that item only, never the other players' items of the same message.
+  auto each = [&](auto& items, auto handle) {
+    for (auto& item : items) {
+      try {
+        handle(item);
+      } catch (const std::exception& e) {
+        metrics_->decode_errors.inc();
+        log::warn("cluster_bus_item_failed", {{"from", m.from}, {"error", e.what()}});
+      }
+    }
+  };
+  each(m.controls, [&](const cluster::ControlMessage& c) { on_control(m.from, c); });
+  each(m.inputs, [&](cluster::MemberInput& i) { on_input(m.from, i); });
+  each(m.frames, [&](cluster::RoomFrame& f) { on_frame(m.from, f); });
 }
 
 void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
