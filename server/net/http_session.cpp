@@ -163,12 +163,12 @@ void HttpSession::upgrade() {
       return respond(json_refusal(http::status::unauthorized,
                                   {{"type", "error"}, {"code", r.code}, {"message", r.message}}));
   }
-  std::string accept = ws::accept_key(key);
+  std::string answer = ws::upgrade_response(key, req_[http::field::sec_websocket_protocol]);
   // Bytes after the request are the client's first frames already.
   std::string early = beast::buffers_to_string(buffer_.data());
   auto session =
       std::make_shared<WsSession>(stream_.release_socket(), shard_, ctx_, std::move(slot_));
-  session->start(std::move(accept), std::move(proven), std::move(early));
+  session->start(std::move(answer), std::move(proven), std::move(early));
 }
 
 void HttpSession::respond(http::response<http::string_body> res) {

@@ -56,7 +56,7 @@ WsSession::~WsSession() {
   live_sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void WsSession::start(std::string accept_key, std::string proven_user, std::string early) {
+void WsSession::start(std::string handshake, std::string proven_user, std::string early) {
   client_.proven_user = std::move(proven_user);
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
@@ -67,10 +67,7 @@ void WsSession::start(std::string accept_key, std::string proven_user, std::stri
   shard_.attach(this);
   keep_alive_ = shared_from_this();
   accepted_ = true;
-  push(make_frame("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                  accept_key + "\r\nServer: roomctl\r\n\r\n"),
-       Item::raw);
+  push(make_frame(std::move(handshake)), Item::raw);
   admit();
   if (!early.empty()) consume(early.data(), early.size());
   // Armed even after a protocol error in the early bytes: the peer's end must still be seen.

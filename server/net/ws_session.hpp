@@ -36,10 +36,10 @@ class WsSession : public runtime::Outbox,
   WsSession(boost::asio::ip::tcp::socket&& socket, Shard& shard, ServerContext& ctx,
             HandshakeSlot slot = {});
   ~WsSession() override;
-  // On the shard's thread. Answers the upgrade with `accept_key`; `proven_user`: the user a
+  // On the shard's thread. Writes `handshake` (the 101 answer) first; `proven_user`: the user a
   // valid token of the upgrade named (empty: none); `early`: bytes the client sent after its
   // request (frames already).
-  void start(std::string accept_key, std::string proven_user, std::string early);
+  void start(std::string handshake, std::string proven_user, std::string early);
 
   // Outbox: from any thread; on the shard's own thread a frame is queued at once.
   void send(Frame frame) override;

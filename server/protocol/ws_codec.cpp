@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <cstring>
 
 #include "server/protocol/utf8.hpp"
@@ -27,6 +28,39 @@ std::string accept_key(std::string_view key) {
   unsigned int size = 0;
   EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
   return base64(digest, static_cast<int>(size));
+}
+
+namespace {
+// RFC 7230 tchar: what a subprotocol name (a token) may hold.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
+      return false;
+  return true;
+}
+}  // namespace
+
+std::string upgrade_response(std::string_view key, std::string_view offered) {
+  std::string out =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " +
+      accept_key(key) + "\r\n";
+  while (!offered.empty()) {
+    auto comma = offered.find(',');
+    auto name = offered.substr(0, comma);
+    offered = comma == std::string_view::npos ? std::string_view() : offered.substr(comma + 1);
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    if (is_token(name)) {
+      out += "Sec-WebSocket-Protocol: ";
+      out += name;
+      out += "\r\n";
+      break;
+    }
+  }
+  return out + "Server: roomctl\r\n\r\n";
 }
 
 namespace {

@@ -27,6 +27,11 @@ std::string make_key(std::uint64_t a, std::uint64_t b);
 // The Sec-WebSocket-Accept a server answers to `key`.
 std::string accept_key(std::string_view key);
 std::string upgrade_request(std::string_view host, std::string_view path, std::string_view key);
+// The server's 101 answer to a request with `key`. `offered` is the request's
+// Sec-WebSocket-Protocol (comma-separated, may be empty): the first well-formed name offered is
+// selected and echoed, as the original server did (a browser that offered subprotocols fails a
+// connection whose answer selects none); no header when none was offered.
+std::string upgrade_response(std::string_view key, std::string_view offered);
 
 enum class Handshake { incomplete, accepted, refused };
 // Looks at what the server has answered so far. On `accepted`, head_size is the length of the

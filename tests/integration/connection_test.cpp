@@ -178,3 +178,23 @@ TEST_CASE("SIGTERM: readyz turns 503, clients get 1012, exit code 0", "[connecti
   CHECK(server.wait() == 0);
   CHECK(server.log().find("shutdown_started") != std::string::npos);
 }
+
+TEST_CASE("upgrade: the first subprotocol a client offers is selected, as the original server did",
+          "[connection]") {
+  ServerProcess server;
+  auto upgrade = [&](const std::string& headers) {
+    RawSocket s(server.port());
+    s.write(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+        headers + "\r\n");
+    return s.read_some(2000);
+  };
+  auto offered = upgrade("Sec-WebSocket-Protocol: spy-v1, chat\r\n");
+  CHECK(offered.rfind("HTTP/1.1 101", 0) == 0);
+  CHECK(offered.find("Sec-WebSocket-Protocol: spy-v1\r\n") != std::string::npos);
+  CHECK(offered.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);  // RFC 6455 example
+  auto none = upgrade("");
+  CHECK(none.rfind("HTTP/1.1 101", 0) == 0);
+  CHECK(none.find("Sec-WebSocket-Protocol") == std::string::npos);
+}

@@ -190,3 +190,19 @@ TEST_CASE("ws codec: server headers and close payloads", "[ws]") {
   ws::apply_mask(copy.data(), copy.size(), 0x01020304, 0);
   CHECK(copy == text);
 }
+
+TEST_CASE("upgrade response: the first well-formed subprotocol offered is echoed", "[ws]") {
+  const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+  auto plain = ws::upgrade_response(key, "");
+  CHECK(plain.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0) == 0);
+  CHECK(plain.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
+  CHECK(plain.find("Sec-WebSocket-Protocol") == std::string::npos);
+  CHECK(plain.size() >= 4);
+  CHECK(plain.substr(plain.size() - 4) == "\r\n\r\n");
+  CHECK(ws::upgrade_response(key, "chat, superchat").find("Sec-WebSocket-Protocol: chat\r\n") !=
+        std::string::npos);
+  // Blanks around names are not part of them; a malformed name is skipped, never echoed.
+  CHECK(ws::upgrade_response(key, " \t, bad name\r\nX: y ,  v2 ")
+            .find("Sec-WebSocket-Protocol: v2\r\n") != std::string::npos);
+  CHECK(ws::upgrade_response(key, "a b, ,").find("Sec-WebSocket-Protocol") == std::string::npos);
+}
