@@ -31,12 +31,14 @@ namespace {
 constexpr std::size_t kMaxFollowedRooms = 100'000;
 // Local users one followed room remembers (far above any room's seats and spectators).
 constexpr std::size_t kMaxFollowedUsers = 1024;
+constexpr std::size_t kMaxCachedOwnersHere = 100'000;  // as cluster_node.cpp's owner cache
 // A member's message passed on by a former owner more often than this is dropped: two nodes that
 // each think the other owns a room must not bounce it between them for ever.
 constexpr std::uint64_t kMaxInputHops = 2;
 // How long a node that handed a room over passes its messages on to the new owner (the gateways
 // learn the new owner from the first of them).
-constexpr Millis kMovedMemoryMs = 60'000;
+constexpr Millis kMovedMemoryMs = 600'000;
+constexpr Millis kReservationMemoryMs = 10'000;  // JoinableIndex's reservation TTL
 }  // namespace
 
 // --- sending ------------------------------------------------------------------------------
@@ -87,6 +89,11 @@ void ClusterNode::queue_frame(const std::string& node, const std::string& room,
 void ClusterNode::queue_control(const std::string& node, std::string type,
                                 const json::object& body) {
   std::lock_guard lock(bus_mutex_);
+  add_control_locked(node, std::move(type), body);
+}
+
+void ClusterNode::add_control_locked(const std::string& node, std::string type,
+                                     const json::object& body) {
   batcher_->add_control(node, {"", std::move(type), json::serialize(body)});
   if (!pending_) {
     pending_ = true;
@@ -215,9 +222,22 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
       *gaps_ = cluster::GapDetector();
     }
     auto& f = followed_[frame.room];
-    f.first = from;
+    if (f.first != from) {
+      // The room's frames come from a new owner (adopted, taken over): our players' messages
+      // go there from now on, whoever told us otherwise.
+      f.first = from;
+      std::lock_guard lock(bus_mutex_);
+      if (owners_.size() >= kMaxCachedOwnersHere) owners_.clear();
+      owners_[frame.room] = from;
+      unknown_.erase(frame.room);
+    }
+    bool pruned = false;
     for (const auto& u : frame.users) {
-      if (f.second.size() >= kMaxFollowedUsers) prune_followers(f.second);
+      if (f.second.count(u)) continue;
+      if (f.second.size() >= kMaxFollowedUsers && !pruned) {
+        prune_followers(f.second);
+        pruned = true;
+      }
       if (f.second.size() < kMaxFollowedUsers) f.second.insert(u);
     }
     if (seen.verdict == cluster::GapDetector::Verdict::gap) {
@@ -246,24 +266,23 @@ void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input)
     std::lock_guard lock(bus_mutex_);
     if (auto m = moved_.find(input.room); m != moved_.end()) {
       // Handed over from here: the message goes on to the new owner, the gateway learns it.
-      const std::string& owner = m->second.node;
-      if (input.hops < kMaxInputHops && owner != from)
+      // The new owner may be the sender itself (it cached us while the room moved to it): the
+      // hop count, not the sender, ends a loop.
+      const std::string owner = m->second.node;
+      if (input.hops < kMaxInputHops)
         add_input_locked(owner, input.room, input.user, make_frame(std::move(input.payload)),
                          gateway, input.hops + 1);
       if (ours)
         owners_[input.room] = owner;
       else
-        batcher_->add_control(
-            gateway,
-            {"", "owner", json::serialize(json::object{{"room", input.room}, {"node", owner}})});
+        add_control_locked(gateway, "owner", {{"room", input.room}, {"node", owner}});
       return;
     }
     if (!incoming_.count(input.room) && !moving_.count(input.room)) {
       if (ours)
         owners_.erase(input.room);
       else
-        batcher_->add_control(
-            gateway, {"", "not_owner", json::serialize(json::object{{"room", input.room}})});
+        add_control_locked(gateway, "not_owner", {{"room", input.room}});
     }
   }
   if (ours) {
@@ -368,6 +387,10 @@ void ClusterNode::refresh_nodes() {
     unreachable_.clear();
     for (auto it = moved_.begin(); it != moved_.end();)
       it = mono_now_ms() - it->second.at > kMovedMemoryMs ? moved_.erase(it) : std::next(it);
+    // Reservations lapse in Redis after 10 s: so do our notes of them.
+    for (auto it = reserved_.begin(); it != reserved_.end();)
+      it = mono_now_ms() - it->second.at > kReservationMemoryMs ? reserved_.erase(it)
+                                                                : std::next(it);
     for (const auto& [room, msgs] : held_) retry.push_back(room);
     // Direct messages whose ack never came go to the queue (at least once, maybe twice).
     Millis now = wall_now_ms();
@@ -407,7 +430,8 @@ void ClusterNode::refresh_nodes() {
     queue_control(n, "roster?", {});
   }
   sweep_dead_nodes(dead);
-  for (const auto& room : retry) jobs_.post_internal([this, room] { take_over(room); });
+  // Retried every refresh: a full queue only postpones one to the next.
+  for (const auto& room : retry) jobs_.post([this, room] { take_over(room); });
 }
 
 }  // namespace roomctl::runtime

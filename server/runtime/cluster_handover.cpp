@@ -42,7 +42,9 @@ std::string ClusterNode::place_new_room() {
 
 void ClusterNode::forward_create(const Client& client, const std::string& node,
                                  const std::string& room, const Frame& raw) {
-  queue_input(node, room, client.user, raw, gateway_of(client));
+  std::lock_guard lock(bus_mutex_);
+  unknown_.erase(room);  // a join that missed it a moment ago must not keep missing it
+  add_input_locked(node, room, client.user, raw, gateway_of(client));
 }
 
 std::size_t ClusterNode::pause_rooms() {

@@ -34,7 +34,7 @@ constexpr std::size_t kMaxCachedOwners = 100'000;
 // Registry lookups under way (rooms whose owner is not cached), for the node and for one
 // connection: messages for made-up room ids must not fill the job queue.
 constexpr std::size_t kMaxLookups = 1000;
-constexpr int kMaxLookupsPerConnection = 4;
+constexpr int kMaxLookupsPerConnection = 16;
 // A room the registry does not know is answered from memory for this long (a client retrying).
 constexpr Millis kUnknownRoomMs = 500;
 constexpr std::size_t kMaxUnknownRooms = 10'000;
@@ -224,7 +224,9 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
     if (!mode.empty()) o["gameMode"] = mode;
     client.send(protocol::frame(o));
   };
-  bool posted = jobs_.post([this, sources = std::move(sources), who, answer] {
+  std::uint64_t connection = client.outbox ? client.outbox->id() : 0;
+  bool posted = jobs_.post([this, sources = std::move(sources), who, answer, connection] {
+    if (connection != 0) cancel_reservation(connection);
     for (const auto& s : sources) {
       std::optional<cluster::Reservation> r;
       try {
@@ -233,10 +235,13 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
         break;  // Redis away: no room to offer
       }
       if (!r) continue;
-      if (r->node != options_.node_id) {
+      {
         std::lock_guard lock(bus_mutex_);
-        if (owners_.size() >= kMaxCachedOwners) owners_.clear();
-        owners_[r->room] = r->node;
+        if (r->node != options_.node_id) {
+          if (owners_.size() >= kMaxCachedOwners) owners_.clear();
+          owners_[r->room] = r->node;
+        }
+        if (connection != 0) reserved_[connection] = {s.index_key, r->room, who, mono_now_ms()};
       }
       return answer(r, s.game_mode);
     }
@@ -245,23 +250,49 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
   if (!posted) answer(std::nullopt, "");
 }
 
+void ClusterNode::cancel_reservation(std::uint64_t connection) {
+  Reserved previous;
+  {
+    std::lock_guard lock(bus_mutex_);
+    auto it = reserved_.find(connection);
+    if (it == reserved_.end()) return;
+    previous = std::move(it->second);
+    reserved_.erase(it);
+  }
+  try {
+    // A seat its user has taken since is no reservation any more: nothing to give back.
+    joinable_->cancel(previous.index_key, previous.room, previous.who);
+  } catch (const std::exception&) {
+    // Redis away: the reservation lapses by itself
+  }
+}
+
+namespace {
+// Sends the replies a message gets when its room is unknown. Never under bus_mutex_: a remote
+// member's send queues its frame under that lock.
+void answer_not_found(const Client& client, const std::vector<json::object>& not_found) {
+  for (const auto& reply : not_found) client.send(protocol::frame(reply));
+}
+}  // namespace
+
 void ClusterNode::forward(const Client& client, const std::string& room, const Frame& raw,
                           std::vector<json::object> not_found) {
   std::uint64_t started_by = client.outbox ? client.outbox->id() : 0;
+  const char* skipped = nullptr;
   {
     std::lock_guard lock(bus_mutex_);
+    // A room moving to or from here holds its messages, whatever owner we had cached.
+    if (moving_.count(room) || incoming_.count(room)) {
+      auto& held = held_[room];
+      if (held.size() < 256) held.push_back({client, raw, not_found});
+      return;
+    }
     auto it = owners_.find(room);
     // While a lookup for the room is under way, later messages queue behind it (order kept).
     if (it != owners_.end() && lookups_.count(room) == 0 && reachable_locked(it->second)) {
       add_input_locked(it->second, room, client.user, raw, gateway_of(client));
       return;
     }
-    if (moving_.count(room) || incoming_.count(room)) {
-      auto& held = held_[room];
-      if (held.size() < 256) held.push_back({client, raw, not_found});
-      return;
-    }
-    const char* skipped = nullptr;
     if (auto u = unknown_.find(room); u != unknown_.end()) {
       if (u->second > mono_now_ms())
         skipped = "unknown";
@@ -279,19 +310,20 @@ void ClusterNode::forward(const Client& client, const std::string& room, const F
     } else {
       started_by = 0;  // it queues behind the lookup under way
     }
-    if (skipped) {
+    if (skipped)
       metrics_->lookups_skipped.with({skipped}).inc();
-      for (const auto& reply : not_found) client.send(protocol::frame(reply));
-      return;
-    }
-    ++lookups_[room];
+    else
+      ++lookups_[room];
   }
+  if (skipped) return answer_not_found(client, not_found);
   if (!jobs_.post([this, room, client, raw, not_found, started_by] {
         route(client, room, raw, not_found, started_by);
       })) {
-    std::lock_guard lock(bus_mutex_);
-    end_lookup_locked(room, started_by);
-    for (const auto& reply : not_found) client.send(protocol::frame(reply));
+    {
+      std::lock_guard lock(bus_mutex_);
+      end_lookup_locked(room, started_by);
+    }
+    answer_not_found(client, not_found);
   }
 }
 
@@ -311,13 +343,16 @@ void ClusterNode::route(const Client& client, const std::string& room, const Fra
                         const std::vector<json::object>& not_found, std::uint64_t started_by) {
   std::string node;
   bool orphan = false;  // its owner died (or its inbox has no subscriber): hold the message
-  bool absent = false;  // the registry has no owner for it
+  bool absent = false;  // the registry has no owner for it (or had none a moment ago)
+  bool here = false;    // it became ours meanwhile (adopted, taken over)
   {
     std::lock_guard lock(bus_mutex_);
     if (auto it = owners_.find(room); it != owners_.end() && reachable_locked(it->second))
       node = it->second;
+    else if (auto u = unknown_.find(room); u != unknown_.end() && u->second > mono_now_ms())
+      absent = true;  // messages that queued behind a lookup that found nothing
   }
-  if (node.empty()) {
+  if (node.empty() && !absent) {
     try {
       if (auto owner = registry_->lookup(room); owner && !owner->node.empty()) {
         std::lock_guard lock(bus_mutex_);
@@ -325,36 +360,41 @@ void ClusterNode::route(const Client& client, const std::string& room, const Fra
           orphan = true;
         else if (owner->node != options_.node_id)
           node = owner->node;
+        else
+          here = true;
       } else {
         absent = true;
       }
     } catch (const std::exception&) {
     }
   }
-  std::lock_guard lock(bus_mutex_);
-  end_lookup_locked(room, started_by);
-  if (absent) {
-    if (unknown_.size() >= kMaxUnknownRooms) unknown_.clear();
-    unknown_[room] = mono_now_ms() + kUnknownRoomMs;
-  }
-  if (orphan) {
-    // Bounded: past it a message is answered as for an unknown room. The room is taken over
-    // once its owner's lease is gone (the sweeper), or the message goes on when the owner
-    // answers again (held rooms are retried four times a second).
-    if (held_.size() < 1000 || held_.count(room)) {
-      auto& held = held_[room];
-      if (held.size() < 64) held.push_back({client, raw, not_found});
+  {
+    std::lock_guard lock(bus_mutex_);
+    end_lookup_locked(room, started_by);
+    if (absent && !unknown_.count(room)) {
+      if (unknown_.size() >= kMaxUnknownRooms) unknown_.clear();
+      unknown_[room] = mono_now_ms() + kUnknownRoomMs;
+    }
+    if (orphan) {
+      // Bounded: past it a message is answered as for an unknown room. The room is taken over
+      // once its owner's lease is gone (the sweeper), or the message goes on when the owner
+      // answers again (held rooms are retried four times a second).
+      if (held_.size() < 1000 || held_.count(room)) {
+        auto& held = held_[room];
+        if (held.size() < 64) held.push_back({client, raw, not_found});
+        return;
+      }
+      node.clear();
+    }
+    if (!node.empty()) {
+      if (owners_.size() >= kMaxCachedOwners) owners_.clear();
+      owners_[room] = node;
+      add_input_locked(node, room, client.user, raw, gateway_of(client));
       return;
     }
-    node.clear();
   }
-  if (node.empty()) {
-    for (const auto& reply : not_found) client.send(protocol::frame(reply));
-    return;
-  }
-  if (owners_.size() >= kMaxCachedOwners) owners_.clear();
-  owners_[room] = node;
-  add_input_locked(node, room, client.user, raw, gateway_of(client));
+  if (here && rooms_.has_room(room)) return handle_here(client, raw);
+  answer_not_found(client, not_found);
 }
 
 // A bus message nobody received (the destination's inbox has no subscriber: it died, or it is

@@ -90,6 +90,9 @@ class ClusterNode final : public ClusterRooms {
   void start(std::string ws_address, std::string admin_address);
   // Releases the lease and stops every thread (after the server's last frames).
   void stop();
+  // Shutdown, before the store's last flush: direct messages still waiting for another node's
+  // acknowledgement go to the queue (at least once: maybe twice, never lost).
+  void settle_dms();
   // "" while the node holds its lease; else why not (readyz).
   std::string not_ready_reason() const;
   const std::string& node_id() const { return options_.node_id; }
@@ -106,12 +109,14 @@ class ClusterNode final : public ClusterRooms {
   // Resume secrets (IdentityGuard) are cluster-wide: a user protected on one node is protected
   // on all. secret_changed() sends a new secret's digest to every node; the hooks read and
   // record digests here.
+  using DigestFn =
+      std::function<void(const std::string& user, const std::string& digest, Millis at)>;
   struct SecretHooks {
-    std::function<std::string(const std::string& user)> digest_of;
-    std::function<void(const std::string& user, const std::string& digest)> remember;
+    std::function<void(const DigestFn&)> for_each;  // every digest known here
+    DigestFn remember;
   };
   void set_secret_hooks(SecretHooks hooks) { secrets_ = std::move(hooks); }
-  void secret_changed(const std::string& user, const std::string& digest);
+  void secret_changed(const std::string& user, const std::string& digest, Millis at);
 
   // ClusterRooms
   void claim(const std::string& room, const std::string& game,
@@ -150,6 +155,10 @@ class ClusterNode final : public ClusterRooms {
     Frame raw;
     std::vector<boost::json::object> not_found;
   };
+  struct Reserved {  // a connection's last quick-join seat reservation
+    std::string index_key, room, who;
+    Millis at = 0;  // mono ms
+  };
   struct PendingDm {
     std::function<void(bool)> done;
     Millis deadline = 0;
@@ -170,6 +179,8 @@ class ClusterNode final : public ClusterRooms {
   // Records a room this node owns from now on (under bus_mutex_): it is no longer "moved".
   void own_locked(const std::string& room, Owned owned);
   void queue_control(const std::string& node, std::string type, const boost::json::object& body);
+  void add_control_locked(const std::string& node, std::string type,
+                          const boost::json::object& body);  // under bus_mutex_
   void broadcast(const std::string& type, const boost::json::object& body);
   void send_dm(const std::string& node, const std::string& user, const Frame& frame,
                std::function<void(bool)> done);
@@ -180,6 +191,8 @@ class ClusterNode final : public ClusterRooms {
              const std::vector<boost::json::object>& not_found, std::uint64_t started_by = 0);
   void end_lookup_locked(const std::string& room, std::uint64_t started_by);  // under bus_mutex_
   void reroute_lost_inputs(const cluster::OutgoingBusMessage& lost);
+  // Job thread: gives back the seat a connection's previous quick join reserved, if any.
+  void cancel_reservation(std::uint64_t connection);
   void bus_loop();
   void publish_pending();
   void refresh_nodes();
@@ -240,7 +253,9 @@ class ClusterNode final : public ClusterRooms {
   std::unordered_map<std::string, std::string> owners_;  // other nodes' rooms: room -> node
   std::unordered_map<std::string, int> lookups_;         // rooms whose owner is being looked up
   std::unordered_map<std::uint64_t, int> connection_lookups_;  // connection -> rooms it started
-  std::unordered_map<std::string, Millis> unknown_;          // looked up, no owner: until (mono ms)
+  std::unordered_map<std::string, Millis> unknown_;  // looked up, no owner: until (mono ms)
+  // One reservation per connection: a socket switching userIds cannot hoard seats.
+  std::unordered_map<std::uint64_t, Reserved> reserved_;
   std::unordered_map<std::string, PendingDm> dms_;           // direct messages awaiting their ack
   std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
   std::set<std::string> sweeping_;                           // dead nodes with a sweep under way

@@ -115,8 +115,8 @@ void ClusterNode::drop_node(const std::string& node) {
   for (const auto& u : users) unbind_remote(u, node);
 }
 
-void ClusterNode::secret_changed(const std::string& user, const std::string& digest) {
-  broadcast("secret", {{"user", user}, {"digest", digest}});
+void ClusterNode::secret_changed(const std::string& user, const std::string& digest, Millis at) {
+  broadcast("secret", {{"user", user}, {"digest", digest}, {"at", at}});
 }
 
 void ClusterNode::send_roster(const std::string& node) {
@@ -136,9 +136,13 @@ void ClusterNode::send_roster(const std::string& node) {
                    {"dialect", static_cast<int>(directory_.dialect(u))},
                    {"status", static_cast<int>(s)},
                    {"at", at}});
-    if (auto d = secrets_.digest_of ? secrets_.digest_of(u) : std::string(); !d.empty())
-      queue_control(node, "secret", {{"user", u}, {"digest", d}});
   }
+  // Every protected user, online or within its grace (a reconnect wave comes through the nodes
+  // that join): the newest digest wins on the other side.
+  if (secrets_.for_each)
+    secrets_.for_each([&](const std::string& u, const std::string& d, Millis at) {
+      queue_control(node, "secret", {{"user", u}, {"digest", d}, {"at", at}});
+    });
 }
 
 void ClusterNode::send_dm(const std::string& node, const std::string& user, const Frame& frame,
@@ -155,6 +159,16 @@ void ClusterNode::send_dm(const std::string& node, const std::string& user, cons
     dms_[key] = {std::move(done), wall_now_ms() + kDmAckTimeoutMs};
   }
   queue_control(node, "dm", {{"user", user}, {"key", key}, {"frame", *frame}});
+}
+
+void ClusterNode::settle_dms() {
+  std::vector<std::function<void(bool)>> pending;
+  {
+    std::lock_guard lock(bus_mutex_);
+    for (auto& [key, dm] : dms_) pending.push_back(std::move(dm.done));
+    dms_.clear();
+  }
+  for (auto& done : pending) done(false);
 }
 
 void ClusterNode::on_control(const std::string& from, const cluster::ControlMessage& c) {
@@ -182,7 +196,7 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
   } else if (c.type == "roster?") {
     send_roster(from);
   } else if (c.type == "secret") {
-    if (secrets_.remember) secrets_.remember(user, text(body, "digest"));
+    if (secrets_.remember) secrets_.remember(user, text(body, "digest"), number(body, "at", 0));
   } else if (c.type == "close") {
     if (auto conn = directory_.connection(user); conn && !conn->remote())
       conn->close(static_cast<std::uint16_t>(number(body, "code", close_code::kicked)),
@@ -226,7 +240,10 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
   } else if (c.type == "owner") {
     std::string room = text(body, "room"), node = text(body, "node");
     std::lock_guard lock(bus_mutex_);
-    if (!room.empty() && !node.empty() && node != options_.node_id) owners_[room] = node;
+    if (!room.empty() && !node.empty() && node != options_.node_id) {
+      owners_[room] = node;
+      unknown_.erase(room);
+    }
   } else if (c.type == "adopt") {
     // Held from now on, in this message too (inputs come after controls), until it runs here.
     std::string room = text(body, "room");
@@ -234,6 +251,8 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
     {
       std::lock_guard lock(bus_mutex_);
       incoming_.insert(room);
+      owners_.erase(room);  // it is ours now, not the old owner's
+      unknown_.erase(room);
     }
     if (!jobs_.post_internal([this, room] { adopt_handed(room); })) {  // stopping
       std::lock_guard lock(bus_mutex_);

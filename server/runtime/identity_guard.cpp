@@ -5,7 +5,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <vector>
 
 #include "server/auth/jwt.hpp"
 #include "server/metrics/server_metrics.hpp"
@@ -87,7 +89,7 @@ Refusal IdentityGuard::may_bind(Client& client, const std::string& claimed,
   std::lock_guard lock(mutex_);
   auto it = resume_digests_.find(claimed);
   if (it == resume_digests_.end()) return {};
-  if (same_secret(it->second, digest(string_field(body, "resumeSecret")))) return {};
+  if (same_secret(it->second.hex, digest(string_field(body, "resumeSecret")))) return {};
   return refuse("resume_secret", "resume_required",
                 "this user is protected by a resume secret: send its \"resumeSecret\"");
 }
@@ -99,18 +101,19 @@ void IdentityGuard::bound(Client& client, const boost::json::object& body) {
   // A client that proved the secret keeps it; else (a new user, or one proven by a token) it
   // gets a new one, which replaces the old everywhere.
   std::string secret = string_field(body, "resumeSecret");
-  std::string fresh_digest;
+  Digest fresh;
   {
     std::lock_guard lock(mutex_);
     auto& d = resume_digests_[client.user];
-    if (d.empty() || secret.empty() || !same_secret(d, digest(secret))) {
+    if (d.hex.empty() || secret.empty() || !same_secret(d.hex, digest(secret))) {
       unsigned char bytes[24];
       RAND_bytes(bytes, sizeof bytes);
       secret = auth::base64url_encode(std::string(reinterpret_cast<char*>(bytes), sizeof bytes));
-      d = fresh_digest = digest(secret);
+      // Later than any digest seen for the user: a node's clock may lag another's.
+      d = fresh = {digest(secret), std::max(wall_now_ms(), d.at + 1)};
     }
   }
-  if (!fresh_digest.empty() && observer_) observer_(client.user, fresh_digest);
+  if (!fresh.hex.empty() && observer_) observer_(client.user, fresh.hex, fresh.at);
   client.send(protocol::frame(
       {{"type", "resume_secret"}, {"userId", client.user}, {"resumeSecret", secret}}));
 }
@@ -120,16 +123,20 @@ void IdentityGuard::forget(const std::string& user) {
   resume_digests_.erase(user);
 }
 
-void IdentityGuard::remember(const std::string& user, const std::string& digest) {
+void IdentityGuard::remember(const std::string& user, const std::string& digest, Millis at) {
   if (user.empty() || !valid_digest(digest)) return;
   std::lock_guard lock(mutex_);
-  resume_digests_[user] = digest;
+  auto& d = resume_digests_[user];
+  if (d.hex.empty() || at > d.at) d = {digest, at};  // two nodes racing: the newest wins
 }
 
-std::string IdentityGuard::digest_of(const std::string& user) {
-  std::lock_guard lock(mutex_);
-  auto it = resume_digests_.find(user);
-  return it == resume_digests_.end() ? std::string() : it->second;
+void IdentityGuard::for_each_digest(const DigestFn& fn) {
+  std::vector<std::pair<std::string, Digest>> all;
+  {
+    std::lock_guard lock(mutex_);
+    all.assign(resume_digests_.begin(), resume_digests_.end());
+  }
+  for (const auto& [user, d] : all) fn(user, d.hex, d.at);
 }
 
 }  // namespace roomctl::runtime

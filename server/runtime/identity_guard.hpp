@@ -19,6 +19,7 @@
 
 #include "server/config/auth_options.hpp"
 #include "server/runtime/client.hpp"
+#include "server/util/clock.hpp"
 
 namespace roomctl::auth {
 class JwtVerifier;
@@ -51,13 +52,14 @@ class IdentityGuard {
   // The user's reconnect grace expired: it may be taken by anyone again (none mode).
   void forget(const std::string& user);
 
-  // Cluster: `observer(user, digest)` runs when a user here gets a new secret (hex SHA-256);
-  // remember() takes another node's; digest_of() is "" for an unprotected user.
-  void set_observer(std::function<void(const std::string&, const std::string&)> observer) {
-    observer_ = std::move(observer);
-  }
-  void remember(const std::string& user, const std::string& digest);
-  std::string digest_of(const std::string& user);
+  // Cluster: `observer(user, digest, at)` runs when a user here gets a new secret (its hex
+  // SHA-256, issued at wall ms `at`); remember() takes another node's unless ours is newer;
+  // for_each_digest() lists every protected user (for a node that joins).
+  using DigestFn =
+      std::function<void(const std::string& user, const std::string& digest, Millis at)>;
+  void set_observer(DigestFn observer) { observer_ = std::move(observer); }
+  void remember(const std::string& user, const std::string& digest, Millis at);
+  void for_each_digest(const DigestFn& fn);
   static std::string digest(const std::string& secret);
 
  private:
@@ -67,8 +69,12 @@ class IdentityGuard {
   std::unique_ptr<auth::JwtVerifier> verifier_;
   metrics::ServerMetrics& metrics_;
   std::mutex mutex_;
-  std::unordered_map<std::string, std::string> resume_digests_;  // user -> its secret's digest
-  std::function<void(const std::string&, const std::string&)> observer_;
+  struct Digest {
+    std::string hex;  // SHA-256 of the secret
+    Millis at = 0;    // when it was issued (wall ms): the newest wins across nodes
+  };
+  std::unordered_map<std::string, Digest> resume_digests_;  // user -> its secret's digest
+  DigestFn observer_;
 };
 
 }  // namespace roomctl::runtime

@@ -131,3 +131,46 @@ TEST_CASE("cluster attacks: a resume secret protects its user on every node", "[
   CHECK(error_of(*stranger) == "resume_required");
   CHECK(!moved->wait_closed(300ms).has_value());
 }
+
+TEST_CASE("cluster attacks: one socket switching userIds holds one quick-join seat at most",
+          "[cluster][abuse]") {
+  ClusterNodes c(2, {"limits.max_players_per_room=3"});
+  Player host(c[0].port(), "qh-host");
+  host.spy("CREATE_ROOM", {{"roomId", "qh1"}, {"name", "H"}, {"gameMode", "word_spy"}});
+  REQUIRE(host.next("create_room_response")->at("status") == true);
+  // Two seats open. One socket asks for a seat under three userIds, joining none of them.
+  Player hoarder(c[1].port(), "qh-x0");
+  for (int i = 0; i < 3; ++i) {
+    hoarder.spy("QUICK_JOIN_WORD_SPY", {{"userId", "qh-x" + std::to_string(i)}});
+    auto r = hoarder.next("quick_join_response");
+    REQUIRE(r);
+  }
+  // Its earlier reservations were given back: a real player still finds the room.
+  Player seeker(c[1].port(), "qh-seeker");
+  seeker.spy("QUICK_JOIN_WORD_SPY");
+  auto found = seeker.next("quick_join_response");
+  REQUIRE(found);
+  CHECK(found->at("status") == true);
+  CHECK(str(*found, "roomId") == "qh1");
+}
+
+TEST_CASE("cluster: a DM whose acknowledgement never came back is queued when its sender stops",
+          "[cluster][dm]") {
+  ClusterNodes c(2, {"cluster.lease_ttl=1500ms", "cluster.drain_spread=100ms"});
+  auto alice = connect_user(c[0].port(), "sd-alice");
+  auto bob = connect_user(c[1].port(), "sd-bob");
+  REQUIRE(eventually([&] { return c[0].metric("roomctl_cluster_remote_members") >= 1; }));
+  // Bob's node hangs: the DM reaches its inbox but is never written, nor acknowledged.
+  c.pause(1);
+  alice->send(dm_text("sd-alice", "sd-bob", "while you hung"));
+  std::this_thread::sleep_for(200ms);
+  c.stop(0);  // well within the 5 s the sender waits for the acknowledgement
+  // Bob's node never comes back as it was: the message lives only in the queue now.
+  c.kill(1);
+  c.restart(1);
+  auto again = connect_client(c[1].port());
+  again->send(R"({"EventFrom":"App","type":"app_opened","userId":"sd-bob"})");
+  auto m = again->recv_until(of_type("queued_message"), 10s);
+  REQUIRE(m);
+  CHECK(str(J(*m), "text") == "while you hung");
+}
