@@ -1,6 +1,6 @@
-// Graceful shutdown (SIGTERM/SIGINT) and a cluster node leaving: readyz 503 at once, stop accepting,
-// hand every room over (cluster) or close every connection with 1012 after its pending frames,
-// flush the store, exit once all connections are gone or the deadline passes.
+// Graceful shutdown (SIGTERM/SIGINT) and a cluster node leaving: readyz 503 at once, stop
+// accepting, hand every room over (cluster) or close every connection with 1012 after its pending
+// frames, flush the store, exit once all connections are gone or the deadline passes.
 
 #include <algorithm>
 #include <boost/asio/post.hpp>

@@ -14,7 +14,6 @@
 
 namespace roomctl::net {
 
-
 void Server::Impl::set_admin_drain(bool on) {
   rooms.set_admin_drain(on);
   // A cluster node that drains hands its rooms to the other nodes; its players play on through
@@ -23,8 +22,7 @@ void Server::Impl::set_admin_drain(bool on) {
   metrics.draining.set(on || ctx.shutting_down ? 1 : 0);
   metrics.ready.set(on || ctx.shutting_down ? 0 : 1);
   log::info(on ? "drain_started" : "drain_stopped");
-  if (!ctx.shutting_down)
-    util::sd_notify(on ? "STATUS=drained by an operator" : "STATUS=serving");
+  if (!ctx.shutting_down) util::sd_notify(on ? "STATUS=drained by an operator" : "STATUS=serving");
 }
 
 std::string Server::Impl::stats_json() {
@@ -54,12 +52,11 @@ std::string Server::Impl::stats_json() {
 double Server::Impl::load_ratio(std::int64_t connections, std::int64_t room_count) {
   const auto& l = options.limits;
   auto ratio = [](double v, double limit) { return limit > 0 ? v / limit : 0.0; };
-  return std::max(
-      {ratio(static_cast<double>(connections), static_cast<double>(l.max_connections)),
-       ratio(static_cast<double>(room_count), static_cast<double>(l.max_rooms)),
-       ratio(static_cast<double>(process_rss_bytes()),
-             static_cast<double>(l.memory_high_watermark_bytes)),
-       ratio(last_lag_seconds.load(), 0.1)});
+  return std::max({ratio(static_cast<double>(connections), static_cast<double>(l.max_connections)),
+                   ratio(static_cast<double>(room_count), static_cast<double>(l.max_rooms)),
+                   ratio(static_cast<double>(process_rss_bytes()),
+                         static_cast<double>(l.memory_high_watermark_bytes)),
+                   ratio(last_lag_seconds.load(), 0.1)});
 }
 
 cluster::NodeInfo Server::Impl::node_info() {

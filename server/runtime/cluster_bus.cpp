@@ -336,6 +336,7 @@ void ClusterNode::on_resubscribed() {
   }
   bus_wake_.notify_one();
   if (!again) return;
+  log::warn("cluster_bus_resubscribed", {{"rooms_followed", std::to_string(followed_.size())}});
   std::set<std::string> owners;
   for (const auto& [room, f] : followed_) owners.insert(f.first);
   for (const auto& owner : owners) resync_followed(owner);
