@@ -5,6 +5,7 @@
 #include "server/net/server.hpp"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -68,6 +69,7 @@ Server::Impl::Impl(config::ServeOptions o)
     c.bus_delay_ms = options.cluster_bus_delay_ms;
     c.max_id_length = static_cast<std::size_t>(options.limits.max_id_length);
     c.max_message_bytes = static_cast<std::size_t>(options.limits.max_message_bytes);
+    c.reconnect_grace_ms = options.reconnect_grace_ms;
     cluster = std::make_unique<runtime::ClusterNode>(
         std::move(c), directory, presence, rooms, registry,
         [this] {
@@ -88,9 +90,9 @@ Server::Impl::Impl(config::ServeOptions o)
       cluster->secret_changed(user, digest, at);
     });
     cluster->set_secret_hooks(
-        {[this](const runtime::ClusterNode::DigestFn& fn) { identity.for_each_digest(fn); },
-         [this](const std::string& user, const std::string& digest, Millis at) {
-           identity.remember(user, digest, at);
+        {[this](const runtime::ClusterNode::DigestFn& fn) { identity.for_each_issued(fn); },
+         [this](const std::string& user, const std::string& digest, Millis at, Millis until) {
+           identity.remember(user, digest, at, until);
          }});
   }
 }
@@ -210,6 +212,7 @@ void Server::Impl::schedule_sweep() {
       if (!e.rooms.empty()) rooms.grace_expired(e.user, e.rooms);
     }
     abuse.sweep(now);
+    identity.sweep(now);
     rooms.sweep(now);
     ++sweeps;
     if (sweeps % 60 == 0)

@@ -3,7 +3,6 @@
 
 #include <openssl/evp.h>
 
-#include <cctype>
 #include <cstring>
 
 #include "server/protocol/utf8.hpp"
@@ -35,7 +34,7 @@ namespace {
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
       return false;
   return true;

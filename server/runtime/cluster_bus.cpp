@@ -5,6 +5,7 @@
 // the node list: nodes that died or appeared, the sweeper, DM ack timeouts.
 #include "server/runtime/cluster_node.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
@@ -227,9 +228,12 @@ void ClusterNode::on_frame(const std::string& from, cluster::RoomFrame& frame) {
       // go there from now on, whoever told us otherwise.
       f.first = from;
       std::lock_guard lock(bus_mutex_);
-      if (owners_.size() >= kMaxCachedOwnersHere) owners_.clear();
-      owners_[frame.room] = from;
-      unknown_.erase(frame.room);
+      if (!owned_.count(frame.room) && !moving_.count(frame.room) &&
+          !incoming_.count(frame.room)) {  // late frames of a room that came here
+        if (owners_.size() >= kMaxCachedOwnersHere) owners_.clear();
+        owners_[frame.room] = from;
+        unknown_.erase(frame.room);
+      }
     }
     bool pruned = false;
     for (const auto& u : frame.users) {
@@ -389,10 +393,16 @@ void ClusterNode::refresh_nodes() {
     for (auto it = moved_.begin(); it != moved_.end();)
       it = mono_now_ms() - it->second.at > kMovedMemoryMs ? moved_.erase(it) : std::next(it);
     // Reservations lapse in Redis after 10 s: so do our notes of them.
-    for (auto it = reserved_.begin(); it != reserved_.end();)
-      it = mono_now_ms() - it->second.at > kReservationMemoryMs ? reserved_.erase(it)
-                                                                : std::next(it);
-    for (const auto& [room, msgs] : held_) retry.push_back(room);
+    for (auto it = reserved_.begin(); it != reserved_.end();) {
+      auto& list = it->second;
+      list.erase(std::remove_if(
+                     list.begin(), list.end(),
+                     [](const Reserved& r) { return mono_now_ms() - r.at > kReservationMemoryMs; }),
+                 list.end());
+      it = list.empty() ? reserved_.erase(it) : std::next(it);
+    }
+    for (const auto& [room, msgs] : held_)
+      if (!moving_.count(room) && !incoming_.count(room)) retry.push_back(room);
     // Direct messages whose ack never came go to the queue (at least once, maybe twice).
     Millis now = wall_now_ms();
     for (auto it = dms_.begin(); it != dms_.end();) {

@@ -19,7 +19,8 @@ using cluster::Outcome;
 
 bool ClusterNode::moving(const std::string& room) {
   std::lock_guard lock(bus_mutex_);
-  return moving_.count(room) != 0 || incoming_.count(room) != 0;
+  // A room handed over from here may still be retiring: its messages go to its new owner.
+  return moving_.count(room) != 0 || incoming_.count(room) != 0 || moved_.count(room) != 0;
 }
 
 // A node more loaded than the least loaded live node by more than this places new rooms there
@@ -44,6 +45,7 @@ void ClusterNode::forward_create(const Client& client, const std::string& node,
                                  const std::string& room, const Frame& raw) {
   std::lock_guard lock(bus_mutex_);
   unknown_.erase(room);  // a join that missed it a moment ago must not keep missing it
+  owners_[room] = node;  // a not_owner answer corrects it if the claim fails there
   add_input_locked(node, room, client.user, raw, gateway_of(client));
 }
 

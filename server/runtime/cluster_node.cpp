@@ -4,6 +4,7 @@
 // cluster_handover.cpp.
 #include "server/runtime/cluster_node.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
@@ -38,6 +39,7 @@ constexpr int kMaxLookupsPerConnection = 16;
 // A room the registry does not know is answered from memory for this long (a client retrying).
 constexpr Millis kUnknownRoomMs = 500;
 constexpr std::size_t kMaxUnknownRooms = 10'000;
+constexpr std::size_t kMaxReservationsPerConnection = 4;
 }  // namespace
 
 ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Presence& presence,
@@ -226,7 +228,7 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
   };
   std::uint64_t connection = client.outbox ? client.outbox->id() : 0;
   bool posted = jobs_.post([this, sources = std::move(sources), who, answer, connection] {
-    if (connection != 0) cancel_reservation(connection);
+    if (connection != 0) cancel_reservation(connection, who);
     for (const auto& s : sources) {
       std::optional<cluster::Reservation> r;
       try {
@@ -241,7 +243,8 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
           if (owners_.size() >= kMaxCachedOwners) owners_.clear();
           owners_[r->room] = r->node;
         }
-        if (connection != 0) reserved_[connection] = {s.index_key, r->room, who, mono_now_ms()};
+        if (connection != 0)
+          reserved_[connection].push_back({s.index_key, r->room, who, mono_now_ms()});
       }
       return answer(r, s.game_mode);
     }
@@ -250,14 +253,20 @@ void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> 
   if (!posted) answer(std::nullopt, "");
 }
 
-void ClusterNode::cancel_reservation(std::uint64_t connection) {
+void ClusterNode::cancel_reservation(std::uint64_t connection, const std::string& who) {
   Reserved previous;
   {
     std::lock_guard lock(bus_mutex_);
     auto it = reserved_.find(connection);
     if (it == reserved_.end()) return;
-    previous = std::move(it->second);
-    reserved_.erase(it);
+    auto& list = it->second;
+    auto same =
+        std::find_if(list.begin(), list.end(), [&](const Reserved& r) { return r.who == who; });
+    if (same == list.end() && list.size() < kMaxReservationsPerConnection) return;
+    if (same == list.end()) same = list.begin();  // the oldest
+    previous = std::move(*same);
+    list.erase(same);
+    if (list.empty()) reserved_.erase(it);
   }
   try {
     // A seat its user has taken since is no reservation any more: nothing to give back.
@@ -393,7 +402,7 @@ void ClusterNode::route(const Client& client, const std::string& room, const Fra
       return;
     }
   }
-  if (here && rooms_.has_room(room)) return handle_here(client, raw);
+  if (here && (rooms_.has_room(room) || moving(room))) return handle_here(client, raw);
   answer_not_found(client, not_found);
 }
 

@@ -68,6 +68,7 @@ struct ClusterOptions {
   Millis bus_delay_ms = 1;
   std::size_t max_id_length = 128;  // re-reading forwarded messages
   std::size_t max_message_bytes = 65536;
+  Millis reconnect_grace_ms = 30000;  // how long a roster's offline user keeps its secret
 };
 
 // What the node needs from the state store: a stored room, for a takeover.
@@ -112,8 +113,9 @@ class ClusterNode final : public ClusterRooms {
   using DigestFn =
       std::function<void(const std::string& user, const std::string& digest, Millis at)>;
   struct SecretHooks {
-    std::function<void(const DigestFn&)> for_each;  // every digest known here
-    DigestFn remember;
+    std::function<void(const DigestFn&)> for_each_issued;  // the digests issued here
+    std::function<void(const std::string& user, const std::string& digest, Millis at, Millis until)>
+        remember;
   };
   void set_secret_hooks(SecretHooks hooks) { secrets_ = std::move(hooks); }
   void secret_changed(const std::string& user, const std::string& digest, Millis at);
@@ -191,8 +193,9 @@ class ClusterNode final : public ClusterRooms {
              const std::vector<boost::json::object>& not_found, std::uint64_t started_by = 0);
   void end_lookup_locked(const std::string& room, std::uint64_t started_by);  // under bus_mutex_
   void reroute_lost_inputs(const cluster::OutgoingBusMessage& lost);
-  // Job thread: gives back the seat a connection's previous quick join reserved, if any.
-  void cancel_reservation(std::uint64_t connection);
+  // Job thread: before `who` reserves for `connection`, gives back the seat its previous quick
+  // join reserved, or the connection's oldest when it holds the most it may.
+  void cancel_reservation(std::uint64_t connection, const std::string& who);
   void bus_loop();
   void publish_pending();
   void refresh_nodes();
@@ -254,8 +257,10 @@ class ClusterNode final : public ClusterRooms {
   std::unordered_map<std::string, int> lookups_;         // rooms whose owner is being looked up
   std::unordered_map<std::uint64_t, int> connection_lookups_;  // connection -> rooms it started
   std::unordered_map<std::string, Millis> unknown_;  // looked up, no owner: until (mono ms)
-  // One reservation per connection: a socket switching userIds cannot hoard seats.
-  std::unordered_map<std::uint64_t, Reserved> reserved_;
+  // A connection's quick-join reservations, newest last: one per userId and at most a few, so
+  // that a socket switching userIds cannot hoard seats (the public app uses one socket for the
+  // userIds of all its rooms).
+  std::unordered_map<std::uint64_t, std::vector<Reserved>> reserved_;
   std::unordered_map<std::string, PendingDm> dms_;           // direct messages awaiting their ack
   std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
   std::set<std::string> sweeping_;                           // dead nodes with a sweep under way
@@ -272,6 +277,7 @@ class ClusterNode final : public ClusterRooms {
   std::set<std::string> alive_;                      // nodes with a live lease, us included
   std::set<std::string> unreachable_;                // the last publish to them had no receiver
   std::uint64_t next_dm_ = 0;
+  bool dms_settled_ = false;  // shutting down: settle_dms() ran
   std::thread bus_thread_;
 
   // Subscriber thread only: the gateway's view of other nodes' rooms.

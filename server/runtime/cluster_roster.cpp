@@ -137,11 +137,13 @@ void ClusterNode::send_roster(const std::string& node) {
                    {"status", static_cast<int>(s)},
                    {"at", at}});
   }
-  // Every protected user, online or within its grace (a reconnect wave comes through the nodes
-  // that join): the newest digest wins on the other side.
-  if (secrets_.for_each)
-    secrets_.for_each([&](const std::string& u, const std::string& d, Millis at) {
-      queue_control(node, "secret", {{"user", u}, {"digest", d}, {"at", at}});
+  // Every user protected here, online or within its grace (a reconnect wave comes through the
+  // nodes that join). One not online here is remembered there for at most a grace, since
+  // nothing will tell that node when the grace ends.
+  if (secrets_.for_each_issued)
+    secrets_.for_each_issued([&](const std::string& u, const std::string& d, Millis at) {
+      Millis until = directory_.online(u) ? 0 : wall_now_ms() + options_.reconnect_grace_ms;
+      queue_control(node, "secret", {{"user", u}, {"digest", d}, {"at", at}, {"until", until}});
     });
 }
 
@@ -150,9 +152,10 @@ void ClusterNode::send_dm(const std::string& node, const std::string& user, cons
   std::string key;
   {
     std::lock_guard lock(bus_mutex_);
-    if (dms_.size() >= kMaxPendingDms) {
-      // Never called back in the caller's stack: the message goes to the queue from here.
-      jobs_.post_internal([done] { done(false); });
+    if (dms_settled_ || dms_.size() >= kMaxPendingDms) {
+      // Never called back in the caller's stack: the message goes to the queue from here (the
+      // job thread runs what is queued when it stops).
+      if (!jobs_.post_internal([done] { done(false); })) done(false);
       return;
     }
     key = options_.node_id + ":" + std::to_string(++next_dm_);
@@ -165,6 +168,7 @@ void ClusterNode::settle_dms() {
   std::vector<std::function<void(bool)>> pending;
   {
     std::lock_guard lock(bus_mutex_);
+    dms_settled_ = true;  // from now on no acknowledgement is awaited: straight to the queue
     for (auto& [key, dm] : dms_) pending.push_back(std::move(dm.done));
     dms_.clear();
   }
@@ -196,7 +200,9 @@ void ClusterNode::on_control(const std::string& from, const cluster::ControlMess
   } else if (c.type == "roster?") {
     send_roster(from);
   } else if (c.type == "secret") {
-    if (secrets_.remember) secrets_.remember(user, text(body, "digest"), number(body, "at", 0));
+    if (secrets_.remember)
+      secrets_.remember(user, text(body, "digest"), number(body, "at", 0),
+                        number(body, "until", 0));
   } else if (c.type == "close") {
     if (auto conn = directory_.connection(user); conn && !conn->remote())
       conn->close(static_cast<std::uint16_t>(number(body, "code", close_code::kicked)),

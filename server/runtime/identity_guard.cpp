@@ -110,7 +110,7 @@ void IdentityGuard::bound(Client& client, const boost::json::object& body) {
       RAND_bytes(bytes, sizeof bytes);
       secret = auth::base64url_encode(std::string(reinterpret_cast<char*>(bytes), sizeof bytes));
       // Later than any digest seen for the user: a node's clock may lag another's.
-      d = fresh = {digest(secret), std::max(wall_now_ms(), d.at + 1)};
+      d = fresh = {digest(secret), std::max(wall_now_ms(), d.at + 1), true, 0};
     }
   }
   if (!fresh.hex.empty() && observer_) observer_(client.user, fresh.hex, fresh.at);
@@ -123,20 +123,34 @@ void IdentityGuard::forget(const std::string& user) {
   resume_digests_.erase(user);
 }
 
-void IdentityGuard::remember(const std::string& user, const std::string& digest, Millis at) {
+void IdentityGuard::remember(const std::string& user, const std::string& digest, Millis at,
+                             Millis until) {
   if (user.empty() || !valid_digest(digest)) return;
   std::lock_guard lock(mutex_);
   auto& d = resume_digests_[user];
-  if (d.hex.empty() || at > d.at) d = {digest, at};  // two nodes racing: the newest wins
+  if (d.hex == digest) {  // the same secret again: the longer promise holds
+    if (d.until != 0) d.until = until == 0 ? 0 : std::max(d.until, until);
+    return;
+  }
+  // Two nodes racing to issue one: the newest wins everywhere (ties by digest, so alike).
+  if (d.hex.empty() || at > d.at || (at == d.at && digest > d.hex)) d = {digest, at, false, until};
 }
 
-void IdentityGuard::for_each_digest(const DigestFn& fn) {
-  std::vector<std::pair<std::string, Digest>> all;
+void IdentityGuard::for_each_issued(const DigestFn& fn) {
+  std::vector<std::pair<std::string, Digest>> issued;
   {
     std::lock_guard lock(mutex_);
-    all.assign(resume_digests_.begin(), resume_digests_.end());
+    for (const auto& [user, d] : resume_digests_)
+      if (d.issued_here) issued.emplace_back(user, d);
   }
-  for (const auto& [user, d] : all) fn(user, d.hex, d.at);
+  for (const auto& [user, d] : issued) fn(user, d.hex, d.at);
+}
+
+void IdentityGuard::sweep(Millis now) {
+  std::lock_guard lock(mutex_);
+  for (auto it = resume_digests_.begin(); it != resume_digests_.end();)
+    it =
+        it->second.until != 0 && it->second.until < now ? resume_digests_.erase(it) : std::next(it);
 }
 
 }  // namespace roomctl::runtime

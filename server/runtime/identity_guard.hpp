@@ -53,13 +53,16 @@ class IdentityGuard {
   void forget(const std::string& user);
 
   // Cluster: `observer(user, digest, at)` runs when a user here gets a new secret (its hex
-  // SHA-256, issued at wall ms `at`); remember() takes another node's unless ours is newer;
-  // for_each_digest() lists every protected user (for a node that joins).
+  // SHA-256, issued at wall ms `at`); remember() takes another node's unless ours is newer,
+  // until wall ms `until` (0: until the user's grace expires here, as for our own);
+  // for_each_issued() lists the digests issued here (for a node that joins); sweep() drops
+  // remembered digests whose `until` passed.
   using DigestFn =
       std::function<void(const std::string& user, const std::string& digest, Millis at)>;
   void set_observer(DigestFn observer) { observer_ = std::move(observer); }
-  void remember(const std::string& user, const std::string& digest, Millis at);
-  void for_each_digest(const DigestFn& fn);
+  void remember(const std::string& user, const std::string& digest, Millis at, Millis until);
+  void for_each_issued(const DigestFn& fn);
+  void sweep(Millis now);
   static std::string digest(const std::string& secret);
 
  private:
@@ -72,6 +75,8 @@ class IdentityGuard {
   struct Digest {
     std::string hex;  // SHA-256 of the secret
     Millis at = 0;    // when it was issued (wall ms): the newest wins across nodes
+    bool issued_here = false;
+    Millis until = 0;  // remembered from a roster for a user not online there: kept until then
   };
   std::unordered_map<std::string, Digest> resume_digests_;  // user -> its secret's digest
   DigestFn observer_;
