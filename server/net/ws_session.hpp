@@ -76,7 +76,8 @@ class WsSession : public runtime::Outbox,
   void on_readable();
   bool consume(char* data, std::size_t size);
   bool on_message(ws::MessageReader::Kind kind, std::string_view payload) override;
-  void handle_text(std::string_view text);
+  // direct_messages_only: after our close frame, only direct messages are still handled.
+  void handle_text(std::string_view text, bool direct_messages_only = false);
   bool take_token();
   static ws::Opcode opcode_of(Item item);
   void push(Frame bytes, Item kind);
