@@ -8,12 +8,12 @@
 # reconnect -> game continues. The kill waits until the nodes have held their leases for two
 # lease times (WARM=1, the default: a cluster that has been up a while, where a takeover needs
 # no grace); WARM=0 kills as soon as the game runs, so a young cluster's takeover grace shows.
-# Usage: bench/failover.sh   env: KILLS (10), TTLS ("1500ms 3s"), WARM (1), ROOMCTL, OUT_DIR (the
+# Usage: bench/failover.sh   env: KILLS (10), TTLS ("1500ms 2500ms"), WARM (1), ROOMCTL, OUT_DIR (the
 #   nodes' logs of a failed iteration)
 source "$(dirname "$0")/common.sh"
 source "$ROOT/bench/cluster_lib.sh"
 KILLS=${KILLS:-10}
-TTLS=${TTLS:-1500ms 3s}
+TTLS=${TTLS:-1500ms 2500ms}
 WARM=${WARM:-1}
 cmake --build "$ROOT/build" --target roomctl failover_driver >/dev/null
 DRIVER=$ROOT/build/failover_driver

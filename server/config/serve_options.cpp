@@ -143,7 +143,7 @@ Schema build_schema() {
             "one node, players may connect to any"})
       .add({"cluster.advertise", Type::string, "",
             "host:port other nodes and inspect show for this node; empty = server.listen"})
-      .add({"cluster.lease_ttl", Type::duration, "3s",
+      .add({"cluster.lease_ttl", Type::duration, "2500ms",
             "a node whose lease was not refreshed this long is dead", 1000, 60'000})
       .add({"cluster.drain_spread", Type::duration, "2s",
             "a draining or stopping node closes its players' sockets (1012) over this long, after "

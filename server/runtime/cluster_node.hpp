@@ -64,7 +64,7 @@ struct ClusterOptions {
   std::string node_id;
   std::string ws_address, admin_address;  // shown in the node's lease
   store::RedisEndpoint redis;
-  Millis lease_ttl_ms = 3000;
+  Millis lease_ttl_ms = 2500;
   Millis bus_delay_ms = 1;
   std::size_t max_id_length = 128;  // re-reading forwarded messages
   std::size_t max_message_bytes = 65536;
