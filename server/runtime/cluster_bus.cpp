@@ -287,6 +287,7 @@ void ClusterNode::on_input(const std::string& from, cluster::MemberInput& input)
         owners_.erase(input.room);
       else
         add_control_locked(gateway, "not_owner", {{"room", input.room}});
+      check_unannounced_locked(input.room);
     }
   }
   if (ours) {

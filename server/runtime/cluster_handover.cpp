@@ -2,7 +2,8 @@
 // of its rooms to the least-loaded live nodes. Per room: its messages are held, its snapshot is
 // written (the caller flushes and waits for the store), the registry moves it (epoch + 1, fenced
 // on ours), the new owner is told to restore it, it stops here without a word, and the held
-// messages go on to the new owner. Messages still arriving for it are forwarded there.
+// messages go on to the new owner. Messages still arriving for it are forwarded there. A new
+// owner that never got the `adopt` (the bus is at-most-once) adopts the room on its first message.
 #include <algorithm>
 #include <chrono>
 
@@ -26,6 +27,8 @@ bool ClusterNode::moving(const std::string& room) {
 // A node more loaded than the least loaded live node by more than this places new rooms there
 // (load ratios, 0..1, refreshed four times a second from the leases).
 constexpr double kPlacementMargin = 0.1;
+// Registry checks for rooms that might have been handed to us unannounced, at once.
+constexpr std::size_t kMaxUnannouncedChecks = 1000;
 
 std::string ClusterNode::place_new_room() {
   std::lock_guard lock(bus_mutex_);
@@ -118,6 +121,29 @@ void ClusterNode::hand_over_paused(std::function<void(std::size_t, std::size_t)>
     done(moved, rooms.size() - moved);
   });
   if (!posted) done(0, 0);
+}
+
+void ClusterNode::check_unannounced_locked(const std::string& room) {
+  if (checking_.size() >= kMaxUnannouncedChecks || !checking_.insert(room).second) return;
+  bool posted = jobs_.post([this, room] {
+    bool ours = false;
+    try {
+      auto owner = registry_->lookup(room);
+      ours = owner && owner->node == options_.node_id && !rooms_.has_room(room);
+    } catch (const std::exception&) {
+    }
+    if (ours) {
+      log::warn("cluster_room_unannounced", {{"room", room}, {"action", "adopting"}});
+      {
+        std::lock_guard lock(bus_mutex_);
+        incoming_.insert(room);
+      }
+      adopt_handed(room);
+    }
+    std::lock_guard lock(bus_mutex_);
+    checking_.erase(room);
+  });
+  if (!posted) checking_.erase(room);
 }
 
 void ClusterNode::adopt_handed(const std::string& room) {

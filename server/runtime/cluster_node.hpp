@@ -225,6 +225,9 @@ class ClusterNode final : public ClusterRooms {
   void take_over(const std::string& room);
   void release_held(const std::string& room);
   void adopt_handed(const std::string& room);  // job thread: a room handed over to us
+  // A message came for a room that does not run here: if the registry says it is ours (a
+  // hand-over whose `adopt` control the bus lost), adopt it now. Once per room at a time.
+  void check_unannounced_locked(const std::string& room);  // under bus_mutex_
   void resync_followed(const std::string& owner);
   // Keeps only the users still connected here (subscriber thread): a resync names nobody else.
   void prune_followers(std::unordered_set<std::string>& users);
@@ -267,6 +270,7 @@ class ClusterNode final : public ClusterRooms {
   std::unordered_map<std::string, Millis> dead_since_;       // dead nodes: when first swept (mono)
   std::set<std::string> moving_;    // ours, being handed over: messages are held
   std::set<std::string> incoming_;  // handed to us, not restored yet: messages are held
+  std::set<std::string> checking_;  // rooms check_unannounced_locked() asks the registry about
   struct Moved {
     std::string node;  // the new owner
     Millis at = 0;     // mono ms: forgotten a while later, when the gateways have learnt it

@@ -377,3 +377,45 @@ TEST_CASE("cluster: a second process with a live node's id is refused, a restart
   CHECK(eventually([&] { return http_get(again.admin_port(), "/readyz").status == 200; }));
   CHECK(again.log().find("cluster_waiting_for_lease") != std::string::npos);
 }
+
+TEST_CASE(
+    "cluster: a room handed to a node whose adopt message was lost is adopted on its first "
+    "message",
+    "[cluster][scale]") {
+  ClusterNodes c(2);
+  Player host(c[0].port(), "ua-host");
+  host.spy("CREATE_ROOM", {{"roomId", "ua1"}, {"name", "H"}, {"gameMode", "word_spy"}});
+  REQUIRE(host.next("create_room_response")->at("status") == true);
+  Player guest(c[1].port(), "ua-guest");
+  guest.spy("join_room", {{"roomId", "ua1"}, {"name", "G"}});
+  REQUIRE(guest.next("join_room_response")->at("status") == true);
+  REQUIRE(eventually([&] { return c.redis().cli("EXISTS roomctl:room:ua1").find('1') == 0; }));
+  // The registry moves the room to node 2 as a hand-over would, but node 2 is never told (the
+  // bus lost its `adopt`); node 1's next write is refused and it stops its copy.
+  auto epoch = std::stoll(c.redis().cli("HGET roomctl:owner:ua1 epoch"));
+  c.redis().cli("HSET roomctl:owner:ua1 node " + c.node_id(1) + " epoch " +
+                std::to_string(epoch + 1));
+  host.spy("ready", {{"roomId", "ua1"}});
+  REQUIRE(eventually([&] { return c[0].metric("roomctl_cluster_writes_refused_total") >= 1; }));
+  // The players come back (the host to node 2 now) and play on: node 2 adopts the room from its
+  // snapshot on the first message that reaches it.
+  Player back(c[1].port(), "ua-host");
+  REQUIRE(eventually(
+      [&] {
+        back.spy("join_room", {{"roomId", "ua1"}, {"name", "H"}});
+        auto r = back.next("join_room_response", 2s);
+        return r && r->at("status") == true;
+      },
+      10s));
+  CHECK(c[1].log().find("cluster_room_unannounced") != std::string::npos);
+  // The guest was closed with 4004 by the stopped copy too; it rejoins and its ready arrives.
+  Player guest_back(c[0].port(), "ua-guest");
+  guest_back.spy("join_room", {{"roomId", "ua1"}, {"name", "G"}});
+  auto rejoined = guest_back.next("join_room_response");
+  REQUIRE(rejoined);
+  CHECK(rejoined->at("status") == true);
+  guest_back.spy("ready", {{"roomId", "ua1"}});
+  auto ready = back.next("player_ready", 10s);
+  REQUIRE(ready);
+  CHECK(str(*ready, "playerId") == "ua-guest");
+}
