@@ -132,18 +132,20 @@ void ClusterNode::check_unannounced_locked(const std::string& room) {
       ours = owner && owner->node == options_.node_id && !rooms_.has_room(room);
     } catch (const std::exception&) {
     }
-    if (ours) {
-      log::warn("cluster_room_unannounced", {{"room", room}, {"action", "adopting"}});
-      {
-        std::lock_guard lock(bus_mutex_);
-        incoming_.insert(room);
-      }
-      adopt_handed(room);
-    }
+    if (ours) adopt_unannounced(room);
     std::lock_guard lock(bus_mutex_);
     checking_.erase(room);
   });
   if (!posted) checking_.erase(room);
+}
+
+void ClusterNode::adopt_unannounced(const std::string& room) {
+  log::warn("cluster_room_unannounced", {{"room", room}, {"action", "adopting"}});
+  {
+    std::lock_guard lock(bus_mutex_);
+    incoming_.insert(room);  // its messages are held until it runs
+  }
+  adopt_handed(room);
 }
 
 void ClusterNode::adopt_handed(const std::string& room) {

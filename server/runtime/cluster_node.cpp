@@ -402,15 +402,8 @@ void ClusterNode::route(const Client& client, const std::string& room, const Fra
       return;
     }
   }
-  if (here && !rooms_.has_room(room) && !moving(room)) {
-    // Ours by the registry, but not running: a hand-over whose `adopt` the bus lost.
-    log::warn("cluster_room_unannounced", {{"room", room}, {"action", "adopting"}});
-    {
-      std::lock_guard lock(bus_mutex_);
-      incoming_.insert(room);
-    }
-    adopt_handed(room);
-  }
+  // Ours by the registry, but not running: a hand-over whose `adopt` the bus lost.
+  if (here && !rooms_.has_room(room) && !moving(room)) adopt_unannounced(room);
   if (here && (rooms_.has_room(room) || moving(room))) return handle_here(client, raw);
   answer_not_found(client, not_found);
 }

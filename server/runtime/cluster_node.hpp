@@ -228,6 +228,7 @@ class ClusterNode final : public ClusterRooms {
   // A message came for a room that does not run here: if the registry says it is ours (a
   // hand-over whose `adopt` control the bus lost), adopt it now. Once per room at a time.
   void check_unannounced_locked(const std::string& room);  // under bus_mutex_
+  void adopt_unannounced(const std::string& room);         // job thread
   void resync_followed(const std::string& owner);
   // Keeps only the users still connected here (subscriber thread): a resync names nobody else.
   void prune_followers(std::unordered_set<std::string>& users);
