@@ -54,7 +54,11 @@ ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Prese
       metrics_(std::make_unique<metrics::ClusterMetrics>(registry)),
       registry_(std::make_unique<cluster::RoomRegistry>(
           options_.redis, options_.node_id,
-          cluster::RegistryOptions{options_.lease_ttl_ms, 24 * 3600 * 1000})),
+          // The takeover grace covers a lease refresh plus a Redis reconnect's longest backoff
+          // (2 s), so that a live node cut off briefly keeps its rooms.
+          cluster::RegistryOptions{
+              std::max<Millis>(options_.lease_ttl_ms, options_.lease_ttl_ms / 3 + 2500),
+              24 * 3600 * 1000})),
       joinable_(std::make_unique<cluster::JoinableIndex>(options_.redis)),
       nodes_(std::make_unique<cluster::NodeLease>(options_.redis, options_.node_id + "/list",
                                                   options_.lease_ttl_ms)),
