@@ -201,10 +201,7 @@ bool WsSession::on_message(ws::MessageReader::Kind kind, std::string_view payloa
       // Once we have sent our close, the peer may still send what it wrote before reading it: a
       // direct message among that is handled (queued for its offline receiver, or delivered),
       // not lost; anything else is of no use any more.
-      if (!closing_)
-        handle_text(payload);
-      else if (late_dms_ok())
-        handle_text(payload, /*direct_messages_only=*/true);
+      if (!closing_ || !discard_input_) handle_text(payload, /*direct_messages_only=*/closing_);
       return !closed_;
   }
   return true;
@@ -240,11 +237,8 @@ void WsSession::handle_text(std::string_view text, bool direct_messages_only) {
   if (direct_messages_only) {
     if (!take_token()) return;  // the peer's frames after our close still cost tokens
     auto parsed = protocol::parse_envelope(text, ctx_.dispatcher.envelope_limits());
-    // Only in the connection's own name: a closing connection binds nobody.
-    auto& env = parsed.envelope;
-    if (parsed.ok && env.family == protocol::Family::dm &&
-        (env.user_id.empty() || env.user_id == client_.user))
-      ctx_.dispatcher.handle(client_, env, make_frame(std::string(text)));
+    if (parsed.ok && parsed.envelope.family == protocol::Family::dm)
+      ctx_.dispatcher.handle(client_, parsed.envelope, make_frame(std::string(text)));
     return;
   }
   if (!take_token()) {
@@ -272,17 +266,9 @@ void WsSession::handle_text(std::string_view text, bool direct_messages_only) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
-bool WsSession::late_dms_ok() const {
-  // We closed first (the peer has not), for a reason that is not the peer's abuse, and the
-  // connection was admitted and is some user's.
-  return server_closed_ && !peer_closed_ && !discard_input_ && client_.outbox &&
-         !client_.user.empty();
-}
-
 void WsSession::start_close(std::uint16_t code, std::string reason, bool drop_pending) {
   if (closing_ || closed_) return;
   closing_ = true;
-  server_closed_ = !peer_closed_ && code != runtime::close_code::policy_violation;
   if (drop_pending) {
     // Keep only a frame already partly written: the stream must stay well framed.
     // The upgrade's answer is never dropped: the close frame must follow it.

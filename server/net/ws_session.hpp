@@ -78,8 +78,6 @@ class WsSession : public runtime::Outbox,
   bool on_message(ws::MessageReader::Kind kind, std::string_view payload) override;
   // direct_messages_only: after our close frame, only direct messages are still handled.
   void handle_text(std::string_view text, bool direct_messages_only = false);
-  // May a frame that arrives after our close still be a direct message we handle?
-  bool late_dms_ok() const;
   bool take_token();
   static ws::Opcode opcode_of(Item item);
   void push(Frame bytes, Item kind);
@@ -130,7 +128,6 @@ class WsSession : public runtime::Outbox,
   bool overflowed_ = false;       // the send queue overflowed: the slow-consumer close is posted
   bool close_queued_ = false;     // our close frame is in the queue
   bool peer_closed_ = false;      // the peer's close frame arrived
-  bool server_closed_ = false;    // we closed first, not for the peer's abuse
   bool discard_input_ = false;    // after a protocol error: read and drop until the peer closes
   bool closed_ = false;           // finish() ran
   bool offline_ = false;          // the dispatcher was told the connection is gone

@@ -368,8 +368,7 @@ void ClusterNode::refresh_nodes() {
   try {
     list = nodes_->list();
   } catch (const std::exception&) {
-    lease_stable_since_ = 0;  // a later takeover may not skip its grace on this node's word
-    return;                   // Redis away: "unknown", never "everyone died"
+    return;  // Redis away: "unknown", never "everyone died"
   }
   std::set<std::string> alive;
   std::vector<std::string> dead;  // nodes listed without a lease: their rooms are taken over

@@ -140,14 +140,11 @@ void ClusterNode::check_unannounced_locked(const std::string& room) {
 }
 
 void ClusterNode::adopt_unannounced(const std::string& room) {
+  log::warn("cluster_room_unannounced", {{"room", room}, {"action", "adopting"}});
   {
     std::lock_guard lock(bus_mutex_);
-    // Claimed here already (a restore that failed, a room without a snapshot), or ended here
-    // with its release still queued: not a hand-over we missed.
-    if (owned_.count(room) || releasing_.count(room)) return;
     incoming_.insert(room);  // its messages are held until it runs
   }
-  log::warn("cluster_room_unannounced", {{"room", room}, {"action", "adopting"}});
   adopt_handed(room);
 }
 

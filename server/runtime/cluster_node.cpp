@@ -54,11 +54,7 @@ ClusterNode::ClusterNode(ClusterOptions options, UserDirectory& directory, Prese
       metrics_(std::make_unique<metrics::ClusterMetrics>(registry)),
       registry_(std::make_unique<cluster::RoomRegistry>(
           options_.redis, options_.node_id,
-          // The takeover grace covers a lease refresh plus a Redis reconnect's longest backoff
-          // (2 s), so that a live node cut off briefly keeps its rooms.
-          cluster::RegistryOptions{
-              std::max<Millis>(options_.lease_ttl_ms, options_.lease_ttl_ms / 3 + 2500),
-              24 * 3600 * 1000})),
+          cluster::RegistryOptions{options_.lease_ttl_ms, 24 * 3600 * 1000})),
       joinable_(std::make_unique<cluster::JoinableIndex>(options_.redis)),
       nodes_(std::make_unique<cluster::NodeLease>(options_.redis, options_.node_id + "/list",
                                                   options_.lease_ttl_ms)),
@@ -211,16 +207,8 @@ void ClusterNode::room_removed(const std::string& room) {
     epoch = it->second.epoch;
     owned_.erase(it);
     batcher_->forget_room(room);
-    releasing_.insert(room);  // ended: never adopted again on a late message
   }
-  jobs_.post_internal([this, room, epoch] {
-    try {
-      registry_->release(room, epoch);
-    } catch (const std::exception&) {
-    }
-    std::lock_guard lock(bus_mutex_);
-    releasing_.erase(room);
-  });
+  jobs_.post_internal([this, room, epoch] { registry_->release(room, epoch); });
 }
 
 void ClusterNode::quick_join(const Client& client, std::vector<QuickJoinSource> sources) {

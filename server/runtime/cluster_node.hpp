@@ -269,10 +269,9 @@ class ClusterNode final : public ClusterRooms {
   std::unordered_map<std::string, std::vector<Held>> held_;  // rooms being taken over
   std::set<std::string> sweeping_;                           // dead nodes with a sweep under way
   std::unordered_map<std::string, Millis> dead_since_;       // dead nodes: when first swept (mono)
-  std::set<std::string> moving_;     // ours, being handed over: messages are held
-  std::set<std::string> incoming_;   // handed to us, not restored yet: messages are held
-  std::set<std::string> checking_;   // rooms check_unannounced_locked() asks the registry about
-  std::set<std::string> releasing_;  // ended here, their registry record not released yet
+  std::set<std::string> moving_;    // ours, being handed over: messages are held
+  std::set<std::string> incoming_;  // handed to us, not restored yet: messages are held
+  std::set<std::string> checking_;  // rooms check_unannounced_locked() asks the registry about
   struct Moved {
     std::string node;  // the new owner
     Millis at = 0;     // mono ms: forgotten a while later, when the gateways have learnt it

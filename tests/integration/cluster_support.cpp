@@ -59,7 +59,7 @@ void Cluster::start_node(int i) {
       "admin.listen=127.0.0.1:" + std::to_string(n.admin_port),
       "server.node_id=" + node_id(i),
       "cluster.enabled=true",
-      // A killed node's rooms move, and its id is free again, within 1.5 s (the default: 2.5 s).
+      // A killed node's rooms move, and its id is free again, within 1.5 s (production: 3 s).
       "cluster.lease_ttl=1500ms",
       "store.url=" + redis_.url(),
   };
