@@ -198,10 +198,7 @@ bool WsSession::on_message(ws::MessageReader::Kind kind, std::string_view payloa
       start_close(runtime::close_code::unsupported_data, "binary frames are not supported", false);
       return true;
     case Kind::text:
-      // Once we have sent our close, the peer may still send what it wrote before reading it: a
-      // direct message among that is handled (queued for its offline receiver, or delivered),
-      // not lost; anything else is of no use any more.
-      if (!closing_ || !discard_input_) handle_text(payload, /*direct_messages_only=*/closing_);
+      if (!closing_) handle_text(payload);
       return !closed_;
   }
   return true;
@@ -231,16 +228,9 @@ bool WsSession::take_token() {
   return true;
 }
 
-void WsSession::handle_text(std::string_view text, bool direct_messages_only) {
+void WsSession::handle_text(std::string_view text) {
   auto& m = ctx_.metrics;
   m.bytes_in.inc(static_cast<double>(text.size()));
-  if (direct_messages_only) {
-    if (!take_token()) return;  // the peer's frames after our close still cost tokens
-    auto parsed = protocol::parse_envelope(text, ctx_.dispatcher.envelope_limits());
-    if (parsed.ok && parsed.envelope.family == protocol::Family::dm)
-      ctx_.dispatcher.handle(client_, parsed.envelope, make_frame(std::string(text)));
-    return;
-  }
   if (!take_token()) {
     m.refusals.with({"message_rate"}).inc();
     // A client that keeps flooding after being told is abusive: close it instead of answering.

@@ -76,8 +76,7 @@ class WsSession : public runtime::Outbox,
   void on_readable();
   bool consume(char* data, std::size_t size);
   bool on_message(ws::MessageReader::Kind kind, std::string_view payload) override;
-  // direct_messages_only: after our close frame, only direct messages are still handled.
-  void handle_text(std::string_view text, bool direct_messages_only = false);
+  void handle_text(std::string_view text);
   bool take_token();
   static ws::Opcode opcode_of(Item item);
   void push(Frame bytes, Item kind);

@@ -223,28 +223,3 @@ TEST_CASE("live DMs the receiver's TCP never acknowledged go to the queue when i
   // server cannot see (docs/protocol.md); its 4 KiB receive buffer holds less than one of these.
   CHECK(missing() <= 1);
 }
-
-TEST_CASE("a DM the client sent before it read the server's close is still queued",
-          "[dm][shutdown]") {
-  ServerProcess server;
-  RawSocket alice(server.port());
-  REQUIRE(alice.upgrade());
-  alice.write(
-      RawSocket::text_frame(R"({"EventFrom":"App","type":"app_opened","userId":"la-alice"})"));
-  REQUIRE(eventually([&] { return server.metric("roomctl_users_online") == 1; }));
-  // The server closes the connection (an operator's kick, as a restart's 1012 would) ...
-  REQUIRE(http_request(server.admin_port(), "POST", "/admin/users/la-alice/kick",
-                       {{"Content-Type", "application/json"}})
-              .status == 200);
-  std::string got;
-  for (int i = 0; i < 20 && got.find('\x88') == std::string::npos; ++i) got += alice.read_some(100);
-  REQUIRE(got.find('\x88') != std::string::npos);  // its close frame is on the wire
-  // ... while the client, not having read it yet, sends a direct message.
-  alice.write(RawSocket::text_frame(dm_text("la-alice", "la-bob", "crossed the close")));
-  REQUIRE(eventually([&] { return server.metric("roomctl_dm_queued_total") == 1; }));
-  auto bob = connect_client(server.port());
-  bob->send(R"({"EventFrom":"App","type":"app_opened","userId":"la-bob"})");
-  auto m = bob->recv_until(of_type("queued_message"));
-  REQUIRE(m);
-  CHECK(str(J(*m), "text") == "crossed the close");
-}
